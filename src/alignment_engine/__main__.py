@@ -1,0 +1,3 @@
+from alignment_engine.cli import main
+
+main()

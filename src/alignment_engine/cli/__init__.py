@@ -1,0 +1,46 @@
+"""The ``alignment-engine`` command: a thin click layer over the engine.
+
+Expected errors (AlignmentError) are printed on stderr without a traceback and end the process
+with the error's exit code (2 for bad input). Each command lives in its own module.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from alignment_engine import __version__
+from alignment_engine.errors import AlignmentError
+
+
+class AlignmentGroup(click.Group):
+    """Turns our errors into a message on stderr and the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AlignmentError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=AlignmentGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="alignment-engine")
+def main() -> None:
+    """Keep departments pulling in the same direction, and pay them fairly for it.
+
+    Links department KPIs to corporate objectives, detects conflicts between departments'
+    targets, scores results into incentive payouts, and suggests resource reallocations.
+    """
+
+
+def _register() -> None:
+    from alignment_engine.cli import documents
+
+    for command in documents.COMMANDS:
+        main.add_command(command)
+
+
+_register()

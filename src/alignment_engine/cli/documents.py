@@ -1,0 +1,106 @@
+"""``validate`` and ``schema``: is a file right, and what may it contain?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from alignment_engine.schemas import SCHEMA_KINDS, schema_for
+from alignment_engine.validation import validate_paths
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Human text, or JSON for tools.",
+)
+def validate(paths: tuple[Path, ...], output_format: str) -> None:
+    """Validate plan, policy, rules and scenario files (or every YAML file in folders).
+
+    Exits 0 when every file is valid, 2 otherwise. Each problem names the file, line, column
+    and key, with a suggestion where one exists.
+    """
+    report = validate_paths(paths)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for file in report.files:
+            if file.valid:
+                click.echo(f"ok      {file.path}  ({file.kind} '{file.id}')")
+            else:
+                click.echo(f"invalid {file.path}")
+                for problem in file.problems:
+                    click.echo(f"  {problem.render()}", err=True)
+        summary = report.to_dict()["summary"]
+        click.echo(f"{summary['valid']} of {summary['files']} files valid")
+    if not report.files:
+        raise click.UsageError("no YAML files found in the paths given")
+    if not report.valid:
+        raise SystemExit(2)
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(SCHEMA_KINDS))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a file kind (for editors and other tools)."""
+    click.echo(json.dumps(schema_for(kind), indent=2, ensure_ascii=False))
+
+
+@click.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+def summary(plan_path: Path) -> None:
+    """Summarise a plan: objectives by perspective, departments, KPIs, goals and resources."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from alignment_engine.loading import plan_from_yaml
+
+    plan = plan_from_yaml(plan_path)
+    console = Console(soft_wrap=True)
+    console.print(
+        f"[bold]{plan.name or plan.id}[/bold] ({plan.id}, {plan.currency}, "
+        f"fiscal year {plan.fiscal_year})"
+    )
+    perspectives = Table("perspective", "objectives", title="Strategy map")
+    for perspective in ("financial", "customer", "internal_process", "learning_growth"):
+        names = [o.id for o in plan.objectives if o.perspective.value == perspective]
+        perspectives.add_row(perspective, ", ".join(names))
+    console.print(perspectives)
+    departments = Table("department", "KPIs", "short", "long", "shared goals", title="Departments")
+    for department in plan.departments:
+        goals = [g.id for g in plan.shared_goals if department.id in g.departments]
+        short = sum(1 for k in department.kpis if k.horizon.value == "short")
+        departments.add_row(
+            f"{department.id} {department.name}",
+            str(len(department.kpis)),
+            str(short),
+            str(len(department.kpis) - short),
+            ", ".join(goals),
+        )
+    console.print(departments)
+    resources = Table("resource", "unit", "capacity", "allocated", "demanded", title="Resources")
+    for resource in plan.resources:
+        resources.add_row(
+            resource.id,
+            resource.unit,
+            f"{resource.capacity:,.0f}",
+            f"{sum(resource.allocation.values()):,.0f}",
+            f"{sum(resource.demand.values()):,.0f}",
+        )
+    console.print(resources)
+    kpi_count = sum(len(d.kpis) for d in plan.departments)
+    console.print(
+        f"{len(plan.metrics)} metrics, {len(plan.influences)} influences, "
+        f"{len(plan.company_kpis)} company KPIs, {kpi_count} department KPIs, "
+        f"{len(plan.shared_goals)} shared goals, {len(plan.response_curves)} response curves"
+    )
+
+
+COMMANDS = [validate, schema, summary]

@@ -1,0 +1,218 @@
+"""The exception tree of alignment-engine.
+
+Every error the engine raises on purpose is an :class:`AlignmentError`. Each class carries the HTTP
+status the decision service answers with and the exit code the CLI ends with, so both edges render
+errors the same way without knowing the subclasses::
+
+    AlignmentError                      500 / exit 1
+    ├── InputError                      422 / exit 2   a file, table or request is wrong (file:line:column)
+    │   ├── RuleError                   422 / exit 2   a rule pack does not compile, or the engine failed
+    │   ├── PolicyError                 422 / exit 2   a policy cannot be applied to a plan
+    │   └── ScenarioError               422 / exit 2   extends/set/sweep cannot be resolved
+    ├── OptimisationError               422 / exit 2   the reallocation cannot be computed
+    │   └── InfeasibleError             422 / exit 2   no allocation satisfies the constraints
+    ├── NotFoundError                   404 / exit 2   a run, document or token does not exist
+    ├── ConflictError                   409 / exit 2   the request clashes with stored state (final runs)
+    ├── StorageError                    503 / exit 1   the database failed
+    └── AuthError                       401 / exit 2   no or bad credentials
+        └── ForbiddenError              403 / exit 2   credentials without the needed role
+
+Foreign exceptions (yaml, pydantic, durable_rules, SQLAlchemy, scipy) are translated at the adapter
+that calls them, with ``raise OurError(...) from exc``; nothing above the adapters sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as the input allows."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    key: str | None = None
+    suggestion: str | None = None
+
+    def location(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def render(self) -> str:
+        text = f"{self.location()}: "
+        if self.key:
+            text += f"{self.key}: "
+        text += self.message
+        if self.suggestion:
+            text += f" ({self.suggestion})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "key": self.key,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+class AlignmentError(Exception):
+    """Base of every error alignment-engine raises on purpose."""
+
+    status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The body of the one JSON error shape: ``{"error": {code, message, details}}``."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InputError(AlignmentError):
+    """An input document or table is wrong. Carries every problem found, each located."""
+
+    status = 422
+    exit_code = 2
+    code = "invalid_input"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        problems: Sequence[Problem] = (),
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        key: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        found = list(problems)
+        if not found:
+            found = [
+                Problem(
+                    message=message or "invalid input",
+                    file=file,
+                    line=line,
+                    column=column,
+                    key=key,
+                    suggestion=suggestion,
+                )
+            ]
+        self.problems: list[Problem] = found
+        first = found[0]
+        self.file = first.file
+        self.line = first.line
+        self.column = first.column
+        self.key = first.key
+        self.suggestion = first.suggestion
+        text = "\n".join(p.render() for p in found)
+        super().__init__(text, details=[p.to_dict() for p in found])
+
+
+class RuleError(InputError):
+    """A rule pack does not compile, or the rule engine could not evaluate it."""
+
+    code = "invalid_rules"
+
+
+class PolicyError(InputError):
+    """A policy cannot be applied to the plan or the results it is given."""
+
+    code = "invalid_policy"
+
+
+class ScenarioError(InputError):
+    """A scenario's extends chain, overrides or sweep cannot be resolved."""
+
+    code = "invalid_scenario"
+
+
+class OptimisationError(AlignmentError):
+    """The reallocation could not be computed."""
+
+    status = 422
+    exit_code = 2
+    code = "optimisation_failed"
+
+
+class InfeasibleError(OptimisationError):
+    """No allocation satisfies the constraints; the message names the constraint."""
+
+    code = "infeasible"
+
+
+class NotFoundError(AlignmentError):
+    status = 404
+    exit_code = 2
+    code = "not_found"
+
+
+class ConflictError(AlignmentError):
+    status = 409
+    exit_code = 2
+    code = "conflict"
+
+
+class StorageError(AlignmentError):
+    status = 503
+    exit_code = 1
+    code = "storage_unavailable"
+
+
+class AuthError(AlignmentError):
+    status = 401
+    exit_code = 2
+    code = "unauthorized"
+
+
+class ForbiddenError(AuthError):
+    status = 403
+    code = "forbidden"
+
+
+@dataclass
+class ProblemList:
+    """Collects problems while checking a whole document, so users see all of them at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def raise_if_any(self, error: type[InputError] = InputError) -> None:
+        if self.problems:
+            raise error(problems=self.problems)
+
+
+__all__ = [
+    "AlignmentError",
+    "AuthError",
+    "ConflictError",
+    "ForbiddenError",
+    "InfeasibleError",
+    "InputError",
+    "NotFoundError",
+    "OptimisationError",
+    "PolicyError",
+    "Problem",
+    "ProblemList",
+    "RuleError",
+    "ScenarioError",
+    "StorageError",
+]

@@ -1,0 +1,439 @@
+"""Files -> models. Every error names file:line:column, the key path and a suggestion.
+
+YAML is composed into nodes (which keep their positions) and built into plain data by hand, so
+that duplicate keys are refused (PyYAML keeps the last one silently) and alias bombs are stopped
+before they expand. Pydantic's errors are then located through the key paths recorded on the way.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, Union
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from alignment_engine.errors import InputError, Problem
+from alignment_engine.model import Plan, Policy, Scenario, did_you_mean
+
+__all__ = [
+    "DOCUMENT_KINDS",
+    "LoadedYaml",
+    "document_from_file",
+    "document_from_text",
+    "document_models",
+    "document_to_yaml",
+    "model_from_data",
+    "plan_from_yaml",
+    "policy_from_yaml",
+    "read_text",
+    "scenario_from_yaml",
+    "yaml_from_text",
+]
+
+Key = str | int
+Path_ = tuple[Key, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+MAX_NODES = 200_000  # far above any real plan; stops "billion laughs" alias expansion
+MAX_DEPTH = 64
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def document_models() -> dict[str, type[BaseModel]]:
+    """The model of each document kind."""
+    # Rule packs are registered by the ruleset package, which builds on this module.
+    kinds: dict[str, type[BaseModel]] = {"plan": Plan, "policy": Policy, "scenario": Scenario}
+    try:
+        from alignment_engine.ruleset.schema import RulePack
+    except ImportError:  # pragma: no cover - only while the ruleset package is absent
+        return kinds
+    kinds["rules"] = RulePack
+    return kinds
+
+
+DOCUMENT_KINDS = ("plan", "policy", "rules", "scenario")
+
+
+@dataclass
+class LoadedYaml:
+    """Plain data from a YAML file plus where each key path was written."""
+
+    data: Any
+    source: str
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Sequence[Any]) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the longest known prefix of ``path``."""
+        keys = tuple(path)
+        while keys:
+            if keys in self.positions:
+                return self.positions[keys]
+            keys = keys[:-1]
+        return self.positions.get((), (None, None))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading text
+
+
+def read_text(path: str | Path) -> str:
+    """A file's UTF-8 text, or an InputError saying exactly what is wrong with it."""
+    file = str(path)
+    target = Path(path)
+    if not target.exists():
+        raise InputError("no such file", file=file)
+    if target.is_dir():
+        raise InputError("is a folder, expected a file", file=file)
+    raw = target.read_bytes()
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", file=file)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            file=file,
+            line=line,
+            column=column,
+            suggestion="save the file as UTF-8",
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML -> data with positions
+
+
+class _Builder:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.count = 0
+        self.scalars = yaml.SafeLoader("")
+
+    def fail(
+        self, node: yaml.Node, message: str, key: str | None = None, suggestion: str | None = None
+    ) -> InputError:
+        return InputError(
+            message,
+            file=self.source,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+            key=key,
+            suggestion=suggestion,
+        )
+
+    def build(self, node: yaml.Node, path: Path_, active: tuple[int, ...]) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self.fail(
+                node,
+                f"the document expands to more than {MAX_NODES:,} values (aliases nested too deep?)",
+                suggestion="write the values out instead of nesting aliases",
+            )
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
+        if id(node) in active:
+            raise self.fail(node, "an alias refers to a value that contains it (a cycle)")
+        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalars.construct_object(node, deep=True)
+        inner = (*active, id(node))
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), inner) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise self.fail(key_node, "a key must be a plain value, not a list or mapping")
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise self.fail(
+                        key_node,
+                        "merge keys ('<<') are not supported",
+                        suggestion="repeat the keys you need",
+                    )
+                key = self.scalars.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int | float | bool):
+                    raise self.fail(key_node, f"unsupported key {key!r}")
+                key_text = str(key) if not isinstance(key, str) else key
+                dotted = ".".join(str(p) for p in (*path, key_text))
+                if key_text in result:
+                    first = self.positions.get((*path, key_text), (None, None))[0]
+                    raise self.fail(
+                        key_node,
+                        f"duplicate key '{key_text}' (first at line {first})",
+                        key=dotted,
+                        suggestion="remove one of them",
+                    )
+                self.positions[(*path, key_text)] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                self.count += 1
+                result[key_text] = self.build(value_node, (*path, key_text), inner)
+            return result
+        raise self.fail(node, f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
+
+
+def yaml_from_text(text: str, source: str) -> LoadedYaml:
+    """Parse one YAML document into plain data, recording each key path's line and column."""
+    if not text.strip():
+        raise InputError("file is empty", file=source, suggestion="start with 'kind:' and 'id:'")
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        hint = None
+        if "sequence entries are not allowed" in str(exc.problem):
+            hint = "a lone '-' starts a list; quote it, e.g. sign: \"-\""
+        raise InputError(
+            f"not valid YAML: {exc.problem or exc.context}",
+            file=source,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            suggestion=hint,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=source) from None
+    documents = [n for n in nodes if n is not None]
+    if not documents:
+        raise InputError("file has no YAML content", file=source)
+    if len(documents) > 1:
+        second = documents[1]
+        raise InputError(
+            "file holds several YAML documents ('---'); put one document in each file",
+            file=source,
+            line=second.start_mark.line + 1,
+        )
+    builder = _Builder(source)
+    data = builder.build(documents[0], (), ())
+    return LoadedYaml(data=data, source=source, positions=builder.positions)
+
+
+# ---------------------------------------------------------------------------------------------
+# data -> models, with pydantic's errors located
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types an annotation may hold (Optional/Union/Annotated stripped)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        found: list[Any] = []
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                found += _unwrap(arg)
+        return found
+    return [annotation]
+
+
+def _keys_at(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
+    """The keys a mapping at ``path`` may have, following the model's field types."""
+    candidates: list[Any] = [model]
+    for segment in path:
+        following: list[Any] = []
+        for candidate in candidates:
+            for concrete in _unwrap(candidate):
+                origin = typing.get_origin(concrete)
+                if isinstance(concrete, type) and issubclass(concrete, BaseModel):
+                    if isinstance(segment, str):
+                        for name, info in concrete.model_fields.items():
+                            if segment in (name, info.alias):
+                                following.append(info.annotation)
+                elif origin in (list, tuple) and isinstance(segment, int):
+                    following += [a for a in typing.get_args(concrete) if a is not Ellipsis]
+                elif origin is dict and isinstance(segment, str):
+                    following.append(typing.get_args(concrete)[1])
+        candidates = following
+    keys: list[str] = []
+    for candidate in candidates:
+        for concrete in _unwrap(candidate):
+            if isinstance(concrete, type) and issubclass(concrete, BaseModel):
+                keys += [info.alias or name for name, info in concrete.model_fields.items()]
+    return keys
+
+
+def _dotted(path: Sequence[Any], data: Any = None) -> str:
+    """A key path as users write it in scenarios: ``departments[sales].kpis[sales.x].target``."""
+    text = ""
+    node = data
+    for segment in path:
+        if isinstance(segment, int):
+            item = node[segment] if isinstance(node, list) and segment < len(node) else None
+            label = item.get("id") if isinstance(item, dict) else None
+            text += f"[{label}]" if isinstance(label, str) else f"[{segment}]"
+            node = item
+        else:
+            text += f".{segment}" if text else str(segment)
+            node = node.get(segment) if isinstance(node, dict) else None
+    return text
+
+
+def _clean_loc(loc: Sequence[Any]) -> tuple[Key, ...]:
+    # pydantic adds segments for union members and tagged validators, e.g. 'function-after[...]'
+    cleaned: list[Key] = []
+    for segment in loc:
+        if isinstance(segment, str) and ("[" in segment and "]" in segment and "(" in segment):
+            continue
+        if segment in ("[key]",):
+            continue
+        if isinstance(segment, str) and segment in (
+            "LevelPoints",
+            "list[tuple[float,float]]",
+            "list[tuple[Annotated[float, BeforeValidator], Annotated[float, BeforeValidator]]]",
+        ):
+            continue
+        cleaned.append(segment)
+    return tuple(cleaned)
+
+
+def _problems_from_validation(
+    exc: ValidationError, loaded: LoadedYaml, model: type[BaseModel]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[Any, ...]] = set()
+    for error in exc.errors(include_url=False):
+        context = error.get("ctx") or {}
+        if error["type"] == "reference":
+            for item in context.get("problems", []):
+                path = tuple(item["path"])
+                line, column = loaded.locate(path)
+                problems.append(
+                    Problem(
+                        item["message"],
+                        loaded.source,
+                        line,
+                        column,
+                        _dotted(path, loaded.data),
+                        item.get("suggestion"),
+                    )
+                )
+            continue
+        loc = _clean_loc(error["loc"])
+        if any(isinstance(s, str) and s.startswith(("function-", "tagged-union")) for s in loc):
+            loc = tuple(
+                s
+                for s in loc
+                if not (isinstance(s, str) and s.startswith(("function-", "tagged-union")))
+            )
+        line, column = loaded.locate(loc)
+        message = error["msg"]
+        suggestion = None
+        if error["type"] == "extra_forbidden" and loc:
+            allowed = _keys_at(model, loc[:-1])
+            unknown = str(loc[-1])
+            message = f"unknown key '{unknown}'"
+            suggestion = did_you_mean(unknown, allowed)
+            if suggestion is None and allowed:
+                suggestion = "expected one of: " + ", ".join(sorted(allowed))
+        elif error["type"] == "missing":
+            message = f"missing required key '{loc[-1]}'" if loc else "missing required key"
+        elif error["type"] in ("enum", "literal_error"):
+            expected = context.get("expected", "")
+            given = error.get("input")
+            options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
+            message = f"{given!r} is not allowed here; expected {expected}"
+            suggestion = did_you_mean(str(given), [o for o in options if o])
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        fingerprint = (loc, message)
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        problems.append(
+            Problem(
+                message, loaded.source, line, column, _dotted(loc, loaded.data) or None, suggestion
+            )
+        )
+    return problems
+
+
+def model_from_data(model: type[ModelT], loaded: LoadedYaml) -> ModelT:
+    """Validate plain data against a model; every problem becomes a located InputError."""
+    try:
+        return model.model_validate(loaded.data)
+    except ValidationError as exc:
+        raise InputError(problems=_problems_from_validation(exc, loaded, model)) from None
+
+
+def _check_kind(loaded: LoadedYaml, expected: str | None) -> str:
+    data = loaded.data
+    if not isinstance(data, Mapping):
+        line, column = loaded.locate(())
+        raise InputError(
+            f"expected a mapping with 'kind:' at the top, found {type(data).__name__}",
+            file=loaded.source,
+            line=line,
+            column=column,
+        )
+    kind = data.get("kind")
+    line, column = loaded.locate(("kind",))
+    if kind is None:
+        raise InputError(
+            "missing 'kind:'",
+            file=loaded.source,
+            line=1,
+            column=1,
+            key="kind",
+            suggestion="add one of: kind: " + ", kind: ".join(DOCUMENT_KINDS),
+        )
+    if kind not in DOCUMENT_KINDS:
+        raise InputError(
+            f"unknown kind {kind!r}",
+            file=loaded.source,
+            line=line,
+            column=column,
+            key="kind",
+            suggestion=did_you_mean(str(kind), DOCUMENT_KINDS)
+            or "expected one of: " + ", ".join(DOCUMENT_KINDS),
+        )
+    if expected is not None and kind != expected:
+        raise InputError(
+            f"expected a {expected} file, found kind '{kind}'",
+            file=loaded.source,
+            line=line,
+            column=column,
+            key="kind",
+        )
+    return str(kind)
+
+
+def document_from_text(text: str, source: str, expected: str | None = None) -> BaseModel:
+    """Any document kind from YAML text (the kind read from its ``kind:`` key)."""
+    loaded = yaml_from_text(text, source)
+    kind = _check_kind(loaded, expected)
+    models = document_models()
+    if kind not in models:
+        raise InputError(f"kind '{kind}' is not supported by this installation", file=source)
+    return model_from_data(models[kind], loaded)
+
+
+def document_from_file(path: str | Path, expected: str | None = None) -> BaseModel:
+    return document_from_text(read_text(path), str(path), expected)
+
+
+def plan_from_yaml(path: str | Path) -> Plan:
+    return typing.cast(Plan, document_from_file(path, "plan"))
+
+
+def policy_from_yaml(path: str | Path) -> Policy:
+    return typing.cast(Policy, document_from_file(path, "policy"))
+
+
+def scenario_from_yaml(path: str | Path) -> Scenario:
+    return typing.cast(Scenario, document_from_file(path, "scenario"))
+
+
+def document_to_yaml(document: BaseModel) -> str:
+    """A document as YAML that loads back to an equal model (defaults left out)."""
+    data = document.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if "kind" in type(document).model_fields:
+        data = {"kind": getattr(document, "kind"), **data}
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

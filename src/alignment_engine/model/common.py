@@ -1,0 +1,100 @@
+"""Shared building blocks of the document models: strict config, ids, suggestions."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+
+class Document(BaseModel):
+    """Base of every model read from a file: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s\[\]]+$")]
+"""An identifier: any language, no whitespace or brackets (brackets address ids in scenario paths)."""
+
+
+def _parse_number(value: Any) -> Any:
+    """Accept ``"40%"`` as 0.4; reject NaN and infinities, which no plan means."""
+    if isinstance(value, str):
+        text = value.strip().replace("_", "")
+        if text.endswith("%"):
+            try:
+                return float(text[:-1]) / 100.0
+            except ValueError:
+                raise PydanticCustomError(
+                    "number",
+                    "expected a number or a percentage like '40%', got {value!r}",
+                    {"value": value},
+                ) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError(
+            "finite_number", "expected a finite number, got {value}", {"value": value}
+        )
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_parse_number)]
+
+
+@dataclass(frozen=True)
+class ReferenceProblem:
+    """A broken cross-reference, located by its key path inside the document."""
+
+    path: tuple[str | int, ...]
+    message: str
+    suggestion: str | None = None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A "did you mean" hint from the closest choices, or None when nothing is close."""
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return None
+
+
+def raise_reference_problems(problems: Sequence[ReferenceProblem]) -> None:
+    """Report all broken references as one validation error; the loader locates each one."""
+    if not problems:
+        return
+    summary = "; ".join(
+        f"{'.'.join(str(p) for p in problem.path)}: {problem.message}" for problem in problems
+    )
+    raise PydanticCustomError(
+        "reference",
+        "{summary}",
+        {
+            "summary": summary,
+            "problems": [
+                {"path": list(p.path), "message": p.message, "suggestion": p.suggestion}
+                for p in problems
+            ],
+        },
+    )
+
+
+def duplicate_ids(
+    items: Sequence[Any], path: tuple[str | int, ...], seen: dict[str, tuple[str | int, ...]]
+) -> list[ReferenceProblem]:
+    """Problems for ids already seen (``seen`` maps id -> where it was first defined)."""
+    problems = []
+    for index, item in enumerate(items):
+        item_path = (*path, index, "id")
+        if item.id in seen:
+            first = ".".join(str(p) for p in seen[item.id])
+            problems.append(
+                ReferenceProblem(item_path, f"duplicate id '{item.id}' (first defined at {first})")
+            )
+        else:
+            seen[item.id] = item_path
+    return problems

@@ -1,0 +1,121 @@
+"""Tables from CSV, Parquet and XLSX, with errors that name the row and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alignment_engine.errors import InputError
+from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table, table_from_records
+
+ACTUALS_CSV = "period,scope,kpi,actual\n2026-Q3,sales,sales.revenue,310.5\n2026-07,sales,sales.share,0.24\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_actuals_from_csv(tmp_path: Path) -> None:
+    frame = read_table(write(tmp_path, "a.csv", ACTUALS_CSV), ACTUALS)
+    assert list(frame["actual"]) == [310.5, 0.24]
+    assert frame.attrs["row_offset"] == 2
+    assert list(frame.columns) == ["period", "scope", "kpi", "actual", "measure", "value"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx"])
+def test_same_table_from_parquet_and_xlsx(tmp_path: Path, suffix: str) -> None:
+    source = pd.read_csv(write(tmp_path, "a.csv", ACTUALS_CSV))
+    path = tmp_path / f"a{suffix}"
+    if suffix == ".parquet":
+        source.to_parquet(path)
+    else:
+        source.to_excel(path, index=False)
+    frame = read_table(path, ACTUALS)
+    assert list(frame["kpi"]) == ["sales.revenue", "sales.share"]
+    assert list(frame["actual"]) == [310.5, 0.24]
+
+
+def test_bad_number_names_row_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", ACTUALS_CSV + "2026-Q3,sales,sales.x,abc\n")
+    with pytest.raises(InputError) as caught:
+        read_table(path, ACTUALS)
+    assert str(caught.value) == f"{path}:row 4: column 'actual': not a number 'abc'"
+
+
+def test_bad_period(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "period,scope,kpi,actual\n2026-Q5,sales,k,1\n")
+    with pytest.raises(InputError, match=r"row 2: column 'period': not a period"):
+        read_table(path, ACTUALS)
+
+
+def test_unknown_column_gets_a_suggestion(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "period,scope,kpi,actaul\n2026,sales,k,1\n")
+    with pytest.raises(InputError) as caught:
+        read_table(path, ACTUALS)
+    assert caught.value.problems[0].suggestion == "did you mean 'actual'?"
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "e.csv", "employee_id,department\nE1,sales\n")
+    with pytest.raises(InputError, match="missing column 'target_bonus'"):
+        read_table(path, EMPLOYEES)
+
+
+def test_employees_defaults_and_dates(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "e.csv",
+        "employee_id,department,target_bonus,start_date\nE1,sales,1000,\nE2,销售,2000,2026-08-01\n",
+    )
+    frame = read_table(path, EMPLOYEES)
+    assert list(frame["individual_score"]) == [1.0, 1.0]
+    assert frame["start_date"].isna().tolist() == [True, False]
+    assert frame["department"].tolist() == ["sales", "销售"]
+
+
+def test_bad_date(tmp_path: Path) -> None:
+    path = write(tmp_path, "e.csv", "employee_id,department,target_bonus,end_date\nE1,s,1,31/12/2026\n")
+    with pytest.raises(InputError, match=r"row 2: column 'end_date': not a date"):
+        read_table(path, EMPLOYEES)
+
+
+def test_empty_required_cell(tmp_path: Path) -> None:
+    path = write(tmp_path, "e.csv", "employee_id,department,target_bonus\nE1,,1\n")
+    with pytest.raises(InputError, match=r"row 2: column 'department': is empty"):
+        read_table(path, EMPLOYEES)
+
+
+def test_non_utf8_csv(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("period,scope,kpi,actual\n2026,café,k,1\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_table(path, ACTUALS)
+
+
+@pytest.mark.parametrize(("text", "message"), [("", "file is empty"), ("period,scope,kpi,actual\n", "has no rows")])
+def test_empty_tables(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_table(write(tmp_path, "a.csv", text), ACTUALS)
+
+
+def test_unsupported_format(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unsupported table format"):
+        read_table(write(tmp_path, "a.json", "{}"), ACTUALS)
+
+
+def test_base_measures_instead_of_kpis(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.csv", "period,scope,measure,value\n2026-Q3,finance,gross_profit,12.5\n")
+    frame = read_table(path, ACTUALS)
+    assert frame["measure"].tolist() == ["gross_profit"]
+    assert frame["kpi"].tolist() == [""]
+
+
+def test_records_from_http(tmp_path: Path) -> None:
+    frame = table_from_records([{"period": "2026-Q3", "scope": "sales", "kpi": "k", "actual": 1.5}], ACTUALS, "actuals")
+    assert frame["actual"].tolist() == [1.5]
+    with pytest.raises(InputError, match="actuals:row 1: column 'actual': not a number"):
+        table_from_records([{"period": "2026-Q3", "scope": "s", "kpi": "k", "actual": "x"}], ACTUALS, "actuals")
