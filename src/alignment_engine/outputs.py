@@ -1,0 +1,52 @@
+"""Write a run's output files all at once or not at all.
+
+Files are written into a temporary folder beside the destination and moved into place only when
+every one of them was written, so a failed run leaves nothing behind (and never a half-written
+file: each move is an atomic rename on the same file system).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from alignment_engine.errors import InputError
+
+__all__ = ["Writer", "write_atomically"]
+
+Writer = Callable[[Path], None]
+"""Writes one output file at the path it is given."""
+
+
+def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
+    """Write each named file into ``out_dir``; all of them appear, or none."""
+    destination = Path(out_dir)
+    if destination.exists() and not destination.is_dir():
+        raise InputError("--out must be a folder, this is a file", file=str(destination))
+    parent = destination.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=parent))
+    created_destination = False
+    try:
+        for name, write in writers.items():
+            write(staging / name)
+        if not destination.exists():
+            destination.mkdir()
+            created_destination = True
+        written = []
+        for name in writers:
+            target = destination / name
+            os.replace(staging / name, target)
+            written.append(target)
+        return written
+    except BaseException:
+        if created_destination:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(destination)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
