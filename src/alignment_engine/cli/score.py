@@ -1,0 +1,318 @@
+"""``score``: the quarter-end batch: KPI results -> department scores -> employee payouts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from alignment_engine.cli.storage import db_option, open_store
+
+__all__ = ["COMMANDS"]
+
+FULL_EXPLANATIONS_UP_TO = 20_000
+TABLE_FORMATS = ("csv", "parquet", "xlsx")
+
+
+def explanation_style(requested: str, employees: int) -> str:
+    """``auto`` keeps every chain in full for ordinary runs, compact for very large ones."""
+    if requested != "auto":
+        return requested
+    return "full" if employees <= FULL_EXPLANATIONS_UP_TO else "compact"
+
+
+def _render_explanation(explanation: dict[str, Any], employee_id: str, currency: str) -> str:
+    lines = [f"Employee {employee_id} ({explanation['department']})"]
+    for component in explanation["components"]:
+        score = component.get("score", explanation.get("individual_score"))
+        score_text = "-" if score is None else f"{score:.4f}"
+        lines.append(
+            f"  {component['component']}: score {score_text} x weight {component['weight']:.3f}"
+            + (f" ({component['rule']})" if component.get("rule") else "")
+        )
+        for kpi in component.get("kpis", []) + component.get("goals", []):
+            factor = kpi.get("payout_factor")
+            factor_text = "excluded" if factor is None else f"factor {factor:.4f}"
+            lines.append(
+                f"    {kpi['kpi']}: actual {kpi['actual']} vs target {kpi['target']} "
+                f"({kpi['source']}); curve '{kpi['curve']}' {kpi['segment']} -> {factor_text}"
+                f" x weight {kpi['weight']:.3f}"
+                + (f"; gates {', '.join(kpi['gates'])}" if kpi["gates"] else "")
+            )
+        for gate in component.get("gates", []):
+            lines.append(f"    gate {gate}")
+    if "individual_score" in explanation:
+        lines.append(f"  individual score {explanation['individual_score']}")
+    lines.append(f"  factor before gates {explanation['factor_before_gates']:.6f}")
+    for gate in explanation.get("gates", []):
+        lines.append(f"  gate {json.dumps(gate, ensure_ascii=False)}")
+    cap_note = " (capped)" if explanation.get("capped") else ""
+    lines.append(
+        f"  employee cap {explanation.get('employee_cap')}{cap_note} -> factor "
+        f"{explanation['factor']:.6f}"
+    )
+    proration = explanation["proration"]
+    lines.append(f"  proration {proration['method']}: share {proration['share']:.6f}")
+    pool = explanation["pool"]
+    lines.append(f"  pool {pool['mode']}: scale {pool['scale']} ({pool['allocation']})")
+    lines.append(f"  {explanation['summary']}")
+    lines.append(f"  payout {explanation['payout']} {currency}")
+    return "\n".join(lines)
+
+
+def _print_table(result: dict[str, Any], currency: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=True)
+    table = Table(
+        "department",
+        "score",
+        "payout factor",
+        "employees",
+        "payout",
+        title=f"Scores for {result['period']} (run {result['run_id']})",
+    )
+    for department in result["departments"]:
+        payout = department.get("payout")
+        table.add_row(
+            department["department"],
+            f"{department['score']:.4f}" if department["score"] is not None else "-",
+            f"{department['payout_factor']:.4f}"
+            if department["payout_factor"] is not None
+            else "-",
+            str(department.get("employees", "")),
+            f"{payout:,.2f}" if isinstance(payout, int | float) else "",
+        )
+    console.print(table)
+    totals = result["totals"]
+    console.print(
+        f"Total payout {totals.get('payout_text', totals['payout'])} {currency}; pool "
+        f"{totals.get('pool_text', totals['pool'])}; scale {totals['scale']}"
+    )
+    fired = [g for g in result.get("gates", []) if g.get("triggered")]
+    for gate in fired:
+        console.print(
+            f"gate {gate.get('gate')} fired: {gate.get('subject')} {gate.get('condition')} "
+            f"(observed {gate.get('observed')}) -> {gate.get('effect')} {gate.get('value', '')} "
+            f"on {gate.get('applies_to')}"
+        )
+
+
+@click.command()
+@click.option(
+    "--plan", "plan_path", required=True, type=click.Path(path_type=Path), help="The plan YAML."
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The incentive policy YAML.",
+)
+@click.option(
+    "--actuals",
+    "actuals_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="KPI results: CSV, Parquet or XLSX.",
+)
+@click.option(
+    "--employees",
+    "employees_path",
+    type=click.Path(path_type=Path),
+    help="Employees to pay: CSV, Parquet or XLSX (without it: KPI and department scores only).",
+)
+@click.option("--period", required=True, help="The period to score: 2026, 2026-Q3 or 2026-07.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Write employees/kpis/departments tables, score.json, summary.json and report.html here.",
+)
+@click.option(
+    "--out-format",
+    "out_formats",
+    multiple=True,
+    type=click.Choice(TABLE_FORMATS),
+    default=("csv",),
+    show_default=True,
+    help="Table formats for --out (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or the JSON result for tools.",
+)
+@click.option(
+    "--explain",
+    "explain_id",
+    metavar="EMPLOYEE_ID",
+    help="Print how this employee's payout was computed, step by step.",
+)
+@click.option(
+    "--explanations",
+    type=click.Choice(["auto", "full", "compact", "none"]),
+    default="auto",
+    show_default=True,
+    help=f"Explanation detail in the JSON result (auto: full up to {FULL_EXPLANATIONS_UP_TO:,} employees, compact above).",
+)
+@click.option("--force", is_flag=True, help="Store a new run even when an identical one exists.")
+@db_option
+def score(
+    plan_path: Path,
+    policy_path: Path,
+    actuals_path: Path,
+    employees_path: Path | None,
+    period: str,
+    out_dir: Path | None,
+    out_formats: tuple[str, ...],
+    output_format: str,
+    explain_id: str | None,
+    explanations: str,
+    force: bool,
+    db_url: str | None,
+) -> None:
+    """Score a period: KPI results, department scores and every employee's payout.
+
+    The run is stored (--db, else $ALIGNMENT_DB_URL, else ./alignment-engine.db) with its inputs,
+    so `runs show` prints this result again and any payout can be explained later.
+    """
+    from alignment_engine.engine import score_period
+    from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+    from alignment_engine.storage import RunOutput, RunRecord
+    from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
+
+    plan = plan_from_yaml(plan_path)
+    policy = policy_from_yaml(policy_path)
+    actuals = read_table(actuals_path, ACTUALS)
+    employees = read_table(employees_path, EMPLOYEES) if employees_path else None
+    result = score_period(plan, policy, actuals, employees, period)
+    style = explanation_style(explanations, len(employees) if employees is not None else 0)
+
+    tables = {"actuals": actuals}
+    if employees is not None:
+        tables["employees"] = employees
+    record = RunRecord.create(
+        "score",
+        period=period,
+        documents={"plan": plan, "policy": policy},
+        tables=tables,
+        options={"explanations": style},
+    )
+
+    def produce(run_id: str) -> RunOutput:
+        document = {"run_id": run_id, **result.to_dict(style)}  # type: ignore[arg-type]
+        return RunOutput(
+            result_json=json.dumps(document, indent=2, ensure_ascii=False),
+            payouts=result.employees_frame() if employees is not None else None,
+            payout_decimals=policy.rounding.decimals,
+        )
+
+    with open_store(db_url) as store:
+        stored = store.record_or_reuse(record, produce, force=force)
+    document: dict[str, Any] = json.loads(stored.result_json)
+
+    if out_dir is not None:
+        _write_outputs(out_dir, out_formats, stored.result_json, document, result, plan)
+
+    if explain_id is not None:
+        explanation = result.explanation_for(explain_id)
+        if explanation is None:
+            from alignment_engine.errors import InputError
+            from alignment_engine.model import did_you_mean
+
+            known = [] if employees is None else employees["employee_id"].tolist()
+            raise InputError(
+                f"no employee '{explain_id}' in this run",
+                suggestion=did_you_mean(explain_id, known[:100_000]),
+            )
+        if output_format == "json":
+            click.echo(json.dumps(explanation, indent=2, ensure_ascii=False))
+        else:
+            click.echo(_render_explanation(explanation, explain_id, policy.currency))
+        return
+    if output_format == "json":
+        click.echo(stored.result_json)
+    else:
+        _print_table(document, policy.currency)
+        if out_dir is not None:
+            click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
+
+
+def _write_outputs(
+    out_dir: Path,
+    out_formats: tuple[str, ...],
+    result_json: str,
+    document: dict[str, Any],
+    result: Any,
+    plan: Any,
+) -> None:
+    import pandas as pd
+
+    from alignment_engine.outputs import Writer, write_atomically
+
+    frames: dict[str, pd.DataFrame] = {
+        "kpis": pd.DataFrame(document["kpis"]),
+        "departments": pd.DataFrame(
+            [
+                {k: v for k, v in d.items() if not isinstance(v, dict | list)}
+                for d in document["departments"]
+            ]
+        ),
+    }
+    if document.get("employees"):
+        frames["employees"] = result.employees_frame()
+
+    def table_writer(frame: pd.DataFrame, fmt: str) -> Writer:
+        def write(path: Path) -> None:
+            if fmt == "csv":
+                frame.to_csv(path, index=False, lineterminator="\n")
+            elif fmt == "parquet":
+                frame.to_parquet(path, index=False)
+            else:
+                cells = frame.copy()
+                for column in cells.columns:  # Excel cells cannot hold lists
+                    if cells[column].map(lambda v: isinstance(v, list | dict)).any():
+                        cells[column] = cells[column].map(lambda v: json.dumps(v, ensure_ascii=False))
+                cells.to_excel(path, index=False)
+
+        return write
+
+    def text_writer(text: str) -> Writer:
+        def write(path: Path) -> None:
+            path.write_text(text + "\n", encoding="utf-8")
+
+        return write
+
+    summary = {key: value for key, value in document.items() if key != "employees"}
+    writers: dict[str, Callable[[Path], None]] = {
+        "score.json": text_writer(result_json),
+        "summary.json": text_writer(json.dumps(summary, indent=2, ensure_ascii=False)),
+    }
+    for name, frame in frames.items():
+        for fmt in dict.fromkeys(out_formats):
+            writers[f"{name}.{fmt}"] = table_writer(frame, fmt)
+    writers["report.html"] = _report_writer(plan, document)
+    write_atomically(out_dir, writers)
+
+
+def _report_writer(plan: Any, document: dict[str, Any]) -> Callable[[Path], None]:
+    from alignment_engine.reports import render_report
+
+    def write(path: Path) -> None:
+        html = render_report(
+            plan=plan, score=document, title=f"{plan.name or plan.id}: {document['period']}"
+        )
+        path.write_text(html, encoding="utf-8")
+
+    return write
+
+
+COMMANDS = [score]

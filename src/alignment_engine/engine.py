@@ -1,0 +1,86 @@
+"""The facade that the CLI, the HTTP service and library users call.
+
+Each function takes validated documents (and pandas tables) and returns a result object whose
+``to_dict()`` is the SPEC's ``--format json`` shape. Nothing here imports click, FastAPI or
+SQLAlchemy: storing a run is the caller's choice (see ``alignment_engine.storage``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from alignment_engine.model import Plan, Policy
+
+if TYPE_CHECKING:
+    from alignment_engine.model.findings import CheckResult
+    from alignment_engine.optimisation import ReallocationResult
+    from alignment_engine.scoring import ScoreResult
+
+__all__ = [
+    "OptimiseOptions",
+    "check_plan",
+    "score_period",
+    "suggest_reallocation",
+]
+
+
+@dataclass(frozen=True)
+class OptimiseOptions:
+    """The ``optimise`` command's options (SPEC: --resource, --shared-weight, --balance, --keep-total)."""
+
+    resources: tuple[str, ...] | None = None
+    shared_weight: float = 0.3
+    balance: float = 0.1
+    keep_total: bool = False
+
+
+def check_plan(
+    plan: Plan, policy: Policy | None = None, rule_dirs: Sequence[str | Path] = ()
+) -> CheckResult:
+    """Alignment and conflict findings (shipped rule packs plus the folders in ``rule_dirs``)."""
+    from alignment_engine.checking import check_plan as run_checks
+
+    return run_checks(plan, policy, extra_packs=[Path(d) for d in rule_dirs])
+
+
+def score_period(
+    plan: Plan,
+    policy: Policy,
+    actuals: pd.DataFrame,
+    employees: pd.DataFrame | None,
+    period: str,
+) -> ScoreResult:
+    """Quarter-end scoring: KPI results, department scores, employee payouts, totals."""
+    from alignment_engine.scoring import score_period as run_scoring
+
+    return run_scoring(plan, policy, actuals, employees, period)
+
+
+def suggest_reallocation(
+    plan: Plan, options: OptimiseOptions | None = None, history: pd.DataFrame | None = None
+) -> ReallocationResult:
+    """A reallocation of the plan's resources per the SPEC's optimisation model."""
+    from alignment_engine.optimisation import (
+        ReallocationOptions,
+        problem_from_plan,
+    )
+    from alignment_engine.optimisation import (
+        suggest_reallocation as solve,
+    )
+
+    options = options or OptimiseOptions()
+    problem = problem_from_plan(plan)
+    return solve(
+        problem,
+        ReallocationOptions(
+            shared_weight=options.shared_weight,
+            balance=options.balance,
+            keep_total=options.keep_total,
+            resources=options.resources,
+        ),
+    )

@@ -1,0 +1,126 @@
+"""``alignment-engine score`` end to end on the example company, with a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from alignment_engine.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+ACME = ROOT / "scenarios" / "acme"
+POLICY = ROOT / "policies" / "annual-bonus-2026.yaml"
+
+
+def score_args(db: Path, *extra: str, actuals: Path = ACME / "actuals-2026-q3.csv") -> list[str]:
+    return [
+        "score",
+        "--plan", str(ACME / "plan.yaml"),
+        "--policy", str(POLICY),
+        "--actuals", str(actuals),
+        "--employees", str(ACME / "employees.csv"),
+        "--period", "2026-Q3",
+        "--db", f"sqlite:///{db}",
+        *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object], str]:
+    folder = tmp_path_factory.mktemp("score")
+    db = folder / "runs.db"
+    result = CliRunner().invoke(main, score_args(db, "--format", "json", "--out", str(folder / "out")))
+    assert result.exit_code == 0, result.output
+    return folder, json.loads(result.output), result.output
+
+
+def test_json_has_the_spec_shape(scored: tuple[Path, dict, str]) -> None:
+    _, document, _ = scored
+    assert {"run_id", "period", "kpis", "departments", "employees", "totals"} <= set(document)
+    assert {"scope", "kpi", "actual", "target", "attainment", "payout_factor", "curve", "gates"} <= set(
+        document["kpis"][0]
+    )
+    assert {"department", "score", "payout_factor"} <= set(document["departments"][0])
+    assert {"employee_id", "department", "payout", "factor", "explanation"} <= set(document["employees"][0])
+    assert {"payout", "pool", "scale"} <= set(document["totals"])
+    assert document["period"] == "2026-Q3"
+    assert len(document["employees"]) == 2015
+
+
+def test_payouts_reconcile_to_the_cent(scored: tuple[Path, dict, str]) -> None:
+    _, document, _ = scored
+    total = sum(Decimal(str(e["payout"])) for e in document["employees"])
+    assert total == Decimal(document["totals"]["payout_text"])
+    assert all(Decimal(str(e["payout"])) == Decimal(str(e["payout"])).quantize(Decimal("0.01")) for e in document["employees"])
+
+
+def test_outputs_are_written(scored: tuple[Path, dict, str]) -> None:
+    folder, document, output = scored
+    out = folder / "out"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "departments.csv", "employees.csv", "kpis.csv", "report.html", "score.json", "summary.json",
+    ]  # fmt: skip
+    assert (out / "score.json").read_text(encoding="utf-8") == output
+    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
+    employees = (out / "employees.csv").read_text(encoding="utf-8").splitlines()
+    assert len(employees) == 2016
+
+
+def test_runs_show_prints_the_same_json(scored: tuple[Path, dict, str]) -> None:
+    folder, document, output = scored
+    shown = CliRunner().invoke(main, ["runs", "show", str(document["run_id"]), "--format", "json", "--db", f"sqlite:///{folder / 'runs.db'}"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output == output
+
+
+def test_same_inputs_same_result(scored: tuple[Path, dict, str], tmp_path: Path) -> None:
+    _, document, _ = scored
+    again = CliRunner().invoke(main, score_args(tmp_path / "other.db", "--format", "json"))
+    assert again.exit_code == 0
+    other = json.loads(again.output)
+    assert {k: v for k, v in other.items() if k != "run_id"} == {k: v for k, v in document.items() if k != "run_id"}
+
+
+def test_explain_prints_the_chain(scored: tuple[Path, dict, str]) -> None:
+    folder, _, _ = scored
+    result = CliRunner().invoke(main, score_args(folder / "runs.db", "--explain", "E00002"))
+    assert result.exit_code == 0, result.output
+    assert "Employee E00002 (production)" in result.output
+    assert "gate" in result.output and "rounded half_up" in result.output
+
+
+def test_explain_unknown_employee(scored: tuple[Path, dict, str]) -> None:
+    folder, _, _ = scored
+    result = CliRunner().invoke(main, score_args(folder / "runs.db", "--explain", "E0002"))
+    assert result.exit_code == 2
+    assert "no employee 'E0002'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_actuals_exit_2_and_write_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "actuals.csv"
+    text = (ACME / "actuals-2026-q3.csv").read_text(encoding="utf-8")
+    bad.write_text(text.replace("sales.market_share", "sales.market_shar", 1), encoding="utf-8")
+    db = tmp_path / "runs.db"
+    result = CliRunner().invoke(main, score_args(db, "--out", str(tmp_path / "out"), actuals=bad))
+    assert result.exit_code == 2
+    assert "sales.market_shar" in result.output
+    assert "did you mean 'sales.market_share'?" in result.output
+    assert not (tmp_path / "out").exists()
+    listed = CliRunner().invoke(main, ["runs", "list", "--format", "json", "--db", f"sqlite:///{db}"])
+    assert listed.exit_code == 0
+    assert json.loads(listed.output)["runs"] == []
+
+
+def test_parquet_and_xlsx_outputs(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        score_args(tmp_path / "runs.db", "--out", str(tmp_path / "out"), "--out-format", "parquet", "--out-format", "xlsx"),
+    )
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "employees.parquet" in names and "employees.xlsx" in names and "employees.csv" not in names
