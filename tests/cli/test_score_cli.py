@@ -33,7 +33,9 @@ def score_args(db: Path, *extra: str, actuals: Path = ACME / "actuals-2026-q3.cs
 def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object], str]:
     folder = tmp_path_factory.mktemp("score")
     db = folder / "runs.db"
-    result = CliRunner().invoke(main, score_args(db, "--format", "json", "--out", str(folder / "out")))
+    result = CliRunner().invoke(
+        main, score_args(db, "--format", "json", "--out", str(folder / "out"))
+    )
     assert result.exit_code == 0, result.output
     return folder, json.loads(result.output), result.output
 
@@ -41,11 +43,20 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, ob
 def test_json_has_the_spec_shape(scored: tuple[Path, dict, str]) -> None:
     _, document, _ = scored
     assert {"run_id", "period", "kpis", "departments", "employees", "totals"} <= set(document)
-    assert {"scope", "kpi", "actual", "target", "attainment", "payout_factor", "curve", "gates"} <= set(
-        document["kpis"][0]
-    )
+    assert {
+        "scope",
+        "kpi",
+        "actual",
+        "target",
+        "attainment",
+        "payout_factor",
+        "curve",
+        "gates",
+    } <= set(document["kpis"][0])
     assert {"department", "score", "payout_factor"} <= set(document["departments"][0])
-    assert {"employee_id", "department", "payout", "factor", "explanation"} <= set(document["employees"][0])
+    assert {"employee_id", "department", "payout", "factor", "explanation"} <= set(
+        document["employees"][0]
+    )
     assert {"payout", "pool", "scale"} <= set(document["totals"])
     assert document["period"] == "2026-Q3"
     assert len(document["employees"]) == 2015
@@ -55,7 +66,10 @@ def test_payouts_reconcile_to_the_cent(scored: tuple[Path, dict, str]) -> None:
     _, document, _ = scored
     total = sum(Decimal(str(e["payout"])) for e in document["employees"])
     assert total == Decimal(document["totals"]["payout_text"])
-    assert all(Decimal(str(e["payout"])) == Decimal(str(e["payout"])).quantize(Decimal("0.01")) for e in document["employees"])
+    assert all(
+        Decimal(str(e["payout"])) == Decimal(str(e["payout"])).quantize(Decimal("0.01"))
+        for e in document["employees"]
+    )
 
 
 def test_outputs_are_written(scored: tuple[Path, dict, str]) -> None:
@@ -72,7 +86,18 @@ def test_outputs_are_written(scored: tuple[Path, dict, str]) -> None:
 
 def test_runs_show_prints_the_same_json(scored: tuple[Path, dict, str]) -> None:
     folder, document, output = scored
-    shown = CliRunner().invoke(main, ["runs", "show", str(document["run_id"]), "--format", "json", "--db", f"sqlite:///{folder / 'runs.db'}"])
+    shown = CliRunner().invoke(
+        main,
+        [
+            "runs",
+            "show",
+            str(document["run_id"]),
+            "--format",
+            "json",
+            "--db",
+            f"sqlite:///{folder / 'runs.db'}",
+        ],
+    )
     assert shown.exit_code == 0, shown.output
     assert shown.output == output
 
@@ -82,7 +107,9 @@ def test_same_inputs_same_result(scored: tuple[Path, dict, str], tmp_path: Path)
     again = CliRunner().invoke(main, score_args(tmp_path / "other.db", "--format", "json"))
     assert again.exit_code == 0
     other = json.loads(again.output)
-    assert {k: v for k, v in other.items() if k != "run_id"} == {k: v for k, v in document.items() if k != "run_id"}
+    assert {k: v for k, v in other.items() if k != "run_id"} == {
+        k: v for k, v in document.items() if k != "run_id"
+    }
 
 
 def test_explain_prints_the_chain(scored: tuple[Path, dict, str]) -> None:
@@ -111,7 +138,9 @@ def test_bad_actuals_exit_2_and_write_nothing(tmp_path: Path) -> None:
     assert "sales.market_shar" in result.output
     assert "did you mean 'sales.market_share'?" in result.output
     assert not (tmp_path / "out").exists()
-    listed = CliRunner().invoke(main, ["runs", "list", "--format", "json", "--db", f"sqlite:///{db}"])
+    listed = CliRunner().invoke(
+        main, ["runs", "list", "--format", "json", "--db", f"sqlite:///{db}"]
+    )
     assert listed.exit_code == 0
     assert json.loads(listed.output)["runs"] == []
 
@@ -119,8 +148,18 @@ def test_bad_actuals_exit_2_and_write_nothing(tmp_path: Path) -> None:
 def test_parquet_and_xlsx_outputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        score_args(tmp_path / "runs.db", "--out", str(tmp_path / "out"), "--out-format", "parquet", "--out-format", "xlsx"),
+        score_args(
+            tmp_path / "runs.db",
+            "--out",
+            str(tmp_path / "out"),
+            "--out-format",
+            "parquet",
+            "--out-format",
+            "xlsx",
+        ),
     )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert "employees.parquet" in names and "employees.xlsx" in names and "employees.csv" not in names
+    assert (
+        "employees.parquet" in names and "employees.xlsx" in names and "employees.csv" not in names
+    )

@@ -1,0 +1,171 @@
+"""Every KPI a period is scored on, with its curve, as arrays (one row per KPI).
+
+Rows are in plan order: company KPIs, then each department's KPIs, then shared goals. A KPI's
+scope is ``company``, its department's id, or (a shared goal) its own id.
+
+Which way is better: ``direction: increase``/``decrease`` decides; ``maintain`` (hold the metric
+where it is) is scored in the metric's own ``better`` direction. For a lower-is-better KPI the
+levels run downwards (threshold > target > maximum); they and the actuals are negated so that
+every curve is evaluated in a coordinate where bigger is better.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from alignment_engine.errors import PolicyError, Problem
+from alignment_engine.model.consistency import policy_plan_problems
+from alignment_engine.model.plan import Kpi, Metric, Plan
+from alignment_engine.model.policy import Curve, LevelPoints, Policy
+from alignment_engine.scoring.curves import CurvePoints, CurveSet, monotone_levels
+
+ScopeKind = Literal["company", "department", "shared"]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_LEVELS = ("threshold", "target", "maximum")
+
+
+@dataclass(frozen=True)
+class KpiEntry:
+    scope: str
+    kind: ScopeKind
+    kpi: Kpi
+    metric: Metric | None
+    lower_is_better: bool
+    curve_name: str
+    curve: Curve
+    point_names: tuple[str, ...]  # words for the curve's points, for explanations
+    departments: tuple[str, ...] = ()  # a shared goal's member departments
+
+
+@dataclass(frozen=True)
+class KpiCatalogue:
+    entries: tuple[KpiEntry, ...]
+    row_of: dict[str, int]  # KPI id -> row
+    scope_kinds: dict[str, ScopeKind]  # every scope an actual may name
+    curves: CurveSet
+    levels_basis: BoolArray
+    lower_is_better: BoolArray
+    target: FloatArray  # NaN where the KPI has no target
+    weight: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def kpis_of(self, scope: str) -> list[str]:
+        return [e.kpi.id for e in self.entries if e.scope == scope]
+
+
+def _lower_is_better(kpi: Kpi, metric: Metric | None) -> bool:
+    direction = str(kpi.direction) if kpi.direction is not None else None
+    if direction == "decrease":
+        return True
+    if direction == "increase":
+        return False
+    return metric is not None and str(metric.better) == "lower"
+
+
+def _curve_points(
+    entry_kpi: Kpi, curve: Curve, lower_is_better: bool, curve_name: str
+) -> tuple[CurvePoints | None, tuple[str, ...], list[str]]:
+    """The curve in the KPI's monotone coordinate, its point names, and any problems."""
+    step = str(curve.interpolation) == "step"
+    below = float(curve.below_threshold)
+    if isinstance(curve.points, LevelPoints):
+        names = tuple(level for level in _LEVELS if getattr(curve.points, level) is not None)
+        values = [getattr(entry_kpi, level) for level in names]
+        if any(v is None for v in values):
+            return None, names, []  # reported by policy_plan_problems
+        factors = [float(getattr(curve.points, level)) for level in names]
+        levels = monotone_levels([float(v) for v in values], lower_is_better)
+        if any(b < a for a, b in itertools.pairwise(levels)):
+            order = " >= ".join(names) if lower_is_better else " <= ".join(names)
+            shown = ", ".join(f"{n} {v:g}" for n, v in zip(names, values, strict=True))
+            way = "lower" if lower_is_better else "higher"
+            return (
+                None,
+                names,
+                [
+                    f"curve '{curve_name}' needs KPI '{entry_kpi.id}' levels in order "
+                    f"{order} ({way} is better), but they are {shown}"
+                ],
+            )
+        return CurvePoints(levels, tuple(factors), step=step, below=below), names, []
+    xs = tuple(float(x) for x, _ in curve.points)
+    ys = tuple(float(y) for _, y in curve.points)
+    problems = []
+    if entry_kpi.target is not None and float(entry_kpi.target) == 0.0:
+        problems.append(
+            f"curve '{curve_name}' pays on attainment, but KPI '{entry_kpi.id}' has target 0, "
+            "so attainment is undefined"
+        )
+    point_names = tuple(f"attainment {x:g}" for x in xs)
+    return CurvePoints(xs, ys, step=step, below=below), point_names, problems
+
+
+def build_catalogue(plan: Plan, policy: Policy) -> KpiCatalogue:
+    """Raises PolicyError naming every KPI the policy cannot score (missing levels, levels out
+    of order, zero targets on attainment curves, unknown KPIs or departments in the policy)."""
+    problems = [
+        Problem(
+            message=p.message,
+            file=f"policy '{policy.id}'",
+            key=".".join(str(part) for part in p.path),
+            suggestion=p.suggestion,
+        )
+        for p in policy_plan_problems(policy, plan)
+    ]
+    metrics = {m.id: m for m in plan.metrics}
+    goal_members = {g.id: tuple(g.departments) for g in plan.shared_goals}
+    scope_kinds: dict[str, ScopeKind] = {"company": "company"}
+    scope_kinds.update({d.id: "department" for d in plan.departments})
+    scope_kinds.update({g.id: "shared" for g in plan.shared_goals})
+
+    entries: list[KpiEntry] = []
+    points: list[CurvePoints] = []
+    for scope, kpi in plan.kpis():
+        kind = scope_kinds.get(scope, "department")
+        metric = metrics.get(kpi.metric)
+        lower = _lower_is_better(kpi, metric)
+        curve_name, curve = policy.curve_for(kpi.id)
+        curve_points, names, messages = _curve_points(kpi, curve, lower, curve_name)
+        problems.extend(
+            Problem(message=m, file=f"policy '{policy.id}'", key=f"curves.{curve_name}")
+            for m in messages
+        )
+        entries.append(
+            KpiEntry(
+                scope=scope,
+                kind=kind,
+                kpi=kpi,
+                metric=metric,
+                lower_is_better=lower,
+                curve_name=curve_name,
+                curve=curve,
+                point_names=names,
+                departments=goal_members.get(kpi.id, ()),
+            )
+        )
+        points.append(curve_points or CurvePoints((0.0,), (0.0,)))
+    if problems:
+        raise PolicyError(problems=problems)
+
+    return KpiCatalogue(
+        entries=tuple(entries),
+        row_of={e.kpi.id: row for row, e in enumerate(entries)},
+        scope_kinds=scope_kinds,
+        curves=CurveSet.from_points(points),
+        levels_basis=np.array([isinstance(e.curve.points, LevelPoints) for e in entries], bool),
+        lower_is_better=np.array([e.lower_is_better for e in entries], dtype=np.bool_),
+        target=np.array(
+            [np.nan if e.kpi.target is None else float(e.kpi.target) for e in entries],
+            dtype=np.float64,
+        ),
+        weight=np.array([float(e.kpi.weight) for e in entries], dtype=np.float64),
+    )

@@ -1,0 +1,197 @@
+"""Explanations: why an employee is paid what they are paid, as JSON-able dicts.
+
+The chain reads in the order it was computed: KPI actuals -> curve segment -> KPI factor ->
+scope scores and component weights -> gates -> the employee cap -> proration -> pool scale ->
+rounded amount. Most of it is the same for everyone in a department, so it is built once per
+department (a *template*) and each employee adds only their own numbers. Nothing here runs until
+an explanation is asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alignment_engine.scoring.combine import COMPONENTS
+from alignment_engine.scoring.money import format_units, units_to_float
+
+if TYPE_CHECKING:
+    from alignment_engine.scoring.result import ScoreResult
+
+
+def _number(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def department_template(result: ScoreResult, department_index: int) -> dict[str, Any]:
+    factors = result.factors
+    department = factors.department_ids[department_index]
+    weight = factors.weight[department_index]
+    policy_weight = factors.policy_weight
+    goal_ids = result.shared_goals_of.get(department, ())
+    company_gates = [g.gate_id for g in result.gates if g.triggered and g.applies_to == "company"]
+    factor_gates = [
+        g.to_dict()
+        for g in result.gates
+        if g.triggered and g.applies_to in ("all", f"department:{department}")
+    ]
+    components = [
+        {
+            "component": "company",
+            "policy_weight": policy_weight["company"],
+            "weight": float(weight[0]),
+            "score_before_gates": _number(result.company_score_before_gates),
+            "gates": company_gates,
+            "score": _number(factors.company_score),
+            "kpis": [k.to_dict() for k in result.kpis_of("company")],
+        },
+        {
+            "component": "department",
+            "policy_weight": policy_weight["department"],
+            "weight": float(weight[1]),
+            "score": _number(factors.department_score[department_index]),
+            "kpis": [k.to_dict() for k in result.kpis_of(department)],
+        },
+        {
+            "component": "shared",
+            "policy_weight": policy_weight["shared"],
+            "weight": float(weight[2]),
+            "score": _number(factors.shared_score[department_index]),
+            "rule": "mean of the shared goals' payout factors",
+            "goals": [k.to_dict() for goal in goal_ids for k in result.kpis_of(goal)],
+        },
+        {
+            "component": "individual",
+            "policy_weight": policy_weight["individual"],
+            "weight": float(weight[3]),
+        },
+    ]
+    notes = [
+        f"no {name} score for this department: its weight {policy_weight[name]:g} is shared "
+        "among the other components"
+        for position, name in enumerate(COMPONENTS[:3])
+        if policy_weight[name] > 0 and weight[position] == 0
+    ]
+    return {
+        "department": department,
+        "components": components,
+        "gates": factor_gates,
+        "employee_cap": result.settings.employee_cap,
+        "kpi_cap": result.settings.kpi_cap,
+        "notes": notes,
+    }
+
+
+@dataclass(frozen=True)
+class EmployeeColumns:
+    """The employee arrays as Python lists, converted once: reading numpy scalars one at a time
+    would dominate the cost of rendering a million explanations."""
+
+    department: list[int]
+    individual_score: list[float]
+    factor_before_gates: list[float]
+    factor_after_gates: list[float]
+    factor: list[float]
+    target_bonus: list[float]
+    proration: list[float]
+    start: list[str | None]
+    end: list[str | None]
+    amount: list[float]
+    units: list[int]
+    payout: list[float]
+    shared: dict[str, Any]  # the pool and rounding parts, the same for everyone
+
+
+def _dates(values: npt.NDArray[np.datetime64]) -> list[str | None]:
+    texts = np.datetime_as_string(values, unit="D").astype(object)
+    texts[np.isnat(values)] = None
+    return list(texts.tolist())
+
+
+def employee_columns(result: ScoreResult, rows: slice | None = None) -> EmployeeColumns:
+    """The employee arrays (all rows, or a slice of them) as Python lists."""
+    employees = result.employees
+    settings = result.settings
+    scaled = result.totals.scaled
+    part = slice(None) if rows is None else rows
+    return EmployeeColumns(
+        department=employees.department[part].tolist(),
+        individual_score=employees.individual_score[part].tolist(),
+        factor_before_gates=employees.factor_before_gates[part].tolist(),
+        factor_after_gates=employees.factor_after_gates[part].tolist(),
+        factor=employees.factor[part].tolist(),
+        target_bonus=employees.target_bonus[part].tolist(),
+        proration=employees.proration[part].tolist(),
+        start=_dates(employees.start[part]),
+        end=_dates(employees.end[part]),
+        amount=employees.amount[part].tolist(),
+        units=employees.units[part].tolist(),
+        payout=units_to_float(employees.units[part], settings.decimals).tolist(),
+        shared={
+            "pool": {
+                "mode": settings.pool_mode,
+                "scale": result.totals.scale,
+                "allocation": "largest remainder to the pool" if scaled else "rounded on its own",
+            },
+            "rounding": {"decimals": settings.decimals, "mode": settings.rounding},
+            "summary_tail": (
+                f"; x pool scale {result.totals.scale:.6g}, largest remainder"
+                if scaled
+                else f"; rounded {settings.rounding}"
+            ),
+        },
+    )
+
+
+def employee_explanation(
+    result: ScoreResult, columns: EmployeeColumns, index: int, *, full: bool
+) -> dict[str, Any]:
+    """The explanation of the employee at ``index`` of ``columns``."""
+    settings = result.settings
+    department_index = columns.department[index]
+    department = result.factors.department_ids[department_index]
+    factor = columns.factor[index]
+    after_gates = columns.factor_after_gates[index]
+    proration = columns.proration[index]
+    amount = columns.amount[index]
+    target_bonus = columns.target_bonus[index]
+
+    explanation: dict[str, Any] = {"department": department}
+    template: dict[str, Any] = {}
+    if full:
+        template = result.explanation_template(department_index)
+        explanation["components"] = template["components"]
+    else:
+        explanation["template"] = department
+    explanation["individual_score"] = columns.individual_score[index]
+    explanation["factor_before_gates"] = columns.factor_before_gates[index]
+    if full:
+        explanation["gates"] = template["gates"]
+    explanation["factor_after_gates"] = after_gates
+    explanation["employee_cap"] = settings.employee_cap
+    explanation["capped"] = factor < after_gates
+    explanation["factor"] = factor
+    explanation["target_bonus"] = target_bonus
+    explanation["proration"] = {
+        "method": settings.proration,
+        "share": proration,
+        "start_date": columns.start[index],
+        "end_date": columns.end[index],
+    }
+    explanation["amount"] = amount
+    explanation["pool"] = columns.shared["pool"]
+    explanation["rounding"] = columns.shared["rounding"]
+    explanation["payout"] = columns.payout[index]
+    if full:
+        # One line for people; left out of compact explanations, which are for machines.
+        explanation["summary"] = (
+            f"{target_bonus:g} x factor {factor:.6g} x proration {proration:.6g} = {amount:.6f}"
+            f"{columns.shared['summary_tail']} -> "
+            f"{format_units(columns.units[index], settings.decimals)} {settings.currency}"
+        )
+        if template["notes"]:
+            explanation["notes"] = template["notes"]
+    return explanation

@@ -1,0 +1,206 @@
+"""Gates: conditions on a few results (a KPI, a department, the company) that change payouts.
+
+Evaluation is a small pure function, :func:`gate_outcomes`, over a handful of facts (never per
+employee), so it can be swapped for the rule engine without touching the vectorised arithmetic.
+Conditions are read on results *before* any gate acts (KPI factors already capped by
+``caps.kpi``), so the order gates are listed in never changes which of them fire.
+
+Effects on one target combine in a fixed order: every ``multiply`` (their product), then the
+lowest ``cap``, then ``zero``. A cap is therefore the last word over a multiplier.
+
+Targets (``applies_to``): ``kpi:<id>`` changes that KPI's factor (and so every score that uses
+it); ``company`` changes the company component; ``department:<id>`` changes the factor of that
+department's employees; ``all`` changes every employee's factor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from alignment_engine.model.policy import Comparison, Gate
+
+FloatArray = npt.NDArray[np.float64]
+
+_OPERATORS = (("lt", "<"), ("lte", "<="), ("gt", ">"), ("gte", ">="), ("eq", "=="))
+
+
+@dataclass(frozen=True)
+class KpiFact:
+    """What a gate may read about one KPI (None: no result, e.g. an excluded missing actual)."""
+
+    actual: float | None
+    attainment: float | None
+    payout_factor: float | None
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    gate_id: str
+    triggered: bool
+    subject: str  # "kpi:<id>", "department:<id>" or "company"
+    measure: str  # "attainment", "actual" or "score"
+    observed: float | None  # None: the subject had no result, so the gate did not fire
+    condition: str  # e.g. "attainment < 0.8"
+    effect: str  # "cap", "zero" or "multiply"
+    value: float | None  # the cap or multiplier; None for zero
+    applies_to: str
+
+    def describe_effect(self) -> str:
+        if self.effect == "zero":
+            return "zero"
+        return f"{self.effect} {self.value:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gate": self.gate_id,
+            "triggered": self.triggered,
+            "subject": self.subject,
+            "measure": self.measure,
+            "observed": self.observed,
+            "condition": self.condition,
+            "effect": self.effect,
+            "value": self.value,
+            "applies_to": self.applies_to,
+        }
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """The combined effect of the triggered gates on one target."""
+
+    multiply: float = 1.0
+    cap: float | None = None
+    zero: bool = False
+
+    def apply(self, values: FloatArray) -> FloatArray:
+        result = values * self.multiply
+        if self.cap is not None:
+            result = np.minimum(result, self.cap)
+        if self.zero:
+            result = np.zeros_like(result)
+        return result
+
+    def apply_scalar(self, value: float) -> float:
+        return float(self.apply(np.array([value], dtype=np.float64))[0])
+
+    def then(self, other: Modifier) -> Modifier:
+        """Both modifiers together (same combination order as applying their gates at once)."""
+        caps = [c for c in (self.cap, other.cap) if c is not None]
+        return Modifier(
+            multiply=self.multiply * other.multiply,
+            cap=min(caps) if caps else None,
+            zero=self.zero or other.zero,
+        )
+
+    @property
+    def is_identity(self) -> bool:
+        return self.multiply == 1.0 and self.cap is None and not self.zero
+
+
+IDENTITY = Modifier()
+
+
+def _condition(comparison: Comparison) -> str:
+    parts = [
+        f"{symbol} {getattr(comparison, name):g}"
+        for name, symbol in _OPERATORS
+        if getattr(comparison, name) is not None
+    ]
+    return " and ".join(parts)
+
+
+def _observed(
+    gate: Gate,
+    kpi_results: Mapping[str, KpiFact],
+    department_scores: Mapping[str, float | None],
+    company_score: float | None,
+) -> tuple[str, str, Comparison, float | None]:
+    when = gate.when
+    if when.kpi is not None:
+        fact = kpi_results.get(when.kpi)
+        if when.attainment is not None:
+            value = fact.attainment if fact else None
+            return f"kpi:{when.kpi}", "attainment", when.attainment, value
+        if when.actual is not None:
+            value = fact.actual if fact else None
+            return f"kpi:{when.kpi}", "actual", when.actual, value
+        raise ValueError(f"gate '{gate.id}' compares a KPI on neither attainment nor actual")
+    if when.score is None:
+        raise ValueError(f"gate '{gate.id}' compares a department or the company without 'score'")
+    if when.department is not None:
+        department_score = department_scores.get(when.department)
+        return f"department:{when.department}", "score", when.score, department_score
+    return "company", "score", when.score, company_score
+
+
+class GateEvaluator(Protocol):
+    """What :func:`score_period <alignment_engine.scoring.score.score_period>` calls to decide
+    gates; :func:`gate_outcomes` is the built-in one, a rule-engine backed one can replace it."""
+
+    def __call__(
+        self,
+        gates: Sequence[Gate],
+        kpi_results: Mapping[str, KpiFact],
+        department_scores: Mapping[str, float | None],
+        company_score: float | None = None,
+    ) -> list[GateOutcome]: ...
+
+
+def gate_outcomes(
+    gates: Sequence[Gate],
+    kpi_results: Mapping[str, KpiFact],
+    department_scores: Mapping[str, float | None],
+    company_score: float | None = None,
+) -> list[GateOutcome]:
+    """Which gates fire on these results. A gate whose subject has no result (or a NaN one) does
+    not fire; its outcome says so with ``observed=None``."""
+    outcomes = []
+    for gate in gates:
+        subject, measure, comparison, observed = _observed(
+            gate, kpi_results, department_scores, company_score
+        )
+        if observed is not None and math.isnan(observed):
+            observed = None
+        effect = gate.effect
+        if effect.zero:
+            kind, value = "zero", None
+        elif effect.cap is not None:
+            kind, value = "cap", float(effect.cap)
+        else:
+            kind, value = "multiply", float(effect.multiply if effect.multiply is not None else 1)
+        outcomes.append(
+            GateOutcome(
+                gate_id=gate.id,
+                triggered=observed is not None and comparison.holds(observed),
+                subject=subject,
+                measure=measure,
+                observed=observed,
+                condition=f"{measure} {_condition(comparison)}",
+                effect=kind,
+                value=value,
+                applies_to=gate.applies_to,
+            )
+        )
+    return outcomes
+
+
+def modifiers_by_target(outcomes: Sequence[GateOutcome]) -> dict[str, Modifier]:
+    """The combined effect of the triggered gates for each ``applies_to`` target."""
+    combined: dict[str, Modifier] = {}
+    for outcome in outcomes:
+        if not outcome.triggered:
+            continue
+        if outcome.effect == "zero":
+            single = Modifier(zero=True)
+        elif outcome.effect == "cap":
+            single = Modifier(cap=outcome.value)
+        else:
+            single = Modifier(multiply=outcome.value if outcome.value is not None else 1.0)
+        combined[outcome.applies_to] = combined.get(outcome.applies_to, IDENTITY).then(single)
+    return combined

@@ -1,0 +1,78 @@
+"""Money: floats (payout arithmetic) to exact integer minor units (cents), and back to text.
+
+Scores and factors are floats; final amounts are integers counting ``10**-decimals`` of the
+currency ("units": cents when ``decimals`` is 2). Rounding happens once, here, vectorised.
+
+Why a guard step: ``2.675`` is stored as ``2.67499999999999982236431605997495353221893310546875``,
+so ``2.675 * 100`` is ``267.49999999999997`` and a naive half-up gives 267, while the amount the
+user wrote (and Decimal arithmetic) gives 268. Before applying the rounding mode the scaled amount
+is rounded to 6 decimal places (a millionth of a cent); that moves every amount that is exact in
+decimal back onto its true value (``267.5``), which a double can hold exactly. The price: an amount
+within 5e-7 of a unit of an exact half is treated as that half. Amounts of a billion units or more
+(ten million in the currency, per person) skip the guard: there a double has no digits to spare.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_GUARD_DECIMALS = 6
+_GUARD_LIMIT = 1e9
+_UNITS_LIMIT = 2.0**53  # beyond this a double no longer holds every whole unit
+
+
+ROUNDING_MODES = ("half_up", "half_even", "down")
+
+
+def to_units(amounts: npt.ArrayLike, decimals: int, mode: str) -> IntArray:
+    """Round amounts (in the currency) to integer units of ``10**-decimals`` by ``mode``.
+
+    ``half_up`` rounds halves away from zero, ``half_even`` to the even unit, ``down`` towards
+    zero: the meanings of Python's ``decimal.ROUND_HALF_UP``, ``ROUND_HALF_EVEN``, ``ROUND_DOWN``.
+    """
+    values = np.asarray(amounts, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("cannot round amounts that are not finite numbers")
+    scaled = values * float(10**decimals)
+    if np.any(np.abs(scaled) >= _UNITS_LIMIT):
+        raise ValueError(
+            f"amounts of {_UNITS_LIMIT / 10**decimals:g} or more cannot be paid exactly"
+        )
+    guarded = np.where(np.abs(scaled) < _GUARD_LIMIT, np.round(scaled, _GUARD_DECIMALS), scaled)
+    # ``str()`` also accepts the policy model's StrEnum members.
+    rounding = str(mode)
+    if rounding == "half_up":
+        rounded = np.sign(guarded) * np.floor(np.abs(guarded) + 0.5)
+    elif rounding == "half_even":
+        rounded = np.rint(guarded)
+    elif rounding == "down":
+        rounded = np.trunc(guarded)
+    else:
+        raise ValueError(f"rounding mode {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
+    return rounded.astype(np.int64)
+
+
+def units_to_float(units: npt.ArrayLike, decimals: int) -> FloatArray:
+    """Units as currency floats. Each is the double nearest the exact decimal amount (one
+    correctly rounded division), so ``repr`` and JSON print it with at most ``decimals`` digits."""
+    return np.asarray(units, dtype=np.int64).astype(np.float64) / float(10**decimals)
+
+
+def units_to_decimal(units: int, decimals: int) -> Decimal:
+    """Exact amount: ``units_to_decimal(26750, 2) == Decimal("267.50")``."""
+    return Decimal(int(units)).scaleb(-decimals)
+
+
+def format_units(units: int, decimals: int) -> str:
+    """Exact text with exactly ``decimals`` digits: ``format_units(-5, 2) == "-0.05"``."""
+    sign = "-" if units < 0 else ""
+    whole, fraction = divmod(abs(int(units)), 10**decimals)
+    if decimals == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:0{decimals}d}"

@@ -1,0 +1,291 @@
+"""The outcome of scoring a period, and its JSON-able form (SPEC ``score --format json``).
+
+Employee results are kept as columns (numpy arrays), not as a million objects; per-employee dicts
+and explanations are built only when asked for (:meth:`ScoreResult.to_dict`,
+:meth:`ScoreResult.explanation`, :meth:`ScoreResult.iter_employees`).
+
+Money in JSON: amounts are computed as exact integer units (cents) and written as JSON numbers
+made from them (``units / 10**decimals``, the double nearest the exact amount, which prints with
+at most ``decimals`` digits: ``1234.5`` for 1234.50). ``totals`` also carries ``payout_text`` and
+the pool as exact strings with exactly ``decimals`` digits, and :meth:`ScoreResult.payout` gives
+a Decimal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from alignment_engine.scoring.combine import DepartmentFactors
+from alignment_engine.scoring.explanation import (
+    EmployeeColumns,
+    department_template,
+    employee_columns,
+    employee_explanation,
+)
+from alignment_engine.scoring.gates import GateOutcome
+from alignment_engine.scoring.money import format_units, units_to_decimal, units_to_float
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+ExplanationStyle = Literal["full", "compact", "none"]
+
+
+def json_number(value: float | None) -> float | None:
+    """A float for JSON: None for missing or non-finite values (JSON has no NaN or infinity)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    scope: str
+    kind: str  # company | department | shared
+    kpi: str
+    metric: str
+    actual: float | None
+    source: str  # how the actual was found ("reported for 2026-Q3", "sum of the 3 months ...")
+    target: float | None
+    attainment: float | None
+    curve: str
+    basis: str
+    segment: str  # the curve segment, in words
+    curve_factor: float | None  # the curve at the actual, before caps and gates
+    payout_factor: float | None  # after caps.kpi and KPI gates; None when excluded
+    weight: float  # share of its scope's score (0 when excluded)
+    status: str  # scored | missing: paid 0 | missing: excluded
+    gates: tuple[str, ...]  # triggered gates that changed this KPI's factor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "kpi": self.kpi,
+            "actual": json_number(self.actual),
+            "target": json_number(self.target),
+            "attainment": json_number(self.attainment),
+            "payout_factor": json_number(self.payout_factor),
+            "curve": self.curve,
+            "gates": list(self.gates),
+            "metric": self.metric,
+            "source": self.source,
+            "basis": self.basis,
+            "segment": self.segment,
+            "curve_factor": json_number(self.curve_factor),
+            "weight": self.weight,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class DepartmentResult:
+    department: str
+    score: float | None  # weighted KPI factors; None for a department without scored KPIs
+    payout_factor: float  # the factor of an employee with individual_score 1 (before proration)
+    component_weights: dict[str, float]
+    gates: tuple[str, ...]  # triggered gates on this department's employees (all + department)
+    employees: int
+    payout_units: int
+
+    def to_dict(self, decimals: int) -> dict[str, Any]:
+        return {
+            "department": self.department,
+            "score": json_number(self.score),
+            "payout_factor": json_number(self.payout_factor),
+            "components": self.component_weights,
+            "gates": list(self.gates),
+            "employees": self.employees,
+            "payout": float(units_to_float(self.payout_units, decimals)),
+        }
+
+
+@dataclass(frozen=True)
+class EmployeePayouts:
+    """Columns, one element per employee in input order."""
+
+    employee_id: npt.NDArray[np.object_]
+    department: IntArray  # index into DepartmentFactors.department_ids
+    target_bonus: FloatArray
+    individual_score: FloatArray
+    factor_before_gates: FloatArray
+    factor_after_gates: FloatArray
+    factor: FloatArray
+    proration: FloatArray
+    start: npt.NDArray[np.datetime64]
+    end: npt.NDArray[np.datetime64]
+    amount: FloatArray  # target_bonus * factor * proration, before rounding and the pool
+    units: IntArray  # the payout in units (cents)
+
+    def __len__(self) -> int:
+        return int(self.employee_id.shape[0])
+
+
+@dataclass(frozen=True)
+class Totals:
+    payout_units: int
+    pool_units: int | None
+    scale: float
+    scaled: bool  # True when the pool decided the amounts (largest remainder)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The policy settings an explanation quotes."""
+
+    currency: str
+    decimals: int
+    rounding: str
+    pool_mode: str
+    proration: str
+    kpi_cap: float | None
+    employee_cap: float | None
+
+
+@dataclass
+class ScoreResult:
+    plan_id: str
+    policy_id: str
+    period: str
+    settings: Settings
+    kpis: tuple[KpiResult, ...]
+    departments: tuple[DepartmentResult, ...]
+    gates: tuple[GateOutcome, ...]
+    factors: DepartmentFactors
+    employees: EmployeePayouts
+    totals: Totals
+    company_score_before_gates: float
+    shared_goals_of: dict[str, tuple[str, ...]]  # department -> the shared goals it belongs to
+    _templates: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _by_scope: dict[str, list[KpiResult]] = field(default_factory=dict, repr=False)
+    _columns: list[EmployeeColumns] = field(default_factory=list, repr=False)
+
+    def employee_columns(self) -> EmployeeColumns:
+        """The employee arrays as Python lists (built on first use, for rendering)."""
+        if not self._columns:
+            self._columns.append(employee_columns(self))
+        return self._columns[0]
+
+    def kpis_of(self, scope: str) -> list[KpiResult]:
+        """The KPI results of one scope (company, a department, a shared goal)."""
+        if not self._by_scope:
+            for kpi in self.kpis:
+                self._by_scope.setdefault(kpi.scope, []).append(kpi)
+        return self._by_scope.get(scope, [])
+
+    # Money ---------------------------------------------------------------------------------
+
+    def payout(self, index: int) -> Decimal:
+        """Employee ``index``'s exact payout."""
+        return units_to_decimal(int(self.employees.units[index]), self.settings.decimals)
+
+    @property
+    def total_payout(self) -> Decimal:
+        return units_to_decimal(self.totals.payout_units, self.settings.decimals)
+
+    # Explanations --------------------------------------------------------------------------
+
+    def explanation_template(self, department_index: int) -> dict[str, Any]:
+        """What every employee of one department shares: KPI results, curves, component
+        weights, gates, caps. Built once per department, on first use."""
+        if department_index not in self._templates:
+            self._templates[department_index] = department_template(self, department_index)
+        return self._templates[department_index]
+
+    def explanation(self, index: int, style: ExplanationStyle = "full") -> dict[str, Any] | None:
+        """Employee ``index``'s payout chain: KPI actuals -> curve segment -> factor -> weights
+        -> gates -> caps -> proration -> pool scale -> rounded amount."""
+        if style == "none":
+            return None
+        index = range(len(self.employees))[index]  # negative indexes count from the end
+        if self._columns:
+            return employee_explanation(self, self._columns[0], index, full=style == "full")
+        # One employee: convert just their row, not a million.
+        row = employee_columns(self, slice(index, index + 1))
+        return employee_explanation(self, row, 0, full=style == "full")
+
+    def explanation_for(self, employee_id: str) -> dict[str, Any] | None:
+        matches = np.flatnonzero(self.employees.employee_id == employee_id)
+        if matches.size == 0:
+            return None
+        return self.explanation(int(matches[0]))
+
+    # Output --------------------------------------------------------------------------------
+
+    def iter_employees(self, style: ExplanationStyle = "full") -> Iterator[dict[str, Any]]:
+        columns = self.employee_columns()
+        department_ids = self.factors.department_ids
+        for index, employee_id in enumerate(self.employees.employee_id.tolist()):
+            yield {
+                "employee_id": employee_id,
+                "department": department_ids[columns.department[index]],
+                "payout": columns.payout[index],
+                "factor": columns.factor[index],
+                "explanation": self.explanation(index, style),
+            }
+
+    def totals_dict(self) -> dict[str, Any]:
+        decimals = self.settings.decimals
+        pool = self.totals.pool_units
+        return {
+            "payout": float(units_to_float(self.totals.payout_units, decimals)),
+            "pool": None if pool is None else float(units_to_float(pool, decimals)),
+            "scale": self.totals.scale,
+            "scaled": self.totals.scaled,
+            "currency": self.settings.currency,
+            "decimals": decimals,
+            "employees": len(self.employees),
+            "payout_text": format_units(self.totals.payout_units, decimals),
+            "pool_text": None if pool is None else format_units(pool, decimals),
+        }
+
+    def to_dict(self, explanations: ExplanationStyle = "full") -> dict[str, Any]:
+        """The SPEC score JSON shape (without ``run_id``, which the run recorder adds).
+
+        ``explanations``: ``full`` puts each employee's whole chain in their row; ``compact``
+        puts per-employee numbers there and the department part once, under
+        ``explanation_templates``; ``none`` leaves them out (null).
+        """
+        decimals = self.settings.decimals
+        body: dict[str, Any] = {
+            "period": self.period,
+            "plan": self.plan_id,
+            "policy": self.policy_id,
+            "kpis": [k.to_dict() for k in self.kpis],
+            "departments": [d.to_dict(decimals) for d in self.departments],
+            "employees": list(self.iter_employees(explanations)),
+            "totals": self.totals_dict(),
+            "gates": [g.to_dict() for g in self.gates],
+        }
+        if explanations == "compact":
+            used = sorted(set(self.employees.department.tolist()))
+            body["explanation_templates"] = {
+                self.factors.department_ids[d]: self.explanation_template(d) for d in used
+            }
+        return body
+
+    def employees_frame(self) -> pd.DataFrame:
+        """One row per employee, for CSV/Parquet/XLSX outputs (no explanations)."""
+        decimals = self.settings.decimals
+        department_ids = np.array(self.factors.department_ids, dtype=object)
+        return pd.DataFrame(
+            {
+                "employee_id": self.employees.employee_id,
+                "department": department_ids[self.employees.department]
+                if len(self.employees)
+                else np.array([], dtype=object),
+                "target_bonus": self.employees.target_bonus,
+                "individual_score": self.employees.individual_score,
+                "factor": self.employees.factor,
+                "proration": self.employees.proration,
+                "payout": units_to_float(self.employees.units, decimals),
+                "payout_units": self.employees.units,
+            }
+        )

@@ -1,0 +1,440 @@
+"""Scoring a period: actuals and employees in, payouts with their explanations out.
+
+How a payout is computed (SPEC, normative), and the choices made where SPEC is silent:
+
+1. Each KPI's actual for the period is resolved (:mod:`.actuals`). A missing actual follows the
+   policy's ``missing``: ``error`` lists every missing (scope, kpi, period); ``zero`` pays that
+   KPI a factor of 0 (not an actual of 0, which would be a perfect result for a lower-is-better
+   KPI); ``exclude`` leaves the KPI out and its scope's other KPIs share its weight.
+2. KPI payout factor = the KPI's curve at the actual (:mod:`.curves`), capped by ``caps.kpi``.
+3. Gates (:mod:`.gates`) are decided on these results: KPI actual/attainment, department and
+   company scores, all before any gate acts. ``kpi:<id>`` gates change that KPI's factor (still
+   at most ``caps.kpi``), ``company`` gates the company component.
+4. Scope scores are weighted means of KPI factors; components combine per department, with
+   missing components' weights shared out (:mod:`.combine`).
+5. Employee factor = component-weighted sum (the individual component is the employee's
+   ``individual_score``), then ``all`` and ``department:<id>`` gates, then ``caps.employee``.
+6. Amount = ``target_bonus`` x factor x proration (calendar days employed in the period when
+   ``proration: days``), rounded by ``rounding`` to integer units (:mod:`.money`), then fitted to
+   the pool (:mod:`.pool`): the total equals the pool to the cent whenever the pool scales.
+
+Everything per employee is numpy arithmetic over columns; Python loops run only over KPIs,
+departments and gates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from alignment_engine.errors import InputError, PolicyError, Problem
+from alignment_engine.model.plan import Plan
+from alignment_engine.model.policy import Policy
+from alignment_engine.scoring.actuals import (
+    ResolvedActuals,
+    check_actual_rows,
+    resolve_actuals,
+)
+from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
+from alignment_engine.scoring.combine import (
+    COMPONENTS,
+    NOISE_DECIMALS,
+    DepartmentFactors,
+    denoise,
+    department_factors,
+    scope_scores,
+    shared_scores,
+)
+from alignment_engine.scoring.curves import (
+    CurveEvaluation,
+    apply_cap,
+    attainment,
+    monotone_values,
+    segment_label,
+)
+from alignment_engine.scoring.employees import EmployeeTable, check_employees, empty_employees
+from alignment_engine.scoring.gates import (
+    GateEvaluator,
+    GateOutcome,
+    KpiFact,
+    Modifier,
+    gate_outcomes,
+    modifiers_by_target,
+)
+from alignment_engine.scoring.money import to_units
+from alignment_engine.scoring.periods import Period, parse_period
+from alignment_engine.scoring.pool import fit_to_pool
+from alignment_engine.scoring.result import (
+    DepartmentResult,
+    EmployeePayouts,
+    KpiResult,
+    ScoreResult,
+    Settings,
+    Totals,
+)
+from alignment_engine.scoring.tables import MAX_PROBLEMS_PER_CHECK, TableSource
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def score_period(
+    plan: Plan,
+    policy: Policy,
+    actuals: pd.DataFrame,
+    employees: pd.DataFrame | None,
+    period: str,
+    *,
+    measures: pd.DataFrame | None = None,
+    evaluate_gates: GateEvaluator = gate_outcomes,
+) -> ScoreResult:
+    """Score ``period`` (``2026``, ``2026-Q3`` or ``2026-07``) for a plan under a policy.
+
+    ``actuals`` has ``period,scope,kpi,actual`` and/or ``period,scope,measure,value`` rows;
+    ``measures`` is an optional second table of base measures. ``employees`` may be None (KPI
+    and department results only). ``evaluate_gates`` decides which gates fire (the default is
+    :func:`~alignment_engine.scoring.gates.gate_outcomes`; see :class:`GateEvaluator`). Raises InputError (bad rows, missing actuals, a formula that
+    divides by zero) or PolicyError (the policy does not fit the plan).
+    """
+    target_period = _target_period(period)
+    if plan.currency.upper() != policy.currency.upper():
+        raise PolicyError(
+            f"policy '{policy.id}' pays in {policy.currency} but plan '{plan.id}' is in "
+            f"{plan.currency}; amounts are not converted",
+            key="currency",
+        )
+    catalogue = build_catalogue(plan, policy)
+    department_ids = [d.id for d in plan.departments]
+
+    problems: list[Problem] = []
+    frames = [actuals] if measures is None else [actuals, measures]
+    rows = None
+    try:
+        rows = check_actual_rows(frames, plan, catalogue)
+    except InputError as error:
+        problems.extend(error.problems)
+    table = empty_employees()
+    if employees is not None:
+        try:
+            table = check_employees(employees, department_ids, policy.currency)
+        except InputError as error:
+            problems.extend(error.problems)
+    if problems or rows is None:
+        raise InputError(problems=problems)
+
+    resolved = resolve_actuals(rows, plan, catalogue, target_period)
+    missing_mode = str(policy.missing)
+    if resolved.missing and missing_mode == "error":
+        _raise_missing(resolved, target_period, TableSource.of(actuals, "actuals").name)
+    return _score(plan, policy, catalogue, resolved, table, target_period, evaluate_gates)
+
+
+def _target_period(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except ValueError as error:
+        raise InputError(str(error), key="period") from None
+
+
+def _raise_missing(resolved: ResolvedActuals, period: Period, source: str) -> None:
+    listed = [
+        Problem(message=f"missing actual: {m.describe()}", file=source)
+        for m in resolved.missing[:MAX_PROBLEMS_PER_CHECK]
+    ]
+    hidden = len(resolved.missing) - len(listed)
+    if hidden > 0:
+        listed.append(Problem(message=f"... and {hidden} more missing actuals", file=source))
+    listed.append(
+        Problem(
+            message=(
+                f"{len(resolved.missing)} KPI result(s) missing for {period.label}; add them, or "
+                "set the policy's 'missing' to 'zero' or 'exclude'"
+            ),
+            file=source,
+        )
+    )
+    raise InputError(problems=listed)
+
+
+def _evaluate_curves(
+    catalogue: KpiCatalogue, actual: FloatArray
+) -> tuple[CurveEvaluation, FloatArray]:
+    """Curve evaluation for every KPI at once, and each KPI's attainment."""
+    lower = catalogue.lower_is_better
+    attained = attainment(actual, catalogue.target, lower)
+    position = np.where(catalogue.levels_basis, monotone_values(actual, lower), attained)
+    return catalogue.curves.evaluate(position), attained
+
+
+def _score(
+    plan: Plan,
+    policy: Policy,
+    catalogue: KpiCatalogue,
+    resolved: ResolvedActuals,
+    table: EmployeeTable,
+    period: Period,
+    evaluate_gates: GateEvaluator,
+) -> ScoreResult:
+    actual = resolved.actual
+    evaluation, attained = _evaluate_curves(catalogue, actual)
+    kpi_cap = None if policy.caps.kpi is None else float(policy.caps.kpi)
+    missing = np.isnan(actual)
+    missing_mode = str(policy.missing)
+    capped = apply_cap(denoise(evaluation.factor), kpi_cap)
+    if missing_mode == "zero":
+        capped = np.where(missing, 0.0, capped)
+        included = np.ones(len(catalogue), dtype=np.bool_)
+    else:
+        included = ~missing
+
+    department_ids = [d.id for d in plan.departments]
+    goal_ids = [g.id for g in plan.shared_goals]
+    scopes = ["company", *department_ids, *goal_ids]
+    scope_index = {scope: i for i, scope in enumerate(scopes)}
+    scope_of_kpi = np.array([scope_index[e.scope] for e in catalogue.entries], dtype=np.int64)
+    departments = slice(1, 1 + len(department_ids))
+
+    # Gates read results before any gate acts.
+    before = scope_scores(scope_of_kpi, catalogue.weight, capped, included, len(scopes))
+    facts = {
+        e.kpi.id: KpiFact(
+            actual=None if missing[row] else float(actual[row]),
+            attainment=None if np.isnan(attained[row]) else float(attained[row]),
+            payout_factor=None if np.isnan(capped[row]) else float(capped[row]),
+        )
+        for row, e in enumerate(catalogue.entries)
+    }
+    department_scores = {
+        d: (None if np.isnan(s) else float(s))
+        for d, s in zip(department_ids, before.score[departments], strict=True)
+    }
+    company_before = float(before.score[0])
+    outcomes = evaluate_gates(
+        policy.gates,
+        facts,
+        department_scores,
+        None if np.isnan(company_before) else company_before,
+    )
+    modifiers = modifiers_by_target(outcomes)
+
+    factor, kpi_gates = _apply_kpi_gates(catalogue, capped, outcomes, modifiers, kpi_cap)
+    factor = np.where(included, factor, np.nan)
+
+    after = scope_scores(scope_of_kpi, catalogue.weight, factor, included, len(scopes))
+    company_score = round(
+        modifiers.get("company", Modifier()).apply_scalar(float(after.score[0])), NOISE_DECIMALS
+    )
+    goal_rows = [catalogue.row_of[g] for g in goal_ids]
+    goal_factor = factor[goal_rows] if goal_rows else np.zeros(0)
+    department_position = {d: i for i, d in enumerate(department_ids)}
+    memberships = [
+        (department_position[d], goal_number)
+        for goal_number, goal in enumerate(plan.shared_goals)
+        for d in goal.departments
+    ]
+    shared_goals_of: dict[str, list[str]] = {d: [] for d in department_ids}
+    for department_number, goal_number in memberships:
+        shared_goals_of[department_ids[department_number]].append(goal_ids[goal_number])
+    factors = department_factors(
+        department_ids=department_ids,
+        policy_weight={c: float(getattr(policy.components, c)) for c in COMPONENTS},
+        company_score=company_score,
+        department_score=after.score[departments],
+        shared_score=shared_scores(goal_factor, memberships, len(department_ids)),
+        modifiers=modifiers,
+        employee_cap=None if policy.caps.employee is None else float(policy.caps.employee),
+    )
+
+    payouts, totals = _pay(policy, table, factors, period)
+    kpis = _kpi_results(
+        catalogue,
+        resolved,
+        evaluation,
+        attained,
+        factor,
+        after.kpi_weight,
+        included,
+        missing,
+        missing_mode,
+        kpi_gates,
+    )
+    return ScoreResult(
+        plan_id=plan.id,
+        policy_id=policy.id,
+        period=period.label,
+        settings=Settings(
+            currency=policy.currency,
+            decimals=int(policy.rounding.decimals),
+            rounding=str(policy.rounding.mode),
+            pool_mode="none" if policy.pool is None else str(policy.pool.mode),
+            proration=str(policy.proration),
+            kpi_cap=kpi_cap,
+            employee_cap=factors.employee_cap,
+        ),
+        kpis=kpis,
+        departments=_department_results(factors, outcomes, payouts),
+        gates=tuple(outcomes),
+        factors=factors,
+        employees=payouts,
+        totals=totals,
+        company_score_before_gates=company_before,
+        shared_goals_of={d: tuple(goals) for d, goals in shared_goals_of.items()},
+    )
+
+
+def _apply_kpi_gates(
+    catalogue: KpiCatalogue,
+    capped: FloatArray,
+    outcomes: Sequence[GateOutcome],
+    modifiers: Mapping[str, Modifier],
+    kpi_cap: float | None,
+) -> tuple[FloatArray, dict[int, list[str]]]:
+    """KPI factors after ``kpi:<id>`` gates (still at most ``caps.kpi``), and which gates
+    changed each KPI."""
+
+    def row_of(target: str) -> int:
+        kpi_id = target.removeprefix("kpi:")
+        if kpi_id not in catalogue.row_of:
+            raise PolicyError(f"a gate applies to unknown KPI '{kpi_id}'", key="gates")
+        return catalogue.row_of[kpi_id]
+
+    factor = capped.copy()
+    kpi_gates: dict[int, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.triggered and outcome.applies_to.startswith("kpi:"):
+            kpi_gates.setdefault(row_of(outcome.applies_to), []).append(outcome.gate_id)
+    for target, modifier in modifiers.items():
+        if target.startswith("kpi:"):
+            row = row_of(target)
+            factor[row] = modifier.apply_scalar(float(factor[row]))
+    return apply_cap(denoise(factor), kpi_cap), kpi_gates
+
+
+def _pay(
+    policy: Policy, table: EmployeeTable, factors: DepartmentFactors, period: Period
+) -> tuple[EmployeePayouts, Totals]:
+    before, after, final = factors.employee_factors(table.department, table.individual_score)
+    proration = table.proration(period, by_days=str(policy.proration) == "days")
+    amount = table.target_bonus * final * proration
+    decimals = int(policy.rounding.decimals)
+    try:
+        rounded = to_units(amount, decimals, str(policy.rounding.mode))
+    except ValueError as error:
+        raise InputError(f"cannot round the payouts: {error}", key="target_bonus") from None
+    pool_units = None
+    pool_mode = "none"
+    if policy.pool is not None:
+        # A pool is never exceeded: its own amount is rounded down to whole units.
+        pool_units = int(to_units([float(policy.pool.amount)], decimals, "down")[0])
+        pool_mode = str(policy.pool.mode)
+    fit = fit_to_pool(
+        amount,
+        rounded,
+        decimals=decimals,
+        pool_units=pool_units,
+        mode=pool_mode,
+        tie_order=table.employee_id,
+    )
+    payouts = EmployeePayouts(
+        employee_id=table.employee_id,
+        department=table.department,
+        target_bonus=table.target_bonus,
+        individual_score=table.individual_score,
+        factor_before_gates=before,
+        factor_after_gates=after,
+        factor=final,
+        proration=proration,
+        start=table.start,
+        end=table.end,
+        amount=amount,
+        units=fit.units,
+    )
+    totals = Totals(
+        payout_units=int(fit.units.sum()),
+        pool_units=pool_units,
+        scale=fit.scale,
+        scaled=fit.scaled,
+    )
+    return payouts, totals
+
+
+def _kpi_results(
+    catalogue: KpiCatalogue,
+    resolved: ResolvedActuals,
+    evaluation: CurveEvaluation,
+    attained: FloatArray,
+    factor: FloatArray,
+    weight: FloatArray,
+    included: BoolArray,
+    missing: BoolArray,
+    missing_mode: str,
+    kpi_gates: dict[int, list[str]],
+) -> tuple[KpiResult, ...]:
+    curve_factor = denoise(evaluation.factor)
+    results = []
+    for row, entry in enumerate(catalogue.entries):
+        if not missing[row]:
+            status = "scored"
+        elif missing_mode == "zero":
+            status = "missing: paid 0"
+        else:
+            status = "missing: excluded"
+        segment = int(evaluation.segment[row])
+        results.append(
+            KpiResult(
+                scope=entry.scope,
+                kind=entry.kind,
+                kpi=entry.kpi.id,
+                metric=entry.kpi.metric,
+                actual=None if missing[row] else float(resolved.actual[row]),
+                source=resolved.source[row],
+                target=None if entry.kpi.target is None else float(entry.kpi.target),
+                attainment=None if np.isnan(attained[row]) else float(attained[row]),
+                curve=entry.curve_name,
+                basis=str(entry.curve.basis),
+                segment=segment_label(segment, entry.point_names),
+                curve_factor=None if missing[row] else float(curve_factor[row]),
+                payout_factor=None if not included[row] else float(factor[row]),
+                weight=float(weight[row]),
+                status=status,
+                gates=tuple(kpi_gates.get(row, ())),
+            )
+        )
+    return tuple(results)
+
+
+def _department_results(
+    factors: DepartmentFactors, outcomes: Sequence[GateOutcome], payouts: EmployeePayouts
+) -> tuple[DepartmentResult, ...]:
+    count = len(factors.department_ids)
+    _, _, reference = factors.employee_factors(
+        np.arange(count, dtype=np.int64), np.ones(count, dtype=np.float64)
+    )
+    headcount = np.bincount(payouts.department, minlength=count)
+    paid = np.zeros(count, dtype=np.int64)
+    np.add.at(paid, payouts.department, payouts.units)
+    results = []
+    for index, department in enumerate(factors.department_ids):
+        gates = tuple(
+            o.gate_id
+            for o in outcomes
+            if o.triggered and o.applies_to in ("all", f"department:{department}")
+        )
+        score = float(factors.department_score[index])
+        results.append(
+            DepartmentResult(
+                department=department,
+                score=None if np.isnan(score) else score,
+                payout_factor=float(reference[index]),
+                component_weights={
+                    c: float(w) for c, w in zip(COMPONENTS, factors.weight[index], strict=True)
+                },
+                gates=gates,
+                employees=int(headcount[index]),
+                payout_units=int(paid[index]),
+            )
+        )
+    return tuple(results)

@@ -1,0 +1,878 @@
+"""The repository: runs, their inputs and results, the audit log and service tokens.
+
+``Store`` is the only object the rest of alignment-engine talks to; SQLAlchemy stays inside. Every
+method translates database errors into ours (StorageError, NotFoundError, ConflictError), and
+every write is one transaction: a failure leaves no partial rows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from alignment_engine.errors import ConflictError, InputError, NotFoundError
+from alignment_engine.model import did_you_mean
+from alignment_engine.storage.bulk import (
+    insert_frame,
+    insert_records,
+    payout_rows,
+    read_payouts,
+)
+from alignment_engine.storage.canonical import canonical_json, content_hash
+from alignment_engine.storage.connection import engine_for_url, write_transaction
+from alignment_engine.storage.diff import RunDiff, findings_diff, json_diff, payouts_diff
+from alignment_engine.storage.migrate import (
+    SchemaState,
+    check_schema,
+    schema_state,
+    upgrade_schema,
+)
+from alignment_engine.storage.orm import (
+    AllocationRow,
+    AuditRow,
+    Base,
+    DocumentRow,
+    FindingRow,
+    InputTableRow,
+    PayoutRow,
+    RunDocumentRow,
+    RunRow,
+    RunTableRow,
+    TokenRow,
+)
+from alignment_engine.storage.records import (
+    ROLES,
+    AuditEntry,
+    RunInputs,
+    RunKind,
+    RunOutput,
+    RunRecord,
+    RunStatus,
+    RunSummary,
+    StagedDocument,
+    StagedTable,
+    StoredDocument,
+    StoredRun,
+    StoredTable,
+    TokenIdentity,
+    TokenInfo,
+    default_actor,
+    parse_kind,
+    utc_now,
+)
+from alignment_engine.storage.translate import translate_errors
+from alignment_engine.storage.url import display_url, is_sqlite, resolve_database_url
+
+__all__ = ["Store"]
+
+TABLE_ENCODING = "csv+zlib"
+_COMPRESSION_LEVEL = 3
+_MIN_ID_PREFIX = 4
+_TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+_TOKEN_PREFIX = "ae_"
+
+
+def _table(row_class: type[Base]) -> Table:
+    return Base.metadata.tables[row_class.__tablename__]
+
+
+def _utc(value: datetime) -> datetime:
+    """Timestamps come back naive from SQLite and in the session zone from PostgreSQL."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _optional_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
+def _summary_fields(row: RunRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": RunKind(row.kind),
+        "status": RunStatus(row.status),
+        "period": row.period,
+        "run_hash": row.run_hash,
+        "engine_version": row.engine_version,
+        "options": json.loads(row.options),
+        "actor": row.actor,
+        "started_at": _utc(row.started_at),
+        "finished_at": _utc(row.finished_at),
+        "finalised_at": _optional_utc(row.finalised_at),
+        "finalised_by": row.finalised_by,
+        "result_hash": row.result_hash,
+        "result_size": row.result_size,
+    }
+
+
+def _status(status: RunStatus | str) -> RunStatus:
+    try:
+        return RunStatus(status)
+    except ValueError:
+        choices = [s.value for s in RunStatus]
+        raise InputError(
+            f"unknown run status {status!r}: one of {', '.join(choices)}",
+            suggestion=did_you_mean(str(status), choices),
+        ) from None
+
+
+def _json_list(result: Any, key: str) -> list[dict[str, Any]] | None:
+    value = result.get(key) if isinstance(result, dict) else None
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value
+    return None
+
+
+def _parse_result(result_json: str) -> Any:
+    try:
+        return json.loads(result_json)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the run's result is not JSON: {exc}") from exc
+
+
+def _finding_records(run_id: str, findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    records = []
+    for position, finding in enumerate(findings, start=1):
+        records.append(
+            {
+                "run_id": run_id,
+                "position": position,
+                "rule": str(finding.get("rule", "")),
+                "kind": finding.get("kind"),
+                "severity": finding.get("severity"),
+                "message": finding.get("message"),
+                "detail": canonical_json(dict(finding)),
+            }
+        )
+    return records
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _allocation_records(
+    run_id: str, allocations: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "run_id": run_id,
+            "position": position,
+            "resource": str(item.get("resource", "")),
+            "department": str(item.get("department", "")),
+            "current": _number(item.get("current")),
+            "proposed": _number(item.get("proposed")),
+            "change": _number(item.get("change")),
+            "marginal_value": _number(item.get("marginal_value")),
+        }
+        for position, item in enumerate(allocations, start=1)
+    ]
+
+
+def _payouts_from_result(result: Any) -> pd.DataFrame | None:
+    employees = _json_list(result, "employees")
+    if employees is None:
+        return None
+    return pd.DataFrame(
+        {
+            "employee_id": [e.get("employee_id") for e in employees],
+            "department": [e.get("department") for e in employees],
+            "payout": [e.get("payout") for e in employees],
+            "factor": [e.get("factor") for e in employees],
+        }
+    )
+
+
+def _insert_ignoring_duplicates(
+    connection: Connection, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """Content-addressed rows: another process may have stored the same hash a moment ago."""
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["hash"])
+    connection.execute(statement, rows)
+
+
+class Store:
+    """A database of runs. Open with :meth:`open`; use as a context manager or call :meth:`close`.
+
+    >>> with Store.open("sqlite:///runs.db") as store:          # doctest: +SKIP
+    ...     record = RunRecord.create("score", period="2026-Q3", documents={...}, tables={...})
+    ...     stored = store.record_run(record, result_json=text, payouts=frame)
+    ...     print(stored.result_json)
+    """
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self._engine = engine
+        self.url = url
+        self.where = display_url(url)
+
+    # -- opening and schema ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | None = None, *, check_schema: bool = True) -> Store:
+        """Open ``url`` (else ``ALIGNMENT_DB_URL``, else ``./alignment-engine.db``).
+
+        With ``check_schema`` (the default) a SQLite database that is empty or older than this
+        engine is upgraded on the spot; a PostgreSQL one raises StorageError asking to run
+        ``alignment-engine db upgrade``. ``db upgrade`` itself opens with ``check_schema=False``.
+        """
+        resolved = resolve_database_url(url)
+        with translate_errors(display_url(resolved)):
+            store = cls(engine_for_url(resolved), resolved)
+            try:
+                if check_schema:
+                    store._ensure_schema()
+            except BaseException:
+                store.close()
+                raise
+        return store
+
+    def _ensure_schema(self) -> None:
+        state = schema_state(self._engine)
+        if state.up_to_date:
+            return
+        if is_sqlite(self.url) and state.known:
+            self.upgrade()
+            return
+        check_schema(state, self.where)
+
+    def schema_state(self) -> SchemaState:
+        with self._errors():
+            return schema_state(self._engine)
+
+    def upgrade(self, actor: str | None = None) -> tuple[str | None, str]:
+        """Bring the schema to this engine's newest revision; returns (before, after)."""
+        with self._errors():
+            before, after = upgrade_schema(self._engine)
+            if before != after:
+                with write_transaction(self._engine) as connection, Session(bind=connection) as s:
+                    self._audit(s, actor, "db.upgraded", None, {"from": before, "to": after})
+                    s.flush()
+            return before, after
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def _errors(self) -> AbstractContextManager[None]:
+        return translate_errors(self.where)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with self._errors(), Session(self._engine) as session:
+            yield session
+
+    @contextmanager
+    def _writing(self, *locks: str) -> Iterator[tuple[Connection, Session]]:
+        with (
+            self._errors(),
+            write_transaction(self._engine, *locks) as connection,
+            Session(bind=connection) as session,
+        ):
+            yield connection, session
+            session.flush()
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def existing_run(self, record: RunRecord, *, force: bool = False) -> StoredRun | None:
+        """The run :meth:`record_run` would return instead of storing ``record``, if any.
+
+        Call it before computing a result to skip the work: the final run of the record's
+        period if the inputs are identical, else (unless ``force``) the newest run with the same
+        run hash. Raises ConflictError when the period is final with different inputs.
+        """
+        with self._reading() as session:
+            return self._reusable(session, record, force=force)
+
+    def record_or_reuse(
+        self,
+        record: RunRecord,
+        produce: Callable[[str], RunOutput],
+        *,
+        force: bool = False,
+    ) -> StoredRun:
+        """The whole recording protocol for a command, in one call.
+
+        Returns the run that makes computing unnecessary (the period's final run with identical
+        inputs, or unless ``force`` the newest run with the same run hash) without calling
+        ``produce``; otherwise calls ``produce(record.run_id)`` and stores what it returns.
+        Print the returned run's ``result_json`` either way.
+        """
+        existing = self.existing_run(record, force=force)
+        if existing is not None:
+            return existing
+        output = produce(record.run_id)
+        return self.record_run(
+            record,
+            result_json=output.result_json,
+            payouts=output.payouts,
+            payout_decimals=output.payout_decimals,
+            findings=output.findings,
+            allocations=output.allocations,
+            force=force,
+        )
+
+    def record_run(
+        self,
+        record: RunRecord,
+        *,
+        result_json: str,
+        payouts: pd.DataFrame | None = None,
+        payout_decimals: int = 2,
+        findings: Sequence[Mapping[str, Any]] | None = None,
+        allocations: Sequence[Mapping[str, Any]] | None = None,
+        force: bool = False,
+        status: RunStatus | str = RunStatus.COMPLETED,
+        finished_at: datetime | None = None,
+    ) -> StoredRun:
+        """Store a run with its inputs and result in one transaction, or return the run that
+        makes storing it unnecessary (``reused`` is then true):
+
+        - the period already has a final run of this kind: that run if the inputs are
+          identical (same run hash), else ConflictError; ``force`` does not override finality;
+        - a run with the same run hash exists (and not ``force``): the newest such run.
+
+        ``result_json`` is the exact text the command printed; ``runs show`` prints it back
+        byte for byte, so always print the returned run's ``result_json``. Payout rows come from
+        ``payouts`` (``employee_id``, ``department``, ``payout`` or ``payout_units``, ``factor``;
+        the fast path for big runs) or else from the result's ``employees``; findings and
+        allocations likewise default to the result's ``findings`` and ``allocations`` lists.
+        """
+        run_status = _status(status)
+        if run_status is RunStatus.FINAL:
+            raise InputError("a run becomes final through finalise(), not when it is stored")
+        result_bytes = result_json.encode("utf-8")
+        parsed: Any = None
+        needs_result = (
+            (record.kind is RunKind.SCORE and payouts is None)
+            or (record.kind is RunKind.CHECK and findings is None)
+            or (allocations is None and record.kind in (RunKind.OPTIMISE, RunKind.SCENARIO))
+        )
+        if needs_result and run_status is RunStatus.COMPLETED:
+            parsed = _parse_result(result_json)
+        if payouts is None and record.kind is RunKind.SCORE:
+            payouts = _payouts_from_result(parsed)
+        if findings is None and record.kind is RunKind.CHECK:
+            findings = _json_list(parsed, "findings")
+        if allocations is None and record.kind in (RunKind.OPTIMISE, RunKind.SCENARIO):
+            allocations = _json_list(parsed, "allocations")
+        payout_frame = (
+            payout_rows(record.run_id, payouts, payout_decimals) if payouts is not None else None
+        )
+        finding_rows = _finding_records(record.run_id, findings or [])
+        allocation_rows = _allocation_records(record.run_id, allocations or [])
+        new_tables = self._compressed_new_tables(record.tables)
+        compressed_result = zlib.compress(result_bytes, _COMPRESSION_LEVEL)
+        finished = finished_at or utc_now()
+
+        locks = (f"hash:{record.run_hash}", f"period:{record.kind.value}:{record.period}")
+        with self._writing(*locks) as (connection, session):
+            already = session.get(RunRow, record.run_id)
+            if already is not None:  # the same record stored twice (a retry): it is stored once
+                return self._stored(session, already, reused=True)
+            if run_status is RunStatus.COMPLETED:
+                reusable = self._reusable(session, record, force=force)
+                if reusable is not None:
+                    return reusable
+            self._store_documents(connection, record.documents)
+            self._store_tables(connection, new_tables)
+            session.add(
+                RunRow(
+                    id=record.run_id,
+                    kind=record.kind.value,
+                    status=run_status.value,
+                    period=record.period,
+                    run_hash=record.run_hash,
+                    engine_version=record.engine_version,
+                    options=record.options_json,
+                    actor=record.actor,
+                    started_at=record.started_at,
+                    finished_at=finished,
+                    payout_decimals=payout_decimals if payout_frame is not None else None,
+                    result_hash=content_hash(result_bytes),
+                    result_size=len(result_bytes),
+                    result=compressed_result,
+                )
+            )
+            session.flush()
+            session.add_all(
+                RunDocumentRow(run_id=record.run_id, role=d.role, document_hash=d.hash)
+                for d in record.documents
+            )
+            session.add_all(
+                RunTableRow(run_id=record.run_id, role=t.role, table_hash=t.hash)
+                for t in record.tables
+            )
+            session.flush()
+            if payout_frame is not None:
+                insert_frame(connection, _table(PayoutRow), payout_frame)
+            insert_records(connection, _table(FindingRow), finding_rows)
+            insert_records(connection, _table(AllocationRow), allocation_rows)
+            self._audit(
+                session,
+                record.actor,
+                "run.created",
+                record.run_id,
+                {
+                    "kind": record.kind.value,
+                    "period": record.period,
+                    "status": run_status.value,
+                    "run_hash": record.run_hash,
+                    "forced": force,
+                },
+            )
+        return StoredRun(
+            id=record.run_id,
+            kind=record.kind,
+            status=run_status,
+            period=record.period,
+            run_hash=record.run_hash,
+            engine_version=record.engine_version,
+            options=json.loads(record.options_json),
+            actor=record.actor,
+            started_at=_utc(record.started_at),
+            finished_at=_utc(finished),
+            finalised_at=None,
+            finalised_by=None,
+            result_hash=content_hash(result_bytes),
+            result_size=len(result_bytes),
+            documents={d.role: d.hash for d in record.documents},
+            tables={t.role: t.hash for t in record.tables},
+            result_json=result_json,
+            payout_decimals=payout_decimals if payout_frame is not None else None,
+        )
+
+    def _reusable(self, session: Session, record: RunRecord, *, force: bool) -> StoredRun | None:
+        if record.period is not None:
+            final = session.scalars(
+                select(RunRow).where(
+                    RunRow.kind == record.kind.value,
+                    RunRow.period == record.period,
+                    RunRow.status == RunStatus.FINAL.value,
+                )
+            ).first()
+            if final is not None:
+                if final.run_hash == record.run_hash:
+                    return self._stored(session, final, reused=True)
+                raise ConflictError(
+                    f"{record.kind.value} run {final.id} is final for period {record.period}; "
+                    "a run with different inputs cannot replace it",
+                    details={"final_run": final.id, "period": record.period},
+                )
+        if force:
+            return None
+        same = session.scalars(
+            select(RunRow)
+            .where(
+                RunRow.run_hash == record.run_hash,
+                RunRow.status.in_([RunStatus.COMPLETED.value, RunStatus.FINAL.value]),
+            )
+            .order_by(RunRow.finished_at.desc(), RunRow.id)
+            .limit(1)
+        ).first()
+        return None if same is None else self._stored(session, same, reused=True)
+
+    def _compressed_new_tables(self, tables: Sequence[StagedTable]) -> list[dict[str, Any]]:
+        """Rows for the tables not stored yet, compressed before any lock is taken."""
+        if not tables:
+            return []
+        with self._reading() as session:
+            present = set(
+                session.scalars(
+                    select(InputTableRow.hash).where(
+                        InputTableRow.hash.in_([t.hash for t in tables])
+                    )
+                )
+            )
+        rows: dict[str, dict[str, Any]] = {}
+        for table in tables:
+            if table.hash in present or table.hash in rows:
+                continue
+            rows[table.hash] = {
+                "hash": table.hash,
+                "columns": canonical_json(list(table.columns)),
+                "row_count": table.row_count,
+                "size": len(table.data),
+                "encoding": TABLE_ENCODING,
+                "content": zlib.compress(table.data, _COMPRESSION_LEVEL),
+                "created_at": utc_now(),
+            }
+        return list(rows.values())
+
+    def _store_tables(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
+        _insert_ignoring_duplicates(connection, _table(InputTableRow), rows)
+
+    def _store_documents(self, connection: Connection, documents: Sequence[StagedDocument]) -> None:
+        unique = {d.hash: d for d in documents}
+        if not unique:
+            return
+        present = set(
+            connection.scalars(select(DocumentRow.hash).where(DocumentRow.hash.in_(list(unique))))
+        )
+        now = utc_now()
+        rows = [
+            {
+                "hash": d.hash,
+                "kind": d.kind,
+                "document_id": d.document_id,
+                "content": d.text,
+                "created_at": now,
+            }
+            for h, d in unique.items()
+            if h not in present
+        ]
+        _insert_ignoring_duplicates(connection, _table(DocumentRow), rows)
+
+    def _find_run(self, session: Session, run_id: str) -> RunRow:
+        row = session.get(RunRow, run_id)
+        if row is not None:
+            return row
+        if len(run_id) >= _MIN_ID_PREFIX and re.fullmatch(r"[0-9a-f]+", run_id):
+            matches = session.scalars(
+                select(RunRow).where(RunRow.id.startswith(run_id)).limit(2)
+            ).all()
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise NotFoundError(
+                    f"run id prefix {run_id!r} matches several runs; give more of the id"
+                )
+        raise NotFoundError(f"no run {run_id!r} in {self.where}")
+
+    def _stored(self, session: Session, row: RunRow, *, reused: bool = False) -> StoredRun:
+        documents = session.execute(
+            select(RunDocumentRow.role, RunDocumentRow.document_hash).where(
+                RunDocumentRow.run_id == row.id
+            )
+        ).all()
+        tables = session.execute(
+            select(RunTableRow.role, RunTableRow.table_hash).where(RunTableRow.run_id == row.id)
+        ).all()
+        return StoredRun(
+            **_summary_fields(row),
+            documents=dict(sorted(documents)),
+            tables=dict(sorted(tables)),
+            result_json=zlib.decompress(row.result).decode("utf-8"),
+            payout_decimals=row.payout_decimals,
+            reused=reused,
+        )
+
+    def get_run(self, run_id: str) -> StoredRun:
+        """A run by id (or by a unique prefix of at least 4 hex digits)."""
+        with self._reading() as session:
+            return self._stored(session, self._find_run(session, run_id))
+
+    def list_runs(
+        self,
+        *,
+        kind: RunKind | str | None = None,
+        period: str | None = None,
+        status: RunStatus | str | None = None,
+        limit: int | None = None,
+    ) -> list[RunSummary]:
+        """Runs, newest first, optionally filtered."""
+        query = select(RunRow).order_by(RunRow.finished_at.desc(), RunRow.id)
+        if kind is not None:
+            query = query.where(RunRow.kind == parse_kind(kind).value)
+        if period is not None:
+            query = query.where(RunRow.period == period)
+        if status is not None:
+            query = query.where(RunRow.status == _status(status).value)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._reading() as session:
+            return [RunSummary(**_summary_fields(row)) for row in session.scalars(query)]
+
+    def finalise(self, run_id: str, actor: str | None = None) -> StoredRun:
+        """Mark a completed run final for its kind and period. Nothing replaces a final run;
+        finalising the final run again changes nothing."""
+        current = self.get_run(run_id)
+        if current.status is RunStatus.FINAL:
+            return current
+        if current.status is not RunStatus.COMPLETED:
+            raise ConflictError(f"run {current.id} is {current.status.value}; it cannot be final")
+        if current.period is None:
+            raise ConflictError(f"run {current.id} has no period; only a period's run can be final")
+        who = actor or default_actor()
+        with self._writing(f"period:{current.kind.value}:{current.period}") as (_, session):
+            final = session.scalars(
+                select(RunRow.id).where(
+                    RunRow.kind == current.kind.value,
+                    RunRow.period == current.period,
+                    RunRow.status == RunStatus.FINAL.value,
+                )
+            ).first()
+            if final is not None:
+                raise ConflictError(
+                    f"period {current.period} already has a final {current.kind.value} run: "
+                    f"{final}",
+                    details={"final_run": final},
+                )
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == current.id)
+                .values(status=RunStatus.FINAL.value, finalised_at=utc_now(), finalised_by=who)
+            )
+            self._audit(
+                session,
+                who,
+                "run.finalised",
+                current.id,
+                {"kind": current.kind.value, "period": current.period},
+            )
+        return self.get_run(current.id)
+
+    def payouts(self, run_id: str) -> pd.DataFrame:
+        """A score run's payout rows, in output order: ``employee_id``, ``department``,
+        ``payout_units`` (integers), ``payout`` (currency) and ``factor``."""
+        with self._reading() as session:
+            row = self._find_run(session, run_id)
+            decimals = row.payout_decimals or 0
+            frame = read_payouts(session.connection(), row.id)
+        frame.insert(3, "payout", frame["payout_units"].to_numpy() / float(10**decimals))
+        frame.attrs["decimals"] = decimals
+        return frame
+
+    def findings(self, run_id: str) -> list[dict[str, Any]]:
+        """A check run's findings, as the result listed them."""
+        with self._reading() as session:
+            row = self._find_run(session, run_id)
+            details = session.scalars(
+                select(FindingRow.detail)
+                .where(FindingRow.run_id == row.id)
+                .order_by(FindingRow.position)
+            ).all()
+        return [json.loads(detail) for detail in details]
+
+    def allocations(self, run_id: str) -> list[dict[str, Any]]:
+        with self._reading() as session:
+            row = self._find_run(session, run_id)
+            rows = session.scalars(
+                select(AllocationRow)
+                .where(AllocationRow.run_id == row.id)
+                .order_by(AllocationRow.position)
+            ).all()
+            return [
+                {
+                    "resource": r.resource,
+                    "department": r.department,
+                    "current": r.current,
+                    "proposed": r.proposed,
+                    "change": r.change,
+                    "marginal_value": r.marginal_value,
+                }
+                for r in rows
+            ]
+
+    def diff(self, a: str, b: str) -> RunDiff:
+        """What changed from run ``a`` to run ``b``: payouts per employee and totals for score
+        runs, findings added and removed for check runs, and changed JSON leaves otherwise
+        (for score runs, every part of the result but the employees list)."""
+        run_a = self.get_run(a)
+        run_b = self.get_run(b)
+        kind = run_a.kind.value if run_a.kind is run_b.kind else "mixed"
+        if run_a.kind is RunKind.CHECK and run_b.kind is RunKind.CHECK:
+            return RunDiff(
+                a=run_a.id,
+                b=run_b.id,
+                kind=kind,
+                findings=findings_diff(self.findings(run_a.id), self.findings(run_b.id)),
+            )
+        result_a = _parse_result(run_a.result_json)
+        result_b = _parse_result(run_b.result_json)
+        if run_a.kind is RunKind.SCORE and run_b.kind is RunKind.SCORE:
+            payouts_a = self.payouts(run_a.id)
+            payouts_b = self.payouts(run_b.id)
+            if isinstance(result_a, dict) and isinstance(result_b, dict):
+                result_a = {k: v for k, v in result_a.items() if k != "employees"}
+                result_b = {k: v for k, v in result_b.items() if k != "employees"}
+            return RunDiff(
+                a=run_a.id,
+                b=run_b.id,
+                kind=kind,
+                payouts=payouts_diff(
+                    payouts_a, payouts_b, payouts_a.attrs["decimals"], payouts_b.attrs["decimals"]
+                ),
+                changes=json_diff(result_a, result_b),
+            )
+        return RunDiff(a=run_a.id, b=run_b.id, kind=kind, changes=json_diff(result_a, result_b))
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def document(self, document_hash: str) -> StoredDocument:
+        with self._reading() as session:
+            row = session.get(DocumentRow, document_hash)
+            if row is None:
+                raise NotFoundError(f"no document {document_hash!r} in {self.where}")
+            return StoredDocument(
+                hash=row.hash, kind=row.kind, document_id=row.document_id, text=row.content
+            )
+
+    def table(self, table_hash: str) -> StoredTable:
+        """An input table: its canonical CSV bytes (``.frame()`` reads them as text cells)."""
+        with self._reading() as session:
+            row = session.get(InputTableRow, table_hash)
+            if row is None:
+                raise NotFoundError(f"no input table {table_hash!r} in {self.where}")
+            return StoredTable(
+                hash=row.hash,
+                columns=tuple(json.loads(row.columns)),
+                row_count=row.row_count,
+                data=zlib.decompress(row.content),
+            )
+
+    def run_inputs(self, run_id: str) -> RunInputs:
+        """Everything the run read, to show it or run it again."""
+        run = self.get_run(run_id)
+        return RunInputs(
+            run=run,
+            documents={role: self.document(h) for role, h in run.documents.items()},
+            tables={role: self.table(h) for role, h in run.tables.items()},
+        )
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def _audit(
+        self,
+        session: Session,
+        actor: str | None,
+        action: str,
+        subject: str | None,
+        details: Mapping[str, Any],
+    ) -> None:
+        session.add(
+            AuditRow(
+                at=utc_now(),
+                actor=actor or default_actor(),
+                action=action,
+                subject=subject,
+                details=canonical_json(dict(details)),
+            )
+        )
+
+    def audit_log(self, *, limit: int | None = 100, action: str | None = None) -> list[AuditEntry]:
+        """Audit entries, newest first."""
+        query = select(AuditRow).order_by(AuditRow.id.desc())
+        if action is not None:
+            query = query.where(AuditRow.action == action)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._reading() as session:
+            return [
+                AuditEntry(
+                    at=_utc(row.at),
+                    actor=row.actor,
+                    action=row.action,
+                    subject=row.subject,
+                    details=json.loads(row.details),
+                )
+                for row in session.scalars(query)
+            ]
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def create_token(self, name: str, role: str, actor: str | None = None) -> str:
+        """A new service token for ``name`` with ``role``. Returns the token, which is not
+        stored (only its sha256 is) and cannot be shown again."""
+        if not _TOKEN_NAME.fullmatch(name):
+            raise InputError(
+                f"token name {name!r} must be 1 to 100 letters, digits or . _ @ -, "
+                "starting with a letter or digit"
+            )
+        if role not in ROLES:
+            raise InputError(
+                f"unknown role {role!r}: one of {', '.join(ROLES)}",
+                suggestion=did_you_mean(role, ROLES),
+            )
+        token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
+        who = actor or default_actor()
+        with self._writing() as (_, session):
+            taken = session.scalar(select(func.count()).where(TokenRow.name == name))
+            if taken:
+                raise ConflictError(
+                    f"a token named {name!r} exists (revoked tokens keep their name); "
+                    "choose another name"
+                )
+            session.add(
+                TokenRow(
+                    name=name,
+                    role=role,
+                    token_hash=content_hash(token),
+                    created_at=utc_now(),
+                    created_by=who,
+                )
+            )
+            self._audit(session, who, "token.created", name, {"role": role})
+        return token
+
+    def verify_token(self, token: str) -> TokenIdentity | None:
+        """Who an active token belongs to, or None for an unknown or revoked token."""
+        if not token.startswith(_TOKEN_PREFIX):
+            return None
+        with self._reading() as session:
+            row = session.scalars(
+                select(TokenRow).where(
+                    TokenRow.token_hash == content_hash(token), TokenRow.revoked_at.is_(None)
+                )
+            ).first()
+            return None if row is None else TokenIdentity(row.name, row.role)
+
+    def list_tokens(self) -> list[TokenInfo]:
+        with self._reading() as session:
+            return [
+                self._token_info(row)
+                for row in session.scalars(select(TokenRow).order_by(TokenRow.name))
+            ]
+
+    def revoke_token(self, name: str, actor: str | None = None) -> TokenInfo:
+        """Revoke a token by name; revoking a revoked token changes nothing."""
+        who = actor or default_actor()
+        with self._writing() as (_, session):
+            row = session.scalars(select(TokenRow).where(TokenRow.name == name)).first()
+            if row is None:
+                raise NotFoundError(f"no token named {name!r}")
+            if row.revoked_at is None:
+                row.revoked_at = utc_now()
+                row.revoked_by = who
+                self._audit(session, who, "token.revoked", name, {"role": row.role})
+            session.flush()
+            return self._token_info(row)
+
+    @staticmethod
+    def _token_info(row: TokenRow) -> TokenInfo:
+        return TokenInfo(
+            name=row.name,
+            role=row.role,
+            created_at=_utc(row.created_at),
+            created_by=row.created_by,
+            revoked_at=_optional_utc(row.revoked_at),
+            revoked_by=row.revoked_by,
+        )
