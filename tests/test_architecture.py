@@ -37,7 +37,9 @@ def test_engine_import_loads_no_edge_libraries() -> None:
         "edges = ['click', 'fastapi', 'sqlalchemy', 'uvicorn', 'starlette', 'alembic']\n"
         "print(','.join(m for m in edges if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 
@@ -46,14 +48,25 @@ def test_only_the_adapter_imports_durable_rules() -> None:
 
 
 def test_only_optimisation_imports_scipy_optimize() -> None:
-    offenders = [m for m in _modules_importing("scipy.optimize") if not m.startswith("optimisation/")]
+    offenders = [
+        m for m in _modules_importing("scipy.optimize") if not m.startswith("optimisation/")
+    ]
     assert offenders == []
 
 
 @pytest.mark.parametrize("core", ["model", "scoring", "optimisation"])
 def test_pure_core_does_no_io_and_imports_no_edges(core: str) -> None:
-    edges = ("click", "fastapi", "sqlalchemy", "uvicorn", "alignment_engine.cli", "alignment_engine.service",
-             "alignment_engine.storage", "alignment_engine.loading", "alignment_engine.tables")
+    edges = (
+        "click",
+        "fastapi",
+        "sqlalchemy",
+        "uvicorn",
+        "alignment_engine.cli",
+        "alignment_engine.service",
+        "alignment_engine.storage",
+        "alignment_engine.loading",
+        "alignment_engine.tables",
+    )
     for path in sorted((PACKAGE / core).rglob("*.py")):
         for name in _imports(path):
             assert not name.startswith(edges), f"{path.relative_to(PACKAGE)} imports {name}"

@@ -77,7 +77,9 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
     return found
 
 
-@pytest.mark.parametrize(("name", "command"), _commands(main), ids=lambda v: str(v) if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "command"), _commands(main), ids=lambda v: str(v) if isinstance(v, str) else ""
+)
 def test_every_command_has_help_and_is_documented(name: str, command: click.Command) -> None:
     assert command.help, f"'{name}' has no help text"
     text = (DOCS / "cli.md").read_text(encoding="utf-8")

@@ -192,3 +192,16 @@ def test_scenario_path_syntax_is_checked() -> None:
         Scenario.model_validate(
             {"id": "s", "extends": "p.yaml", "set": [{"path": "a..b", "value": 1}]}
         )
+
+
+def test_wrongly_typed_metric_reference_is_a_validation_error() -> None:
+    # Found by schemathesis: a mapping where a metric id belongs must not crash the defaults.
+    with pytest.raises(ValidationError):
+        Plan.model_validate(
+            {
+                "id": "p",
+                "metrics": [{"id": "m"}],
+                "shared_goals": [{"id": "g", "metric": {}, "departments": ["d"]}],
+                "departments": [{"id": "d", "kpis": [{"id": "d.k", "metric": ["m"]}]}],
+            }
+        )

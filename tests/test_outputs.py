@@ -11,7 +11,9 @@ from alignment_engine.outputs import write_atomically
 
 def test_all_files_written(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    written = write_atomically(out, {"a.txt": lambda p: p.write_text("a"), "b.txt": lambda p: p.write_text("b")})
+    written = write_atomically(
+        out, {"a.txt": lambda p: p.write_text("a"), "b.txt": lambda p: p.write_text("b")}
+    )
     assert [p.name for p in written] == ["a.txt", "b.txt"]
     assert (out / "a.txt").read_text() == "a"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

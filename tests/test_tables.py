@@ -10,7 +10,9 @@ import pytest
 from alignment_engine.errors import InputError
 from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table, table_from_records
 
-ACTUALS_CSV = "period,scope,kpi,actual\n2026-Q3,sales,sales.revenue,310.5\n2026-07,sales,sales.share,0.24\n"
+ACTUALS_CSV = (
+    "period,scope,kpi,actual\n2026-Q3,sales,sales.revenue,310.5\n2026-07,sales,sales.share,0.24\n"
+)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -78,7 +80,9 @@ def test_employees_defaults_and_dates(tmp_path: Path) -> None:
 
 
 def test_bad_date(tmp_path: Path) -> None:
-    path = write(tmp_path, "e.csv", "employee_id,department,target_bonus,end_date\nE1,s,1,31/12/2026\n")
+    path = write(
+        tmp_path, "e.csv", "employee_id,department,target_bonus,end_date\nE1,s,1,31/12/2026\n"
+    )
     with pytest.raises(InputError, match=r"row 2: column 'end_date': not a date"):
         read_table(path, EMPLOYEES)
 
@@ -96,7 +100,9 @@ def test_non_utf8_csv(tmp_path: Path) -> None:
         read_table(path, ACTUALS)
 
 
-@pytest.mark.parametrize(("text", "message"), [("", "file is empty"), ("period,scope,kpi,actual\n", "has no rows")])
+@pytest.mark.parametrize(
+    ("text", "message"), [("", "file is empty"), ("period,scope,kpi,actual\n", "has no rows")]
+)
 def test_empty_tables(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         read_table(write(tmp_path, "a.csv", text), ACTUALS)
@@ -108,14 +114,20 @@ def test_unsupported_format(tmp_path: Path) -> None:
 
 
 def test_base_measures_instead_of_kpis(tmp_path: Path) -> None:
-    path = write(tmp_path, "m.csv", "period,scope,measure,value\n2026-Q3,finance,gross_profit,12.5\n")
+    path = write(
+        tmp_path, "m.csv", "period,scope,measure,value\n2026-Q3,finance,gross_profit,12.5\n"
+    )
     frame = read_table(path, ACTUALS)
     assert frame["measure"].tolist() == ["gross_profit"]
     assert frame["kpi"].tolist() == [""]
 
 
 def test_records_from_http(tmp_path: Path) -> None:
-    frame = table_from_records([{"period": "2026-Q3", "scope": "sales", "kpi": "k", "actual": 1.5}], ACTUALS, "actuals")
+    frame = table_from_records(
+        [{"period": "2026-Q3", "scope": "sales", "kpi": "k", "actual": 1.5}], ACTUALS, "actuals"
+    )
     assert frame["actual"].tolist() == [1.5]
     with pytest.raises(InputError, match="actuals:row 1: column 'actual': not a number"):
-        table_from_records([{"period": "2026-Q3", "scope": "s", "kpi": "k", "actual": "x"}], ACTUALS, "actuals")
+        table_from_records(
+            [{"period": "2026-Q3", "scope": "s", "kpi": "k", "actual": "x"}], ACTUALS, "actuals"
+        )

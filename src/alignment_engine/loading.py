@@ -46,17 +46,21 @@ MAX_BYTES = 50 * 1024 * 1024
 
 def document_models() -> dict[str, type[BaseModel]]:
     """The model of each document kind."""
-    # Rule packs are registered by the ruleset package, which builds on this module.
-    kinds: dict[str, type[BaseModel]] = {"plan": Plan, "policy": Policy, "scenario": Scenario}
-    try:
-        from alignment_engine.ruleset.schema import RulePack
-    except ImportError:  # pragma: no cover - only while the ruleset package is absent
-        return kinds
-    kinds["rules"] = RulePack
-    return kinds
+    # Rule packs (and their test cases) live in the ruleset package, which builds on this
+    # module; importing it here, late, keeps the dependency pointing one way.
+    from alignment_engine.ruleset.schema import RulePack
+    from alignment_engine.ruleset.testing import RuleTestFile
+
+    return {
+        "plan": Plan,
+        "policy": Policy,
+        "rules": RulePack,
+        "rule-tests": RuleTestFile,
+        "scenario": Scenario,
+    }
 
 
-DOCUMENT_KINDS = ("plan", "policy", "rules", "scenario")
+DOCUMENT_KINDS = ("plan", "policy", "rules", "rule-tests", "scenario")
 
 
 @dataclass
@@ -435,5 +439,5 @@ def document_to_yaml(document: BaseModel) -> str:
     """A document as YAML that loads back to an equal model (defaults left out)."""
     data = document.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     if "kind" in type(document).model_fields:
-        data = {"kind": getattr(document, "kind"), **data}
+        data = {"kind": document.kind, **data}  # type: ignore[attr-defined]
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

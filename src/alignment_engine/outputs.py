@@ -8,7 +8,6 @@ file: each move is an atomic rename on the same file system).
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -40,7 +39,7 @@ def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list
         written = []
         for name in writers:
             target = destination / name
-            os.replace(staging / name, target)
+            (staging / name).replace(target)
             written.append(target)
         return written
     except BaseException:

@@ -73,7 +73,7 @@ def test_payouts_reconcile_to_the_cent(scored: tuple[Path, dict, str]) -> None:
 
 
 def test_outputs_are_written(scored: tuple[Path, dict, str]) -> None:
-    folder, document, output = scored
+    folder, _, output = scored
     out = folder / "out"
     assert sorted(p.name for p in out.iterdir()) == [
         "departments.csv", "employees.csv", "kpis.csv", "report.html", "score.json", "summary.json",

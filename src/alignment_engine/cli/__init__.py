@@ -41,6 +41,28 @@ def _register() -> None:
 
     for command in documents.COMMANDS:
         main.add_command(command)
+    from alignment_engine.cli import check, optimise, score
+
+    for command in optimise.COMMANDS:
+        main.add_command(command)
+
+    for command in score.COMMANDS:
+        main.add_command(command)
+
+    for command in check.COMMANDS:
+        main.add_command(command)
+    from alignment_engine.cli import storage
+
+    for command in storage.COMMANDS:
+        main.add_command(command)
+    from alignment_engine.cli import serve
+
+    for command in serve.COMMANDS:
+        main.add_command(command)
+    from alignment_engine.cli import scenario
+
+    for command in scenario.COMMANDS:
+        main.add_command(command)
 
 
 _register()

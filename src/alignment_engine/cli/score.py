@@ -280,7 +280,9 @@ def _write_outputs(
                 cells = frame.copy()
                 for column in cells.columns:  # Excel cells cannot hold lists
                     if cells[column].map(lambda v: isinstance(v, list | dict)).any():
-                        cells[column] = cells[column].map(lambda v: json.dumps(v, ensure_ascii=False))
+                        cells[column] = cells[column].map(
+                            lambda v: json.dumps(v, ensure_ascii=False)
+                        )
                 cells.to_excel(path, index=False)
 
         return write

@@ -2,6 +2,7 @@
 
 from alignment_engine.model.common import ReferenceProblem, did_you_mean
 from alignment_engine.model.consistency import policy_plan_problems
+from alignment_engine.model.findings import CheckResult, Finding, FindingKind, Severity
 from alignment_engine.model.plan import (
     Aggregation,
     Better,
@@ -45,12 +46,15 @@ __all__ = [
     "Aggregation",
     "Better",
     "Caps",
+    "CheckResult",
     "Components",
     "Curve",
     "CurveBasis",
     "CurveShape",
     "Department",
     "Direction",
+    "Finding",
+    "FindingKind",
     "Gate",
     "GateCondition",
     "GateEffect",
@@ -76,6 +80,7 @@ __all__ = [
     "Rounding",
     "RoundingMode",
     "Scenario",
+    "Severity",
     "SharedGoal",
     "Sweep",
     "did_you_mean",

@@ -306,7 +306,8 @@ class Plan(Document):
                 if (
                     isinstance(kpi, dict)
                     and kpi.get("direction") is None
-                    and kpi.get("metric") in better
+                    and isinstance(kpi.get("metric"), str)
+                    and kpi["metric"] in better
                 ):
                     default = "decrease" if better[kpi["metric"]] == "lower" else "increase"
                     kpi = {**kpi, "direction": default}
@@ -319,7 +320,7 @@ class Plan(Document):
         departments = data.get("departments")
         if isinstance(departments, list):
             data["departments"] = [
-                {**d, "kpis": fill(d.get("kpis", []))} if isinstance(d, dict) else d
+                {**d, "kpis": fill(d["kpis"])} if isinstance(d, dict) and "kpis" in d else d
                 for d in departments
             ]
         return data

@@ -1,0 +1,373 @@
+"""The HTTP decision service under load on loopback, against a baseline endpoint in the same app.
+
+    .venv/bin/python benchmarks/service.py [--seconds 20] [--concurrency 16] [--workers 1]
+                                           [--only score,check]
+
+It starts ``alignment-engine serve`` (a temporary SQLite database, the baseline endpoint switched
+on with ALIGNMENT_BENCHMARK_ENDPOINTS) and, for each load, keeps ``--concurrency`` requests in
+flight for ``--seconds``:
+
+- ``score``: POST /v1/score, a plan with one department and 50 employees;
+- ``check``: POST /v1/check, the example company's plan (scenarios/acme/plan.yaml);
+- ``baseline (score)``, ``baseline (check)``: POST /v1/benchmark/baseline with the same request
+  body, answering a JSON of the same size as the decision's answer: the same token check, body
+  parsing and response path, without deciding anything (and without recording a run).
+
+It prints requests per second, p50 and p99 latency for each, and each decision's throughput as a
+share of its baseline's. Goals: p99 under 50 ms, and at least half the baseline's throughput.
+The load generator runs on the same machine (asyncio, one HTTP/1.1 connection per client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+ACME_PLAN = ROOT / "scenarios" / "acme" / "plan.yaml"
+P99_GOAL_MS = 50.0
+THROUGHPUT_GOAL = 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+# Request bodies
+
+
+def score_request(employees: int = 50) -> dict[str, Any]:
+    """One department with three KPIs, a company KPI, a policy, actuals and ``employees``."""
+    plan = {
+        "kind": "plan",
+        "id": "bench-2026",
+        "objectives": [
+            {"id": "F1", "perspective": "financial"},
+            {"id": "C1", "perspective": "customer", "drives": ["F1"]},
+        ],
+        "metrics": [
+            {"id": "revenue", "aggregation": "sum"},
+            {"id": "market_share"},
+            {"id": "discount_rate", "better": "lower"},
+        ],
+        "company_kpis": [
+            {
+                "id": "company.revenue",
+                "metric": "revenue",
+                "target": 1000,
+                "threshold": 900,
+                "maximum": 1200,
+                "objectives": ["F1"],
+            }
+        ],
+        "departments": [
+            {
+                "id": "sales",
+                "kpis": [
+                    {
+                        "id": "sales.revenue",
+                        "metric": "revenue",
+                        "target": 1000,
+                        "weight": 0.5,
+                        "threshold": 900,
+                        "maximum": 1200,
+                        "objectives": ["F1"],
+                    },
+                    {
+                        "id": "sales.share",
+                        "metric": "market_share",
+                        "target": 0.25,
+                        "weight": 0.3,
+                        "threshold": 0.22,
+                        "maximum": 0.28,
+                        "objectives": ["C1"],
+                    },
+                    {
+                        "id": "sales.discount",
+                        "metric": "discount_rate",
+                        "target": 0.1,
+                        "weight": 0.2,
+                        "threshold": 0.12,
+                        "maximum": 0.08,
+                        "objectives": ["C1"],
+                    },
+                ],
+            }
+        ],
+    }
+    policy = {
+        "kind": "policy",
+        "id": "bench-bonus",
+        "components": {"company": 0.3, "department": 0.6, "individual": 0.1},
+        "curves": {
+            "default": {
+                "basis": "levels",
+                "points": {"threshold": 0.5, "target": 1.0, "maximum": 2.0},
+                "below_threshold": 0,
+            }
+        },
+        "caps": {"kpi": 2.0, "employee": 2.0},
+        "pool": {"amount": 500000, "mode": "scale_down"},
+        "rounding": {"decimals": 2, "mode": "half_up"},
+    }
+    actuals = [
+        {"period": "2026-Q3", "scope": "company", "kpi": "company.revenue", "actual": 1010},
+        {"period": "2026-Q3", "scope": "sales", "kpi": "sales.revenue", "actual": 1040},
+        {"period": "2026-Q3", "scope": "sales", "kpi": "sales.share", "actual": 0.262},
+        {"period": "2026-Q3", "scope": "sales", "kpi": "sales.discount", "actual": 0.095},
+    ]
+    people = [
+        {
+            "employee_id": f"E{i:04d}",
+            "department": "sales",
+            "target_bonus": 8000 + 37 * i,
+            "individual_score": 0.8 + (i % 5) / 10,
+        }
+        for i in range(employees)
+    ]
+    return {
+        "plan": plan,
+        "policy": policy,
+        "actuals": actuals,
+        "employees": people,
+        "period": "2026-Q3",
+    }
+
+
+def check_request() -> dict[str, Any]:
+    return {"plan": yaml.safe_load(ACME_PLAN.read_text(encoding="utf-8"))}
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    token: str
+
+
+def start_server(directory: Path, workers: int) -> Server:
+    db_url = f"sqlite:///{directory / 'bench.db'}"
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alignment_engine",
+            "tokens",
+            "create",
+            "--role",
+            "admin",
+            "--name",
+            "bench",
+            "--db",
+            db_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=directory,
+    )
+    token = created.stdout.strip().splitlines()[-1]
+    port = free_port()
+    environment = {
+        **os.environ,
+        "ALIGNMENT_BENCHMARK_ENDPOINTS": "true",
+        "ALIGNMENT_LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "alignment_engine",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            db_url,
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=directory,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the server exited while starting")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return Server(process, url, token)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the server did not become ready within 60 s")
+
+
+# ---------------------------------------------------------------------------------------------
+# Load
+
+
+@dataclass
+class Outcome:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    response_bytes: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def load(
+    url: str, path: str, body: bytes, token: str, seconds: float, concurrency: int, name: str
+) -> Outcome:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    errors = 0
+    size = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        # Warm up: connections open, caches filled, the first-use costs paid.
+        for _ in range(3):
+            warm = await client.post(path, content=body, headers=headers)
+            if warm.status_code != 200:
+                raise SystemExit(f"{name}: {warm.status_code} {warm.text[:500]}")
+            size = len(warm.content)
+        started = time.perf_counter()
+        stop = started + seconds
+
+        async def client_loop() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                sent = time.perf_counter()
+                response = await client.post(path, content=body, headers=headers)
+                latencies.append((time.perf_counter() - sent) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+
+        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Outcome(name, len(latencies), errors, elapsed, latencies, size)
+
+
+def run(arguments: argparse.Namespace) -> list[Outcome]:
+    chosen = [name.strip() for name in arguments.only.split(",") if name.strip()]
+    bodies = {"score": ("/v1/score", score_request()), "check": ("/v1/check", check_request())}
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="alignment-bench-") as folder:
+        server = start_server(Path(folder), arguments.workers)
+        try:
+            for name in chosen:
+                path, request = bodies[name]
+                body = json.dumps(request).encode("utf-8")
+                decision = asyncio.run(
+                    load(
+                        server.url,
+                        path,
+                        body,
+                        server.token,
+                        arguments.seconds,
+                        arguments.concurrency,
+                        name,
+                    )
+                )
+                baseline = asyncio.run(
+                    load(
+                        server.url,
+                        f"/v1/benchmark/baseline?size={decision.response_bytes}",
+                        body,
+                        server.token,
+                        arguments.seconds,
+                        arguments.concurrency,
+                        f"baseline ({name})",
+                    )
+                )
+                outcomes += [baseline, decision]
+        finally:
+            server.process.terminate()
+            server.process.wait(timeout=30)
+    return outcomes
+
+
+def report(outcomes: list[Outcome], arguments: argparse.Namespace) -> None:
+    print(
+        f"loopback, {arguments.concurrency} concurrent clients, {arguments.seconds:g} s each, "
+        f"{arguments.workers} worker process(es), {os.cpu_count()} CPUs"
+    )
+    header = (
+        f"{'load':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'answer':>9} {'vs baseline':>12}  goals"
+    )
+    print(header)
+    print("-" * len(header))
+    baselines = {
+        o.name.removeprefix("baseline (").rstrip(")"): o
+        for o in outcomes
+        if o.name.startswith("baseline")
+    }
+    for outcome in outcomes:
+        share = ""
+        goals = ""
+        if not outcome.name.startswith("baseline"):
+            ratio = outcome.rate / baselines[outcome.name].rate
+            share = f"{ratio:.0%}"
+            met = outcome.percentile(0.99) < P99_GOAL_MS and ratio >= THROUGHPUT_GOAL
+            goals = "met" if met else "NOT met"
+        print(
+            f"{outcome.name:<18} {outcome.rate:>8.1f} {outcome.percentile(0.5):>8.1f} "
+            f"{outcome.percentile(0.99):>8.1f} {outcome.errors:>7} "
+            f"{outcome.response_bytes / 1024:>7.1f}kB {share:>12}  {goals}"
+        )
+    print(
+        f"goals: p99 under {P99_GOAL_MS:g} ms and at least {THROUGHPUT_GOAL:.0%} of the "
+        "baseline's requests per second"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each load")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--only", default="score,check", help="loads to run: score, check")
+    arguments = parser.parse_args()
+    report(run(arguments), arguments)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""``check`` and ``rules``: a plan's findings, and the rule packs behind them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from alignment_engine.model.findings import CheckResult, Severity
+
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+}
+
+
+def _print_table(result: CheckResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    # Wide enough that ids stay on one line when the output goes to a file or a pipe.
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
+    summary = result.summary
+    title = f"Findings for plan '{summary.get('plan')}'"
+    if summary.get("policy"):
+        title += f" with policy '{summary['policy']}'"
+    if not result.findings:
+        console.print(f"{title}: none. The plan is aligned and free of conflicts.")
+        return
+    table = Table(title=title, show_lines=True, expand=False)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("departments")
+    table.add_column("finding and suggestion", ratio=1)
+    for finding in result.findings:
+        involved = ", ".join(finding.departments) or ", ".join(finding.resources)
+        text = finding.message
+        if finding.suggestion:
+            text += f"\n[dim]-> {finding.suggestion}[/dim]"
+        table.add_row(
+            f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity.value}[/]",
+            finding.rule,
+            involved,
+            text,
+        )
+    console.print(table)
+    counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n)
+    console.print(f"{summary['total']} findings ({counts})")
+
+
+@click.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Incentive policy: adds the incentive rules (incentive-misalignment).",
+)
+@click.option(
+    "--rules",
+    "rules_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Folder (or file) of your own rule packs, added to the shipped ones. Repeatable.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or JSON ({findings, summary}) for tools.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default=None,
+    help="Exit 1 when a finding of this severity or worse exists.",
+)
+def check(
+    plan_path: Path,
+    policy_path: Path | None,
+    rules_paths: tuple[Path, ...],
+    output_format: str,
+    fail_on: str | None,
+) -> None:
+    """Report alignment problems and conflicts in a plan.
+
+    Runs the shipped rule packs (rules/alignment.yaml, rules/conflicts.yaml) and any added
+    with --rules. Exits 0, or 1 when --fail-on names a severity that was found, or 2 on bad
+    input.
+    """
+    from alignment_engine.checking import check_plan
+    from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+
+    plan = plan_from_yaml(plan_path)
+    policy = policy_from_yaml(policy_path) if policy_path is not None else None
+    result = check_plan(plan, policy, rules_paths)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_table(result)
+    if fail_on is not None and result.at_or_above(Severity(fail_on)):
+        sys.exit(1)
+
+
+@click.group(name="rules")
+def rules_group() -> None:
+    """Rule packs: list the rules, and run rule tests."""
+
+
+@rules_group.command(name="test")
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Human text, or JSON for tools.",
+)
+def rules_test(folder: Path, output_format: str) -> None:
+    """Run the rule tests (kind: rule-tests) under DIR.
+
+    The packs in DIR are added to the shipped ones (a pack with a shipped pack's id replaces
+    it). Each case checks a small plan or set of facts against the findings it expects; a
+    failure prints a diff. Exits 0 when all pass, 1 when one fails, 2 on bad input.
+    """
+    from alignment_engine.ruleset.testing import run_rule_tests
+
+    report = run_rule_tests(folder)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for case in report.cases:
+            click.echo(f"{'ok  ' if case.passed else 'FAIL'} {case.location}  {case.name}")
+            if not case.passed:
+                _print_failure(case.missing, case.unexpected, case.diff)
+        summary = report.to_dict()["summary"]
+        click.echo(f"{summary['passed']} of {summary['cases']} cases passed")
+    if not report.passed:
+        sys.exit(1)
+
+
+def _flow(item: dict[str, object]) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(item, default_flow_style=True, allow_unicode=True, width=10_000))
+
+
+def _print_failure(
+    missing: list[dict[str, object]], unexpected: list[dict[str, object]], diff: str
+) -> None:
+    if missing:
+        click.echo("     expected but not found:")
+        for item in missing:
+            click.echo(f"       - {_flow(item).strip()}")
+    if unexpected:
+        click.echo("     found but not expected:")
+        for item in unexpected:
+            click.echo(f"       - {_flow(item).strip()}")
+    click.echo("     diff (expected -> found):")
+    for line in diff.splitlines():
+        click.echo(f"       {line}")
+
+
+@rules_group.command(name="list")
+@click.option(
+    "--rules",
+    "rules_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Folder (or file) of your own rule packs to list with the shipped ones.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Human text, or JSON for tools.",
+)
+def rules_list(rules_paths: tuple[Path, ...], output_format: str) -> None:
+    """List the rules that check runs: id, pack, kind, severity and what each looks for."""
+    from alignment_engine.checking import load_packs
+    from alignment_engine.ruleset.packs import program_for
+
+    program = program_for(load_packs(rules_paths))
+    rows = [
+        {
+            "id": rule.id,
+            "pack": rule.pack,
+            "kind": rule.kind.value if rule.kind else "derive",
+            "severity": rule.severity.value if rule.severity else None,
+            "description": " ".join(rule.description.split()),
+        }
+        for rule in program.rules
+    ]
+    if output_format == "json":
+        click.echo(json.dumps({"rules": rows}, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:<28} {row['pack']:<12} {row['kind']:<10} {row['severity'] or '-':<9} "
+            f"{row['description']}"
+        )
+
+
+COMMANDS = [check, rules_group]

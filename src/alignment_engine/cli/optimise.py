@@ -1,0 +1,347 @@
+"""``optimise`` and ``fit``: where resources do the most, and curves from history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from alignment_engine.cli.storage import db_option, open_store
+
+__all__ = ["COMMANDS"]
+
+
+def _history_tables(paths: tuple[Path, ...]) -> tuple[Any, Any]:
+    """KPI history and allocation history, told apart by their columns."""
+    import pandas as pd
+
+    from alignment_engine.errors import InputError
+    from alignment_engine.tables import ACTUALS, HISTORY_ALLOCATIONS, read_table
+
+    def columns(path: Path) -> set[str]:
+        suffix = path.suffix.lower()
+        if not path.is_file():
+            raise InputError("no such file", file=str(path))
+        if suffix == ".parquet":
+            return set(pd.read_parquet(path).columns)
+        if suffix in (".xlsx", ".xlsm"):
+            return set(pd.read_excel(path, nrows=0).columns)
+        return set(pd.read_csv(path, nrows=0).columns)
+
+    results, amounts = [], []
+    for path in paths:
+        if {"department", "resource", "amount"} <= columns(path):
+            amounts.append(read_table(path, HISTORY_ALLOCATIONS))
+        elif {"kpi", "actual"} <= columns(path):
+            results.append(read_table(path, ACTUALS))
+        else:
+            raise InputError(
+                "a history file has either period,scope,kpi,actual (KPI results) or "
+                "period,department,resource,amount (allocations) columns",
+                file=str(path),
+            )
+    if not results or not amounts:
+        raise InputError(
+            "fitting needs both KPI history (period,scope,kpi,actual) and allocation history "
+            "(period,department,resource,amount); pass --history twice"
+        )
+    return pd.concat(results, ignore_index=True), pd.concat(amounts, ignore_index=True)
+
+
+def _fits(plan: Any, history: tuple[Path, ...]) -> Any:
+    from alignment_engine.optimisation import fit_plan_curves
+
+    results, amounts = _history_tables(history)
+    return fit_plan_curves(
+        plan,
+        list(
+            amounts[["period", "department", "resource", "amount"]].itertuples(
+                index=False, name=None
+            )
+        ),
+        list(results[["period", "scope", "kpi", "actual"]].itertuples(index=False, name=None)),
+    )
+
+
+def _print_optimise_table(document: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=True)
+    console.print(
+        f"[bold]{document['status']}[/bold]: objective {document['objective_current']:.6f} today -> "
+        f"{document['objective']:.6f} proposed ({document.get('method', '')})"
+    )
+    table = Table(
+        "resource",
+        "department",
+        "current",
+        "proposed",
+        "change",
+        "bound",
+        "marginal value / unit",
+        title="Suggested reallocation",
+    )
+    for row in document["allocations"]:
+        if row["bound"] == "fixed" and row["change"] == 0:
+            continue
+        table.add_row(
+            row["resource"],
+            row["department"],
+            f"{row['current']:,.2f}",
+            f"{row['proposed']:,.2f}",
+            f"{row['change']:+,.2f}",
+            row["bound"] + (" (unstable)" if row.get("direction_unstable") else ""),
+            f"{row['marginal_value']:.3g}",
+        )
+    console.print(table)
+    performance = Table("department", "today", "proposed", title="Department performance")
+    for row in document.get("departments", []):
+        performance.add_row(row["id"], f"{row['current']:.4f}", f"{row['proposed']:.4f}")
+    console.print(performance)
+    goals = Table("shared goal", "today", "proposed", title="Shared-goal performance")
+    for row in document.get("shared_goals", []):
+        goals.add_row(row["id"], f"{row['current']:.4f}", f"{row['proposed']:.4f}")
+    console.print(goals)
+    for note in document.get("notes", []):
+        console.print(f"note: {note}")
+
+
+@click.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.option(
+    "--resource",
+    "resources",
+    multiple=True,
+    metavar="ID",
+    help="Only move this resource (repeatable); the others stay as they are.",
+)
+@click.option(
+    "--shared-weight",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="s: weight of mean shared-goal performance against mean department performance.",
+)
+@click.option(
+    "--balance",
+    type=click.FloatRange(0, None),
+    default=0.1,
+    show_default=True,
+    help="k: weight of the soft-min of department performance (protects the worst-off).",
+)
+@click.option(
+    "--keep-total",
+    is_flag=True,
+    help="Keep each pool's total at today's instead of up to capacity.",
+)
+@click.option(
+    "--history",
+    "history",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="History files for curves marked 'fit: history' (KPI results and allocations).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or JSON for tools.",
+)
+@db_option
+def optimise(
+    plan_path: Path,
+    resources: tuple[str, ...],
+    shared_weight: float,
+    balance: float,
+    keep_total: bool,
+    history: tuple[Path, ...],
+    output_format: str,
+    db_url: str | None,
+) -> None:
+    """Suggest a reallocation of the plan's resources that balances department performance
+    against shared goals, within capacities, max_change bounds and minimums.
+
+    Prints each move with its bound status and marginal value, the predicted KPI values, and the
+    objective today and proposed. The answer is never worse than today's allocation.
+    """
+    from alignment_engine.loading import plan_from_yaml
+    from alignment_engine.optimisation import (
+        ReallocationOptions,
+        problem_from_plan,
+        suggest_reallocation,
+    )
+    from alignment_engine.storage import RunOutput, RunRecord
+
+    plan = plan_from_yaml(plan_path)
+    fits = _fits(plan, history) if history else None
+    problem = problem_from_plan(plan, fits=fits)
+    options = ReallocationOptions(
+        shared_weight=shared_weight,
+        balance=balance,
+        keep_total=keep_total,
+        resources=resources or None,
+    )
+    result = suggest_reallocation(problem, options)
+    record = RunRecord.create(
+        "optimise",
+        documents={"plan": plan},
+        options={
+            "resources": list(resources),
+            "shared_weight": shared_weight,
+            "balance": balance,
+            "keep_total": keep_total,
+            "history": [p.name for p in history],
+        },
+    )
+    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    with open_store(db_url) as store:
+        stored = store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
+    if output_format == "json":
+        click.echo(stored.result_json)
+    else:
+        _print_optimise_table(json.loads(stored.result_json))
+
+
+@click.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.option(
+    "--history",
+    "history",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="KPI history (period,scope,kpi,actual) and allocation history "
+    "(period,department,resource,amount); repeat the option for each file.",
+)
+@click.option(
+    "--write",
+    "write_path",
+    type=click.Path(path_type=Path),
+    help="Write the plan with the fitted parameters filled in to this file.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or JSON for tools.",
+)
+def fit(
+    plan_path: Path, history: tuple[Path, ...], write_path: Path | None, output_format: str
+) -> None:
+    """Fit the plan's response curves from history and report them with their uncertainty.
+
+    Every curve is fitted (those with params too, to check them against history). Poor or
+    degenerate fits are refused with the reason.
+    """
+    from alignment_engine.loading import document_to_yaml, plan_from_yaml
+    from alignment_engine.model import Plan
+
+    plan = plan_from_yaml(plan_path)
+    unfitted = plan.model_copy(
+        update={
+            "response_curves": [
+                c.model_copy(update={"params": None, "fit": "history"})
+                for c in plan.response_curves
+            ]
+        }
+    )
+    fits = _fits(unfitted, history)
+    rows = []
+    for (kpi, resource, department), found in sorted(fits.items()):
+        marginal = found.marginal_today
+        rows.append(
+            {
+                "kpi": kpi,
+                "resource": resource,
+                "department": department,
+                "shape": found.shape.value,
+                "a": found.a,
+                "b": found.b,
+                "standard_errors": list(found.standard_errors),
+                "r_squared": found.r_squared,
+                "n_points": found.n_points,
+                "marginal_today": None
+                if marginal is None
+                else {
+                    "estimate": marginal.estimate,
+                    "low": marginal.low,
+                    "high": marginal.high,
+                    "level": marginal.level,
+                },
+                "attempts": [
+                    {
+                        "shape": a.shape.value,
+                        "aicc": a.aicc,
+                        "r_squared": a.r_squared,
+                        "refused": a.refused,
+                    }
+                    for a in found.attempts
+                ],
+            }
+        )
+    if write_path is not None:
+        by_key = {(r["kpi"], r["resource"], r["department"]): r for r in rows}
+        curves = []
+        for curve in plan.response_curves:
+            key = (curve.kpi, curve.resource, curve.department or plan.owner(curve.kpi))
+            if key in by_key and curve.fit == "history":
+                row = by_key[key]
+                params = (
+                    {"a": row["a"]} if row["shape"] == "linear" else {"a": row["a"], "b": row["b"]}
+                )
+                curve = curve.model_copy(
+                    update={"shape": row["shape"], "params": params, "fit": None}
+                )
+            curves.append(curve)
+        fitted = Plan.model_validate(
+            plan.model_copy(update={"response_curves": curves}).model_dump(by_alias=True)
+        )
+        from alignment_engine.outputs import write_atomically
+
+        def write_plan(path: Path) -> None:
+            path.write_text(document_to_yaml(fitted), encoding="utf-8")
+
+        write_atomically(write_path.parent, {write_path.name: write_plan})
+    if output_format == "json":
+        click.echo(json.dumps({"fits": rows}, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        "KPI",
+        "resource",
+        "department",
+        "shape",
+        "a",
+        "b",
+        "R²",
+        "marginal today (90% interval)",
+        title="Fitted response curves",
+    )
+    for row in rows:
+        m = row["marginal_today"]
+        interval = "-" if m is None else f"{m['estimate']:.3g} [{m['low']:.3g}, {m['high']:.3g}]"
+        table.add_row(
+            row["kpi"],
+            row["resource"],
+            row["department"],
+            row["shape"],
+            f"{row['a']:.4g}",
+            f"{row['b']:.4g}",
+            f"{row['r_squared']:.3f}",
+            interval,
+        )
+    Console(soft_wrap=True).print(table)
+    if write_path is not None:
+        click.echo(f"wrote {write_path}")
+
+
+COMMANDS = [optimise, fit]

@@ -1,0 +1,246 @@
+"""``scenario run`` and ``scenario compare``: what-if runs and their differences."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["COMMANDS", "scenario_group"]
+
+FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or the SPEC's JSON for tools.",
+)
+RULES = click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A folder (or file) of user rules added to the shipped ones (repeatable).",
+)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """A temporary file beside ``path``, then a rename: readers never see half a file."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        Path(temporary).chmod(0o644)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _signed(value: Any) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:+,.2f}"
+    return f"{value:+.4g}"
+
+
+def _print_findings(console: Any, title: str, findings: Sequence[Mapping[str, Any]]) -> None:
+    from rich.table import Table
+
+    if not findings:
+        console.print(f"{title}: none")
+        return
+    table = Table("severity", "rule", "departments", "KPIs", "message", title=title)
+    for finding in findings:
+        table.add_row(
+            str(finding.get("severity", "")),
+            str(finding.get("rule", "")),
+            ", ".join(finding.get("departments") or []),
+            ", ".join(finding.get("kpis") or []),
+            str(finding.get("message", "")),
+        )
+    console.print(table)
+
+
+def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
+    from rich.table import Table
+
+    findings = differences["findings"]
+    _print_findings(console, "Findings added", findings["added"])
+    _print_findings(console, "Findings resolved", findings["resolved"])
+    for change in findings.get("changed") or []:
+        console.print(
+            f"severity changed: {change['rule']} ({', '.join(change['departments'])}): "
+            f"{change['severity_before']} -> {change['severity_after']}"
+        )
+    scores = [s for s in differences["scores"] if s["delta"] or s["payout_factor_delta"]]
+    if scores:
+        table = Table("department", "score", "change", "payout factor", "change", title="Scores")
+        for row in scores:
+            table.add_row(
+                row["department"],
+                f"{_cell(row['before'])} -> {_cell(row['after'])}",
+                _signed(row["delta"]),
+                f"{_cell(row['payout_factor_before'])} -> {_cell(row['payout_factor_after'])}",
+                _signed(row["payout_factor_delta"]),
+            )
+        console.print(table)
+    payouts = [p for p in differences["payouts"] if p["delta"]]
+    if payouts:
+        table = Table("department", "before", "after", "change", title="Payouts")
+        for row in payouts:
+            table.add_row(
+                row["department"], _cell(row["before"]), _cell(row["after"]), _signed(row["delta"])
+            )
+        console.print(table)
+    allocations = [
+        a for a in differences["allocations"] if a["current_delta"] or a["proposed_delta"]
+    ]
+    if allocations:
+        table = Table(
+            "resource", "department", "today", "change", "proposed", "change", title="Allocations"
+        )
+        for row in allocations:
+            table.add_row(
+                row["resource"],
+                row["department"],
+                f"{_cell(row['current_before'])} -> {_cell(row['current_after'])}",
+                _signed(row["current_delta"]),
+                f"{_cell(row['proposed_before'])} -> {_cell(row['proposed_after'])}",
+                _signed(row["proposed_delta"]),
+            )
+        console.print(table)
+    totals = differences.get("totals") or {}
+    line = f"findings {totals.get('findings_before')} -> {totals.get('findings_after')}"
+    if totals.get("payout_before") is not None or totals.get("payout_after") is not None:
+        line += (
+            f"; total payout {_cell(totals.get('payout_before'))} -> "
+            f"{_cell(totals.get('payout_after'))} ({_signed(totals.get('payout_delta'))})"
+        )
+    console.print(line)
+
+
+@click.group("scenario")
+def scenario_group() -> None:
+    """What-if analysis: run scenarios (sweeps included) and compare plans or scenarios."""
+
+
+@scenario_group.command("run")
+@click.argument("scenario_path", metavar="S", type=click.Path(path_type=Path))
+@FORMAT
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write scenario.json and report.html (and one page per sweep value) here.",
+)
+@RULES
+def run_command(
+    scenario_path: Path, output_format: str, out_dir: Path | None, rule_dirs: tuple[Path, ...]
+) -> None:
+    """Run scenario S: check, score (with its policy and forecast actuals) and optimise (when
+    the plan has resources), once per sweep value, compared with the plan it changes."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from alignment_engine.reports import render_report
+    from alignment_engine.scenarios import run_scenario
+
+    result = run_scenario(scenario_path, rule_dirs=rule_dirs)
+    data = result.to_dict()
+    if out_dir is not None:
+        pages = {}
+        sweep_rows = result.table() if result.sweep else None
+        for index, variant in enumerate(result.variants):
+            page = render_report(
+                plan=variant.plan,
+                check=variant.check,
+                score=variant.score,
+                optimise=variant.optimise,
+                compare=variant.compare,
+                sweep=sweep_rows,
+                title=f"Scenario {result.id}: {variant.label}",
+                subtitle=result.name or None,
+            )
+            if index == 0:
+                pages["report.html"] = page
+            if result.sweep:
+                pages[f"variant-{index + 1}.html"] = page
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(out_dir / "scenario.json", _json(data) + "\n")
+        for name, page in pages.items():
+            _write_atomic(out_dir / name, page)
+    if output_format == "json":
+        click.echo(_json(data))
+        return
+    console = Console(soft_wrap=True, markup=False, highlight=False)  # ids have [brackets]
+    console.print(f"Scenario {result.id} ({' <- '.join(result.files)})")
+    for override in result.overrides:
+        console.print(f"  set {override.path} = {override.value!r}")
+    if result.sweep is not None:
+        console.print(f"  sweep {result.sweep['path']} over {result.sweep['values']!r}")
+    runs = Table("variant", "findings", "added", "resolved", "payout", "optimiser", title="Runs")
+    for row in result.table():
+        runs.add_row(
+            _cell(row["value"]) if result.sweep is not None else str(row["label"]),
+            _cell(row["findings"]),
+            _cell(row.get("added")),
+            _cell(row.get("resolved")),
+            _cell(row["payout"]),
+            f"{row['optimise_status'] or '–'} {_cell(row['objective'])}",
+        )
+    console.print(runs)
+    if len(result.variants) == 1 and result.variants[0].compare is not None:
+        _print_differences(console, result.variants[0].compare)
+    if out_dir is not None:
+        console.print(f"wrote {out_dir / 'scenario.json'} and {out_dir / 'report.html'}")
+
+
+@scenario_group.command("compare")
+@click.argument("a_path", metavar="A", type=click.Path(path_type=Path))
+@click.argument("b_path", metavar="B", type=click.Path(path_type=Path))
+@FORMAT
+@RULES
+def compare_command(
+    a_path: Path, b_path: Path, output_format: str, rule_dirs: tuple[Path, ...]
+) -> None:
+    """Compare A with B (each a plan or a scenario): findings added and resolved, and the
+    changes in scores, payouts and allocations. A side without a policy or actuals is scored
+    with the other side's."""
+    from rich.console import Console
+
+    from alignment_engine.scenarios import compare_paths
+
+    comparison = compare_paths(a_path, b_path, rule_dirs=rule_dirs)
+    if output_format == "json":
+        click.echo(_json(comparison.to_dict()))
+        return
+    console = Console(soft_wrap=True, markup=False, highlight=False)  # ids have [brackets]
+    console.print(f"{comparison.a_name} -> {comparison.b_name}")
+    _print_differences(console, comparison.differences)
+
+
+COMMANDS = [scenario_group]

@@ -1,0 +1,86 @@
+"""``serve``: run the HTTP decision service under uvicorn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import click
+from pydantic import ValidationError
+
+from alignment_engine.errors import InputError, Problem
+
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (each serves requests on its own; metrics are summed over all).",
+)
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    metavar="URL",
+    help="Database URL (else ALIGNMENT_DB_URL, else ./alignment-engine.db).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default=None,
+    help="Level of the JSON logs on stderr (else ALIGNMENT_LOG_LEVEL, else info).",
+)
+def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str | None) -> None:
+    """Run the HTTP decision service: POST /v1/check, /v1/score, /v1/optimise,
+    /v1/scenarios/run, GET /v1/runs/{id}, /healthz, /readyz, /metrics, /openapi.json, /docs.
+
+    Every /v1 call needs a bearer token from `tokens create`. Settings come from ALIGNMENT_*
+    environment variables (see docs/service.md); access logs are JSON lines on stderr.
+    """
+    import uvicorn
+
+    from alignment_engine.service.logs import logging_config
+    from alignment_engine.service.settings import ServiceSettings
+
+    if db_url is not None:
+        os.environ["ALIGNMENT_DB_URL"] = db_url
+    if log_level is not None:
+        os.environ["ALIGNMENT_LOG_LEVEL"] = log_level
+    try:
+        # Read once here so a bad ALIGNMENT_* value is a usage error, not a crash per worker.
+        settings = ServiceSettings()
+    except ValidationError as exc:
+        problems = [
+            Problem(error["msg"], "environment", key="ALIGNMENT_" + str(error["loc"][0]).upper())
+            for error in exc.errors(include_url=False)
+        ]
+        raise InputError(problems=problems) from None
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROC_VARIABLE):
+        # Each worker writes its metrics here; /metrics in any worker reports them all.
+        metrics_dir = tempfile.mkdtemp(prefix="alignment-engine-metrics-")
+        os.environ[MULTIPROC_VARIABLE] = metrics_dir
+    try:
+        uvicorn.run(
+            "alignment_engine.service.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=logging_config(settings.log_level),
+            access_log=False,
+            server_header=False,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+COMMANDS = [serve]

@@ -1,0 +1,118 @@
+"""What ``check`` reports: findings of the alignment and conflict rules (SPEC section 3, check)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from alignment_engine.model.common import Document
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for low up to 3 for critical: compare severities with this, not with their text."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.LOW: 0,
+    Severity.MEDIUM: 1,
+    Severity.HIGH: 2,
+    Severity.CRITICAL: 3,
+}
+
+
+class FindingKind(StrEnum):
+    ALIGNMENT = "alignment"  # the plan's structure: links, coverage, weights, levels, horizons
+    CONFLICT = "conflict"  # departments' targets or demands pull against each other
+
+
+class Finding(Document):
+    """One problem found in a plan, with everything involved and what to do about it."""
+
+    rule: str
+    kind: FindingKind
+    severity: Severity
+    departments: list[str] = Field(default_factory=list)
+    kpis: list[str] = Field(default_factory=list)
+    objectives: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)
+    message: str
+    suggestion: str = ""
+
+    def identity(self) -> tuple[Any, ...]:
+        """Two findings with the same identity report the same problem (kept once).
+
+        The rule and the ids involved, in any order; a finding that names no ids at all is
+        told apart by its message.
+        """
+        ids = (
+            tuple(sorted(self.departments)),
+            tuple(sorted(self.kpis)),
+            tuple(sorted(self.objectives)),
+            tuple(sorted(self.resources)),
+        )
+        if not any(ids):
+            return (self.rule, *ids, self.message)
+        return (self.rule, *ids)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """Most severe first, then by rule and the ids involved: a total, stable order."""
+        return (
+            -self.severity.rank,
+            self.kind.value,
+            self.rule,
+            self.departments,
+            self.kpis,
+            self.objectives,
+            self.resources,
+            self.message,
+            self.suggestion,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class CheckResult(Document):
+    """The findings of one check and a summary of them: ``to_dict()`` is the SPEC JSON shape."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [finding.to_dict() for finding in self.findings],
+            "summary": self.summary,
+        }
+
+    def at_or_above(self, severity: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity.rank >= severity.rank]
+
+
+def summarise(findings: list[Finding], **extra: Any) -> dict[str, Any]:
+    """Counts by severity, kind and rule (every severity and kind present, zeros included)."""
+    by_rule: dict[str, int] = {}
+    for finding in findings:
+        by_rule[finding.rule] = by_rule.get(finding.rule, 0) + 1
+    return {
+        "total": len(findings),
+        "by_severity": {
+            severity.value: sum(1 for f in findings if f.severity is severity)
+            for severity in sorted(Severity, key=lambda s: -s.rank)
+        },
+        "by_kind": {kind.value: sum(1 for f in findings if f.kind is kind) for kind in FindingKind},
+        "by_rule": dict(sorted(by_rule.items())),
+        **extra,
+    }
+
+
+__all__ = ["CheckResult", "Finding", "FindingKind", "Severity", "summarise"]

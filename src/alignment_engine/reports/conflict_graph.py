@@ -1,0 +1,200 @@
+"""The conflict graph: departments on a circle, each finding an edge coloured by severity.
+
+A finding between two departments is a curve (parallel findings bow apart); one naming three or
+more departments is a hub joined to each; one naming a single department is a loop beside it.
+Findings that name no department appear in the findings table only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from alignment_engine.model import Plan
+from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate
+
+__all__ = ["SEVERITIES", "conflict_graph", "graph_findings"]
+
+SEVERITIES = ("critical", "high", "medium", "low")
+WIDTH = 960.0
+HEIGHT = 600.0
+NODE_RADIUS = 22.0
+LABEL_SIZE = 12.0
+
+
+def graph_findings(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The findings drawn as edges: those naming at least one of the plan's departments."""
+    known = {d.id for d in plan.departments}
+    return [f for f in findings if any(d in known for d in f.get("departments") or ())]
+
+
+def _positions(plan: Plan, radius: float, cx: float, cy: float) -> dict[str, tuple[float, float]]:
+    count = len(plan.departments)
+    positions = {}
+    for index, department in enumerate(plan.departments):
+        angle = -math.pi / 2 + 2 * math.pi * index / max(count, 1)
+        positions[department.id] = (cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+    return positions
+
+
+def _severity(finding: Mapping[str, Any]) -> str:
+    severity = str(finding.get("severity", "low"))
+    return severity if severity in SEVERITIES else "low"
+
+
+def _tooltip(finding: Mapping[str, Any]) -> str:
+    text = f"{finding.get('rule')} ({_severity(finding)}): {finding.get('message', '')}"
+    if finding.get("suggestion"):
+        text += f" — {finding['suggestion']}"
+    return text
+
+
+def _edge(
+    finding: Mapping[str, Any],
+    members: list[str],
+    positions: dict[str, tuple[float, float]],
+    centre: tuple[float, float],
+    occurrence: int,
+) -> str:
+    """One finding's shape; ``occurrence`` counts earlier findings on the same departments."""
+    severity = _severity(finding)
+    shapes: list[str] = []
+    if len(members) == 1:
+        x, y = positions[members[0]]
+        dx, dy = x - centre[0], y - centre[1]
+        length = math.hypot(dx, dy) or 1.0
+        loop = 12.0 + 5 * occurrence
+        distance = NODE_RADIUS + loop - 4
+        shapes.append(
+            element(
+                "circle",
+                {
+                    "cx": fmt(x + dx / length * distance),
+                    "cy": fmt(y + dy / length * distance),
+                    "r": fmt(loop),
+                    "fill": "none",
+                },
+            )
+        )
+    elif len(members) == 2:
+        (x1, y1), (x2, y2) = positions[members[0]], positions[members[1]]
+        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+        length = math.hypot(x2 - x1, y2 - y1) or 1.0
+        nx, ny = -(y2 - y1) / length, (x2 - x1) / length
+        step = (occurrence + 1) // 2 * 26.0 * (1 if occurrence % 2 else -1)
+        bow = 0.12 * length + step
+        shapes.append(
+            element(
+                "path",
+                {
+                    "d": f"M{fmt(x1)},{fmt(y1)} Q{fmt(mx + nx * bow)},{fmt(my + ny * bow)} "
+                    f"{fmt(x2)},{fmt(y2)}",
+                    "fill": "none",
+                },
+            )
+        )
+    else:
+        points = [positions[m] for m in members]
+        hx = sum(p[0] for p in points) / len(points)
+        hy = sum(p[1] for p in points) / len(points)
+        hx = (hx + centre[0]) / 2 + 7 * occurrence
+        hy = (hy + centre[1]) / 2 + 7 * occurrence
+        for x, y in points:
+            shapes.append(
+                element("line", {"x1": fmt(hx), "y1": fmt(hy), "x2": fmt(x), "y2": fmt(y)})
+            )
+        shapes.append(element("circle", {"class": "hub", "cx": fmt(hx), "cy": fmt(hy), "r": "5"}))
+    return element(
+        "g",
+        {
+            "class": f"finding-edge severity-{severity}",
+            "data-rule": str(finding.get("rule", "")),
+            "data-severity": severity,
+            "data-departments": " ".join(members),
+        },
+        element("title", {}, esc(_tooltip(finding))) + "".join(shapes),
+    )
+
+
+def conflict_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
+    """One ``<svg>``: a ``g.department-node`` per department, a ``g.finding-edge`` per finding
+    that names a department."""
+    known = {d.id for d in plan.departments}
+    centre = (430.0, HEIGHT / 2)
+    radius = min(HEIGHT / 2 - 80, 230.0)
+    positions = _positions(plan, radius, *centre)
+    drawn = graph_findings(plan, findings)
+    touching = {d.id: 0 for d in plan.departments}
+    loops = {d.id: 0 for d in plan.departments}
+    seen: dict[tuple[str, ...], int] = {}
+    edges = []
+    for finding in drawn:
+        members = list(dict.fromkeys(d for d in finding.get("departments") or () if d in known))
+        key = tuple(sorted(members))
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        for member in members:
+            touching[member] += 1
+        if len(members) == 1:
+            loops[members[0]] += 1
+        edges.append(_edge(finding, members, positions, centre, occurrence))
+    nodes = []
+    for department in plan.departments:
+        x, y = positions[department.id]
+        dx, dy = x - centre[0], y - centre[1]
+        length = math.hypot(dx, dy) or 1.0
+        # Clear of the loops drawn beside the node for its single-department findings.
+        offset = (
+            NODE_RADIUS
+            + 16
+            + (2 * (12.0 + 5 * (loops[department.id] - 1)) if loops[department.id] else 0)
+        )
+        lx = x + dx / length * offset
+        ly = y + dy / length * offset + 4
+        anchor = "middle" if abs(dx) < 20 else ("start" if dx > 0 else "end")
+        label = truncate(department.name or department.id, 140, LABEL_SIZE)
+        count = touching[department.id]
+        nodes.append(
+            element(
+                "g",
+                {"class": "department-node", "data-id": department.id, "data-findings": str(count)},
+                element("title", {}, esc(f"{department.id}: {count} finding(s)"))
+                + element(
+                    "circle",
+                    {"cx": fmt(x), "cy": fmt(y), "r": fmt(NODE_RADIUS), "class": "node"},
+                )
+                + text_block([str(count)], x, y + 4, 12, css_class="node-count", weight="600")
+                + text_block([label], lx, ly, LABEL_SIZE, anchor=anchor, css_class="node-label"),
+            )
+        )
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in drawn:
+        counts[_severity(finding)] += 1
+    legend = []
+    for index, severity in enumerate(SEVERITIES):
+        y = 30 + index * 24
+        legend.append(
+            element(
+                "g",
+                {"class": f"legend severity-{severity}"},
+                element(
+                    "line",
+                    {"x1": fmt(WIDTH - 130), "y1": fmt(y), "x2": fmt(WIDTH - 100), "y2": fmt(y)},
+                )
+                + text_block(
+                    [f"{severity} ({counts[severity]})"], WIDTH - 92, y + 4, 12, anchor="start"
+                ),
+            )
+        )
+    return element(
+        "svg",
+        {
+            "class": "chart conflict-graph",
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {fmt(WIDTH)} {fmt(HEIGHT)}",
+            "role": "img",
+            "aria-label": "Conflict graph",
+        },
+        "".join(edges) + "".join(nodes) + "".join(legend),
+    )

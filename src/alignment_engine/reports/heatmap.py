@@ -1,0 +1,158 @@
+"""The RAG heat map: one row per scope (company, each department, shared goals), one cell per
+KPI, coloured by result: green at or above target, amber between threshold and target, red
+below threshold, grey without a result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from alignment_engine.model import Kpi, Plan
+from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate
+
+__all__ = ["heat_map", "heat_rows", "rag"]
+
+CELL_WIDTH = 150.0
+CELL_HEIGHT = 50.0
+LABEL_WIDTH = 170.0
+SCORE_WIDTH = 90.0
+MAX_COLUMNS = 8
+
+
+def rag(result: Mapping[str, Any] | None) -> str:
+    """green | amber | red | grey for one KPI result (payout factor first, else attainment)."""
+    if not result:
+        return "grey"
+    factor = result.get("payout_factor")
+    if isinstance(factor, int | float) and not isinstance(factor, bool):
+        if factor >= 1.0 - 1e-9:
+            return "green"
+        return "amber" if factor > 0 else "red"
+    attainment = result.get("attainment")
+    if isinstance(attainment, int | float) and not isinstance(attainment, bool):
+        if attainment >= 1.0 - 1e-9:
+            return "green"
+        return "amber" if attainment >= 0.9 else "red"
+    return "grey"
+
+
+def heat_rows(plan: Plan) -> list[tuple[str, str, list[Kpi]]]:
+    """(scope key, row label, KPIs) in plan order; rows without KPIs are left out."""
+    rows: list[tuple[str, str, list[Kpi]]] = []
+    if plan.company_kpis:
+        rows.append(("company", "Company", list(plan.company_kpis)))
+    for department in plan.departments:
+        if department.kpis:
+            rows.append((department.id, department.name or department.id, list(department.kpis)))
+    if plan.shared_goals:
+        rows.append(("shared", "Shared goals", list(plan.shared_goals)))
+    return rows
+
+
+def _percent(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value * 100:.0f}%"
+    return "–"
+
+
+def _factor(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.2f}"
+    return "–"
+
+
+def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
+    """One ``<svg>`` with a ``rect.rag-cell`` per KPI of the plan."""
+    results = {str(r.get("kpi")): r for r in score.get("kpis") or [] if isinstance(r, Mapping)}
+    departments = {
+        str(d.get("department")): d
+        for d in score.get("departments") or []
+        if isinstance(d, Mapping)
+    }
+    rows = heat_rows(plan)
+    columns = min(MAX_COLUMNS, max((len(kpis) for _, _, kpis in rows), default=1))
+    width = LABEL_WIDTH + columns * CELL_WIDTH + SCORE_WIDTH + 10
+    parts: list[str] = []
+    y = 30.0
+    parts.append(text_block(["score"], width - SCORE_WIDTH / 2 - 5, 20, 11, css_class="axis-label"))
+    for scope, label, kpis in rows:
+        lines = (len(kpis) + columns - 1) // columns
+        row_height = lines * CELL_HEIGHT
+        parts.append(
+            text_block(
+                [truncate(label, LABEL_WIDTH - 16, 13)],
+                LABEL_WIDTH - 10,
+                y + min(row_height, CELL_HEIGHT) / 2 + 4,
+                13,
+                anchor="end",
+                css_class="row-label",
+                weight="600",
+            )
+        )
+        for index, kpi in enumerate(kpis):
+            x = LABEL_WIDTH + (index % columns) * CELL_WIDTH
+            top = y + (index // columns) * CELL_HEIGHT
+            result = results.get(kpi.id)
+            colour = rag(result)
+            detail = "no result"
+            if result:
+                detail = (
+                    f"att {_percent(result.get('attainment'))} · "
+                    f"f {_factor(result.get('payout_factor'))}"
+                )
+            tooltip = f"{kpi.id}: {kpi.name}; actual {result.get('actual') if result else '–'}, "
+            tooltip += f"target {kpi.target}; {detail}"
+            parts.append(
+                element(
+                    "g",
+                    {"class": "rag", "data-kpi": kpi.id, "data-scope": scope},
+                    element("title", {}, esc(tooltip))
+                    + element(
+                        "rect",
+                        {
+                            "class": f"rag-cell rag-{colour}",
+                            "data-rag": colour,
+                            "x": fmt(x + 2),
+                            "y": fmt(top + 2),
+                            "width": fmt(CELL_WIDTH - 4),
+                            "height": fmt(CELL_HEIGHT - 4),
+                            "rx": "4",
+                        },
+                    )
+                    + text_block(
+                        [
+                            truncate(kpi.name or kpi.id, CELL_WIDTH - 14, 11),
+                            detail,
+                        ],
+                        x + CELL_WIDTH / 2,
+                        top + 21,
+                        11,
+                        line_height=1.35,
+                        css_class="cell-text",
+                    ),
+                )
+            )
+        department = departments.get(scope)
+        if department is not None:
+            parts.append(
+                text_block(
+                    [_factor(department.get("score"))],
+                    width - SCORE_WIDTH / 2 - 5,
+                    y + min(row_height, CELL_HEIGHT) / 2 + 5,
+                    13,
+                    css_class="row-score",
+                    weight="600",
+                )
+            )
+        y += row_height + 4
+    return element(
+        "svg",
+        {
+            "class": "chart heat-map",
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {fmt(width)} {fmt(y + 6)}",
+            "role": "img",
+            "aria-label": "KPI results by department",
+        },
+        "".join(parts),
+    )

@@ -1,0 +1,237 @@
+"""Payout distribution per department: a box plot of employee payouts (minimum, quartiles,
+median, maximum), or bars of department payout factors when there are no employees."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from alignment_engine.model import Plan
+from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate
+
+__all__ = ["amount", "payout_chart", "quantiles"]
+
+WIDTH = 1100.0
+LABEL_WIDTH = 180.0
+STATS_WIDTH = 250.0
+ROW_HEIGHT = 34.0
+
+
+def quantiles(values: Sequence[float]) -> tuple[float, float, float, float, float]:
+    """Minimum, first quartile, median, third quartile, maximum (linear interpolation)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+
+    def at(fraction: float) -> float:
+        position = fraction * (len(ordered) - 1)
+        low = math.floor(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return ordered[0], at(0.25), at(0.5), at(0.75), ordered[-1]
+
+
+def amount(value: float) -> str:
+    """A short money amount: 1.2M, 35.4k, 980."""
+    size = abs(value)
+    if size >= 1e9:
+        return f"{value / 1e9:.2f}B"
+    if size >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if size >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:,.0f}"
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    magnitude = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def _ordered_departments(plan: Plan, found: Sequence[str]) -> list[str]:
+    known = [d.id for d in plan.departments if d.id in found]
+    return known + sorted(d for d in set(found) if d not in known)
+
+
+def _axis(scale_max: float, top: float, bottom: float, plot_width: float) -> list[str]:
+    parts = []
+    for tick in range(5):
+        value = scale_max * tick / 4
+        x = LABEL_WIDTH + plot_width * tick / 4
+        parts.append(
+            element(
+                "line",
+                {"class": "grid", "x1": fmt(x), "y1": fmt(top), "x2": fmt(x), "y2": fmt(bottom)},
+            )
+        )
+        parts.append(text_block([amount(value)], x, bottom + 14, 10, css_class="axis-label"))
+    return parts
+
+
+def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> str:
+    """One ``<svg>``: a ``g.payout-box`` per department with employees, else a
+    ``rect.payout-bar`` per department (its payout factor)."""
+    names = {d.id: d.name or d.id for d in plan.departments}
+    payouts: dict[str, list[float]] = {}
+    for row in score.get("employees") or []:
+        value = row.get("payout")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            payouts.setdefault(str(row.get("department")), []).append(float(value))
+    plot_width = WIDTH - LABEL_WIDTH - STATS_WIDTH
+    parts: list[str] = []
+    top = 10.0
+    if payouts:
+        order = _ordered_departments(plan, list(payouts))
+        scale_max = _nice_max(max(max(v) for v in payouts.values()))
+        bottom = top + ROW_HEIGHT * len(order)
+        parts += _axis(scale_max, top, bottom, plot_width)
+        for index, department in enumerate(order):
+            values = payouts[department]
+            low, q1, median, q3, high = quantiles(values)
+            y = top + ROW_HEIGHT * index + ROW_HEIGHT / 2
+
+            def x_of(value: float) -> float:
+                return LABEL_WIDTH + plot_width * value / scale_max
+
+            total = sum(values)
+            tooltip = (
+                f"{department}: {len(values)} employees, total {total:,.2f} {currency}; "
+                f"min {low:,.2f}, median {median:,.2f}, max {high:,.2f}"
+            )
+            parts.append(
+                element(
+                    "g",
+                    {"class": "payout-box", "data-department": department, "data-n": len(values)},
+                    element("title", {}, esc(tooltip))
+                    + text_block(
+                        [truncate(names.get(department, department), LABEL_WIDTH - 16, 12)],
+                        LABEL_WIDTH - 10,
+                        y + 4,
+                        12,
+                        anchor="end",
+                        css_class="row-label",
+                    )
+                    + element(
+                        "line",
+                        {
+                            "class": "whisker",
+                            "x1": fmt(x_of(low)),
+                            "y1": fmt(y),
+                            "x2": fmt(x_of(high)),
+                            "y2": fmt(y),
+                        },
+                    )
+                    + element(
+                        "rect",
+                        {
+                            "class": "box",
+                            "x": fmt(x_of(q1)),
+                            "y": fmt(y - 10),
+                            "width": fmt(max(x_of(q3) - x_of(q1), 1.0)),
+                            "height": "20",
+                        },
+                    )
+                    + element(
+                        "line",
+                        {
+                            "class": "median",
+                            "x1": fmt(x_of(median)),
+                            "y1": fmt(y - 10),
+                            "x2": fmt(x_of(median)),
+                            "y2": fmt(y + 10),
+                        },
+                    )
+                    + text_block(
+                        [f"n={len(values)} · median {amount(median)} · total {amount(total)}"],
+                        WIDTH - STATS_WIDTH + 12,
+                        y + 4,
+                        11,
+                        anchor="start",
+                        css_class="stats",
+                    ),
+                )
+            )
+        height = bottom + 24
+    else:
+        rows = [
+            d
+            for d in score.get("departments") or []
+            if isinstance(d, Mapping) and isinstance(d.get("payout_factor"), int | float)
+        ]
+        scale_max = _nice_max(max((float(d["payout_factor"]) for d in rows), default=1.0))
+        bottom = top + ROW_HEIGHT * len(rows)
+        for tick in range(5):
+            x = LABEL_WIDTH + plot_width * tick / 4
+            parts.append(
+                element(
+                    "line",
+                    {
+                        "class": "grid",
+                        "x1": fmt(x),
+                        "y1": fmt(top),
+                        "x2": fmt(x),
+                        "y2": fmt(bottom),
+                    },
+                )
+            )
+            parts.append(
+                text_block(
+                    [f"{scale_max * tick / 4:.2f}"], x, bottom + 14, 10, css_class="axis-label"
+                )
+            )
+        for index, row in enumerate(rows):
+            department = str(row.get("department"))
+            factor = float(row["payout_factor"])
+            y = top + ROW_HEIGHT * index
+            parts.append(
+                element(
+                    "g",
+                    {"data-department": department},
+                    element("title", {}, esc(f"{department}: payout factor {factor:.3f}"))
+                    + text_block(
+                        [truncate(names.get(department, department), LABEL_WIDTH - 16, 12)],
+                        LABEL_WIDTH - 10,
+                        y + ROW_HEIGHT / 2 + 4,
+                        12,
+                        anchor="end",
+                        css_class="row-label",
+                    )
+                    + element(
+                        "rect",
+                        {
+                            "class": "payout-bar",
+                            "x": fmt(LABEL_WIDTH),
+                            "y": fmt(y + 7),
+                            "width": fmt(max(plot_width * factor / scale_max, 0.0)),
+                            "height": fmt(ROW_HEIGHT - 14),
+                        },
+                    )
+                    + text_block(
+                        [f"factor {factor:.2f}"],
+                        WIDTH - STATS_WIDTH + 12,
+                        y + ROW_HEIGHT / 2 + 4,
+                        11,
+                        anchor="start",
+                        css_class="stats",
+                    ),
+                )
+            )
+        height = bottom + 24
+    return element(
+        "svg",
+        {
+            "class": "chart payout-distribution",
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {fmt(WIDTH)} {fmt(height)}",
+            "role": "img",
+            "aria-label": "Payout distribution per department",
+        },
+        "".join(parts),
+    )

@@ -1,0 +1,149 @@
+"""Small helpers for hand-written SVG: escaping, number formatting, text measuring and wrapping.
+
+Text width is estimated, not measured (no fonts at build time): East Asian wide characters take
+one em, everything else about 0.56 em. That is close enough to wrap labels inside boxes for the
+sans-serif fonts the report asks for, Chinese included.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "attrs",
+    "element",
+    "esc",
+    "fmt",
+    "text_block",
+    "text_width",
+    "truncate",
+    "wrap",
+]
+
+WIDE_EM = 1.0
+NARROW_EM = 0.56
+
+
+def esc(value: object) -> str:
+    """Text for HTML or SVG, every special character escaped (quotes included)."""
+    return html.escape(str(value), quote=True)
+
+
+def fmt(value: float) -> str:
+    """A coordinate: at most two decimals, no trailing zeros, no '-0'."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def attrs(values: Mapping[str, object]) -> str:
+    """` key="value"` pairs in the order given; None values are left out."""
+    parts = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        shown = fmt(value) if isinstance(value, float) else str(value)
+        parts.append(f' {key}="{esc(shown)}"')
+    return "".join(parts)
+
+
+def element(tag: str, values: Mapping[str, object], content: str | None = None) -> str:
+    """One element; ``content`` is inserted as is (callers escape their text)."""
+    if content is None:
+        return f"<{tag}{attrs(values)}/>"
+    return f"<{tag}{attrs(values)}>{content}</{tag}>"
+
+
+def _char_em(char: str) -> float:
+    return WIDE_EM if unicodedata.east_asian_width(char) in ("W", "F") else NARROW_EM
+
+
+def text_width(text: str, size: float) -> float:
+    """Estimated width in pixels of ``text`` at font ``size``."""
+    return sum(_char_em(c) for c in text) * size
+
+
+def _tokens(text: str) -> list[str]:
+    """Words, with each wide character a word of its own (Chinese breaks between any two)."""
+    tokens: list[str] = []
+    current = ""
+    for char in text:
+        if char.isspace():
+            if current:
+                tokens.append(current)
+            current = ""
+            tokens.append(" ")
+        elif _char_em(char) == WIDE_EM:
+            if current:
+                tokens.append(current)
+            current = ""
+            tokens.append(char)
+        else:
+            current += char
+    if current:
+        tokens.append(current)
+    return tokens
+
+
+def truncate(text: str, width: float, size: float) -> str:
+    """``text`` cut to fit ``width`` pixels, with an ellipsis when cut."""
+    if text_width(text, size) <= width:
+        return text
+    cut = ""
+    for char in text:
+        if text_width(cut + char + "…", size) > width:
+            break
+        cut += char
+    return cut.rstrip() + "…"
+
+
+def wrap(text: str, width: float, size: float, max_lines: int = 3) -> list[str]:
+    """Greedy wrap into at most ``max_lines`` lines; the last one is truncated if needed."""
+    lines: list[str] = []
+    current = ""
+    for token in _tokens(text.strip()):
+        candidate = current + token
+        if current and text_width(candidate.rstrip(), size) > width and token != " ":
+            lines.append(current.rstrip())
+            current = token
+        elif not current and token == " ":
+            continue
+        else:
+            current = candidate
+    if current.strip():
+        lines.append(current.rstrip())
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1 :])
+        lines = [*lines[: max_lines - 1], truncate(rest + " …", width, size)]
+    return [truncate(line, width, size) for line in lines] or [""]
+
+
+def text_block(
+    lines: Iterable[str],
+    x: float,
+    y: float,
+    size: float,
+    *,
+    line_height: float = 1.25,
+    anchor: str = "middle",
+    css_class: str | None = None,
+    weight: str | None = None,
+) -> str:
+    """A ``<text>`` of several lines (tspans), the first baseline at ``y``."""
+    spans = []
+    for index, line in enumerate(lines):
+        dy = "0" if index == 0 else fmt(size * line_height)
+        spans.append(element("tspan", {"x": fmt(x), "dy": dy}, esc(line)))
+    return element(
+        "text",
+        {
+            "x": fmt(x),
+            "y": fmt(y),
+            "font-size": fmt(size),
+            "text-anchor": anchor,
+            "class": css_class,
+            "font-weight": weight,
+        },
+        "".join(spans),
+    )

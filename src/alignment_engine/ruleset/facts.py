@@ -1,0 +1,635 @@
+"""Facts from a plan (and a policy): what rules match on.
+
+Every fact is a flat dict with a ``type`` and typed fields (numbers, text, true/false); a field
+with no value (a KPI without a threshold) is absent, which rules test with ``== null``. List
+fields (``kpi.objectives``) can be shown in messages but not matched; rules match the
+one-per-member facts instead (``kpi_link``, ``goal_member``, ``allocation``).
+
+Where each fact comes from (documented for users in docs/rules.md):
+
+- straight from the plan/policy: objective, drive, metric, influence, kpi, kpi_link, department,
+  goal_member, resource, allocation, policy;
+- totals computed here in Python, because rules cannot sum across facts: weight_total,
+  pool_total, rollup_total, pay_mix, and the count fields of objective/kpi/metric/department;
+- derived by rules (forward chaining in the engine): ``reach`` (rules/conflicts.yaml), and any
+  fact a user's ``derive:`` rule declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from alignment_engine.alignment import objective_coverage, weight_totals
+from alignment_engine.conflicts import direction_sign, pay_mix, pool_totals, rollup_totals
+from alignment_engine.model import Plan, Policy
+from alignment_engine.ruleset.expressions import FieldType
+
+__all__ = [
+    "BASE_FACT_TYPES",
+    "DERIVED_FACT_TYPES",
+    "Fact",
+    "FactType",
+    "facts_from_plan",
+]
+
+Fact = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FactType:
+    """A kind of fact: its fields (name -> type), what it is, and where it comes from."""
+
+    name: str
+    description: str
+    source: str  # "plan", "policy", "python" (totals) or "rules" (derived by a pack)
+    fields: Mapping[str, FieldType]
+    docs: Mapping[str, str]
+
+    def field_names(self) -> list[str]:
+        return list(self.fields)
+
+
+def _type(
+    name: str, description: str, source: str, fields: Iterable[tuple[str, FieldType, str]]
+) -> FactType:
+    listed = list(fields)
+    return FactType(
+        name,
+        description,
+        source,
+        {field: kind for field, kind, _ in listed},
+        {field: doc for field, _, doc in listed},
+    )
+
+
+_KPI_FIELDS: list[tuple[str, FieldType, str]] = [
+    ("id", "text", "KPI id"),
+    ("name", "text", "display name (the id when it has none)"),
+    ("label", "text", "'id (name)', or the id alone when it has no name (for messages)"),
+    ("scope", "text", "'company', 'department' or 'shared' (a shared goal)"),
+    ("owner", "text", "'company', the department id, or the shared goal's own id"),
+    ("department", "text", "the owning department (department KPIs only)"),
+    ("metric", "text", "the metric it measures"),
+    ("direction", "text", "'increase', 'decrease' or 'maintain' (the effective direction)"),
+    ("sign", "number", "+1 increase, -1 decrease, 0 maintain"),
+    ("verb", "text", "'raises', 'lowers' or 'holds' (for messages)"),
+    ("aim", "text", "'raise', 'lower' or 'hold' (for messages)"),
+    ("target", "number", "target level"),
+    ("threshold", "number", "threshold level"),
+    ("maximum", "number", "maximum (stretch) level"),
+    ("baseline", "number", "latest known value"),
+    ("weight", "number", "weight inside its scope"),
+    ("horizon", "text", "'short' or 'long'"),
+    ("rolls_up_to", "text", "the KPI it rolls up to"),
+    ("rollup", "text", "how KPIs rolling up to this one combine: sum, mean, min, max"),
+    ("objective_count", "number", "how many objectives it serves"),
+    ("objectives", "list", "the objectives it serves"),
+    ("departments", "list", "departments owning it (members, for a shared goal)"),
+]
+
+BASE_FACT_TYPES: dict[str, FactType] = {
+    t.name: t
+    for t in [
+        _type(
+            "objective",
+            "A strategic objective, with the KPIs that serve it.",
+            "plan",
+            [
+                ("id", "text", "objective id"),
+                ("name", "text", "display name"),
+                ("label", "text", "'id (name)', or the id alone"),
+                ("perspective", "text", "financial, customer, internal_process, learning_growth"),
+                ("horizon", "text", "'short' or 'long'"),
+                ("kpi_count", "number", "KPIs and shared goals serving it (computed)"),
+                ("short_kpi_count", "number", "of which short-horizon (computed)"),
+                ("long_kpi_count", "number", "of which long-horizon (computed)"),
+                ("kpis", "list", "the KPIs serving it"),
+                ("departments", "list", "departments owning those KPIs (members, for goals)"),
+            ],
+        ),
+        _type(
+            "drive",
+            "A strategy-map arrow: one objective drives another.",
+            "plan",
+            [("cause", "text", "the driving objective"), ("effect", "text", "the driven one")],
+        ),
+        _type(
+            "metric",
+            "A measurable quantity.",
+            "plan",
+            [
+                ("id", "text", "metric id"),
+                ("name", "text", "display name"),
+                ("unit", "text", "unit"),
+                ("better", "text", "'higher' or 'lower'"),
+                ("has_formula", "bool", "computed from base measures"),
+                ("kpi_count", "number", "KPIs measuring it (computed)"),
+            ],
+        ),
+        _type(
+            "influence",
+            "A known cause-effect link between two metrics.",
+            "plan",
+            [
+                ("cause", "text", "the metric that moves (the file's 'from')"),
+                ("effect", "text", "the metric it moves (the file's 'to')"),
+                ("sign", "number", "+1 same way, -1 opposite way"),
+                ("strength", "number", "0 < strength <= 1"),
+            ],
+        ),
+        _type("kpi", "A KPI: company, department or shared goal.", "plan", _KPI_FIELDS),
+        _type(
+            "kpi_link",
+            "A KPI serving an objective (one per link).",
+            "plan",
+            [
+                ("kpi", "text", "KPI id"),
+                ("objective", "text", "objective id"),
+                ("share", "number", "contribution share"),
+                ("owner", "text", "the KPI's owner"),
+                ("kpi_horizon", "text", "the KPI's horizon"),
+                ("objective_horizon", "text", "the objective's horizon"),
+            ],
+        ),
+        _type(
+            "department",
+            "A department.",
+            "plan",
+            [
+                ("id", "text", "department id"),
+                ("name", "text", "display name"),
+                ("label", "text", "'id (name)', or the id alone"),
+                ("kpi_count", "number", "its own KPIs (computed)"),
+                ("goal_count", "number", "shared goals it belongs to (computed)"),
+            ],
+        ),
+        _type(
+            "goal_member",
+            "A department belonging to a shared goal (one per member).",
+            "plan",
+            [
+                ("goal", "text", "shared goal id"),
+                ("department", "text", "department id"),
+                ("metric", "text", "the goal's metric"),
+                ("sign", "number", "the goal's direction sign"),
+            ],
+        ),
+        _type(
+            "resource",
+            "A resource pool.",
+            "plan",
+            [
+                ("id", "text", "resource id"),
+                ("name", "text", "display name"),
+                ("unit", "text", "unit"),
+                ("capacity", "number", "capacity"),
+                ("max_change", "number", "largest relative change per department"),
+                ("integer", "bool", "whole units only"),
+            ],
+        ),
+        _type(
+            "allocation",
+            "One department's share of a pool (one per department named in it).",
+            "plan",
+            [
+                ("resource", "text", "resource id"),
+                ("department", "text", "department id"),
+                ("amount", "number", "today's allocation (0 if none)"),
+                ("demand", "number", "what it asks for (its allocation if it states none)"),
+                ("minimum", "number", "its floor, if any"),
+            ],
+        ),
+        _type(
+            "policy",
+            "The incentive policy checked with the plan (only with --policy).",
+            "policy",
+            [
+                ("id", "text", "policy id"),
+                ("name", "text", "display name"),
+                ("company_weight", "number", "normalised component weight"),
+                ("department_weight", "number", "normalised component weight"),
+                ("shared_weight", "number", "normalised component weight"),
+                ("individual_weight", "number", "normalised component weight"),
+                ("gate_count", "number", "number of gates"),
+            ],
+        ),
+        _type(
+            "weight_total",
+            "The KPI weights of one scored scope added up (computed in Python).",
+            "python",
+            [
+                ("scope", "text", "'company' or the department id"),
+                ("department", "text", "the department (absent for the company)"),
+                ("total", "number", "sum of the KPI weights"),
+                ("kpi_count", "number", "number of KPIs"),
+                ("normalised", "bool", "sums to 1, or to 100 (percentages)"),
+                ("kpis", "list", "the KPIs"),
+            ],
+        ),
+        _type(
+            "pool_total",
+            "What a resource pool is asked for (computed in Python).",
+            "python",
+            [
+                ("resource", "text", "resource id"),
+                ("name", "text", "display name"),
+                ("unit", "text", "unit"),
+                ("capacity", "number", "capacity"),
+                ("allocated", "number", "sum of today's allocations"),
+                ("demanded", "number", "sum of demands (allocation where none is stated)"),
+                ("excess", "number", "demanded - capacity"),
+                ("departments", "list", "departments asking for more than they have"),
+            ],
+        ),
+        _type(
+            "rollup_total",
+            "A KPI and the combined targets of the KPIs rolling up to it (computed in Python).",
+            "python",
+            [
+                ("parent", "text", "the KPI rolled up to"),
+                ("parent_owner", "text", "its owner"),
+                ("metric", "text", "its metric"),
+                ("rollup", "text", "sum, mean, min or max"),
+                ("sign", "number", "the parent's direction: +1, -1, 0 (maintain)"),
+                ("target", "number", "the parent's target"),
+                ("combined", "number", "children's targets combined (absent if one has none)"),
+                ("shortfall", "number", "how far combined falls short of target, 0 if not"),
+                ("child_count", "number", "number of children"),
+                ("children", "list", "the child KPIs"),
+                ("departments", "list", "the children's owners"),
+            ],
+        ),
+        _type(
+            "pay_mix",
+            "How the policy pays one department (computed in Python; only with --policy).",
+            "python",
+            [
+                ("department", "text", "department id"),
+                ("policy", "text", "policy id"),
+                ("company_weight", "number", "share paid on company KPIs"),
+                ("department_weight", "number", "share paid on its own KPIs"),
+                ("shared_weight", "number", "share paid on its shared goals"),
+                ("individual_weight", "number", "share paid on individual scores"),
+                ("mostly_local", "bool", "department_weight > shared_weight"),
+            ],
+        ),
+    ]
+}
+
+DERIVED_FACT_TYPES: dict[str, FactType] = {
+    t.name: t
+    for t in [
+        _type(
+            "reach",
+            "Raising metric 'source' moves 'metric' the way 'sign' says, through 'hops' "
+            "influences (derived by the shipped rules reach-start and reach-extend).",
+            "rules",
+            [
+                ("source", "text", "the metric that is moved first"),
+                ("metric", "text", "a metric it reaches"),
+                ("sign", "number", "+1: metric moves the same way as source; -1: the opposite"),
+                ("hops", "number", "influences on the way (0: the source itself)"),
+                ("strength", "number", "product of the influences' strengths"),
+                ("path_up", "text", "the chain when source rises, e.g. 'a -> b up -> c down'"),
+                ("path_down", "text", "the chain when source falls"),
+            ],
+        )
+    ]
+}
+"""Fact types the shipped packs derive; every pack may match them."""
+
+_VERBS = {1: ("raises", "raise"), -1: ("lowers", "lower"), 0: ("holds", "hold")}
+
+
+def _label(item_id: str, name: str) -> str:
+    return f"{item_id} ({name})" if name and name != item_id else item_id
+
+
+def _put(fact: Fact, key: str, value: Any) -> None:
+    """Absent, not None: the engine then sees 'no value', which rules test with == null."""
+    if value is not None:
+        fact[key] = (
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+        )
+
+
+def facts_from_plan(
+    plan: Plan, policy: Policy | None = None, types: Collection[str] | None = None
+) -> list[Fact]:
+    """The base and Python-computed facts of a plan, in a fixed order (determinism).
+
+    ``types`` limits them to the fact types some rule reads (building 40,000 KPI links nobody
+    matches costs time); by default every type is built.
+    """
+    wanted = set(BASE_FACT_TYPES) if types is None else set(types)
+    builder = _Builder(plan, policy)
+    facts: list[Fact] = []
+    for name, build in builder.builders():
+        if name in wanted:
+            facts.extend(build())
+    return facts
+
+
+class _Builder:
+    def __init__(self, plan: Plan, policy: Policy | None) -> None:
+        self.plan = plan
+        self.policy = policy
+        self.members = {goal.id: list(goal.departments) for goal in plan.shared_goals}
+        self.scoped = list(plan.kpis())
+
+    def builders(self) -> list[tuple[str, Callable[[], list[Fact]]]]:
+        return [
+            ("objective", self.objectives),
+            ("drive", self.drives),
+            ("metric", self.metrics),
+            ("influence", self.influences),
+            ("kpi", self.kpis),
+            ("kpi_link", self.kpi_links),
+            ("department", self.departments),
+            ("goal_member", self.goal_members),
+            ("resource", self.resources),
+            ("allocation", self.allocations),
+            ("weight_total", self.weight_totals),
+            ("pool_total", self.pool_totals),
+            ("rollup_total", self.rollup_totals),
+            ("policy", self.policy_facts),
+            ("pay_mix", self.pay_mixes),
+        ]
+
+    def objectives(self) -> list[Fact]:
+        coverage = objective_coverage(self.plan)
+        kpi_departments = {
+            kpi.id: self.members.get(scope, [] if scope == "company" else [scope])
+            for scope, kpi in self.scoped
+        }
+        facts = []
+        for objective in self.plan.objectives:
+            covered = coverage[objective.id]
+            facts.append(
+                {
+                    "type": "objective",
+                    "id": objective.id,
+                    "name": objective.name or objective.id,
+                    "label": _label(objective.id, objective.name),
+                    "perspective": objective.perspective.value,
+                    "horizon": objective.horizon.value,
+                    "kpi_count": float(len(covered.kpis)),
+                    "short_kpi_count": float(len(covered.short)),
+                    "long_kpi_count": float(len(covered.long)),
+                    "kpis": list(covered.kpis),
+                    "departments": list(
+                        dict.fromkeys(d for k in covered.kpis for d in kpi_departments[k])
+                    ),
+                }
+            )
+        return facts
+
+    def drives(self) -> list[Fact]:
+        return [
+            {"type": "drive", "cause": objective.id, "effect": driven}
+            for objective in self.plan.objectives
+            for driven in objective.drives
+        ]
+
+    def metrics(self) -> list[Fact]:
+        counts: dict[str, int] = {}
+        for _, kpi in self.scoped:
+            counts[kpi.metric] = counts.get(kpi.metric, 0) + 1
+        return [
+            {
+                "type": "metric",
+                "id": metric.id,
+                "name": metric.name or metric.id,
+                "unit": metric.unit,
+                "better": metric.better.value,
+                "has_formula": metric.formula is not None,
+                "kpi_count": float(counts.get(metric.id, 0)),
+            }
+            for metric in self.plan.metrics
+        ]
+
+    def influences(self) -> list[Fact]:
+        return [
+            {
+                "type": "influence",
+                "cause": influence.from_,
+                "effect": influence.to,
+                "sign": float(influence.sign),
+                "strength": float(influence.strength),
+            }
+            for influence in self.plan.influences
+        ]
+
+    def kpis(self) -> list[Fact]:
+        facts = []
+        for scope, kpi in self.scoped:
+            kind = (
+                "company"
+                if scope == "company"
+                else "shared"
+                if scope in self.members
+                else "department"
+            )
+            sign = direction_sign(kpi.effective_direction)
+            fact: Fact = {
+                "type": "kpi",
+                "id": kpi.id,
+                "name": kpi.name or kpi.id,
+                "label": _label(kpi.id, kpi.name),
+                "scope": kind,
+                "owner": scope,
+                "metric": kpi.metric,
+                "direction": kpi.effective_direction.value,
+                "sign": float(sign),
+                "verb": _VERBS[sign][0],
+                "aim": _VERBS[sign][1],
+                "weight": float(kpi.weight),
+                "horizon": kpi.horizon.value,
+                "rollup": kpi.rollup.value,
+                "objective_count": float(len(kpi.objectives)),
+                "objectives": list(kpi.objectives),
+                "departments": self.members.get(scope, [scope] if kind == "department" else []),
+            }
+            if kind == "department":
+                fact["department"] = scope
+            for level in ("target", "threshold", "maximum", "baseline"):
+                _put(fact, level, getattr(kpi, level))
+            _put(fact, "rolls_up_to", kpi.rolls_up_to)
+            facts.append(fact)
+        return facts
+
+    def kpi_links(self) -> list[Fact]:
+        horizons = {o.id: o.horizon.value for o in self.plan.objectives}
+        return [
+            {
+                "type": "kpi_link",
+                "kpi": kpi.id,
+                "objective": objective_id,
+                "share": float(share),
+                "owner": scope,
+                "kpi_horizon": kpi.horizon.value,
+                "objective_horizon": horizons.get(objective_id, ""),
+            }
+            for scope, kpi in self.scoped
+            for objective_id, share in kpi.objectives.items()
+        ]
+
+    def departments(self) -> list[Fact]:
+        goal_counts: dict[str, int] = {}
+        for goal in self.plan.shared_goals:
+            for department_id in goal.departments:
+                goal_counts[department_id] = goal_counts.get(department_id, 0) + 1
+        return [
+            {
+                "type": "department",
+                "id": department.id,
+                "name": department.name or department.id,
+                "label": _label(department.id, department.name),
+                "kpi_count": float(len(department.kpis)),
+                "goal_count": float(goal_counts.get(department.id, 0)),
+            }
+            for department in self.plan.departments
+        ]
+
+    def goal_members(self) -> list[Fact]:
+        return [
+            {
+                "type": "goal_member",
+                "goal": goal.id,
+                "department": department_id,
+                "metric": goal.metric,
+                "sign": float(direction_sign(goal.effective_direction)),
+            }
+            for goal in self.plan.shared_goals
+            for department_id in goal.departments
+        ]
+
+    def resources(self) -> list[Fact]:
+        facts = []
+        for resource in self.plan.resources:
+            fact: Fact = {
+                "type": "resource",
+                "id": resource.id,
+                "name": resource.name or resource.id,
+                "unit": resource.unit,
+                "capacity": float(resource.capacity),
+                "integer": resource.integer,
+            }
+            _put(fact, "max_change", resource.max_change)
+            facts.append(fact)
+        return facts
+
+    def allocations(self) -> list[Fact]:
+        facts = []
+        for resource in self.plan.resources:
+            for department_id in dict.fromkeys([*resource.allocation, *resource.demand]):
+                amount = resource.allocation.get(department_id, 0.0)
+                fact: Fact = {
+                    "type": "allocation",
+                    "resource": resource.id,
+                    "department": department_id,
+                    "amount": float(amount),
+                    "demand": float(resource.demand.get(department_id, amount)),
+                }
+                _put(fact, "minimum", resource.minimum.get(department_id))
+                facts.append(fact)
+        return facts
+
+    def weight_totals(self) -> list[Fact]:
+        facts = []
+        for total in weight_totals(self.plan):
+            fact: Fact = {
+                "type": "weight_total",
+                "scope": total.scope,
+                "total": float(total.total),
+                "kpi_count": float(len(total.kpis)),
+                "normalised": total.normalised,
+                "kpis": list(total.kpis),
+            }
+            if total.scope != "company":
+                fact["department"] = total.scope
+            facts.append(fact)
+        return facts
+
+    def pool_totals(self) -> list[Fact]:
+        resources = {r.id: r for r in self.plan.resources}
+        return [
+            {
+                "type": "pool_total",
+                "resource": pool.resource,
+                "name": resources[pool.resource].name or pool.resource,
+                "unit": resources[pool.resource].unit,
+                "capacity": float(pool.capacity),
+                "allocated": float(pool.allocated),
+                "demanded": float(pool.demanded),
+                "excess": float(pool.demanded - pool.capacity),
+                "departments": list(pool.requesting),
+            }
+            for pool in pool_totals(self.plan)
+        ]
+
+    def rollup_totals(self) -> list[Fact]:
+        owners = {kpi.id: scope for scope, kpi in self.scoped}
+        parents = {kpi.id: kpi for _, kpi in self.scoped}
+        facts = []
+        for rollup in rollup_totals(self.plan):
+            parent = parents[rollup.parent]
+            fact: Fact = {
+                "type": "rollup_total",
+                "parent": rollup.parent,
+                "parent_owner": owners[rollup.parent],
+                "metric": parent.metric,
+                "rollup": rollup.rollup.value,
+                "sign": float(direction_sign(parent.effective_direction)),
+                "child_count": float(len(rollup.children)),
+                "children": list(rollup.children),
+                "departments": list(rollup.child_owners),
+            }
+            _put(fact, "target", rollup.target)
+            _put(fact, "combined", rollup.combined)
+            _put(fact, "shortfall", rollup.shortfall)
+            facts.append(fact)
+        return facts
+
+    def _weights(self) -> dict[str, float]:
+        assert self.policy is not None
+        mix = pay_mix(self.policy)
+        return {
+            "company_weight": mix.company,
+            "department_weight": mix.department,
+            "shared_weight": mix.shared,
+            "individual_weight": mix.individual,
+        }
+
+    def policy_facts(self) -> list[Fact]:
+        if self.policy is None:
+            return []
+        return [
+            {
+                "type": "policy",
+                "id": self.policy.id,
+                "name": self.policy.name or self.policy.id,
+                **self._weights(),
+                "gate_count": float(len(self.policy.gates)),
+            }
+        ]
+
+    def pay_mixes(self) -> list[Fact]:
+        if self.policy is None:
+            return []
+        weights = self._weights()
+        mostly_local = pay_mix(self.policy).mostly_local
+        return [
+            {
+                "type": "pay_mix",
+                "department": department.id,
+                "policy": self.policy.id,
+                **weights,
+                "mostly_local": mostly_local,
+            }
+            for department in self.plan.departments
+        ]

@@ -1,0 +1,340 @@
+"""The HTTP API's request and response models (separate from the domain models and the tables).
+
+Requests hold documents as the files hold them (``plan``, ``policy``, ``scenario``) or name a
+stored version by its content hash (``plan_id``, ``policy_id``); tables are lists of rows with the
+files' columns. Responses are the CLI's ``--format json`` shapes plus ``run_id``; the SPEC's keys
+are declared (so the OpenAPI document says what a client may rely on) and further keys the engine
+adds are allowed through unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from alignment_engine import engine
+from alignment_engine.model import Plan, Policy, Scenario
+from alignment_engine.tables import PERIOD_PATTERN
+
+__all__ = [
+    "ActualRow",
+    "CheckRequest",
+    "CheckResponse",
+    "EmployeeRow",
+    "ErrorBody",
+    "Health",
+    "OptimiseOptions",
+    "OptimiseRequest",
+    "OptimiseResponse",
+    "Readiness",
+    "RunResponse",
+    "ScenarioOptions",
+    "ScenarioRunRequest",
+    "ScenarioRunResponse",
+    "ScoreOptions",
+    "ScoreRequest",
+    "ScoreResponse",
+    "engine_options",
+]
+
+
+class _Request(BaseModel):
+    """Unknown keys are errors, as in the files (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Period = Annotated[
+    str,
+    Field(
+        pattern=PERIOD_PATTERN,
+        examples=["2026-Q3"],
+        description="a year (2026), a quarter (2026-Q3) or a month (2026-07)",
+    ),
+]
+DocumentHash = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="the content hash (sha256) of a stored document version, as `runs show` "
+        "lists under inputs",
+    ),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+class ActualRow(_Request):
+    """One row of actuals: a KPI's result (``kpi``, ``actual``) or a base measure (``measure``,
+    ``value``) for a metric with a formula."""
+
+    period: Period
+    scope: Text = Field(description="company, a department id, or a shared goal id")
+    kpi: Text | None = None
+    actual: FiniteFloat | None = None
+    measure: Text | None = None
+    value: FiniteFloat | None = None
+
+
+class EmployeeRow(_Request):
+    employee_id: Text
+    department: Text
+    target_bonus: FiniteFloat
+    individual_score: FiniteFloat | None = Field(default=None, description="factor; default 1")
+    start_date: date | None = None
+    end_date: date | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    name: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+class _PlanMembers(_Request):
+    plan: Plan | None = Field(default=None, description="the plan document, as in a plan file")
+    plan_id: DocumentHash | None = None
+
+    @model_validator(mode="after")
+    def _one_plan(self) -> _PlanMembers:
+        if (self.plan is None) == (self.plan_id is None):
+            raise ValueError("give either 'plan' (the document) or 'plan_id' (a stored version)")
+        return self
+
+
+def _at_most_one_policy(policy: Policy | None, policy_id: str | None) -> None:
+    if policy is not None and policy_id is not None:
+        raise ValueError("give either 'policy' or 'policy_id', not both")
+
+
+class CheckOptions(_Request):
+    """``check`` has no options over HTTP; the server's rule folders apply to every check."""
+
+
+class CheckRequest(_PlanMembers):
+    policy: Policy | None = None
+    policy_id: DocumentHash | None = None
+    options: CheckOptions = CheckOptions()
+
+    @model_validator(mode="after")
+    def _policy(self) -> CheckRequest:
+        _at_most_one_policy(self.policy, self.policy_id)
+        return self
+
+
+class ScoreOptions(_Request):
+    explanations: Literal["full", "compact", "none"] = Field(
+        default="full",
+        description="full: each employee's whole payout chain; compact: per-employee numbers, "
+        "the department part once under explanation_templates; none: left out",
+    )
+
+
+class ScoreRequest(_PlanMembers):
+    policy: Policy | None = None
+    policy_id: DocumentHash | None = None
+    actuals: list[ActualRow] = Field(min_length=1)
+    employees: list[EmployeeRow] | None = None
+    period: Period
+    options: ScoreOptions = ScoreOptions()
+
+    @model_validator(mode="after")
+    def _policy(self) -> ScoreRequest:
+        _at_most_one_policy(self.policy, self.policy_id)
+        if self.policy is None and self.policy_id is None:
+            raise ValueError("scoring needs a policy: give 'policy' or 'policy_id'")
+        return self
+
+
+class OptimiseOptions(_Request):
+    resource: Text | list[Text] | None = Field(
+        default=None, description="only this resource pool (or these pools)"
+    )
+    shared_weight: FiniteFloat = Field(default=0.3, ge=0, le=1)
+    balance: FiniteFloat = Field(default=0.1, ge=0)
+    keep_total: bool = False
+
+
+class OptimiseRequest(_PlanMembers):
+    options: OptimiseOptions = OptimiseOptions()
+
+
+class ScenarioOptions(OptimiseOptions):
+    against_base: bool = Field(
+        default=True, description="also run the plan without the changes and compare"
+    )
+
+
+class ScenarioRunRequest(_PlanMembers):
+    """A scenario's ``set`` and ``sweep`` applied to the plan given here. The scenario's file
+    references (``extends``, ``policy``, ``actuals``, ``employees``) are not read over HTTP: the
+    request's members stand in for them. Without ``scenario`` the plan runs as it is."""
+
+    scenario: Scenario | None = None
+    policy: Policy | None = None
+    policy_id: DocumentHash | None = None
+    actuals: list[ActualRow] | None = None
+    employees: list[EmployeeRow] | None = None
+    period: Period | None = None
+    options: ScenarioOptions = ScenarioOptions()
+
+    @model_validator(mode="after")
+    def _policy(self) -> ScenarioRunRequest:
+        _at_most_one_policy(self.policy, self.policy_id)
+        return self
+
+
+def engine_options(options: OptimiseOptions) -> engine.OptimiseOptions:
+    """The engine's optimisation options from the request's."""
+    chosen = options.resource
+    resources = (chosen,) if isinstance(chosen, str) else tuple(chosen) if chosen else None
+    return engine.OptimiseOptions(
+        resources=resources,
+        shared_weight=options.shared_weight,
+        balance=options.balance,
+        keep_total=options.keep_total,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+class Finding(_Response):
+    rule: str
+    kind: Literal["alignment", "conflict"]
+    severity: Literal["low", "medium", "high", "critical"]
+    departments: list[str]
+    kpis: list[str]
+    objectives: list[str]
+    resources: list[str]
+    message: str
+    suggestion: str | None
+
+
+class CheckResponse(_Response):
+    run_id: str
+    findings: list[Finding]
+    summary: dict[str, Any]
+
+
+class KpiScore(_Response):
+    scope: str
+    kpi: str
+    actual: float | None
+    target: float | None
+    attainment: float | None
+    payout_factor: float | None
+    curve: str
+    gates: list[Any]
+
+
+class DepartmentScore(_Response):
+    department: str
+    score: float | None
+    payout_factor: float | None
+
+
+class EmployeePayout(_Response):
+    employee_id: str
+    department: str
+    payout: float
+    factor: float | None
+    explanation: dict[str, Any] | None
+
+
+class ScoreTotals(_Response):
+    payout: float
+    pool: float | None
+    scale: float | None
+
+
+class ScoreResponse(_Response):
+    run_id: str
+    period: str
+    kpis: list[KpiScore]
+    departments: list[DepartmentScore]
+    employees: list[EmployeePayout]
+    totals: ScoreTotals
+
+
+class Allocation(_Response):
+    resource: str
+    department: str
+    current: float | None
+    proposed: float | None
+    change: float | None
+    marginal_value: float | None
+
+
+class Prediction(_Response):
+    kpi: str
+    current: float | None
+    proposed: float | None
+
+
+class OptimiseResponse(_Response):
+    run_id: str
+    status: str
+    objective: float | None
+    allocations: list[Allocation]
+    predicted: list[Prediction]
+
+
+class ScenarioRunResponse(_Response):
+    run_id: str
+    scenario: str
+    table: list[dict[str, Any]] = Field(description="one summary row per variant")
+    variants: list[dict[str, Any]] = Field(
+        description="each variant's check, score and optimise results"
+    )
+
+
+class RunResponse(_Response):
+    """A stored run: who asked, what went in (by content hash) and exactly what came out."""
+
+    id: str
+    kind: Literal["check", "score", "optimise", "scenario"]
+    status: str
+    period: str | None
+    run_hash: str
+    engine_version: str
+    actor: str
+    started_at: str
+    finished_at: str
+    inputs: dict[str, dict[str, str]]
+    result: Any = Field(description="the response the run gave, as it was sent")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    checks: dict[str, str]
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: Any = Field(
+        description="for invalid input: a list of problems, each with its JSON path "
+        "(`path`), `message` and `suggestion`"
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer."""
+
+    error: ErrorInfo

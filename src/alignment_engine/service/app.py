@@ -1,0 +1,90 @@
+"""``create_app(settings)``: the FastAPI application of the HTTP decision service.
+
+Layers, outermost first: metrics and access log -> body size limit -> FastAPI (errors rendered
+by one set of handlers, see :mod:`.errors`) -> one router per resource. Decisions run in worker
+threads (:mod:`.runner`); durable_rules is reached only through the ruleset adapter, which runs
+every evaluation on its own engine thread, so concurrent requests are safe. For more throughput
+run more worker processes (``serve --workers N``): each process holds its own app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from alignment_engine import __version__
+from alignment_engine.service.errors import install_error_handlers
+from alignment_engine.service.limits import BodyLimitMiddleware
+from alignment_engine.service.observability import ObservabilityMiddleware
+from alignment_engine.service.readiness import readiness_checks
+from alignment_engine.service.routes import (
+    benchmark,
+    check,
+    health,
+    metrics,
+    optimise,
+    runs,
+    scenarios,
+    score,
+)
+from alignment_engine.service.settings import ServiceSettings
+from alignment_engine.service.state import ServiceState
+
+__all__ = ["app_from_environment", "create_app"]
+
+logger = logging.getLogger("alignment_engine.service")
+
+DESCRIPTION = """\
+Alignment checks, scoring, optimisation and what-if scenarios over HTTP. Request bodies hold the
+documents as the files hold them; answers are the CLI's `--format json` shapes plus `run_id`.
+Every `/v1` call needs `Authorization: Bearer TOKEN` (`alignment-engine tokens create`); every
+error is `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The application. Without ``settings``, they are read from ``ALIGNMENT_*`` variables."""
+    chosen = settings if settings is not None else ServiceSettings()
+    state = ServiceState(chosen)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Open the database and compile the rules now, so the first request does not wait;
+        # a failure here is reported by /readyz rather than stopping the process.
+        checks = await run_in_threadpool(readiness_checks, state)
+        if any(outcome != "ok" for outcome in checks.values()):
+            logger.warning("starting while not ready: %s", checks)
+        try:
+            yield
+        finally:
+            state.stop()
+
+    app = FastAPI(
+        title="alignment-engine",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if chosen.docs else None,
+        redoc_url="/redoc" if chosen.docs else None,
+        openapi_url="/openapi.json",
+    )
+    app.state.service = state
+    install_error_handlers(app)
+    for module in (check, score, optimise, scenarios, runs, health, metrics):
+        app.include_router(module.router)
+    if chosen.benchmark_endpoints:
+        app.include_router(benchmark.router)
+    # Starlette wraps in reverse order of addition: the last added is the outermost.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app with settings from the environment: the factory ``serve`` hands to uvicorn, so
+    each worker process builds its own."""
+    return create_app(ServiceSettings())

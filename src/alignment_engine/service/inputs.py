@@ -1,0 +1,71 @@
+"""The engine's inputs from a request: documents given inline or by stored version, and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import pandas as pd
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from alignment_engine.errors import InputError, NotFoundError
+from alignment_engine.model import Plan, Policy
+from alignment_engine.service.api import ActualRow, EmployeeRow
+from alignment_engine.service.documents import actuals_table, document_from_json, employees_table
+from alignment_engine.service.state import ServiceState
+
+__all__ = ["plan_of", "policy_of", "stored_document", "table_builder"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def stored_document(state: ServiceState, model: type[ModelT], member: str, hash_: str) -> ModelT:
+    """A stored document version by content hash (blocking: the store is read)."""
+    try:
+        stored = state.store().document(hash_)
+    except NotFoundError:
+        # The store's message names the database; ours names only what was asked for.
+        raise NotFoundError(
+            f"no stored document {hash_!r} ({member}_id)", details={"path": f"{member}_id"}
+        ) from None
+    if stored.kind != member:
+        raise InputError(
+            f"stored document {hash_[:12]}... is a {stored.kind}, not a {member}",
+            file="request",
+            key=f"{member}_id",
+        )
+    return document_from_json(model, member, stored.content)
+
+
+async def plan_of(state: ServiceState, plan: Plan | None, plan_id: str | None) -> Plan:
+    if plan is not None:
+        return plan
+    if plan_id is None:  # the request models require one of the two
+        raise InputError("give 'plan' or 'plan_id'", file="request", key="plan")
+    return await run_in_threadpool(stored_document, state, Plan, "plan", plan_id)
+
+
+async def policy_of(
+    state: ServiceState, policy: Policy | None, policy_id: str | None
+) -> Policy | None:
+    if policy is not None or policy_id is None:
+        return policy
+    return await run_in_threadpool(stored_document, state, Policy, "policy", policy_id)
+
+
+def table_builder(
+    actuals: list[ActualRow] | None, employees: list[EmployeeRow] | None
+) -> Callable[[], dict[str, pd.DataFrame]]:
+    """Builds the tables given (``actuals``, ``employees``; none for rows left out or empty),
+    checked as the CLI checks files. Called in the worker thread that takes the decision."""
+
+    def build() -> dict[str, pd.DataFrame]:
+        tables = {}
+        if actuals:
+            tables["actuals"] = actuals_table(actuals)
+        if employees:
+            tables["employees"] = employees_table(employees)
+        return tables
+
+    return build

@@ -1,0 +1,1 @@
+"""One router per resource: decisions (check, score, optimise, scenarios), runs, health, metrics."""

@@ -1,0 +1,56 @@
+"""The service's settings: environment variables prefixed ``ALIGNMENT_`` (pydantic-settings).
+
+``ALIGNMENT_DB_URL`` picks the database exactly as for the CLI (else a SQLite file in the working
+directory); the rest bound what one request may cost and switch optional endpoints on.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ServiceSettings"]
+
+
+class ServiceSettings(BaseSettings):
+    """Everything ``create_app`` needs; each field is also ``ALIGNMENT_<FIELD>`` in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="ALIGNMENT_", extra="ignore", frozen=True)
+
+    db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL or SQLite file path; unset: ./alignment-engine.db",
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="larger request bodies get 413"
+    )
+    time_limit_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a decision (check, score, optimise, scenario run) that takes longer gets 504",
+    )
+    decision_threads: int = Field(
+        default=8, ge=1, description="worker threads for check and score in one process"
+    )
+    optimise_threads: int = Field(
+        default=2,
+        ge=1,
+        description="worker threads for optimise and scenario runs; a timed-out computation "
+        "keeps its thread until it ends, so runaway work cannot pile up",
+    )
+    token_cache_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="how long a verified token is trusted before it is checked again "
+        "(a revoked token stops working within this time; 0 checks every request)",
+    )
+    rule_dirs: tuple[str, ...] = Field(
+        default=(),
+        description="folders of user rule packs added to the shipped ones for every check "
+        "(like `check --rules DIR`); as an environment variable, a JSON list",
+    )
+    docs: bool = Field(default=True, description="serve /docs and /redoc")
+    benchmark_endpoints: bool = Field(
+        default=False, description="add /v1/benchmark/baseline for benchmarks/service.py"
+    )
+    log_level: str = Field(default="info", description="level of the JSON access and error logs")

@@ -1,0 +1,183 @@
+"""report.html in a real browser (headless Chromium): it renders, its charts are all there, and
+the console stays clean with every network name unresolvable (so any fetch would show up).
+
+Needs the Debian ``chromium`` package (``apt-get install -y chromium``; ``fonts-noto-cjk`` makes
+the Chinese labels legible in the screenshot). Without it the test is skipped, unless
+ALIGNMENT_REQUIRE_BROWSER=1, when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from report_samples import acme_plan, sample_check, sample_optimise, sample_score
+
+from alignment_engine.reports import write_report
+from alignment_engine.reports.conflict_graph import graph_findings
+
+pytestmark = pytest.mark.slow
+
+WINDOW = (1400, 3000)
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium")
+
+
+def chromium() -> str:
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = "headless Chromium is not installed (apt-get install -y chromium)"
+    if os.environ.get("ALIGNMENT_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def browser_command(binary: str, profile: Path, *extra: str) -> list[str]:
+    return [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        "--host-resolver-rules=MAP * ~NOTFOUND",  # a fetch would fail loudly, not silently pass
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--user-data-dir={profile}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        *extra,
+    ]
+
+
+# --- a minimal PNG reader (PIL is not a dependency) ------------------------------------------
+
+
+def png_chunks(data: bytes) -> dict[bytes, bytes]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    chunks: dict[bytes, bytes] = {}
+    position = 8
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[position + 8 : position + 8 + length]
+        position += 12 + length
+    return chunks
+
+
+def png_rows(data: bytes, limit: int) -> tuple[int, int, list[bytes], float]:
+    """(width, height, the first ``limit`` rows unfiltered, share of non-zero filtered bytes)."""
+    chunks = png_chunks(data)
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert depth == 8 and interlace == 0 and colour in (2, 6), (depth, colour, interlace)
+    pixel = 4 if colour == 6 else 3
+    raw = zlib.decompress(chunks[b"IDAT"])
+    stride = width * pixel
+    assert len(raw) == height * (stride + 1)
+    nonzero = (len(raw) - raw.count(0)) / len(raw)
+    rows: list[bytes] = []
+    previous = bytearray(stride)
+    for index in range(min(limit, height)):
+        start = index * (stride + 1)
+        kind = raw[start]
+        line = bytearray(raw[start + 1 : start + 1 + stride])
+        if kind == 1:
+            for i in range(pixel, stride):
+                line[i] = (line[i] + line[i - pixel]) & 0xFF
+        elif kind == 2:
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, previous, strict=True))
+        elif kind == 3:
+            for i in range(stride):
+                left = line[i - pixel] if i >= pixel else 0
+                line[i] = (line[i] + ((left + previous[i]) >> 1)) & 0xFF
+        elif kind == 4:
+            for i in range(stride):
+                a = line[i - pixel] if i >= pixel else 0
+                b = previous[i]
+                c = previous[i - pixel] if i >= pixel else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                best = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + best) & 0xFF
+        rows.append(bytes(line))
+        previous = line
+    return width, height, rows, nonzero
+
+
+# --- the test --------------------------------------------------------------------------------
+
+
+def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    binary = chromium()
+    plan = acme_plan()
+    check = sample_check()
+    report = write_report(
+        tmp_path / "report.html",
+        plan=plan,
+        check=check,
+        score=sample_score(plan),
+        optimise=sample_optimise(plan),
+        title="ACME 2026 报告",
+    )
+    url = report.resolve().as_uri()
+    shot = tmp_path / "shot.png"
+    screenshot = subprocess.Popen(
+        browser_command(binary, tmp_path / "profile-shot", f"--screenshot={shot}", url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    dump = subprocess.Popen(
+        browser_command(binary, tmp_path / "profile-dom", "--dump-dom", url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    dom, dom_log = dump.communicate(timeout=90)
+    _, shot_log = screenshot.communicate(timeout=90)
+    assert dump.returncode == 0, dom_log[-2000:]
+    assert screenshot.returncode == 0, shot_log[-2000:]
+
+    # No console errors (there is no script; a failed fetch would be one too).
+    for log in (dom_log, shot_log):
+        console = [line for line in log.splitlines() if "Uncaught" in line or "CONSOLE" in line]
+        assert console == []
+
+    # The charts are in the rendered DOM.
+    assert len(re.findall(r"<svg\b", dom)) == 5
+    assert len(re.findall(r'<g class="objective"', dom)) == len(plan.objectives)
+    assert len(re.findall(r'<path class="drive"', dom)) == sum(
+        len(o.drives) for o in plan.objectives
+    )
+    assert len(re.findall(r'<g class="department-node"', dom)) == len(plan.departments)
+    assert len(re.findall(r'<g class="finding-edge', dom)) == len(
+        graph_findings(plan, check["findings"])
+    )
+    assert len(re.findall(r'class="rag-cell', dom)) == sum(1 for _ in plan.kpis())
+    assert len(re.findall(r'<g class="payout-box"', dom)) == len(plan.departments)
+    assert "ACME 2026 报告" in dom
+
+    # The screenshot is the window's size and not blank: the dark page header is at the top,
+    # and the page below it is far from uniform.
+    width, height, rows, nonzero = png_rows(shot.read_bytes(), limit=40)
+    assert (width, height) == WINDOW
+    assert nonzero > 0.01
+    pixel = len(rows[0]) // width
+    header = rows[20]
+    dark = sum(
+        1
+        for x in range(0, width * pixel, pixel)
+        if header[x] < 60 and header[x + 1] < 60 and header[x + 2] < 80
+    )
+    assert dark > width * 0.5

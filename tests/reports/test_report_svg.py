@@ -1,0 +1,63 @@
+"""The SVG text helpers: widths, wrapping (Chinese included), truncation; payout quantiles."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alignment_engine.reports.payouts import amount, quantiles
+from alignment_engine.reports.svg import attrs, esc, fmt, text_width, truncate, wrap
+
+
+def test_wide_characters_count_a_full_em() -> None:
+    assert text_width("市场", 10) == 20
+    assert text_width("ab", 10) == pytest.approx(11.2)
+
+
+def test_wrap_breaks_words_and_between_chinese_characters() -> None:
+    assert wrap("Grow profitable revenue", 90, 10) == ["Grow profitable", "revenue"]
+    lines = wrap("扩大市场份额与品牌影响力", 60, 10)
+    assert all(text_width(line, 10) <= 60 for line in lines)
+    assert "".join(lines) == "扩大市场份额与品牌影响力"
+
+
+def test_wrap_truncates_after_the_last_line() -> None:
+    lines = wrap("one two three four five six seven eight", 40, 10, max_lines=2)
+    assert len(lines) == 2
+    assert lines[-1].endswith("…")
+
+
+def test_truncate_keeps_short_text_and_cuts_long_text() -> None:
+    assert truncate("short", 100, 10) == "short"
+    cut = truncate("a rather long label 标签", 50, 10)
+    assert cut.endswith("…") and text_width(cut, 10) <= 50
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=60), width=st.floats(min_value=20, max_value=300))
+def test_wrapped_lines_fit(text: str, width: float) -> None:
+    for line in wrap(text, width, 12, max_lines=4):
+        assert text_width(line, 12) <= width + 1e-9
+
+
+def test_escaping_and_attributes() -> None:
+    assert esc('<a href="x">&</a>') == "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+    assert attrs({"x": 1.0, "y": None, "title": 'a"b'}) == ' x="1" title="a&quot;b"'
+    assert fmt(-0.001) == "0" and fmt(2.345) == "2.35" and fmt(10.0) == "10"
+
+
+def test_quantiles_interpolate() -> None:
+    assert quantiles([1.0]) == (1.0, 1.0, 1.0, 1.0, 1.0)
+    assert quantiles([4.0, 1.0, 3.0, 2.0]) == (1.0, 1.75, 2.5, 3.25, 4.0)
+    with pytest.raises(ValueError):
+        quantiles([])
+
+
+def test_amounts_are_short() -> None:
+    assert [amount(v) for v in (980, 35_400, 1_234_567, 2.5e9)] == [
+        "980",
+        "35.4k",
+        "1.23M",
+        "2.50B",
+    ]

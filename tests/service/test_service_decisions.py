@@ -1,0 +1,255 @@
+"""Decisions over HTTP: recorded as runs with the caller as actor, stored documents by hash,
+the time limit. The engine is replaced by stubs here (its answers are tested elsewhere)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from service_harness import Service, assert_error
+from service_samples import check_body, optimise_body, scenario_body, score_body
+
+from alignment_engine import engine
+from alignment_engine.errors import PolicyError
+from alignment_engine.model import Plan, Policy
+from alignment_engine.service.api import (
+    CheckResponse,
+    OptimiseResponse,
+    ScenarioRunResponse,
+    ScoreResponse,
+)
+from alignment_engine.storage import Store
+from alignment_engine.tables import ACTUALS, EMPLOYEES, table_from_records
+
+
+@dataclass
+class Answer:
+    body: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.body
+
+
+FINDINGS = {
+    "findings": [
+        {
+            "rule": "unlinked-kpi",
+            "kind": "alignment",
+            "severity": "medium",
+            "departments": ["sales"],
+            "kpis": ["sales.revenue"],
+            "objectives": [],
+            "resources": [],
+            "message": "KPI 'sales.revenue' serves no objective",
+            "suggestion": "link it",
+        }
+    ],
+    "summary": {"findings": 1},
+}
+
+
+@pytest.fixture
+def stub_check(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+
+    def check(plan: Any, policy: Any = None, rule_dirs: Any = ()) -> Answer:
+        calls.append((plan, policy, rule_dirs))
+        return Answer(FINDINGS)
+
+    monkeypatch.setattr(engine, "check_plan", check)
+    return calls
+
+
+def test_a_decision_is_recorded_with_the_caller_as_actor(service: Service, stub_check: Any) -> None:
+    response = service.post("/v1/check", check_body(), "planner")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer == {"run_id": answer["run_id"], **FINDINGS}
+    assert response.headers["x-run-id"] == answer["run_id"]
+    run = service.client.get(f"/v1/runs/{answer['run_id']}", headers=service.headers("planner"))
+    assert run.status_code == 200
+    stored = run.json()
+    assert stored["actor"] == "planner-user"
+    assert stored["kind"] == "check"
+    assert stored["status"] == "completed"
+    assert stored["result"] == answer
+    assert set(stored["inputs"]["documents"]) == {"plan"}
+    assert stub_check[0][0].id == "tiny-2026"
+
+
+def test_identical_calls_are_each_on_record(service: Service, stub_check: Any) -> None:
+    first = service.post("/v1/check", check_body(), "admin").json()["run_id"]
+    second = service.post("/v1/check", check_body(), "service").json()["run_id"]
+    assert first != second
+    with Store.open(service.db_url) as store:
+        assert store.get_run(first).actor == "admin-user"
+        assert store.get_run(second).actor == "service-user"
+        assert store.get_run(first).run_hash == store.get_run(second).run_hash
+
+
+def test_a_stored_plan_version_can_be_named_by_hash(service: Service, stub_check: Any) -> None:
+    run_id = service.post("/v1/check", check_body()).json()["run_id"]
+    inputs = service.client.get(f"/v1/runs/{run_id}", headers=service.headers("admin")).json()
+    plan_hash = inputs["inputs"]["documents"]["plan"]
+    again = service.post("/v1/check", {"plan_id": plan_hash})
+    assert again.status_code == 200, again.text
+    assert stub_check[-1][0] == stub_check[0][0]
+
+
+def test_a_stored_policy_is_not_a_plan(service: Service, stub_check: Any) -> None:
+    body = {**check_body(), "policy": score_body()["policy"]}
+    run_id = service.post("/v1/check", body).json()["run_id"]
+    inputs = service.client.get(f"/v1/runs/{run_id}", headers=service.headers("admin")).json()
+    policy_hash = inputs["inputs"]["documents"]["policy"]
+    error = assert_error(service.post("/v1/check", {"plan_id": policy_hash}), 422)
+    assert error["details"][0]["path"] == "plan_id"
+    assert "is a policy, not a plan" in error["message"]
+
+
+def test_engine_input_errors_are_422_and_recorded_as_failed(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: Any) -> Any:
+        raise PolicyError(
+            "the policy names KPI 'x' the plan lacks", file="policy", key="kpi_curves.x"
+        )
+
+    monkeypatch.setattr(engine, "score_period", refuse)
+    error = assert_error(service.post("/v1/score", score_body(), "hr"), 422, "invalid_policy")
+    assert error["details"][0]["path"] == "policy.kpi_curves.x"
+    with Store.open(service.db_url) as store:
+        (failed,) = store.list_runs(kind="score", status="failed")
+        assert failed.actor == "hr-user"
+        assert '"invalid_policy"' in store.get_run(failed.id).result_json
+
+
+def test_score_tables_are_recorded_by_hash(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Any] = []
+
+    def score(plan: Any, policy: Any, actuals: Any, employees: Any, period: str) -> Answer:
+        seen.append((actuals, employees, period))
+        return Answer(
+            {
+                "period": period,
+                "kpis": [],
+                "departments": [],
+                "employees": [],
+                "totals": {"payout": 0.0, "pool": None, "scale": 1.0},
+            }
+        )
+
+    monkeypatch.setattr(engine, "score_period", score)
+    response = service.post("/v1/score", score_body(), "service")
+    assert response.status_code == 200, response.text
+    actuals, employees, period = seen[0]
+    assert period == "2026-Q3"
+    assert list(actuals["kpi"])[:2] == ["company.revenue", "sales.market_share"]
+    assert len(employees) == 10
+    assert employees["individual_score"].tolist() == [1.0] * 10
+    run = service.client.get(
+        f"/v1/runs/{response.json()['run_id']}", headers=service.headers("service")
+    ).json()
+    assert set(run["inputs"]["tables"]) == {"actuals", "employees"}
+    assert run["period"] == "2026-Q3"
+
+
+def test_a_slow_decision_gets_504_and_is_recorded_as_failed(
+    make_service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running: Service = make_service(time_limit_seconds=0.3, optimise_threads=1)
+    release = threading.Event()
+
+    def slow(*_args: Any) -> Answer:
+        release.wait(10)
+        return Answer({"status": "optimal", "objective": 1.0, "allocations": [], "predicted": []})
+
+    monkeypatch.setattr(engine, "suggest_reallocation", slow)
+    started = time.monotonic()
+    error = assert_error(running.post("/v1/optimise", optimise_body(), "planner"), 504)
+    assert error["code"] == "time_limit_exceeded"
+    assert error["details"] == {"time_limit_seconds": 0.3}
+    # The one optimise thread is still busy: the next request times out while queued.
+    assert_error(running.post("/v1/optimise", optimise_body(), "planner"), 504)
+    assert time.monotonic() - started < 5
+    release.set()
+    with Store.open(running.db_url) as store:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            runs = store.list_runs(kind="optimise")
+            if len(runs) >= 2:
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)  # the abandoned computation has finished by now and must not record
+        runs = store.list_runs(kind="optimise")
+        assert [r.status.value for r in runs] == ["failed", "failed"]
+        assert {r.actor for r in runs} == {"planner-user"}
+    metrics = running.client.get("/metrics").text
+    assert 'alignment_decisions_total{kind="optimise",outcome="timeout"} 2.0' in metrics
+
+
+# ---------------------------------------------------------------------------------------------
+# With the real engine: the HTTP answer is the engine's answer (the CLI prints the same JSON).
+
+
+def _engine_json(result: Any, **to_dict: Any) -> Any:
+    return json.loads(json.dumps(result.to_dict(**to_dict), ensure_ascii=False))
+
+
+def _without_run_id(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body.pop("run_id") == response.headers["x-run-id"]
+    return body
+
+
+def test_score_answer_is_the_engines(service: Service) -> None:
+    body = score_body()
+    answer = _without_run_id(service.post("/v1/score", body, "hr"))
+    plan = Plan.model_validate(body["plan"])
+    policy = Policy.model_validate(body["policy"])
+    actuals = table_from_records(body["actuals"], ACTUALS, "actuals")
+    employees = table_from_records(body["employees"], EMPLOYEES, "employees")
+    expected = engine.score_period(plan, policy, actuals, employees, "2026-Q3")
+    assert answer == _engine_json(expected)
+    ScoreResponse.model_validate({**answer, "run_id": "r"})
+
+
+def test_optimise_answer_is_the_engines(service: Service) -> None:
+    body = optimise_body()
+    body["options"] = {"resource": "budget", "keep_total": True, "balance": 0.2}
+    answer = _without_run_id(service.post("/v1/optimise", body, "planner"))
+    expected = engine.suggest_reallocation(
+        Plan.model_validate(body["plan"]),
+        engine.OptimiseOptions(resources=("budget",), keep_total=True, balance=0.2),
+    )
+    assert answer == _engine_json(expected)
+    OptimiseResponse.model_validate({**answer, "run_id": "r"})
+
+
+def test_check_with_a_policy_and_a_scenario_run(service: Service) -> None:
+    body = {**check_body(), "policy": score_body()["policy"]}
+    answer = _without_run_id(service.post("/v1/check", body))
+    expected = engine.check_plan(
+        Plan.model_validate(body["plan"]), Policy.model_validate(body["policy"])
+    )
+    assert answer == _engine_json(expected)
+    CheckResponse.model_validate({**answer, "run_id": "r"})
+    run = _without_run_id(service.post("/v1/scenarios/run", scenario_body(), "planner"))
+    ScenarioRunResponse.model_validate({**run, "run_id": "r"})
+    assert run["scenario"] == "push-share"
+    assert run["set"] == [
+        {"path": "departments[sales].kpis[sales.market_share].target", "value": 0.27}
+    ]
+
+
+def test_a_bad_override_is_located_in_the_scenario(service: Service) -> None:
+    body = scenario_body()
+    body["scenario"]["set"].append({"path": "departments[salez].kpis[x].target", "value": 1})
+    error = assert_error(service.post("/v1/scenarios/run", body), 422)
+    assert any(d["path"] == "scenario.set[1]" for d in error["details"]), error

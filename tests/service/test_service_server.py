@@ -1,0 +1,143 @@
+"""The service as users run it: `python -m alignment_engine serve` on a free port, over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from service_harness import SERVER_ENDPOINTS, Server, assert_error, cli
+from service_samples import ACME, acme_plan, check_body, score_body
+
+from alignment_engine.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+def test_health_and_readiness(server: Server) -> None:
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{server.url}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "rules": "ok"}}
+
+
+@pytest.mark.parametrize(("method", "path"), SERVER_ENDPOINTS)
+def test_calls_without_a_token_are_refused(server: Server, method: str, path: str) -> None:
+    response = httpx.request(method, f"{server.url}{path}", json=check_body())
+    assert_error(response, 401, "unauthorized")
+
+
+def test_bad_plan_gets_a_4xx_with_the_error_body(server: Server) -> None:
+    body = check_body()
+    body["plan"]["departments"][0]["kpis"][0]["weight"] = "heavy"
+    response = httpx.post(f"{server.url}/v1/check", json=body, headers=server.headers())
+    error = assert_error(response, 422, "invalid_input")
+    assert error["details"][0]["path"] == "plan.departments[0].kpis[0].weight"
+
+
+def test_openapi_and_docs_are_served(server: Server) -> None:
+    document = httpx.get(f"{server.url}/openapi.json").json()
+    assert {
+        "/v1/check",
+        "/v1/score",
+        "/v1/optimise",
+        "/v1/scenarios/run",
+        "/v1/runs/{run_id}",
+    } <= set(document["paths"])
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "swagger" in httpx.get(f"{server.url}/docs").text.lower()
+
+
+def test_http_findings_equal_the_cli_findings(server: Server) -> None:
+    plan_file = ACME / "plan.yaml"
+    printed = cli("check", str(plan_file), "--format", "json", cwd=server.directory)
+    assert printed.returncode in (0, 1), printed.stderr
+    response = httpx.post(
+        f"{server.url}/v1/check", json={"plan": acme_plan()}, headers=server.headers(), timeout=60
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["findings"] == json.loads(printed.stdout)["findings"]
+    assert answer["findings"], "the example company has planted conflicts"
+    run = httpx.get(f"{server.url}/v1/runs/{answer['run_id']}", headers=server.headers()).json()
+    assert run["actor"] == "ops"
+    assert run["result"] == answer
+
+
+def test_concurrent_clients_get_the_same_answers_as_sequential_calls(server: Server) -> None:
+    bodies: list[tuple[str, dict[str, Any]]] = []
+    for index in range(32):
+        if index % 2:
+            body = check_body()
+            body["plan"]["departments"][0]["kpis"][0]["target"] = 0.23 + index / 1000
+            bodies.append(("/v1/check", body))
+        else:
+            body = score_body()
+            body["actuals"][1]["actual"] = 0.2 + index / 1000
+            bodies.append(("/v1/score", body))
+
+    def answer(item: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        path, body = item
+        response = httpx.post(
+            f"{server.url}{path}", json=body, headers=server.headers(), timeout=60
+        )
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        found.pop("run_id")
+        return found
+
+    sequential = [answer(item) for item in bodies]
+    with ThreadPoolExecutor(32) as pool:
+        concurrent = list(pool.map(answer, bodies))
+    assert concurrent == sequential
+
+
+def _count(server: Server, prefix: str) -> float:
+    text = httpx.get(f"{server.url}/metrics").text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
+
+
+def test_metrics_count_every_workers_requests(server: Server) -> None:
+    prefix = 'alignment_http_requests_total{method="GET",route="/readyz",status="200"}'
+    before = _count(server, prefix)
+    for _ in range(20):  # a new connection each, so both worker processes answer some
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+    assert _count(server, prefix) == before + 20
+    checked = httpx.post(f"{server.url}/v1/check", json=check_body(), headers=server.headers())
+    assert checked.status_code == 200, checked.text
+    text = httpx.get(f"{server.url}/metrics").text
+    assert "alignment_http_request_duration_seconds_bucket" in text
+    assert 'alignment_decisions_total{kind="check",outcome="ok"}' in text
+
+
+def test_access_log_is_json_lines_with_the_actor(server: Server) -> None:
+    response = httpx.post(
+        f"{server.url}/v1/check",
+        json={"plan": "not a plan"},
+        headers={**server.headers(), "X-Request-ID": "trace-42"},
+    )
+    assert response.headers["x-request-id"] == "trace-42"
+    # The line is written just after the answer is sent: wait for it.
+    deadline = time.monotonic() + 10
+    while "trace-42" not in server.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [
+        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
+    ]
+    mine = [line for line in lines if line.get("request_id") == "trace-42"]
+    assert len(mine) == 1
+    assert mine[0]["logger"] == "alignment_engine.access"
+    assert mine[0]["actor"] == "ops"
+    assert mine[0]["status"] == 422
+    assert mine[0]["route"] == "/v1/check"
+
+
+def test_serve_refuses_a_bad_setting() -> None:
+    result = CliRunner().invoke(main, ["serve"], env={"ALIGNMENT_TIME_LIMIT_SECONDS": "soon"})
+    assert result.exit_code == 2
+    assert "ALIGNMENT_TIME_LIMIT_SECONDS" in result.output
+    assert "Traceback" not in result.output
