@@ -3,8 +3,36 @@
 set -euo pipefail
 out="${DEMO_OUT:-demo-output}"
 mkdir -p "$out"
+db="sqlite:///$out/alignment-engine.db"
+plan=scenarios/acme/plan.yaml
+policy=policies/annual-bonus-2026.yaml
+
 echo "== 1. validate the example company's files"
-alignment-engine validate scenarios/acme policies
+alignment-engine validate scenarios/acme policies rules
 echo
-echo "== 2. summary of the example company"
-alignment-engine summary scenarios/acme/plan.yaml
+echo "== 2. the example company at a glance"
+alignment-engine summary "$plan"
+echo
+echo "== 3. check alignment and conflicts (plan + incentive policy)"
+alignment-engine check "$plan" --policy "$policy" --db "$db"
+echo
+echo "== 4. score 2026-Q3 (run stored in $out/alignment-engine.db)"
+alignment-engine score --plan "$plan" --policy "$policy" \
+  --actuals scenarios/acme/actuals-2026-q3.csv --employees scenarios/acme/employees.csv \
+  --period 2026-Q3 --db "$db" --out "$out/2026-Q3"
+echo
+echo "== 5. why one person got what they got"
+alignment-engine score --plan "$plan" --policy "$policy" \
+  --actuals scenarios/acme/actuals-2026-q3.csv --employees scenarios/acme/employees.csv \
+  --period 2026-Q3 --db "$db" --explain E00002
+echo
+echo "== 6. suggested reallocation of budget, headcount and engineering hours"
+alignment-engine optimise "$plan" --db "$db"
+echo
+echo "== 7. what-if: does removing the promo push fix the margin conflict?"
+alignment-engine scenario compare "$plan" scenarios/acme/fix-margin-conflict.yaml
+echo
+echo "== 8. the stored runs"
+alignment-engine runs list --db "$db"
+echo
+echo "Report: $out/2026-Q3/report.html"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.model.findings import CheckResult, Severity
 
 _SEVERITY_STYLE = {
@@ -81,12 +83,14 @@ def _print_table(result: CheckResult) -> None:
     default=None,
     help="Exit 1 when a finding of this severity or worse exists.",
 )
+@db_option
 def check(
     plan_path: Path,
     policy_path: Path | None,
     rules_paths: tuple[Path, ...],
     output_format: str,
     fail_on: str | None,
+    db_url: str | None,
 ) -> None:
     """Report alignment problems and conflicts in a plan.
 
@@ -94,14 +98,25 @@ def check(
     with --rules. Exits 0, or 1 when --fail-on names a severity that was found, or 2 on bad
     input.
     """
-    from alignment_engine.checking import check_plan
+    from alignment_engine.checking import check_plan, load_packs
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+    from alignment_engine.storage import RunOutput, RunRecord
 
     plan = plan_from_yaml(plan_path)
     policy = policy_from_yaml(policy_path) if policy_path is not None else None
-    result = check_plan(plan, policy, rules_paths)
+    user_packs = load_packs(rules_paths)
+    result = check_plan(plan, policy, user_packs)
+    documents: dict[str, Any] = {"plan": plan}
+    if policy is not None:
+        documents["policy"] = policy
+    for index, loaded in enumerate(user_packs):
+        documents[f"rules.{index}"] = loaded.pack
+    record = RunRecord.create("check", documents=documents, options={})
+    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    with open_store(db_url) as store:
+        store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
     if output_format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(text)
     else:
         _print_table(result)
     if fail_on is not None and result.at_or_above(Severity(fail_on)):
