@@ -55,10 +55,14 @@ def score_period(
     employees: pd.DataFrame | None,
     period: str,
 ) -> ScoreResult:
-    """Quarter-end scoring: KPI results, department scores, employee payouts, totals."""
+    """Quarter-end scoring: KPI results, department scores, employee payouts, totals.
+
+    Gates are decided by the rule engine (one rule per gate, over the KPI, department and
+    company results); the per-employee arithmetic stays vectorised in ``scoring``."""
+    from alignment_engine.ruleset.gates import rule_gate_outcomes
     from alignment_engine.scoring import score_period as run_scoring
 
-    return run_scoring(plan, policy, actuals, employees, period)
+    return run_scoring(plan, policy, actuals, employees, period, evaluate_gates=rule_gate_outcomes)
 
 
 def suggest_reallocation(

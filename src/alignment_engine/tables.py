@@ -73,7 +73,23 @@ HISTORY_ALLOCATIONS = TableSpec(
 )
 
 
-def _read_raw(path: Path, source: str) -> tuple[pd.DataFrame, int]:
+def _read_csv(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """Text columns as text; number columns parsed by pandas' C parser (ten times faster than
+    converting text), falling back to text for a column that holds something else, so that
+    ``_typed`` can name the bad cells."""
+    header = pd.read_csv(path, nrows=0, encoding="utf-8-sig", skipinitialspace=True)
+    text_columns = {str(c): str for c in header.columns if str(c).strip() not in spec.numbers}
+    return pd.read_csv(
+        path,
+        dtype=text_columns,
+        keep_default_na=False,
+        na_values={str(c): [""] for c in header.columns if str(c).strip() in spec.numbers},
+        encoding="utf-8-sig",
+        skipinitialspace=True,
+    )
+
+
+def _read_raw(path: Path, source: str, spec: TableSpec) -> tuple[pd.DataFrame, int]:
     """The file as text columns, and the file row number of the first data row."""
     suffix = path.suffix.lower()
     try:
@@ -89,10 +105,7 @@ def _read_raw(path: Path, source: str) -> tuple[pd.DataFrame, int]:
                     line=line,
                     suggestion="save the file as UTF-8 CSV",
                 ) from None
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
-            )
-            return frame, 2
+            return _read_csv(path, spec), 2
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
             return frame.astype(object).where(frame.notna(), "").astype(str), 1
@@ -171,6 +184,13 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
 
     result: dict[str, object] = {}
     for column in frame.columns:
+        if column in spec.numbers and pd.api.types.is_numeric_dtype(frame[column].dtype):
+            values = frame[column].to_numpy(dtype=float)
+            report(np.isinf(values), column, "not a number")
+            result[column] = values
+            if column in spec.required:
+                report(np.isnan(values), column, "is empty:")
+            continue
         text = frame[column].astype(str).str.strip()
         blank = (text == "").to_numpy()
         if column in spec.numbers:
@@ -219,7 +239,7 @@ def read_table(path: str | Path, spec: TableSpec) -> pd.DataFrame:
     source = str(path)
     if not target.exists():
         raise InputError("no such file", file=source)
-    frame, first_row = _read_raw(target, source)
+    frame, first_row = _read_raw(target, source, spec)
     frame.columns = _check_columns(frame, spec, source)
     if frame.empty:
         raise InputError(f"{spec.name} file has no rows", file=source)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.jsonio import dumps
 from alignment_engine.model.findings import CheckResult, Severity
 
 _SEVERITY_STYLE = {
@@ -21,11 +22,12 @@ _SEVERITY_STYLE = {
 
 
 def _print_table(result: CheckResult) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from alignment_engine.cli.console import make_console
+
     # Wide enough that ids stay on one line when the output goes to a file or a pipe.
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
+    console = make_console()
     summary = result.summary
     title = f"Findings for plan '{summary.get('plan')}'"
     if summary.get("policy"):
@@ -112,7 +114,7 @@ def check(
     for index, loaded in enumerate(user_packs):
         documents[f"rules.{index}"] = loaded.pack
     record = RunRecord.create("check", documents=documents, options={})
-    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    text = dumps(result.to_dict())
     with open_store(db_url) as store:
         store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
     if output_format == "json":

@@ -57,13 +57,13 @@ def schema(kind: str) -> None:
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 def summary(plan_path: Path) -> None:
     """Summarise a plan: objectives by perspective, departments, KPIs, goals and resources."""
-    from rich.console import Console
     from rich.table import Table
 
+    from alignment_engine.cli.console import make_console
     from alignment_engine.loading import plan_from_yaml
 
     plan = plan_from_yaml(plan_path)
-    console = Console(soft_wrap=True)
+    console = make_console()
     console.print(
         f"[bold]{plan.name or plan.id}[/bold] ({plan.id}, {plan.currency}, "
         f"fiscal year {plan.fiscal_year})"

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.jsonio import dumps
 
 __all__ = ["COMMANDS"]
 
@@ -66,10 +67,11 @@ def _fits(plan: Any, history: tuple[Path, ...]) -> Any:
 
 
 def _print_optimise_table(document: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=True)
+    from alignment_engine.cli.console import make_console
+
+    console = make_console()
     console.print(
         f"[bold]{document['status']}[/bold]: objective {document['objective_current']:.6f} today -> "
         f"{document['objective']:.6f} proposed ({document.get('method', '')})"
@@ -198,7 +200,7 @@ def optimise(
             "history": [p.name for p in history],
         },
     )
-    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    text = dumps(result.to_dict())
     with open_store(db_url) as store:
         stored = store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
     if output_format == "json":
@@ -310,10 +312,11 @@ def fit(
 
         write_atomically(write_path.parent, {write_path.name: write_plan})
     if output_format == "json":
-        click.echo(json.dumps({"fits": rows}, indent=2, ensure_ascii=False))
+        click.echo(dumps({"fits": rows}))
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from alignment_engine.cli.console import make_console
 
     table = Table(
         "KPI",
@@ -339,7 +342,7 @@ def fit(
             f"{row['r_squared']:.3f}",
             interval,
         )
-    Console(soft_wrap=True).print(table)
+    make_console().print(table)
     if write_path is not None:
         click.echo(f"wrote {write_path}")
 

@@ -163,9 +163,9 @@ def run_command(
 ) -> None:
     """Run scenario S: check, score (with its policy and forecast actuals) and optimise (when
     the plan has resources), once per sweep value, compared with the plan it changes."""
-    from rich.console import Console
     from rich.table import Table
 
+    from alignment_engine.cli.console import make_console
     from alignment_engine.reports import render_report
     from alignment_engine.scenarios import run_scenario
 
@@ -196,7 +196,7 @@ def run_command(
     if output_format == "json":
         click.echo(_json(data))
         return
-    console = Console(soft_wrap=True, markup=False, highlight=False)  # ids have [brackets]
+    console = make_console(markup=False)  # ids have [brackets]
     console.print(f"Scenario {result.id} ({' <- '.join(result.files)})")
     for override in result.overrides:
         console.print(f"  set {override.path} = {override.value!r}")
@@ -230,15 +230,14 @@ def compare_command(
     """Compare A with B (each a plan or a scenario): findings added and resolved, and the
     changes in scores, payouts and allocations. A side without a policy or actuals is scored
     with the other side's."""
-    from rich.console import Console
-
+    from alignment_engine.cli.console import make_console
     from alignment_engine.scenarios import compare_paths
 
     comparison = compare_paths(a_path, b_path, rule_dirs=rule_dirs)
     if output_format == "json":
         click.echo(_json(comparison.to_dict()))
         return
-    console = Console(soft_wrap=True, markup=False, highlight=False)  # ids have [brackets]
+    console = make_console(markup=False)  # ids have [brackets]
     console.print(f"{comparison.a_name} -> {comparison.b_name}")
     _print_differences(console, comparison.differences)
 

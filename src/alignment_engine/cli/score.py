@@ -9,7 +9,9 @@ from typing import Any
 
 import click
 
+from alignment_engine.cli.console import Stages
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.jsonio import dumps
 
 __all__ = ["COMMANDS"]
 
@@ -64,10 +66,11 @@ def _render_explanation(explanation: dict[str, Any], employee_id: str, currency:
 
 
 def _print_table(result: dict[str, Any], currency: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=True)
+    from alignment_engine.cli.console import make_console
+
+    console = make_console()
     table = Table(
         "department",
         "score",
@@ -186,15 +189,69 @@ def score(
     """
     from alignment_engine.engine import score_period
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
-    from alignment_engine.storage import RunOutput, RunRecord
     from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
 
-    plan = plan_from_yaml(plan_path)
-    policy = policy_from_yaml(policy_path)
-    actuals = read_table(actuals_path, ACTUALS)
-    employees = read_table(employees_path, EMPLOYEES) if employees_path else None
-    result = score_period(plan, policy, actuals, employees, period)
-    style = explanation_style(explanations, len(employees) if employees is not None else 0)
+    with Stages(total=5) as stages:
+        stages.step("reading the plan and policy")
+        plan = plan_from_yaml(plan_path)
+        policy = policy_from_yaml(policy_path)
+        stages.step("reading actuals and employees")
+        actuals = read_table(actuals_path, ACTUALS)
+        employees = read_table(employees_path, EMPLOYEES) if employees_path else None
+        stages.step("scoring")
+        result = score_period(plan, policy, actuals, employees, period)
+        style = explanation_style(explanations, len(employees) if employees is not None else 0)
+        explanation = _explanation(result, employees, explain_id) if explain_id else None
+        stages.step("storing the run")
+        stored, document = _store(
+            result, plan, policy, actuals, employees, period, style, force, db_url
+        )
+        if out_dir is not None:
+            stages.step("writing outputs")
+            _write_outputs(out_dir, out_formats, stored.result_json, document, result, plan)
+
+    if explain_id is not None and explanation is not None:
+        if output_format == "json":
+            click.echo(dumps(explanation))
+        else:
+            click.echo(_render_explanation(explanation, explain_id, policy.currency))
+        return
+    if output_format == "json":
+        click.echo(stored.result_json)
+    else:
+        _print_table(document, policy.currency)
+        if out_dir is not None:
+            click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
+
+
+def _explanation(result: Any, employees: Any, employee_id: str) -> dict[str, Any]:
+    """One employee's chain, or an error naming the closest id (before anything is written)."""
+    explanation: dict[str, Any] | None = result.explanation_for(employee_id)
+    if explanation is None:
+        from alignment_engine.errors import InputError
+        from alignment_engine.model import did_you_mean
+
+        known = [] if employees is None else employees["employee_id"].tolist()
+        raise InputError(
+            f"no employee '{employee_id}' in this run",
+            suggestion=did_you_mean(employee_id, known[:100_000]),
+        )
+    return explanation
+
+
+def _store(
+    result: Any,
+    plan: Any,
+    policy: Any,
+    actuals: Any,
+    employees: Any,
+    period: str,
+    style: str,
+    force: bool,
+    db_url: str | None,
+) -> tuple[Any, dict[str, Any]]:
+    """Record the run (or find the identical stored one); returns it and its JSON document."""
+    from alignment_engine.storage import RunOutput, RunRecord
 
     tables = {"actuals": actuals}
     if employees is not None:
@@ -206,44 +263,20 @@ def score(
         tables=tables,
         options={"explanations": style},
     )
+    produced: dict[str, Any] = {}
 
     def produce(run_id: str) -> RunOutput:
-        document = {"run_id": run_id, **result.to_dict(style)}  # type: ignore[arg-type]
+        produced.update(run_id=run_id, **result.to_dict(style))
         return RunOutput(
-            result_json=json.dumps(document, indent=2, ensure_ascii=False),
+            result_json=dumps(produced),
             payouts=result.employees_frame() if employees is not None else None,
             payout_decimals=policy.rounding.decimals,
         )
 
     with open_store(db_url) as store:
         stored = store.record_or_reuse(record, produce, force=force)
-    document: dict[str, Any] = json.loads(stored.result_json)
-
-    if out_dir is not None:
-        _write_outputs(out_dir, out_formats, stored.result_json, document, result, plan)
-
-    if explain_id is not None:
-        explanation = result.explanation_for(explain_id)
-        if explanation is None:
-            from alignment_engine.errors import InputError
-            from alignment_engine.model import did_you_mean
-
-            known = [] if employees is None else employees["employee_id"].tolist()
-            raise InputError(
-                f"no employee '{explain_id}' in this run",
-                suggestion=did_you_mean(explain_id, known[:100_000]),
-            )
-        if output_format == "json":
-            click.echo(json.dumps(explanation, indent=2, ensure_ascii=False))
-        else:
-            click.echo(_render_explanation(explanation, explain_id, policy.currency))
-        return
-    if output_format == "json":
-        click.echo(stored.result_json)
-    else:
-        _print_table(document, policy.currency)
-        if out_dir is not None:
-            click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
+    # A reused run prints what was stored; a new one already has its document in hand.
+    return stored, produced or json.loads(stored.result_json)
 
 
 def _write_outputs(
@@ -256,7 +289,7 @@ def _write_outputs(
 ) -> None:
     import pandas as pd
 
-    from alignment_engine.outputs import Writer, write_atomically
+    from alignment_engine.outputs import Writer, write_atomically, write_table
 
     frames: dict[str, pd.DataFrame] = {
         "kpis": pd.DataFrame(document["kpis"]),
@@ -271,21 +304,7 @@ def _write_outputs(
         frames["employees"] = result.employees_frame()
 
     def table_writer(frame: pd.DataFrame, fmt: str) -> Writer:
-        def write(path: Path) -> None:
-            if fmt == "csv":
-                frame.to_csv(path, index=False, lineterminator="\n")
-            elif fmt == "parquet":
-                frame.to_parquet(path, index=False)
-            else:
-                cells = frame.copy()
-                for column in cells.columns:  # Excel cells cannot hold lists
-                    if cells[column].map(lambda v: isinstance(v, list | dict)).any():
-                        cells[column] = cells[column].map(
-                            lambda v: json.dumps(v, ensure_ascii=False)
-                        )
-                cells.to_excel(path, index=False)
-
-        return write
+        return lambda path: write_table(frame, path, fmt)
 
     def text_writer(text: str) -> Writer:
         def write(path: Path) -> None:
@@ -296,7 +315,7 @@ def _write_outputs(
     summary = {key: value for key, value in document.items() if key != "employees"}
     writers: dict[str, Callable[[Path], None]] = {
         "score.json": text_writer(result_json),
-        "summary.json": text_writer(json.dumps(summary, indent=2, ensure_ascii=False)),
+        "summary.json": text_writer(dumps(summary)),
     }
     for name, frame in frames.items():
         for fmt in dict.fromkeys(out_formats):

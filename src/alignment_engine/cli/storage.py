@@ -72,9 +72,9 @@ def echo_result(text: str) -> None:
 
 
 def _console() -> Any:
-    from rich.console import Console
+    from alignment_engine.cli.console import make_console
 
-    return Console(soft_wrap=True)
+    return make_console()
 
 
 def _when(value: Any) -> str:

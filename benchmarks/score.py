@@ -1,0 +1,247 @@
+"""Quarter-end scoring at scale: 1,000,000 employees in 1,000 departments with 5 KPIs each.
+
+From CSV to written outputs, each variant in its own process (so peak memory is its own):
+
+- ``engine``: read_table -> engine.score_period -> employees/kpis/departments CSV (what
+  ``score --out --explanations none`` does, without storing the run);
+- ``cli``: the whole ``alignment-engine score`` command with ``--db`` (SQLite) and ``--out``;
+- ``pandas baseline``: a hand-written pandas script doing the same arithmetic and I/O.
+
+Run: ``python benchmarks/score.py [--employees N] [--departments N]``. Prints a table; the goal
+is the engine within 1.5x of the baseline and peak memory under 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+KPIS_PER_DEPARTMENT = 5
+
+
+def make_inputs(folder: Path, employees: int, departments: int, seed: int = 2026) -> None:
+    rng = np.random.default_rng(seed)
+    department_ids = [f"d{i:04d}" for i in range(departments)]
+    plan = {
+        "kind": "plan",
+        "id": "bench",
+        "objectives": [{"id": "F1", "perspective": "financial"}],
+        "metrics": [{"id": f"m{k}", "aggregation": "mean"} for k in range(KPIS_PER_DEPARTMENT)]
+        + [{"id": "revenue", "aggregation": "sum"}],
+        "company_kpis": [
+            {
+                "id": "company.revenue",
+                "metric": "revenue",
+                "target": 1000.0,
+                "threshold": 800.0,
+                "maximum": 1200.0,
+                "weight": 1,
+                "objectives": ["F1"],
+            }
+        ],
+        "departments": [
+            {
+                "id": d,
+                "kpis": [
+                    {
+                        "id": f"{d}.k{k}",
+                        "metric": f"m{k}",
+                        "target": 100.0,
+                        "threshold": 80.0,
+                        "maximum": 120.0,
+                        "weight": 0.2,
+                        "objectives": ["F1"],
+                    }
+                    for k in range(KPIS_PER_DEPARTMENT)
+                ],
+            }
+            for d in department_ids
+        ],
+    }
+    policy = {
+        "kind": "policy",
+        "id": "bench-bonus",
+        "components": {"company": 0.2, "department": 0.6, "individual": 0.2},
+        "curves": {
+            "default": {
+                "basis": "levels",
+                "points": {"threshold": 0.5, "target": 1.0, "maximum": 2.0},
+            }
+        },
+        "caps": {"kpi": 2.0, "employee": 2.0},
+        "pool": {"amount": float(employees) * 9000.0, "mode": "scale_down"},
+        "rounding": {"decimals": 2, "mode": "half_up"},
+        "proration": "none",
+    }
+    (folder / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+    (folder / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
+    kpi_ids = [f"{d}.k{k}" for d in department_ids for k in range(KPIS_PER_DEPARTMENT)]
+    actuals = pd.DataFrame(
+        {
+            "period": "2026-Q3",
+            "scope": np.repeat(department_ids, KPIS_PER_DEPARTMENT),
+            "kpi": kpi_ids,
+            "actual": np.round(rng.normal(100, 12, len(kpi_ids)), 3),
+        }
+    )
+    company = pd.DataFrame(
+        [{"period": "2026-Q3", "scope": "company", "kpi": "company.revenue", "actual": 1040.0}]
+    )
+    pd.concat([company, actuals]).to_csv(folder / "actuals.csv", index=False)
+    pd.DataFrame(
+        {
+            "employee_id": [f"E{i:07d}" for i in range(employees)],
+            "department": rng.choice(department_ids, employees),
+            "target_bonus": np.round(rng.uniform(2000, 20000, employees), 2),
+            "individual_score": np.round(rng.uniform(0.6, 1.4, employees), 2),
+        }
+    ).to_csv(folder / "employees.csv", index=False)
+
+
+ENGINE = """
+import sys
+from pathlib import Path
+import pandas as pd
+from alignment_engine.engine import score_period
+from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+from alignment_engine.outputs import write_table
+from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
+folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+out.mkdir(exist_ok=True)
+plan = plan_from_yaml(folder / "plan.yaml"); policy = policy_from_yaml(folder / "policy.yaml")
+result = score_period(plan, policy, read_table(folder / "actuals.csv", ACTUALS),
+                      read_table(folder / "employees.csv", EMPLOYEES), "2026-Q3")
+write_table(result.employees_frame(), out / "employees.csv", "csv")
+write_table(pd.DataFrame([k.to_dict() for k in result.kpis]), out / "kpis.csv", "csv")
+departments = [d.to_dict(policy.rounding.decimals) for d in result.departments]
+write_table(pd.DataFrame([{k: v for k, v in d.items() if not isinstance(v, (dict, list))} for d in departments]), out / "departments.csv", "csv")
+print(result.totals_dict()["payout_text"])
+"""
+
+
+BASELINE = """
+import sys
+from pathlib import Path
+import numpy as np, pandas as pd
+folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+out.mkdir(exist_ok=True)
+actuals = pd.read_csv(folder / "actuals.csv")
+employees = pd.read_csv(folder / "employees.csv")
+# levels curve: threshold 80 -> 0.5, target 100 -> 1.0, maximum 120 -> 2.0, 0 below, capped 2
+def factor(actual):
+    f = np.interp(actual, [80.0, 100.0, 120.0], [0.5, 1.0, 2.0])
+    return np.minimum(np.where(actual < 80.0, 0.0, f), 2.0)
+company_actual = actuals.loc[actuals.scope == "company", "actual"].to_numpy()[0]
+company = float(np.minimum(np.where(company_actual < 800, 0, np.interp(company_actual, [800, 1000, 1200], [0.5, 1.0, 2.0])), 2.0))
+kpis = actuals[actuals.scope != "company"].copy()
+kpis["attainment"] = kpis["actual"] / 100.0
+kpis["payout_factor"] = factor(kpis["actual"].to_numpy())
+departments = kpis.groupby("scope", sort=False)["payout_factor"].mean().rename("score").reset_index()
+employees = employees.merge(departments, left_on="department", right_on="scope", how="left")
+employees["factor"] = np.minimum(0.2 * company + 0.6 * employees["score"] + 0.2 * employees["individual_score"], 2.0)
+amount = employees["target_bonus"].to_numpy() * employees["factor"].to_numpy()
+pool = len(employees) * 9000.0
+scale = min(1.0, pool / amount.sum())
+cents = np.floor(amount * scale * 100 + 0.5).astype(np.int64)
+employees["payout"] = cents / 100
+employees[["employee_id", "department", "target_bonus", "factor", "payout"]].to_csv(out / "employees.csv", index=False)
+kpis.to_csv(out / "kpis.csv", index=False)
+departments.to_csv(out / "departments.csv", index=False)
+print(f"{cents.sum() / 100:.2f}")
+"""
+
+
+def run(label: str, command: list[str]) -> dict[str, object]:
+    """Run one variant in its own process; wait4 gives that process's own peak memory."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read().decode(), stderr.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"{label} failed:\n{err[-3000:]}")
+    lines = out.strip().splitlines()
+    return {
+        "variant": label,
+        "seconds": seconds,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "total": lines[-1] if lines else "",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, default=1_000_000)
+    parser.add_argument("--departments", type=int, default=1_000)
+    parser.add_argument("--skip-cli", action="store_true", help="leave out the full CLI run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ae-bench-score-") as temp:
+        folder = Path(temp)
+        make_inputs(folder, args.employees, args.departments)
+        rows = [
+            run(
+                "pandas baseline",
+                [sys.executable, "-c", BASELINE, str(folder), str(folder / "out-baseline")],
+            ),
+            run("engine", [sys.executable, "-c", ENGINE, str(folder), str(folder / "out-engine")]),
+        ]
+        if not args.skip_cli:
+            cli = [
+                sys.executable,
+                "-m",
+                "alignment_engine",
+                "score",
+                "--plan",
+                str(folder / "plan.yaml"),
+                "--policy",
+                str(folder / "policy.yaml"),
+                "--actuals",
+                str(folder / "actuals.csv"),
+                "--employees",
+                str(folder / "employees.csv"),
+                "--period",
+                "2026-Q3",
+                "--explanations",
+                "none",
+                "--db",
+                f"sqlite:///{folder / 'runs.db'}",
+                "--out",
+                str(folder / "out-cli"),
+                "--format",
+                "json",
+            ]
+            row = run("cli (+ SQLite run, score.json)", cli)
+            row["total"] = ""
+            rows.append(row)
+    baseline = float(rows[0]["seconds"])  # type: ignore[arg-type]
+    print(
+        f"score benchmark: {args.employees:,} employees, {args.departments:,} departments x {KPIS_PER_DEPARTMENT} KPIs"
+    )
+    print(f"{'variant':34} {'seconds':>8} {'x baseline':>10} {'peak MB':>8}  total payout")
+    for row in rows:
+        seconds = float(row["seconds"])  # type: ignore[arg-type]
+        print(
+            f"{row['variant']!s:34} {seconds:8.2f} {seconds / baseline:10.2f} {float(row['peak_mb']):8.0f}  {row['total']}"
+        )  # type: ignore[arg-type]
+    engine = rows[1]
+    ok = float(engine["seconds"]) <= 1.5 * baseline and float(engine["peak_mb"]) < 2048  # type: ignore[arg-type]
+    print("goal (engine within 1.5x of baseline, peak < 2 GB):", "met" if ok else "NOT met")
+    print(json.dumps({"rows": rows}, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The one way commands make a rich console for tables."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+# Wide enough that ids stay on one line when the output goes to a file, a pipe or CI logs.
+PIPE_WIDTH = 160
+
+
+def make_console(*, markup: bool = True) -> Console:
+    """A console on stdout: the terminal's width, or PIPE_WIDTH when not a terminal.
+
+    ``markup=False`` for text that holds square brackets (ids in scenario paths)."""
+    return Console(
+        file=sys.stdout,
+        width=None if sys.stdout.isatty() else PIPE_WIDTH,
+        soft_wrap=True,
+        markup=markup,
+        highlight=False,
+    )
+
+
+class Stages:
+    """Progress through a command's stages on stderr, shown only when stderr is a terminal
+    (silent in pipes, CI logs and tests)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        )
+        self._task = self._progress.add_task("starting", total=total)
+
+    def __enter__(self) -> Stages:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def step(self, description: str) -> None:
+        """Mark the previous stage done and start the one described."""
+        task = self._progress.tasks[0]
+        if task.description != "starting":
+            self._progress.advance(self._task)
+        self._progress.update(self._task, description=description)
