@@ -20,6 +20,16 @@ def data_dir() -> Path:
     return DATA
 
 
+@pytest.fixture(autouse=True)
+def _runs_go_to_a_temporary_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Commands store runs by default (./alignment-engine.db): keep tests out of the checkout."""
+    monkeypatch.setenv(
+        "ALIGNMENT_DB_URL", f"sqlite:///{tmp_path_factory.mktemp('runs') / 'runs.db'}"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL (storage tests)
 #

@@ -116,3 +116,23 @@ def test_several_documents_in_one_file(tmp_path: Path) -> None:
     path.write_text("kind: plan\nid: a\n---\nkind: plan\nid: b\n", encoding="utf-8")
     with pytest.raises(InputError, match="several YAML documents"):
         document_from_file(path)
+
+
+def test_validate_resolves_scenario_overrides(tmp_path: Path) -> None:
+    (tmp_path / "plan.yaml").write_text(
+        (Path(__file__).parent / "data" / "valid" / "minimal-plan.yaml").read_text(
+            encoding="utf-8"
+        ),
+        encoding="utf-8",
+    )
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "kind: scenario\nid: s\nextends: plan.yaml\nset:\n"
+        '  - {path: "departments[sales].kpis[sales.market_shar].target", value: 0.3}\n',
+        encoding="utf-8",
+    )
+    report = validate_paths([scenario])
+    assert not report.valid
+    problem = report.files[0].problems[0]
+    assert problem.line == 5
+    assert problem.suggestion == "did you mean 'sales.market_share'?"

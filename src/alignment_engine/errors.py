@@ -4,7 +4,7 @@ Every error the engine raises on purpose is an :class:`AlignmentError`. Each cla
 status the decision service answers with and the exit code the CLI ends with, so both edges render
 errors the same way without knowing the subclasses::
 
-    AlignmentError                      500 / exit 1
+    AlignmentError                      500 / exit 1   (unexpected: a bug)
     ├── InputError                      422 / exit 2   a file, table or request is wrong (file:line:column)
     │   ├── RuleError                   422 / exit 2   a rule pack does not compile, or the engine failed
     │   ├── PolicyError                 422 / exit 2   a policy cannot be applied to a plan
@@ -13,7 +13,7 @@ errors the same way without knowing the subclasses::
     │   └── InfeasibleError             422 / exit 2   no allocation satisfies the constraints
     ├── NotFoundError                   404 / exit 2   a run, document or token does not exist
     ├── ConflictError                   409 / exit 2   the request clashes with stored state (final runs)
-    ├── StorageError                    503 / exit 1   the database failed
+    ├── StorageError                    503 / exit 2   the database failed
     └── AuthError                       401 / exit 2   no or bad credentials
         └── ForbiddenError              403 / exit 2   credentials without the needed role
 
@@ -170,8 +170,10 @@ class ConflictError(AlignmentError):
 
 
 class StorageError(AlignmentError):
+    # Exit 2, not 1: the CLI keeps 1 for "--fail-on found something", so a CI gate can tell
+    # a finding from a database it could not reach.
     status = 503
-    exit_code = 1
+    exit_code = 2
     code = "storage_unavailable"
 
 

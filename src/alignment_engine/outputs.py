@@ -18,19 +18,46 @@ import pandas as pd
 
 from alignment_engine.errors import InputError
 
-__all__ = ["Writer", "flat_frame", "write_atomically", "write_table"]
+__all__ = ["Writer", "ensure_writable", "flat_frame", "write_atomically", "write_table"]
 
 Writer = Callable[[Path], None]
 """Writes one output file at the path it is given."""
 
 
-def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
-    """Write each named file into ``out_dir``; all of them appear, or none."""
+def _cannot_write(destination: Path, exc: OSError) -> InputError:
+    return InputError(
+        f"cannot write outputs here: {exc.strerror or exc}",
+        file=str(destination),
+        key="--out",
+        suggestion="choose a folder you can write to",
+    )
+
+
+def ensure_writable(out_dir: str | Path) -> None:
+    """Fail early, before any work is stored, when ``out_dir`` cannot take the outputs."""
     destination = Path(out_dir)
     if destination.exists() and not destination.is_dir():
         raise InputError("--out must be a folder, this is a file", file=str(destination))
+    try:
+        parent = destination.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=parent)).rmdir()
+    except OSError as exc:
+        raise _cannot_write(destination, exc) from None
+
+
+def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
+    """Write each named file into ``out_dir``; all of them appear, or none."""
+    destination = Path(out_dir)
+    ensure_writable(destination)
+    try:
+        return _write_staged(destination, writers)
+    except OSError as exc:
+        raise _cannot_write(destination, exc) from None
+
+
+def _write_staged(destination: Path, writers: Mapping[str, Writer]) -> list[Path]:
     parent = destination.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=parent))
     created_destination = False
     try:

@@ -1301,3 +1301,12 @@ def compare_paths(
 ) -> Comparison:
     """Compare two plans or scenarios: see :func:`compare_inputs`."""
     return compare_inputs(read_inputs(a), read_inputs(b), rule_dirs=rule_dirs, options=options)
+
+
+def check_scenario_file(path: str | Path) -> None:
+    """Resolve a scenario as ``scenario run`` would (extends chain, files, every override and
+    sweep value applied and the result validated) without running the engine; raises the
+    same errors. ``validate`` uses this so that a file it accepts also runs."""
+    inputs = read_inputs(path)
+    for variant in inputs.variants():
+        _prepare(inputs, variant)

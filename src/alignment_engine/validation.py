@@ -96,6 +96,16 @@ def _scenario_reference_problems(scenario: Scenario, path: Path) -> list[Problem
     return problems
 
 
+def _scenario_resolution_problems(path: Path) -> list[Problem]:
+    from alignment_engine.scenarios import check_scenario_file
+
+    try:
+        check_scenario_file(path)
+    except InputError as exc:
+        return exc.problems
+    return []
+
+
 def validate_paths(paths: Iterable[str | Path]) -> ValidationReport:
     reports = []
     for path in _expand(paths):
@@ -110,4 +120,6 @@ def validate_paths(paths: Iterable[str | Path]) -> ValidationReport:
         report.id = getattr(document, "id", None)
         if isinstance(document, Scenario):
             report.problems = _scenario_reference_problems(document, path)
+            if not report.problems:
+                report.problems = _scenario_resolution_problems(path)
     return ValidationReport(reports)

@@ -163,3 +163,21 @@ def test_parquet_and_xlsx_outputs(tmp_path: Path) -> None:
     assert (
         "employees.parquet" in names and "employees.xlsx" in names and "employees.csv" not in names
     )
+
+
+def test_unwritable_out_exits_2_before_storing_anything(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    db = tmp_path / "runs.db"
+    result = CliRunner().invoke(main, score_args(db, "--out", str(blocker / "out")))
+    assert result.exit_code == 2
+    assert "cannot write outputs here" in result.output
+    assert "Traceback" not in result.output
+    assert not db.exists()
+
+
+def test_report_shows_conflicts_and_the_reallocation(scored: tuple[Path, dict, str]) -> None:
+    folder, _, _ = scored
+    page = (folder / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Conflict" in page
+    assert "no proposal was computed" not in page

@@ -253,3 +253,44 @@ def test_a_bad_override_is_located_in_the_scenario(service: Service) -> None:
     body["scenario"]["set"].append({"path": "departments[salez].kpis[x].target", "value": 1})
     error = assert_error(service.post("/v1/scenarios/run", body), 422)
     assert any(d["path"] == "scenario.set[1]" for d in error["details"]), error
+
+
+HOUSE_RULES = """\
+kind: rules
+id: house
+rules:
+  - id: every-kpi-has-a-baseline
+    kind: alignment
+    severity: low
+    when:
+      - {fact: kpi, as: k, where: "objective_count > 0"}
+    finding:
+      kpis: ["{k.id}"]
+      message: "{k.label} is checked by the house rules"
+"""
+
+
+def test_server_rule_folders_apply_and_are_recorded_by_content(
+    make_service: Any, tmp_path: Any
+) -> None:
+    folder = tmp_path / "house-rules"
+    folder.mkdir()
+    (folder / "house.yaml").write_text(HOUSE_RULES, encoding="utf-8")
+    running: Service = make_service(rule_dirs=(str(folder),))
+    answer = _without_run_id(running.post("/v1/check", check_body()))
+    assert "every-kpi-has-a-baseline" in {f["rule"] for f in answer["findings"]}
+    run_id = running.post("/v1/check", check_body()).json()["run_id"]
+    run = running.client.get(f"/v1/runs/{run_id}", headers=running.headers("admin"))
+    assert "rules/house" in run.json()["inputs"]["documents"]
+    assert str(tmp_path) not in run.text
+
+
+def test_broken_server_rules_are_503_without_their_files(make_service: Any, tmp_path: Any) -> None:
+    folder = tmp_path / "broken-rules"
+    folder.mkdir()
+    (folder / "house.yaml").write_text("kind: rules\nid: house\nrules: []\n", encoding="utf-8")
+    running: Service = make_service(rule_dirs=(str(folder),))
+    response = running.post("/v1/check", check_body())
+    assert_error(response, 503, "not_ready")
+    assert "house.yaml" not in response.text
+    assert running.client.get("/readyz").json()["error"]["details"]["rules"] != "ok"

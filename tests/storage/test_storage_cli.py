@@ -157,7 +157,7 @@ def test_db_upgrade_and_status(blank_db_url: str) -> None:
 @pytest.mark.postgres
 def test_an_old_postgres_schema_is_a_clear_error(postgres_url: str) -> None:
     result = run("runs", "list", "--db", postgres_url)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "run `alignment-engine db upgrade --db" in result.stderr
     assert "Traceback" not in result.output
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alignment_engine.errors import StorageError
+from alignment_engine.errors import InputError
 from alignment_engine.storage import display_url, resolve_database_url
 
 
@@ -30,7 +30,7 @@ def test_resolution(given: str | None, environment: dict[str, str], expected: st
 
 
 def test_unsupported_schemes_are_refused() -> None:
-    with pytest.raises(StorageError, match="unsupported database URL scheme 'mysql'"):
+    with pytest.raises(InputError, match="unsupported database URL scheme 'mysql'"):
         resolve_database_url("mysql://u@h/db", environ={})
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+
+from alignment_engine.cli.storage import db_option, open_store
 
 __all__ = ["COMMANDS", "scenario_group"]
 
@@ -32,19 +32,6 @@ RULES = click.option(
 
 def _json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """A temporary file beside ``path``, then a rename: readers never see half a file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        Path(temporary).chmod(0o644)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _cell(value: Any) -> str:
@@ -148,6 +135,50 @@ def scenario_group() -> None:
     """What-if analysis: run scenarios (sweeps included) and compare plans or scenarios."""
 
 
+def _text_writer(text: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+def _record_scenario_run(
+    inputs: Any, rule_dirs: tuple[Path, ...], data: dict[str, Any], db_url: str | None
+) -> None:
+    """Store the run with everything needed to reproduce it: the base plan, the policy, the
+    tables, and the overrides and sweep as options."""
+    from alignment_engine.checking import load_packs
+    from alignment_engine.storage import RunOutput, RunRecord
+
+    documents: dict[str, Any] = {"plan": inputs.plan}
+    if inputs.policy is not None:
+        documents["policy"] = inputs.policy
+    for index, loaded in enumerate(load_packs(rule_dirs)):
+        documents[f"rules.{index}"] = loaded.pack
+    tables = {
+        name: frame
+        for name, frame in (("actuals", inputs.actuals), ("employees", inputs.employees))
+        if frame is not None
+    }
+    options = {
+        "scenario": inputs.id,
+        "set": [{"path": o.path, "value": o.value} for o in inputs.overrides],
+        "sweep": None
+        if inputs.sweep is None
+        else {"path": inputs.sweep.path, "values": list(inputs.sweep_values)},
+    }
+    record = RunRecord.create(
+        "scenario",
+        period=inputs.scoring_period(),
+        documents=documents,
+        tables=tables,
+        options=options,
+    )
+    text = _json(data)
+    with open_store(db_url) as store:
+        store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
+
+
 @scenario_group.command("run")
 @click.argument("scenario_path", metavar="S", type=click.Path(path_type=Path))
 @FORMAT
@@ -158,19 +189,31 @@ def scenario_group() -> None:
     help="Write scenario.json and report.html (and one page per sweep value) here.",
 )
 @RULES
+@db_option
 def run_command(
-    scenario_path: Path, output_format: str, out_dir: Path | None, rule_dirs: tuple[Path, ...]
+    scenario_path: Path,
+    output_format: str,
+    out_dir: Path | None,
+    rule_dirs: tuple[Path, ...],
+    db_url: str | None,
 ) -> None:
     """Run scenario S: check, score (with its policy and forecast actuals) and optimise (when
-    the plan has resources), once per sweep value, compared with the plan it changes."""
+    the plan has resources), once per sweep value, compared with the plan it changes.
+
+    The run is stored (--db, else $ALIGNMENT_DB_URL, else ./alignment-engine.db)."""
     from rich.table import Table
 
     from alignment_engine.cli.console import make_console
+    from alignment_engine.outputs import ensure_writable
     from alignment_engine.reports import render_report
-    from alignment_engine.scenarios import run_scenario
+    from alignment_engine.scenarios import read_inputs, run_inputs
 
-    result = run_scenario(scenario_path, rule_dirs=rule_dirs)
+    if out_dir is not None:
+        ensure_writable(out_dir)
+    inputs = read_inputs(scenario_path)
+    result = run_inputs(inputs, rule_dirs=rule_dirs)
     data = result.to_dict()
+    _record_scenario_run(inputs, rule_dirs, data, db_url)
     if out_dir is not None:
         pages = {}
         sweep_rows = result.table() if result.sweep else None
@@ -189,10 +232,10 @@ def run_command(
                 pages["report.html"] = page
             if result.sweep:
                 pages[f"variant-{index + 1}.html"] = page
-        out_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out_dir / "scenario.json", _json(data) + "\n")
-        for name, page in pages.items():
-            _write_atomic(out_dir / name, page)
+        from alignment_engine.outputs import write_atomically
+
+        texts = {"scenario.json": _json(data) + "\n", **pages}
+        write_atomically(out_dir, {name: _text_writer(text) for name, text in texts.items()})
     if output_format == "json":
         click.echo(_json(data))
         return

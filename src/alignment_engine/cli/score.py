@@ -12,6 +12,7 @@ import click
 from alignment_engine.cli.console import Stages
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.jsonio import dumps
+from alignment_engine.outputs import ensure_writable
 
 __all__ = ["COMMANDS"]
 
@@ -191,6 +192,8 @@ def score(
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
     from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
 
+    if out_dir is not None:
+        ensure_writable(out_dir)
     with Stages(total=5) as stages:
         stages.step("reading the plan and policy")
         plan = plan_from_yaml(plan_path)
@@ -208,7 +211,7 @@ def score(
         )
         if out_dir is not None:
             stages.step("writing outputs")
-            _write_outputs(out_dir, out_formats, stored.result_json, document, result, plan)
+            _write_outputs(out_dir, out_formats, stored.result_json, document, result, plan, policy)
 
     if explain_id is not None and explanation is not None:
         if output_format == "json":
@@ -286,6 +289,7 @@ def _write_outputs(
     document: dict[str, Any],
     result: Any,
     plan: Any,
+    policy: Any,
 ) -> None:
     import pandas as pd
 
@@ -320,16 +324,32 @@ def _write_outputs(
     for name, frame in frames.items():
         for fmt in dict.fromkeys(out_formats):
             writers[f"{name}.{fmt}"] = table_writer(frame, fmt)
-    writers["report.html"] = _report_writer(plan, document)
+    writers["report.html"] = _report_writer(plan, policy, document)
     write_atomically(out_dir, writers)
 
 
-def _report_writer(plan: Any, document: dict[str, Any]) -> Callable[[Path], None]:
+def _report_writer(plan: Any, policy: Any, document: dict[str, Any]) -> Callable[[Path], None]:
+    """The page for people: the score, and beside it the plan's findings and the suggested
+    reallocation, so the quarter-end report shows conflicts and resources too."""
+    from alignment_engine.engine import check_plan, suggest_reallocation
+    from alignment_engine.errors import AlignmentError
     from alignment_engine.reports import render_report
+
+    check = check_plan(plan, policy).to_dict()
+    optimise: dict[str, Any] | None = None
+    if plan.resources:
+        try:
+            optimise = suggest_reallocation(plan).to_dict()
+        except AlignmentError:  # e.g. curves that need history: the report goes without
+            optimise = None
 
     def write(path: Path) -> None:
         html = render_report(
-            plan=plan, score=document, title=f"{plan.name or plan.id}: {document['period']}"
+            plan=plan,
+            check=check,
+            score=document,
+            optimise=optimise,
+            title=f"{plan.name or plan.id}: {document['period']}",
         )
         path.write_text(html, encoding="utf-8")
 

@@ -30,7 +30,10 @@ class ServiceSettings(BaseSettings):
         description="a decision (check, score, optimise, scenario run) that takes longer gets 504",
     )
     decision_threads: int = Field(
-        default=8, ge=1, description="worker threads for check and score in one process"
+        default=4,
+        ge=1,
+        description="worker threads for check and score in one process (decisions are mostly "
+        "CPU-bound Python, so more threads add queueing unfairness, not throughput)",
     )
     optimise_threads: int = Field(
         default=2,

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from alignment_engine.errors import StorageError
+from alignment_engine.errors import InputError, StorageError
 
 __all__ = [
     "DEFAULT_SQLITE_FILE",
@@ -51,9 +51,10 @@ def resolve_database_url(
         return f"postgresql+psycopg://{rest}"
     if scheme.lower() in ("sqlite", "sqlite+pysqlite"):
         return chosen
-    raise StorageError(
-        f"unsupported database URL scheme {scheme!r}: use sqlite:///PATH, a file path, "
-        "or postgresql://USER@HOST/DB"
+    raise InputError(
+        f"unsupported database URL scheme {scheme!r}",
+        key="--db",
+        suggestion="use sqlite:///PATH, a file path, or postgresql://USER@HOST/DB",
     )
 
 

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from alignment_engine import engine
+from alignment_engine.checking import load_packs
+from alignment_engine.errors import InputError
+from alignment_engine.ruleset.packs import LoadedPack
 from alignment_engine.service.api import CheckRequest, CheckResponse
 from alignment_engine.service.deps import CheckCaller, StateDep, error_responses
+from alignment_engine.service.errors import NotReadyError
 from alignment_engine.service.inputs import plan_of, policy_of
 from alignment_engine.service.runner import Decision, decide
 from alignment_engine.storage import RunKind
 
 router = APIRouter(tags=["decisions"])
+logger = logging.getLogger("alignment_engine.service")
+
+
+def _server_packs(rule_dirs: Sequence[str]) -> list[LoadedPack]:
+    """The server's rule packs. Their problems are the operator's, not the caller's: they are
+    logged with their file names, and the caller gets 503 without them."""
+    try:
+        return load_packs(rule_dirs)
+    except InputError as error:
+        logger.error("the server's rule packs do not load: %s", error.message)
+        raise NotReadyError("the server's rule packs do not load; its log says why") from None
 
 
 @router.post(
@@ -29,11 +49,17 @@ async def check(
     plan = await plan_of(state, body.plan, body.plan_id)
     policy = await policy_of(state, body.policy, body.policy_id)
     rule_dirs = state.settings.rule_dirs
-    documents = {"plan": plan, **({"policy": policy} if policy is not None else {})}
+    documents: dict[str, BaseModel] = {"plan": plan}
+    if policy is not None:
+        documents["policy"] = policy
+    if rule_dirs:
+        # The server's own packs are recorded by content (their folders are not the client's
+        # business, and a pack edited later must not change what the run says it used).
+        packs = await run_in_threadpool(_server_packs, rule_dirs)
+        documents.update({f"rules/{loaded.pack.id}": loaded.pack for loaded in packs})
     decision = Decision(
         RunKind.CHECK,
         compute=lambda _tables: engine.check_plan(plan, policy, rule_dirs),
         documents=documents,
-        options={"rule_dirs": list(rule_dirs)} if rule_dirs else {},
     )
     return await decide(state, request, caller, decision)
