@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from alignment_engine.cli.options import format_option, plan_argument, rules_option
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.jsonio import dumps
 from alignment_engine.model.findings import CheckResult, Severity
@@ -57,28 +58,15 @@ def _print_table(result: CheckResult) -> None:
 
 
 @click.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@plan_argument
 @click.option(
     "--policy",
     "policy_path",
     type=click.Path(path_type=Path),
     help="Incentive policy: adds the incentive rules (incentive-misalignment).",
 )
-@click.option(
-    "--rules",
-    "rules_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Folder (or file) of your own rule packs, added to the shipped ones. Repeatable.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or JSON ({findings, summary}) for tools.",
-)
+@rules_option()
+@format_option("table", "json", help="A table for people, or JSON ({findings, summary}) for tools.")
 @click.option(
     "--fail-on",
     type=click.Choice([s.value for s in Severity]),
@@ -132,14 +120,7 @@ def rules_group() -> None:
 
 @rules_group.command(name="test")
 @click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Human text, or JSON for tools.",
-)
+@format_option("text", "json", help="Human text, or JSON for tools.")
 def rules_test(folder: Path, output_format: str) -> None:
     """Run the rule tests (kind: rule-tests) under DIR.
 
@@ -186,21 +167,8 @@ def _print_failure(
 
 
 @rules_group.command(name="list")
-@click.option(
-    "--rules",
-    "rules_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Folder (or file) of your own rule packs to list with the shipped ones.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Human text, or JSON for tools.",
-)
+@rules_option(help="Folder (or file) of your own rule packs to list with the shipped ones.")
+@format_option("text", "json", help="Human text, or JSON for tools.")
 def rules_list(rules_paths: tuple[Path, ...], output_format: str) -> None:
     """List the rules that check runs: id, pack, kind, severity and what each looks for."""
     from alignment_engine.checking import load_packs

@@ -7,20 +7,14 @@ from pathlib import Path
 
 import click
 
+from alignment_engine.cli.options import format_option, plan_argument
 from alignment_engine.schemas import SCHEMA_KINDS, schema_for
 from alignment_engine.validation import validate_paths
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Human text, or JSON for tools.",
-)
+@format_option("text", "json", help="Human text, or JSON for tools.")
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Validate plan, policy, rules and scenario files (or every YAML file in folders).
 
@@ -54,7 +48,7 @@ def schema(kind: str) -> None:
 
 
 @click.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@plan_argument
 def summary(plan_path: Path) -> None:
     """Summarise a plan: objectives by perspective, departments, KPIs, goals and resources."""
     from rich.table import Table

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from alignment_engine.cli.options import format_option, plan_argument
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.jsonio import dumps
 
@@ -112,7 +113,7 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
 
 
 @click.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@plan_argument
 @click.option(
     "--resource",
     "resources",
@@ -146,14 +147,7 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
     type=click.Path(path_type=Path),
     help="History files for curves marked 'fit: history' (KPI results and allocations).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or JSON for tools.",
-)
+@format_option("table", "json")
 @db_option
 def optimise(
     plan_path: Path,
@@ -210,7 +204,7 @@ def optimise(
 
 
 @click.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@plan_argument
 @click.option(
     "--history",
     "history",
@@ -226,14 +220,7 @@ def optimise(
     type=click.Path(path_type=Path),
     help="Write the plan with the fitted parameters filled in to this file.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or JSON for tools.",
-)
+@format_option("table", "json")
 def fit(
     plan_path: Path, history: tuple[Path, ...], write_path: Path | None, output_format: str
 ) -> None:

@@ -9,24 +9,15 @@ from typing import Any
 
 import click
 
+from alignment_engine.cli.options import format_option, rules_option
 from alignment_engine.cli.storage import db_option, open_store
 
 __all__ = ["COMMANDS", "scenario_group"]
 
-FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or the SPEC's JSON for tools.",
-)
-RULES = click.option(
-    "--rules",
-    "rule_dirs",
-    multiple=True,
-    type=click.Path(path_type=Path),
+FORMAT = format_option("table", "json", help="A table for people, or the SPEC's JSON for tools.")
+RULES = rules_option(
     help="A folder (or file) of user rules added to the shipped ones (repeatable).",
+    name="rule_dirs",
 )
 
 

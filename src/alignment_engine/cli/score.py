@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from alignment_engine.cli.console import Stages
+from alignment_engine.cli.options import format_option
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable
@@ -146,14 +147,7 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
     show_default=True,
     help="Table formats for --out (repeatable).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or the JSON result for tools.",
-)
+@format_option("table", "json", help="A table for people, or the JSON result for tools.")
 @click.option(
     "--explain",
     "explain_id",

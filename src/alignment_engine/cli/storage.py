@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from alignment_engine.cli.options import format_option as shared_format_option
 from alignment_engine.errors import InputError
 
 if TYPE_CHECKING:
@@ -42,16 +43,7 @@ def db_option(function: F) -> F:
     return option(function)
 
 
-def format_option(function: F) -> F:
-    option = click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["table", "json"]),
-        default="table",
-        show_default=True,
-        help="A table for people, or JSON for tools.",
-    )
-    return option(function)
+format_option = shared_format_option()
 
 
 def open_store(db_url: str | None) -> Store:
