@@ -115,28 +115,75 @@ def _condition(comparison: Comparison) -> str:
     return " and ".join(parts)
 
 
-def _observed(
-    gate: Gate,
-    kpi_results: Mapping[str, KpiFact],
-    department_scores: Mapping[str, float | None],
-    company_score: float | None,
-) -> tuple[str, str, Comparison, float | None]:
+def gate_subject(gate: Gate) -> tuple[str, str, Comparison]:
+    """What a gate looks at: its subject (``kpi:<id>``, ``department:<id>`` or ``company``),
+    the measure it compares and the comparison."""
     when = gate.when
     if when.kpi is not None:
-        fact = kpi_results.get(when.kpi)
         if when.attainment is not None:
-            value = fact.attainment if fact else None
-            return f"kpi:{when.kpi}", "attainment", when.attainment, value
+            return f"kpi:{when.kpi}", "attainment", when.attainment
         if when.actual is not None:
-            value = fact.actual if fact else None
-            return f"kpi:{when.kpi}", "actual", when.actual, value
+            return f"kpi:{when.kpi}", "actual", when.actual
         raise ValueError(f"gate '{gate.id}' compares a KPI on neither attainment nor actual")
     if when.score is None:
         raise ValueError(f"gate '{gate.id}' compares a department or the company without 'score'")
     if when.department is not None:
-        department_score = department_scores.get(when.department)
-        return f"department:{when.department}", "score", when.score, department_score
-    return "company", "score", when.score, company_score
+        return f"department:{when.department}", "score", when.score
+    return "company", "score", when.score
+
+
+@dataclass(frozen=True)
+class GateReading:
+    """A gate's subject and comparison with the value it observes, before deciding anything."""
+
+    subject: str
+    measure: str
+    comparison: Comparison
+    observed: float | None  # None: the subject has no result (missing or NaN)
+
+
+def read_gate(
+    gate: Gate,
+    kpi_results: Mapping[str, KpiFact],
+    department_scores: Mapping[str, float | None],
+    company_score: float | None,
+) -> GateReading:
+    """The value ``gate`` compares, looked up in the results (NaN read as no result)."""
+    subject, measure, comparison = gate_subject(gate)
+    when = gate.when
+    observed: float | None
+    if when.kpi is not None:
+        fact = kpi_results.get(when.kpi)
+        observed = None if fact is None else getattr(fact, measure)
+    elif when.department is not None:
+        observed = department_scores.get(when.department)
+    else:
+        observed = company_score
+    if observed is not None and math.isnan(observed):
+        observed = None
+    return GateReading(subject, measure, comparison, observed)
+
+
+def gate_outcome(gate: Gate, reading: GateReading, triggered: bool) -> GateOutcome:
+    """The outcome of ``gate`` as decided by an evaluator (``triggered``)."""
+    effect = gate.effect
+    if effect.zero:
+        kind, value = "zero", None
+    elif effect.cap is not None:
+        kind, value = "cap", float(effect.cap)
+    else:
+        kind, value = "multiply", float(effect.multiply if effect.multiply is not None else 1)
+    return GateOutcome(
+        gate_id=gate.id,
+        triggered=triggered,
+        subject=reading.subject,
+        measure=reading.measure,
+        observed=reading.observed,
+        condition=f"{reading.measure} {_condition(reading.comparison)}",
+        effect=kind,
+        value=value,
+        applies_to=gate.applies_to,
+    )
 
 
 class GateEvaluator(Protocol):
@@ -162,31 +209,9 @@ def gate_outcomes(
     not fire; its outcome says so with ``observed=None``."""
     outcomes = []
     for gate in gates:
-        subject, measure, comparison, observed = _observed(
-            gate, kpi_results, department_scores, company_score
-        )
-        if observed is not None and math.isnan(observed):
-            observed = None
-        effect = gate.effect
-        if effect.zero:
-            kind, value = "zero", None
-        elif effect.cap is not None:
-            kind, value = "cap", float(effect.cap)
-        else:
-            kind, value = "multiply", float(effect.multiply if effect.multiply is not None else 1)
-        outcomes.append(
-            GateOutcome(
-                gate_id=gate.id,
-                triggered=observed is not None and comparison.holds(observed),
-                subject=subject,
-                measure=measure,
-                observed=observed,
-                condition=f"{measure} {_condition(comparison)}",
-                effect=kind,
-                value=value,
-                applies_to=gate.applies_to,
-            )
-        )
+        reading = read_gate(gate, kpi_results, department_scores, company_score)
+        triggered = reading.observed is not None and reading.comparison.holds(reading.observed)
+        outcomes.append(gate_outcome(gate, reading, triggered))
     return outcomes
 
 
