@@ -205,3 +205,16 @@ def test_wrongly_typed_metric_reference_is_a_validation_error() -> None:
                 "departments": [{"id": "d", "kpis": [{"id": "d.k", "metric": ["m"]}]}],
             }
         )
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "inf%", "1e400", "-Infinity"])
+def test_non_finite_numbers_written_as_text_are_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="finite number"):
+        Policy.model_validate(
+            {
+                "id": "p",
+                "components": {"department": 1},
+                "curves": {"default": {"points": {"target": 1}}},
+                "caps": {"kpi": text},
+            }
+        )

@@ -23,18 +23,22 @@ Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s\[\]]+$")
 
 
 def _parse_number(value: Any) -> Any:
-    """Accept ``"40%"`` as 0.4; reject NaN and infinities, which no plan means."""
+    """Accept ``"40%"`` as 0.4; reject NaN and infinities (also written as text), which no
+    plan or policy means."""
     if isinstance(value, str):
         text = value.strip().replace("_", "")
-        if text.endswith("%"):
-            try:
-                return float(text[:-1]) / 100.0
-            except ValueError:
+        percent = text.endswith("%")
+        try:
+            number = float(text[:-1] if percent else text)
+        except ValueError:
+            if percent:
                 raise PydanticCustomError(
                     "number",
                     "expected a number or a percentage like '40%', got {value!r}",
                     {"value": value},
                 ) from None
+            return value  # not a number at all: the field's own validation says so
+        value = number / 100.0 if percent else number
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError(
             "finite_number", "expected a finite number, got {value}", {"value": value}

@@ -86,8 +86,10 @@ class _Responses:
             clipped = np.clip(inverse, self.single_lower, self.single_upper)
             inside = (inverse > self.single_lower) & (inverse < self.single_upper)
             curvature = self.single_curves.evaluate(clipped)[2]
-            with np.errstate(divide="ignore", invalid="ignore"):
+            # A curvature so small that 1/curvature overflows means a flat response: rate 0.
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 single_rate = np.where(inside & (curvature < 0), 1.0 / curvature, 0.0)
+            single_rate[~np.isfinite(single_rate)] = 0.0
             x[self.single_position] = clipped
             rate[self.single_position] = single_rate
         if self.multi.size:
@@ -130,7 +132,7 @@ class _Responses:
             second = sum_by(position, second_c, active.size)
             low = np.where(excess > 0, y, low)
             high = np.where(excess > 0, high, y)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 newton = y - excess / second
             inside = np.isfinite(newton) & (newton >= low) & (newton <= high)
             step = np.where(inside, newton, 0.5 * (low + high))
@@ -140,8 +142,9 @@ class _Responses:
                 break
         self.multi_guess[active] = y
         x[active] = y
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate[active] = np.where(second < 0, 1.0 / second, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            multi_rate = np.where(second < 0, 1.0 / second, 0.0)
+        rate[active] = np.where(np.isfinite(multi_rate), multi_rate, 0.0)
         return x, rate
 
 
