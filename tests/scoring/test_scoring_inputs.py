@@ -6,6 +6,7 @@ from scoring_builders import ON_TARGET, actuals_frame, make_plan, make_policy
 
 from alignment_engine.errors import InputError, PolicyError
 from alignment_engine.scoring import score_period
+from alignment_engine.tables import ACTUALS, read_table
 
 
 def messages(error: InputError) -> list[str]:
@@ -25,16 +26,33 @@ def test_actuals_errors_name_file_row_column_and_suggest():
     with pytest.raises(InputError) as caught:
         score_period(make_plan(), make_policy(), actuals_frame(rows), None, "2026-Q3")
     assert messages(caught.value) == [
-        "actuals.csv:8: kpi: 'sales.revnue' is not a KPI of 'sales' (did you mean 'sales.revenue'?)",
-        "actuals.csv:9: scope: 'salse' is not 'company', a department or a shared goal of plan "
-        "'acme-2026' (did you mean 'sales'?)",
-        "actuals.csv:10: kpi: 'production.defect_rate' is a KPI of 'production', not of 'sales'",
-        "actuals.csv:11: period: '2026-Q5' is not a period (use 2026, 2026-Q3 or 2026-07)",
-        "actuals.csv:12: kpi: 'gross_margin' is not shared goal 'shared.gross_margin' (a shared "
-        "goal's kpi is its own id) (did you mean 'shared.gross_margin'?)",
-        "actuals.csv:13: actual: 'abc' is not a number",
+        "actuals.csv:row 8: column 'kpi': 'sales.revnue' is not a KPI of 'sales' (did you mean "
+        "'sales.revenue'?)",
+        "actuals.csv:row 9: column 'scope': 'salse' is not 'company', a department or a shared "
+        "goal of plan 'acme-2026' (did you mean 'sales'?)",
+        "actuals.csv:row 10: column 'kpi': 'production.defect_rate' is a KPI of 'production', "
+        "not of 'sales'",
+        "actuals.csv:row 11: column 'period': '2026-Q5' is not a period (use 2026, 2026-Q3 or "
+        "2026-07)",
+        "actuals.csv:row 12: column 'kpi': 'gross_margin' is not shared goal "
+        "'shared.gross_margin' (a shared goal's kpi is its own id) (did you mean "
+        "'shared.gross_margin'?)",
+        "actuals.csv:row 13: column 'actual': 'abc' is not a number",
     ]
-    assert caught.value.details[0]["line"] == 8
+    assert caught.value.details[0]["file"] == "actuals.csv:row 8"
+
+
+def test_row_problems_read_like_the_file_readers(tmp_path):
+    # The file reader (alignment_engine.tables) and scoring both write {file}:row N: column 'c'.
+    path = tmp_path / "actuals.csv"
+    path.write_text("period,scope,kpi,actual\n2026-Q3,sales,sales.revenue,x\n", encoding="utf-8")
+    with pytest.raises(InputError) as read:
+        read_table(path, ACTUALS)
+    rows = [*ON_TARGET[:3], ("2026-Q3", "sales", "sales.revnue", 1.0)]
+    with pytest.raises(InputError) as scored:
+        score_period(make_plan(), make_policy(), actuals_frame(rows), None, "2026-Q3")
+    assert messages(read.value)[0].startswith(f"{path}:row 2: column 'actual': ")
+    assert messages(scored.value)[0].startswith("actuals.csv:row 5: column 'kpi': ")
 
 
 def test_duplicate_actual_rows_point_at_the_first():
@@ -42,7 +60,7 @@ def test_duplicate_actual_rows_point_at_the_first():
     with pytest.raises(InputError) as caught:
         score_period(make_plan(), make_policy(), actuals_frame(rows), None, "2026-Q3")
     assert messages(caught.value) == [
-        "actuals.csv:8: kpi: duplicate row for kpi 'sales.revenue', period 2026-Q3 "
+        "actuals.csv:row 8: column 'kpi': duplicate row for kpi 'sales.revenue', period 2026-Q3 "
         "(first at actuals.csv row 5)"
     ]
 
@@ -53,7 +71,7 @@ def test_frames_without_attrs_are_numbered_from_one():
     )
     with pytest.raises(InputError) as caught:
         score_period(make_plan(), make_policy(), frame, None, "2026-Q3")
-    assert caught.value.problems[0].file == "actuals" and caught.value.problems[0].line == 1
+    assert caught.value.problems[0].file == "actuals:row 1"
 
 
 def test_missing_columns_are_named():
@@ -218,17 +236,17 @@ def test_employee_errors_name_each_row():
     with pytest.raises(InputError) as caught:
         score_period(make_plan(), make_policy(), actuals_frame(ON_TARGET), table, "2026-Q3")
     assert messages(caught.value) == [
-        "employees.csv:2: target_bonus: -1 must not be negative",
-        "employees.csv:2: end_date: 2025-01-01 is before start_date 2026-01-01",
-        "employees.csv:3: department: 'salse' is not a department of the plan "
+        "employees.csv:row 2: column 'target_bonus': -1 must not be negative",
+        "employees.csv:row 2: column 'end_date': 2025-01-01 is before start_date 2026-01-01",
+        "employees.csv:row 3: column 'department': 'salse' is not a department of the plan "
         "(did you mean 'sales'?)",
-        "employees.csv:3: target_bonus: 'x' is not a number",
-        "employees.csv:3: start_date: 'bad' is not a date (use YYYY-MM-DD)",
-        "employees.csv:3: currency: 'USD' differs from the policy's currency 'CNY' "
+        "employees.csv:row 3: column 'target_bonus': 'x' is not a number",
+        "employees.csv:row 3: column 'start_date': 'bad' is not a date (use YYYY-MM-DD)",
+        "employees.csv:row 3: column 'currency': 'USD' differs from the policy's currency 'CNY' "
         "(amounts are not converted)",
-        "employees.csv:4: employee_id: duplicate employee 'e1' (first at row 2)",
-        "employees.csv:4: target_bonus: empty",
-        "employees.csv:5: employee_id: empty",
+        "employees.csv:row 4: column 'employee_id': duplicate employee 'e1' (first at row 2)",
+        "employees.csv:row 4: column 'target_bonus': empty",
+        "employees.csv:row 5: column 'employee_id': empty",
     ]
 
 
@@ -237,7 +255,7 @@ def test_actuals_and_employee_problems_come_out_together():
     table = employees(employee_id=["e1"], department=["nowhere"], target_bonus=[1.0])
     with pytest.raises(InputError) as caught:
         score_period(make_plan(), make_policy(), actuals_frame(rows), table, "2026-Q3")
-    assert [p.file for p in caught.value.problems] == ["actuals.csv", "employees.csv"]
+    assert [p.file for p in caught.value.problems] == ["actuals.csv:row 8", "employees.csv:row 2"]
 
 
 def test_many_bad_rows_are_summarised():

@@ -2,7 +2,8 @@
 
 ``score_period`` is the entry point; the modules below it each do one job:
 periods (period labels, proration), curves (payout curves), formula (metric formulas),
-actuals (checking and resolving results), catalogue (KPIs with their curves), gates, combine
+actuals (checking and resolving results), missing (missing results, a wrong period), precision
+(computed results read as decimals), catalogue (KPIs with their curves), gates, combine
 (scope scores, components), money (rounding), pool (fitting to the pool), employees (the
 employee table), result and explanation (outputs).
 """

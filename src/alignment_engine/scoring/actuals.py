@@ -14,13 +14,23 @@ Resolution, for each KPI:
    resolved as in 1-2 (aggregated by the metric of that name's aggregation, else summed) *before*
    the formula, so a quarter's margin is the quarter's profit over the quarter's revenue.
 
+A period's own row and complete sub-periods giving another value (a 2026-Q3 row of 99 next to
+July, August and September summing to 25.5) contradict each other: which one is right is the
+user's call, so it is an error naming both, not a silent preference. Sub-periods that do not
+make up the period (July alone next to the quarter) or agree with its row are not a contradiction,
+and only the scored period and the periods inside it are compared: a year's total may sit next
+to its months while a quarter is scored.
+
+Sums and means of sub-periods and formula results are rounded to 12 significant digits
+(:mod:`.precision`), so that 7.8486 + 8.5503 + 9.1011 reads 25.5.
+
 Rows for other periods are ignored. What is still missing is returned, not raised: the policy's
-``missing`` setting decides (see :mod:`alignment_engine.scoring.score`).
+``missing`` setting decides (see :mod:`alignment_engine.scoring.missing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,12 +42,14 @@ from alignment_engine.model.plan import Plan
 from alignment_engine.scoring.catalogue import KpiCatalogue
 from alignment_engine.scoring.formula import Formula
 from alignment_engine.scoring.periods import Period, parse_period
+from alignment_engine.scoring.precision import round_significant
 from alignment_engine.scoring.tables import (
     MAX_PROBLEMS_PER_CHECK,
     ProblemCollector,
     TableSource,
     numeric_column,
     require_columns,
+    row_problem,
     suggestion_for,
     text_column,
 )
@@ -52,9 +64,20 @@ class ActualRows:
     """Checked rows: ``key`` (KPI id, or scope + measure), ``period`` label, ``value``, plus the
     parsed periods by label."""
 
-    kpis: pd.DataFrame  # columns: key, period, value, line
-    measures: pd.DataFrame  # columns: key, scope, measure, period, value, line
+    kpis: pd.DataFrame  # columns: key, period, value, line, file
+    measures: pd.DataFrame  # columns: key, scope, measure, period, value, line, file
     periods: dict[str, Period]
+
+    def kpis_in(self, period: Period) -> pd.DataFrame:
+        return self.kpis[self._inside(self.kpis, period)]
+
+    def measures_in(self, period: Period) -> pd.DataFrame:
+        return self.measures[self._inside(self.measures, period)]
+
+    def _inside(self, rows: pd.DataFrame, period: Period) -> npt.NDArray[np.bool_]:
+        # One containment test per distinct label, then a vectorised lookup per row.
+        inside = {label: period.contains(p) for label, p in self.periods.items()}
+        return rows["period"].map(inside).eq(True).to_numpy(dtype=np.bool_)
 
 
 @dataclass(frozen=True)
@@ -311,14 +334,12 @@ def _check_duplicates(rows: pd.DataFrame, keys: list[str], what: str) -> None:
         key = str(row["key"]).replace(_KEY_SEPARATOR, "', measure '")
         label = "scope" if what == "measure" else "kpi"
         problems.append(
-            Problem(
-                message=(
-                    f"duplicate row for {label} '{key}', period {row['period']} "
-                    f"(first at {first_file[position]} row {first_line[position]})"
-                ),
-                file=str(row["file"]),
-                line=int(row["line"]),
-                key=what,
+            row_problem(
+                str(row["file"]),
+                int(row["line"]),
+                what,
+                f"duplicate row for {label} '{key}', period {row['period']} "
+                f"(first at {first_file[position]} row {first_line[position]})",
             )
         )
     if positions.size > MAX_PROBLEMS_PER_CHECK:
@@ -338,9 +359,22 @@ def _aggregate(values: pd.DataFrame, how: str) -> pd.Series:
     grouped = values.groupby("key", sort=False)["value"]
     if how == "last":
         return grouped.last()
-    if how in ("sum", "mean", "min", "max"):
+    if how in ("min", "max"):
         return grouped.agg(how)
+    if how in ("sum", "mean"):
+        computed = grouped.agg(how)
+        return pd.Series(round_significant(computed.to_numpy()), index=computed.index)
     raise ValueError(f"unknown aggregation {how!r}")
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """A period's own row next to finer rows that make up the same period with another value."""
+
+    key: str
+    period: str  # the label of the row's period
+    value: float  # what the finer rows make of it
+    rule: str  # how they were aggregated (sum, mean, last, min, max)
 
 
 def resolve_values(
@@ -348,38 +382,52 @@ def resolve_values(
     period: Period,
     aggregation: Mapping[str, str],
     default_aggregation: str,
-) -> tuple[pd.Series, pd.Series]:
+) -> tuple[pd.Series, pd.Series, list[Overlap]]:
     """Values for ``period`` per key: exact rows, else complete sub-periods aggregated.
 
-    Returns (value by key, how by key); ``how`` says where each value came from.
+    Returns (value by key, how by key, overlaps); ``how`` says where each value came from.
+    An exact row whose complete sub-periods give another value is an :class:`Overlap` (the
+    exact row's value is still returned); equal values are not, since either gives the same.
     """
     exact = rows[rows["period"] == period.label]
     values = pd.Series(exact["value"].to_numpy(), index=exact["key"].to_numpy(), dtype=float)
     how = pd.Series(f"reported for {period.label}", index=values.index, dtype=object)
+    overlaps: list[Overlap] = []
     subs = period.sub_periods()
     if not subs:
-        return values, how
+        return values, how, overlaps
     parts = []
     for order, sub in enumerate(subs):
-        sub_values, _ = resolve_values(rows, sub, aggregation, default_aggregation)
+        sub_values, _, inner = resolve_values(rows, sub, aggregation, default_aggregation)
+        overlaps.extend(inner)
         if sub_values.empty:
             continue
         parts.append(
             pd.DataFrame({"key": sub_values.index, "value": sub_values.to_numpy(), "order": order})
         )
     if not parts:
-        return values, how
+        return values, how, overlaps
     stacked = pd.concat(parts, ignore_index=True).sort_values(["order"], kind="stable")
     complete_keys = stacked.groupby("key", sort=False)["order"].transform("size") == len(subs)
-    stacked = stacked[complete_keys.to_numpy() & ~stacked["key"].isin(values.index).to_numpy()]
+    stacked = stacked[complete_keys.to_numpy()]
     if stacked.empty:
-        return values, how
+        return values, how, overlaps
     rule = stacked["key"].map(lambda k: aggregation.get(k, default_aggregation))
     unit = "months" if subs[0].kind == "month" else "quarters"
     aggregated: list[pd.Series] = []
     hows: list[pd.Series] = []
     for name in sorted(set(rule)):
         result = _aggregate(stacked[(rule == name).to_numpy()], name)
+        reported = values.reindex(result.index).to_numpy()
+        # Compared as decimals: 25.5 given for the quarter agrees with 7.8486 + 8.5503 + 9.1011.
+        differs = ~np.isnan(reported) & (
+            round_significant(reported) != round_significant(result.to_numpy())
+        )
+        overlaps.extend(
+            Overlap(str(key), period.label, float(value), name)
+            for key, value in result[differs].items()
+        )
+        result = result[np.isnan(reported)]  # a period's own row wins over its sub-periods
         aggregated.append(result)
         hows.append(
             pd.Series(
@@ -388,23 +436,23 @@ def resolve_values(
                 dtype=object,
             )
         )
-    return pd.concat([values, *aggregated]), pd.concat([how, *hows])
+    return pd.concat([values, *aggregated]), pd.concat([how, *hows]), overlaps
 
 
 def resolve_actuals(
     rows: ActualRows, plan: Plan, catalogue: KpiCatalogue, period: Period
 ) -> ResolvedActuals:
     """One value per catalogue row for ``period`` (NaN where nothing resolves); raises
-    InputError when a formula divides by zero, naming the scope and period."""
+    InputError when a period's own row contradicts its sub-periods (naming the rows), or when a
+    formula divides by zero (naming the scope and period)."""
     metrics = {m.id: m for m in plan.metrics}
     kpi_aggregation = {
         e.kpi.id: str(e.metric.aggregation) if e.metric is not None else "mean"
         for e in catalogue.entries
     }
-    in_period = rows.kpis[
-        rows.kpis["period"].map(lambda label: period.contains(rows.periods[label])).astype(bool)
-    ]
-    values, how = resolve_values(in_period, period, kpi_aggregation, "mean")
+    in_period = rows.kpis_in(period)
+    values, how, overlaps = resolve_values(in_period, period, kpi_aggregation, "mean")
+    _raise_overlaps(overlaps, in_period, rows.periods, lambda key: key)
     ids = [e.kpi.id for e in catalogue.entries]
     actual = np.array(values.reindex(ids).to_numpy(dtype=np.float64, na_value=np.nan))
     source = [str(h) if isinstance(h, str) else "" for h in how.reindex(ids).to_numpy()]
@@ -416,7 +464,7 @@ def resolve_actuals(
     ]
     measure_notes: dict[int, str] = {}
     if formula_rows:
-        measure_values = _resolve_measures(rows, metrics, period)
+        measure_values = _resolve_measures(rows.measures_in(period), rows.periods, metrics, period)
         _apply_formulas(
             formula_rows, catalogue, measure_values, period, actual, source, measure_notes
         )
@@ -439,20 +487,27 @@ def resolve_actuals(
     return ResolvedActuals(actual=actual, source=tuple(source), missing=tuple(missing))
 
 
-def _resolve_measures(rows: ActualRows, metrics: Mapping[str, object], period: Period) -> pd.Series:
-    measures = rows.measures
-    if measures.empty:
+def _resolve_measures(
+    in_period: pd.DataFrame,
+    periods: Mapping[str, Period],
+    metrics: Mapping[str, object],
+    period: Period,
+) -> pd.Series:
+    if in_period.empty:
         return pd.Series(dtype=float)
-    in_period = measures[
-        measures["period"].map(lambda label: period.contains(rows.periods[label])).astype(bool)
-    ]
     aggregation: dict[str, str] = {}
     for key, name in zip(in_period["key"], in_period["measure"], strict=True):
         metric = metrics.get(name)
         rule = getattr(metric, "aggregation", None)
         if rule is not None:
             aggregation[key] = str(rule)
-    values, _ = resolve_values(in_period, period, aggregation, "sum")
+    values, _, overlaps = resolve_values(in_period, period, aggregation, "sum")
+    _raise_overlaps(
+        overlaps,
+        in_period,
+        periods,
+        lambda key: "measure '{1}' of scope '{0}'".format(*key.split(_KEY_SEPARATOR)),
+    )
     return values
 
 
@@ -481,6 +536,7 @@ def _apply_formulas(
             for name in formula.names
         }
         result = formula.evaluate(bound)
+        computed = round_significant(result.values)
         for position, row in enumerate(formula_row_ids):
             absent = [n for n in formula.names if np.isnan(bound[n][position])]
             entry = catalogue.entries[row]
@@ -501,7 +557,7 @@ def _apply_formulas(
                     )
                 )
                 continue
-            actual[row] = result.values[position]
+            actual[row] = computed[position]
             source[row] = f"formula {text}"
     if problems:
         raise InputError(problems=problems)
@@ -516,3 +572,55 @@ def _periods_found(rows: pd.DataFrame, kpi_ids: list[str]) -> dict[str, list[str
         str(key): sorted(set(labels))
         for key, labels in present.groupby("key", sort=False)["period"]
     }
+
+
+_FINER = {"quarter": "quarterly", "month": "monthly"}
+
+
+def _raise_overlaps(
+    overlaps: Sequence[Overlap],
+    rows: pd.DataFrame,
+    periods: Mapping[str, Period],
+    name: Callable[[str], str],
+) -> None:
+    """One InputError naming, for each overlap, the period's own row and the finer rows."""
+    if not overlaps:
+        return
+    keys = {o.key for o in overlaps}
+    rows_of = {key: group for key, group in rows.groupby("key", sort=False) if key in keys}
+    located: list[tuple[str, int, Problem]] = []
+    for overlap in overlaps:
+        own = rows_of[overlap.key]
+        outer = periods[overlap.period]
+        labels = own["period"].tolist()
+        row = own.iloc[labels.index(overlap.period)]
+        inside = own[[p != outer.label and outer.contains(periods[p]) for p in labels]]
+        kinds = sorted({periods[p].kind for p in inside["period"]}, key=list(_FINER).index)
+        file, line = str(row["file"]), int(row["line"])
+        cited = _cite_rows(file, inside["file"].tolist(), inside["line"].tolist())
+        message = (
+            f"{name(overlap.key)} has a {overlap.period} row ({row['value']:.12g}) and "
+            f"{' and '.join(_FINER[k] for k in kinds)} rows ({cited}: {overlap.rule} "
+            f"{overlap.value:.12g}) for the same period: give one or the other"
+        )
+        located.append((file, line, row_problem(file, line, "period", message)))
+    located.sort(key=lambda item: item[:2])
+    problems = [problem for _, _, problem in located[:MAX_PROBLEMS_PER_CHECK]]
+    hidden = len(located) - len(problems)
+    if hidden > 0:
+        problems.append(
+            Problem(message=f"... and {hidden} more rows with the same kind of problem")
+        )
+    raise InputError(problems=problems)
+
+
+def _cite_rows(file: str, files: Sequence[str], lines: Sequence[int]) -> str:
+    """``rows 4, 5, 6`` in ``file``; rows of another table are cited with its name."""
+    by_file: dict[str, list[int]] = {}
+    for other, line in sorted(zip(files, lines, strict=True), key=lambda fl: (fl[0] != file, fl)):
+        by_file.setdefault(other, []).append(int(line))
+    parts = []
+    for other, numbers in by_file.items():
+        text = ("row " if len(numbers) == 1 else "rows ") + ", ".join(map(str, numbers))
+        parts.append(text if other == file else f"{other} {text}")
+    return "; ".join(parts)

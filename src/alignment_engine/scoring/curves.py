@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from alignment_engine.scoring.precision import round_significant
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -149,6 +151,9 @@ def attainment(
     A zero denominator with a positive numerator is infinitely good (+inf, the top of any curve:
     e.g. zero defects against a positive target); otherwise it is undefined (NaN). Callers reject
     zero targets before scoring.
+
+    Rounded to 12 significant digits (:mod:`.precision`): ``0.0765 / 0.085`` is 0.9, exactly
+    on a 0.9 curve point or gate threshold, not 0.8999999999999999 just below it.
     """
     actual_values = np.asarray(actual, dtype=np.float64)
     target_values = np.asarray(target, dtype=np.float64)
@@ -160,6 +165,7 @@ def attainment(
     undefined = denominator == 0
     ratio = np.where(undefined & (numerator > 0), np.inf, ratio)
     ratio = np.where(undefined & (numerator <= 0), np.nan, ratio)
+    ratio = round_significant(ratio)
     return np.where(np.isnan(actual_values) | np.isnan(target_values), np.nan, ratio)
 
 

@@ -62,6 +62,11 @@ class Period:
             return year(self.year)
         return None
 
+    def enclosing(self) -> tuple[Period, ...]:
+        """Every coarser period around this one: a month's quarter and year, a quarter's year."""
+        parent = self.parent()
+        return () if parent is None else (parent, *parent.enclosing())
+
     def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
 

@@ -2,10 +2,11 @@
 
 How a payout is computed (SPEC, normative), and the choices made where SPEC is silent:
 
-1. Each KPI's actual for the period is resolved (:mod:`.actuals`). A missing actual follows the
-   policy's ``missing``: ``error`` lists every missing (scope, kpi, period); ``zero`` pays that
-   KPI a factor of 0 (not an actual of 0, which would be a perfect result for a lower-is-better
-   KPI); ``exclude`` leaves the KPI out and its scope's other KPIs share its weight.
+1. Each KPI's actual for the period is resolved (:mod:`.actuals`). Most results missing while
+   the actuals hold other periods is taken for a wrong period (:mod:`.missing`). Otherwise a
+   missing actual follows the policy's ``missing``: ``error`` lists every missing (scope, kpi,
+   period); ``zero`` pays that KPI a factor of 0 (not an actual of 0, which would be a perfect
+   result for a lower-is-better KPI); ``exclude`` leaves the KPI out and its scope's other KPIs share its weight.
 2. KPI payout factor = the KPI's curve at the actual (:mod:`.curves`), capped by ``caps.kpi``.
 3. Gates (:mod:`.gates`) are decided on these results: KPI actual/attainment, department and
    company scores, all before any gate acts. ``kpi:<id>`` gates change that KPI's factor (still
@@ -64,6 +65,7 @@ from alignment_engine.scoring.gates import (
     gate_outcomes,
     modifiers_by_target,
 )
+from alignment_engine.scoring.missing import check_missing
 from alignment_engine.scoring.money import to_units
 from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.pool import fit_to_pool
@@ -75,7 +77,7 @@ from alignment_engine.scoring.result import (
     Settings,
     Totals,
 )
-from alignment_engine.scoring.tables import MAX_PROBLEMS_PER_CHECK, TableSource
+from alignment_engine.scoring.tables import TableSource
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -126,9 +128,15 @@ def score_period(
         raise InputError(problems=problems)
 
     resolved = resolve_actuals(rows, plan, catalogue, target_period)
-    missing_mode = str(policy.missing)
-    if resolved.missing and missing_mode == "error":
-        _raise_missing(resolved, target_period, TableSource.of(actuals, "actuals").name)
+    check_missing(
+        resolved,
+        rows,
+        plan,
+        catalogue,
+        target_period,
+        source=TableSource.of(actuals, "actuals").name,
+        mode=str(policy.missing),
+    )
     return _score(plan, policy, catalogue, resolved, table, target_period, evaluate_gates)
 
 
@@ -137,26 +145,6 @@ def _target_period(text: str) -> Period:
         return parse_period(text)
     except ValueError as error:
         raise InputError(str(error), key="period") from None
-
-
-def _raise_missing(resolved: ResolvedActuals, period: Period, source: str) -> None:
-    listed = [
-        Problem(message=f"missing actual: {m.describe()}", file=source)
-        for m in resolved.missing[:MAX_PROBLEMS_PER_CHECK]
-    ]
-    hidden = len(resolved.missing) - len(listed)
-    if hidden > 0:
-        listed.append(Problem(message=f"... and {hidden} more missing actuals", file=source))
-    listed.append(
-        Problem(
-            message=(
-                f"{len(resolved.missing)} KPI result(s) missing for {period.label}; add them, or "
-                "set the policy's 'missing' to 'zero' or 'exclude'"
-            ),
-            file=source,
-        )
-    )
-    raise InputError(problems=listed)
 
 
 def _evaluate_curves(

@@ -5,6 +5,10 @@ The loader hands over pandas DataFrames with ``attrs["source"]`` (e.g. ``"actual
 row). Tables built in code (or from an HTTP request) have neither; their rows are then numbered
 from 1 and named after the table ("actuals", "employees").
 
+A problem with one row is located the way :mod:`alignment_engine.tables` (the file reader)
+locates it, so every message about a cell reads alike whichever layer found it:
+``actuals.csv:row 12: column 'kpi': ...`` (see :func:`row_problem`).
+
 Checks are vectorised: they find the bad rows with array operations and only then build messages,
 at most :data:`MAX_PROBLEMS_PER_CHECK` per check, so a million bad rows cost one summary line, not
 a million messages.
@@ -43,12 +47,22 @@ class TableSource:
         return int(position) + self.row_offset
 
 
+def row_problem(
+    file: str, row: int, column: str | None, message: str, suggestion: str | None = None
+) -> Problem:
+    """A problem with one row: ``{file}:row {row}: column '{column}': {message}``, the form
+    :mod:`alignment_engine.tables` uses (the row is part of ``file``; ``line`` stays None)."""
+    text = message if column is None else f"column '{column}': {message}"
+    return Problem(message=text, file=f"{file}:row {row}", suggestion=suggestion)
+
+
 @dataclass
 class ProblemCollector:
     """Gathers row problems from several checks, each check capped, then raises them at once."""
 
     source: TableSource
     problems: list[Problem] = field(default_factory=list)
+    _rows: list[int | None] = field(default_factory=list)  # each problem's row, for ordering
 
     def add(
         self,
@@ -57,15 +71,16 @@ class ProblemCollector:
         message: str,
         suggestion: str | None = None,
     ) -> None:
-        self.problems.append(
-            Problem(
-                message=message,
-                file=self.source.name,
-                line=None if position is None else self.source.line(position),
-                key=column,
-                suggestion=suggestion,
+        """A problem at row ``position`` (0-based), or about the whole table when None."""
+        if position is None:
+            self._rows.append(None)
+            self.problems.append(
+                Problem(message=message, file=self.source.name, key=column, suggestion=suggestion)
             )
-        )
+            return
+        row = self.source.line(position)
+        self._rows.append(row)
+        self.problems.append(row_problem(self.source.name, row, column, message, suggestion))
 
     def add_rows(
         self,
@@ -85,10 +100,11 @@ class ProblemCollector:
     def raise_if_any(self, error: type[InputError] = InputError) -> None:
         """Raise every problem found, in row order (summary lines without a row last)."""
         if self.problems:
-            ordered = sorted(
-                self.problems, key=lambda p: (p.line is None, p.line if p.line is not None else 0)
+            order = sorted(
+                range(len(self.problems)),
+                key=lambda i: (self._rows[i] is None, self._rows[i] or 0),
             )
-            raise error(problems=ordered)
+            raise error(problems=[self.problems[i] for i in order])
 
 
 def require_columns(frame: pd.DataFrame, source: TableSource, required: Sequence[str]) -> None:
