@@ -241,3 +241,16 @@ def test_problem_path(problem: Problem, expected: str | None) -> None:
 def test_error_bodies_are_json_objects_not_strings(service: Service) -> None:
     response = service.post("/v1/check", {"plan": 5})
     assert json.loads(response.text)["error"]["details"][0]["path"] == "plan"
+
+
+def test_bad_period_and_misspelt_envelope_key_read_like_the_cli(service: Service) -> None:
+    body = score_body()
+    body["period"] = "2026Q3"
+    body["employes"] = body.pop("employees")
+    error = assert_error(service.post("/v1/score", body), 422)
+    by_path = {d["path"]: d for d in error["details"]}
+    assert (
+        by_path["period"]["message"] == "not a period: use 2026, 2026-Q3 or 2026-07; got '2026Q3'"
+    )
+    assert by_path["employes"]["message"] == "unknown key 'employes'"
+    assert by_path["employes"]["suggestion"] == "did you mean 'employees'?"

@@ -76,7 +76,14 @@ def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
         )
     scores = [s for s in differences["scores"] if s["delta"] or s["payout_factor_delta"]]
     if scores:
-        table = Table("department", "score", "change", "payout factor", "change", title="Scores")
+        table = Table(
+            "department",
+            "score A -> B",
+            "score change",
+            "payout factor A -> B",
+            "factor change",
+            title="Scores",
+        )
         for row in scores:
             table.add_row(
                 row["department"],
@@ -99,7 +106,13 @@ def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
     ]
     if allocations:
         table = Table(
-            "resource", "department", "today", "change", "proposed", "change", title="Allocations"
+            "resource",
+            "department",
+            "today A -> B",
+            "today change",
+            "proposed A -> B",
+            "proposed change",
+            title="Allocations",
         )
         for row in allocations:
             table.add_row(

@@ -27,6 +27,7 @@ from alignment_engine.errors import (
     Problem,
     StorageError,
 )
+from alignment_engine.model import did_you_mean
 from alignment_engine.service.documents import DOCUMENT_MODELS, document_problems, json_path
 
 __all__ = [
@@ -118,19 +119,41 @@ def error_response(error: AlignmentError) -> JSONResponse:
     return JSONResponse(error_body(error), status_code=error.status, headers=headers)
 
 
+_ENVELOPE_KEYS = (
+    "plan",
+    "policy",
+    "scenario",
+    "actuals",
+    "employees",
+    "period",
+    "options",
+    "plan_id",
+    "policy_id",
+)
+_PATTERN_MESSAGES = {
+    "period": "not a period: use 2026, 2026-Q3 or 2026-07",
+    "plan_id": "not a stored document id: 64 hexadecimal characters",
+    "policy_id": "not a stored document id: 64 hexadecimal characters",
+}
+
+
 def _envelope_problem(loc: Sequence[Any], error: dict[str, Any]) -> Problem:
     where = json_path(loc[1:] if loc and loc[0] == "body" else loc)
     message = str(error.get("msg", "invalid value"))
+    suggestion = None
     if error.get("type") == "missing" and loc:
         message = f"missing required key '{loc[-1]}'"
     elif error.get("type") == "extra_forbidden" and loc:
         message = f"unknown key '{loc[-1]}'"
+        suggestion = did_you_mean(str(loc[-1]), _ENVELOPE_KEYS)
+    elif error.get("type") == "string_pattern_mismatch" and loc and loc[-1] in _PATTERN_MESSAGES:
+        message = f"{_PATTERN_MESSAGES[str(loc[-1])]}; got {error.get('input')!r}"
     elif error.get("type") == "json_invalid":
         message = f"the body is not valid JSON: {error.get('ctx', {}).get('error', message)}"
         where = ""
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
-    return Problem(message, "request", None, None, where or None)
+    return Problem(message, "request", None, None, where or None, suggestion)
 
 
 def problems_from_validation(exc: RequestValidationError) -> list[Problem]:
