@@ -181,3 +181,36 @@ def test_report_shows_conflicts_and_the_reallocation(scored: tuple[Path, dict, s
     page = (folder / "out" / "report.html").read_text(encoding="utf-8")
     assert "Conflict" in page
     assert "no proposal was computed" not in page
+
+
+@pytest.mark.parametrize("target", ["0", "-1000"])
+def test_attainment_curve_on_a_target_that_is_not_positive_exits_2(
+    tmp_path: Path, target: str
+) -> None:
+    data = ROOT / "tests" / "data" / "valid"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        (data / "minimal-plan.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "{id: sales.revenue, metric: revenue, target: 1000,",
+            f"{{id: sales.revenue, metric: revenue, target: {target},",
+        ),
+        encoding="utf-8",
+    )
+    actuals = tmp_path / "a.csv"
+    actuals.write_text(
+        "period,scope,kpi,actual\n2026-Q3,company,company.revenue,900\n2026-Q3,sales,sales.market_share,0.24\n"
+        "2026-Q3,sales,sales.revenue,900\n2026-Q3,finance,finance.gross_margin,0.33\n"
+        "2026-Q3,shared.margin,shared.margin,0.36\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main,
+        ["score", "--plan", str(plan), "--policy", str(data / "minimal-policy.yaml"), "--actuals", str(actuals),
+         "--period", "2026-Q3", "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"KPI 'sales.revenue' has target {int(target)}" in result.output
+    assert "give a positive target" in result.output
+    assert not (tmp_path / "out").exists()

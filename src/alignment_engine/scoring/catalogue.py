@@ -100,10 +100,14 @@ def _curve_points(
     xs = tuple(float(x) for x, _ in curve.points)
     ys = tuple(float(y) for _, y in curve.points)
     problems = []
-    if entry_kpi.target is not None and float(entry_kpi.target) == 0.0:
+    # Attainment is a ratio of actual to target: with a target of 0 it is undefined, and with a
+    # negative one it runs backwards (a better result reads as a lower attainment).
+    if entry_kpi.target is not None and float(entry_kpi.target) <= 0.0:
         problems.append(
-            f"curve '{curve_name}' pays on attainment, but KPI '{entry_kpi.id}' has target 0, "
-            "so attainment is undefined"
+            f"curve '{curve_name}' pays on attainment, but KPI '{entry_kpi.id}' has target "
+            f"{float(entry_kpi.target):g}, so attainment (actual/target) is "
+            + ("undefined" if float(entry_kpi.target) == 0.0 else "meaningless")
+            + "; give a positive target or score it on a levels curve"
         )
     point_names = tuple(f"attainment {x:g}" for x in xs)
     return CurvePoints(xs, ys, step=step, below=below), point_names, problems
@@ -111,7 +115,7 @@ def _curve_points(
 
 def build_catalogue(plan: Plan, policy: Policy) -> KpiCatalogue:
     """Raises PolicyError naming every KPI the policy cannot score (missing levels, levels out
-    of order, zero targets on attainment curves, unknown KPIs or departments in the policy)."""
+    of order, zero or negative targets on attainment curves, unknown KPIs or departments in the policy)."""
     problems = [
         Problem(
             message=p.message,
