@@ -1,0 +1,230 @@
+"""The alpha network durable_rules will build, simulated to keep it inside the C engine's
+fixed-size arrays, and wide nodes spread under always-true bucket tests (defect 7 in
+:mod:`alignment_engine.ruleset._durable`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from alignment_engine.ruleset._durable_conditions import _Condition, _Group, _Literal, _Test, _test
+from alignment_engine.ruleset._durable_errors import _problem
+from alignment_engine.ruleset._durable_ids import _MARK, _fnv1_32
+from alignment_engine.ruleset._durable_json import Scalar
+from alignment_engine.ruleset._durable_limits import (
+    _ENDS_PER_TEST,
+    _FAN,
+    _MAX_ALIASES_PER_CONDITION,
+    _MAX_NOT_EXISTS_PER_CONDITION,
+    _MAX_PENDING_CONDITIONS,
+    MAX_BRANCHES_PER_CONDITION,
+)
+
+# ---------------------------------------------------------------------------------------------
+# The alpha network durable will build (rete.c createAlpha/findAlpha/linkAlpha), simulated to
+# keep it inside the C engine's fixed-size arrays.
+
+
+class _AlphaNode:
+    __slots__ = ("aliases", "branches", "equalities", "not_exists", "others")
+
+    def __init__(self) -> None:
+        self.branches: dict[object, _AlphaNode] = {}  # its hash set of conditions
+        self.not_exists: dict[object, _AlphaNode] = {}  # its list of $nex and $or ends
+        self.equalities: dict[int, list[object]] = {}  # literal $eq values per field hash
+        self.others = 0  # other children, any of which a fact may match at once
+        self.aliases = 0  # aliases ending here
+
+
+def _shared_key(value: Scalar) -> object:
+    """What durable's compareValue treats as the same literal (null never is)."""
+    if value is None:
+        return object()
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int):
+        return ("int", value)
+    if isinstance(value, float):
+        return ("double", value)
+    return ("string", value)
+
+
+def _loose_key(value: Scalar) -> object:
+    """Equality values one field value may satisfy together: durable compares numbers,
+    booleans and numeric text loosely."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return None if value is None else float(value)
+
+
+def _simulate(condition: _Condition, parent: _AlphaNode) -> _AlphaNode:
+    if isinstance(condition, _Group):
+        if condition.op == "$and":
+            node = parent
+            for item in condition.items:
+                node = _simulate(item, node)
+            return node
+        forward = _AlphaNode()
+        for item in condition.items:
+            end = _simulate(item, parent)
+            end.not_exists[object()] = forward
+            end.others += 1
+        return forward
+    field_hash = _fnv1_32(condition.internal)
+    operand = condition.operand
+    if operand is None or isinstance(operand, _Literal):
+        value = operand.value if isinstance(operand, _Literal) else 1
+        key: object = (condition.op, field_hash, _shared_key(value))
+    else:
+        key = object()  # references and expressions are never shared
+    children = parent.not_exists if condition.op == "$nex" else parent.branches
+    child = children.get(key)
+    if child is None:
+        child = children[key] = _AlphaNode()
+        if condition.op == "$eq" and isinstance(operand, _Literal) and operand.value is not None:
+            parent.equalities.setdefault(field_hash, []).append(_loose_key(operand.value))
+        else:
+            parent.others += 1
+    return child
+
+
+def _pending(node: _AlphaNode, memo: dict[int, int]) -> int:
+    """Worst-case growth of durable's alpha stack while a fact is matched below ``node``."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = 0  # $or ends share a node (a DAG, never a cycle)
+    width = node.others
+    for values in node.equalities.values():
+        width += max(values.count(value) for value in values)
+    children = (*node.branches.values(), *node.not_exists.values())
+    deepest = max((_pending(child, memo) for child in children), default=0)
+    memo[id(node)] = max(width, width - 1 + deepest) if width else 0
+    return memo[id(node)]
+
+
+def _nodes(node: _AlphaNode, seen: set[int]) -> Iterator[_AlphaNode]:
+    if id(node) not in seen:
+        seen.add(id(node))
+        yield node
+        for child in (*node.branches.values(), *node.not_exists.values()):
+            yield from _nodes(child, seen)
+
+
+class _TrieNode:
+    """A node of the alpha network as the aliases' test chains share it."""
+
+    __slots__ = ("children", "ends", "entries", "weight")
+
+    def __init__(self, weight: int = 1) -> None:
+        self.children: dict[object, _TrieNode] = {}
+        self.entries: list[tuple[int, int]] = []  # (chain, position) of the test leading here
+        self.ends: list[int] = []  # chains whose last test this is
+        self.weight = weight  # durable nodes it stands for (an $or: one per branch)
+
+
+def _trie_key(item: _Condition) -> object:
+    """The identity durable's findAlpha gives a test under a given parent."""
+    if isinstance(item, _Test) and (item.operand is None or isinstance(item.operand, _Literal)):
+        value = item.operand.value if isinstance(item.operand, _Literal) else 1
+        return (item.op, _fnv1_32(item.internal), _shared_key(value))
+    return object()  # references, expressions and $or groups are never shared
+
+
+def _bucket_test(value: int) -> _Test:
+    """A test every asserted fact passes (its mark is 1); distinct values, distinct nodes."""
+    return _test("$neq", _MARK, _Literal(value))
+
+
+def _spread(chains: Sequence[list[_Condition]]) -> None:
+    """Insert always-true bucket tests so that no alpha node has more than _FAN children and
+    no test ends more than _ENDS_PER_TEST aliases. durable evaluates every child of a node a
+    fact reaches and keeps the matching ones on a 64-entry stack; with buckets the stack holds
+    a few siblings per level instead of every rule's next test."""
+    root = _TrieNode()
+    for number, chain in enumerate(chains):
+        node = root
+        for position, item in enumerate(chain):
+            key = _trie_key(item)
+            child = node.children.get(key)
+            if child is None:
+                weight = len(item.items) if isinstance(item, _Group) else 1
+                child = node.children[key] = _TrieNode(weight)
+            child.entries.append((number, position))
+            node = child
+        node.ends.append(number)
+    inserts: dict[int, list[tuple[int, list[_Condition]]]] = {}
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        children = list(node.children.values())
+        pending.extend(children)
+        if len(children) > 1 and sum(child.weight for child in children) > _FAN:
+            for digits, child in zip(_bucket_digits(children), children, strict=True):
+                tests: list[_Condition] = [_bucket_test(2 + digit) for digit in digits]
+                for number, position in child.entries:
+                    inserts.setdefault(number, []).append((position, tests))
+        if len(node.ends) > _ENDS_PER_TEST:
+            for order, number in enumerate(node.ends):
+                test = _bucket_test(-1 - order // _ENDS_PER_TEST)
+                inserts.setdefault(number, []).append((len(chains[number]), [test]))
+    for number, places in inserts.items():
+        chain = chains[number]
+        for position, tests in sorted(places, key=lambda place: place[0], reverse=True):
+            chain[position:position] = tests
+
+
+def _bucket_digits(children: Sequence[_TrieNode]) -> list[tuple[int, ...]]:
+    """Bucket numbers, as base-_FAN digits, for children filled in order up to _FAN each."""
+    buckets: list[int] = []
+    bucket, load = -1, _FAN
+    for child in children:
+        if load + child.weight > _FAN:
+            bucket, load = bucket + 1, 0
+        load += child.weight
+        buckets.append(bucket)
+    levels = 1
+    while _FAN**levels < buckets[-1] + 1:
+        levels += 1
+    return [tuple((b // _FAN**level) % _FAN for level in reversed(range(levels))) for b in buckets]
+
+
+def _check_alpha_network(ruleset: str, conditions: Sequence[tuple[str, _Condition]]) -> None:
+    root = _AlphaNode()
+    for rule_name, condition in conditions:
+        end = _simulate(condition, root)
+        end.aliases += 1
+        if end.aliases > _MAX_ALIASES_PER_CONDITION:
+            raise _problem(
+                ruleset,
+                rule_name,
+                f"more than {_MAX_ALIASES_PER_CONDITION} aliases have the same condition "
+                "(durable_rules links at most 256 aliases to one condition)",
+                "vary the conditions or split the ruleset",
+            )
+    for node in _nodes(root, set()):
+        if len(node.branches) > MAX_BRANCHES_PER_CONDITION:
+            raise _problem(
+                ruleset,
+                None,
+                f"{len(node.branches)} different conditions follow the same test; durable_rules "
+                f"hangs above 511 and this adapter allows {MAX_BRANCHES_PER_CONDITION}",
+                "use fewer alternatives in one $or, or give rules a common first test",
+            )
+        if len(node.not_exists) > _MAX_NOT_EXISTS_PER_CONDITION:
+            raise _problem(
+                ruleset,
+                None,
+                f"{len(node.not_exists)} $nex tests and $or branches follow the same test; "
+                f"this adapter allows {_MAX_NOT_EXISTS_PER_CONDITION}",
+            )
+    depth = _pending(root, {})
+    if depth > _MAX_PENDING_CONDITIONS:
+        raise _problem(
+            ruleset,
+            None,
+            f"one fact could match {depth} conditions at once; durable_rules tracks at most 64 "
+            f"(this adapter allows {_MAX_PENDING_CONDITIONS})",
+            "start rules with a more selective common test, or split the ruleset",
+        )
