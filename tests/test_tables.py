@@ -131,3 +131,18 @@ def test_records_from_http(tmp_path: Path) -> None:
         table_from_records(
             [{"period": "2026-Q3", "scope": "s", "kpi": "k", "actual": "x"}], ACTUALS, "actuals"
         )
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"), [('"1,250,000.5"', 1250000.5), ('"-1,000"', -1000.0), ("1250", 1250.0)]
+)
+def test_thousands_separators_are_read(tmp_path: Path, cell: str, expected: float) -> None:
+    path = write(tmp_path, "a.csv", f"period,scope,kpi,actual\n2026,sales,k,{cell}\n")
+    assert read_table(path, ACTUALS)["actual"].tolist() == [expected]
+
+
+@pytest.mark.parametrize("cell", ['"1,5"', '"1,05"', '"12,34,567"'])
+def test_a_decimal_comma_is_not_a_number(tmp_path: Path, cell: str) -> None:
+    path = write(tmp_path, "a.csv", f"period,scope,kpi,actual\n2026,sales,k,{cell}\n")
+    with pytest.raises(InputError, match=r"row 2: column 'actual': not a number"):
+        read_table(path, ACTUALS)

@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
+THOUSANDS_PATTERN = r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?"
 MAX_REPORTED = 20
 
 
@@ -194,7 +195,11 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
         text = frame[column].astype(str).str.strip()
         blank = (text == "").to_numpy()
         if column in spec.numbers:
-            numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+            # Commas are read as thousands separators only where they group digits by three
+            # ("1,250,000.5"); "1,5" (a decimal comma) is not silently read as 15.
+            grouped = text.str.fullmatch(THOUSANDS_PATTERN).fillna(False).to_numpy(dtype=bool)
+            plain = text.where(~grouped, text.str.replace(",", "", regex=False))
+            numbers = pd.to_numeric(plain, errors="coerce")
             values = numbers.to_numpy(dtype=float)
             report((~blank) & ~np.isfinite(values), column, "not a number")
             result[column] = values
