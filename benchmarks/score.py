@@ -239,7 +239,11 @@ def main() -> None:
         )  # type: ignore[arg-type]
     engine = rows[1]
     ok = float(engine["seconds"]) <= 1.5 * baseline and float(engine["peak_mb"]) < 2048  # type: ignore[arg-type]
-    print("goal (engine within 1.5x of baseline, peak < 2 GB):", "met" if ok else "NOT met")
+    if args.employees < 1_000_000:
+        # At small sizes importing the engine (pydantic, scipy, durable) dominates both rows.
+        print("goal (engine within 1.5x of baseline, peak < 2 GB) applies at 1,000,000 employees")
+    else:
+        print("goal (engine within 1.5x of baseline, peak < 2 GB):", "met" if ok else "NOT met")
     print(json.dumps({"rows": rows}, default=str))
 
 
