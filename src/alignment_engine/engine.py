@@ -7,10 +7,10 @@ SQLAlchemy: storing a run is the caller's choice (see ``alignment_engine.storage
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OptimiseOptions",
     "check_plan",
+    "reallocation_document",
     "score_period",
     "suggest_reallocation",
 ]
@@ -66,9 +67,11 @@ def score_period(
 
 
 def suggest_reallocation(
-    plan: Plan, options: OptimiseOptions | None = None, history: pd.DataFrame | None = None
+    plan: Plan, options: OptimiseOptions | None = None, fits: Mapping[Any, Any] | None = None
 ) -> ReallocationResult:
-    """A reallocation of the plan's resources per the SPEC's optimisation model."""
+    """A reallocation of the plan's resources per the SPEC's optimisation model. ``fits`` are the
+    curves fitted from history (``optimisation.fit_plan_curves``) for curves marked
+    ``fit: history``."""
     from alignment_engine.optimisation import (
         ReallocationOptions,
         problem_from_plan,
@@ -78,7 +81,7 @@ def suggest_reallocation(
     )
 
     options = options or OptimiseOptions()
-    problem = problem_from_plan(plan)
+    problem = problem_from_plan(plan, fits=fits)
     return solve(
         problem,
         ReallocationOptions(
@@ -88,3 +91,30 @@ def suggest_reallocation(
             resources=options.resources,
         ),
     )
+
+
+def reallocation_document(
+    result: ReallocationResult, fits: Mapping[Any, Any] | None = None
+) -> dict[str, Any]:
+    """The optimise JSON; with fitted curves each predicted KPI carries ``change_interval``
+    (the predicted change with its 90% interval, from the fits' parameter uncertainty)."""
+    document = result.to_dict()
+    if not fits:
+        return document
+    from alignment_engine.optimisation import predicted_change_intervals
+
+    moves = {
+        (row["resource"], row["department"]): (row["current"], row["proposed"])
+        for row in document["allocations"]
+    }
+    intervals = predicted_change_intervals(fits, moves)
+    for row in document["predicted"]:
+        interval = intervals.get(row["kpi"])
+        if interval is not None:
+            row["change_interval"] = {
+                "estimate": interval.estimate,
+                "low": interval.low,
+                "high": interval.high,
+                "level": interval.level,
+            }
+    return document

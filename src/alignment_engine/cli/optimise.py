@@ -53,9 +53,12 @@ def _history_tables(paths: tuple[Path, ...]) -> tuple[Any, Any]:
 
 
 def _fits(plan: Any, history: tuple[Path, ...]) -> Any:
+    return _fits_from_tables(plan, *_history_tables(history))
+
+
+def _fits_from_tables(plan: Any, results: Any, amounts: Any) -> Any:
     from alignment_engine.optimisation import fit_plan_curves
 
-    results, amounts = _history_tables(history)
     return fit_plan_curves(
         plan,
         list(
@@ -165,36 +168,41 @@ def optimise(
     Prints each move with its bound status and marginal value, the predicted KPI values, and the
     objective today and proposed. The answer is never worse than today's allocation.
     """
-    from alignment_engine.loading import plan_from_yaml
-    from alignment_engine.optimisation import (
-        ReallocationOptions,
-        problem_from_plan,
+    from alignment_engine.engine import (
+        OptimiseOptions,
+        reallocation_document,
         suggest_reallocation,
     )
+    from alignment_engine.loading import plan_from_yaml
     from alignment_engine.storage import RunOutput, RunRecord
 
     plan = plan_from_yaml(plan_path)
-    fits = _fits(plan, history) if history else None
-    problem = problem_from_plan(plan, fits=fits)
-    options = ReallocationOptions(
+    tables: dict[str, Any] = {}
+    fits = None
+    if history:
+        results, amounts = _history_tables(history)
+        tables = {"history_results": results, "history_allocations": amounts}
+        fits = _fits_from_tables(plan, results, amounts)
+    options = OptimiseOptions(
+        resources=resources or None,
         shared_weight=shared_weight,
         balance=balance,
         keep_total=keep_total,
-        resources=resources or None,
     )
-    result = suggest_reallocation(problem, options)
+    result = suggest_reallocation(plan, options, fits=fits)
+    # The history itself is stored with the run (not just its file names): reproducible later.
     record = RunRecord.create(
         "optimise",
         documents={"plan": plan},
+        tables=tables,
         options={
             "resources": list(resources),
             "shared_weight": shared_weight,
             "balance": balance,
             "keep_total": keep_total,
-            "history": [p.name for p in history],
         },
     )
-    text = dumps(result.to_dict())
+    text = dumps(reallocation_document(result, fits))
     with open_store(db_url) as store:
         stored = store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
     if output_format == "json":

@@ -5,7 +5,11 @@ This package is the only importer of ``scipy.optimize``.
 
 from alignment_engine.optimisation.curves import ResponseCurve, Shape
 from alignment_engine.optimisation.fitting import CurveFit, FitAttempt, Interval, fit_response_curve
-from alignment_engine.optimisation.from_plan import fit_plan_curves, problem_from_plan
+from alignment_engine.optimisation.from_plan import (
+    fit_plan_curves,
+    predicted_change_intervals,
+    problem_from_plan,
+)
 from alignment_engine.optimisation.problem import (
     CurveRecord,
     CurveTable,
@@ -60,6 +64,7 @@ __all__ = [
     "Status",
     "fit_plan_curves",
     "fit_response_curve",
+    "predicted_change_intervals",
     "problem_from_plan",
     "problem_from_records",
     "suggest_reallocation",

@@ -18,7 +18,7 @@ from alignment_engine.errors import OptimisationError
 from alignment_engine.model.plan import CurveShape, Kpi, Plan
 from alignment_engine.model.plan import ResponseCurve as PlanCurve
 from alignment_engine.optimisation.curves import CODE_BY_SHAPE, ResponseCurve, Shape
-from alignment_engine.optimisation.fitting import CurveFit, fit_response_curve
+from alignment_engine.optimisation.fitting import CurveFit, Interval, fit_response_curve
 from alignment_engine.optimisation.problem import (
     CurveTable,
     Kpis,
@@ -227,3 +227,27 @@ def fit_plan_curves(
 
 def _shape(shape: CurveShape) -> Shape:
     return Shape(shape.value)
+
+
+def predicted_change_intervals(
+    fits: Mapping[CurveKey, CurveFit],
+    moves: Mapping[tuple[str, str], tuple[float, float]],
+    *,
+    level: float = 0.9,
+) -> dict[str, Interval]:
+    """Each fitted KPI's predicted change with an interval, from the moves of its amounts.
+
+    ``moves`` maps (resource, department) to (current, proposed). A KPI moved by several fitted
+    curves gets the sum of their estimates, and the sum of their bounds as its bounds: a
+    conservative interval, since the curves' errors are not independent estimates of one thing.
+    """
+    totals: dict[str, list[float]] = {}
+    for (kpi, resource, department), found in sorted(fits.items()):
+        current, proposed = moves.get((resource, department), (0.0, 0.0))
+        interval = found.predicted_change(current, proposed, level=level)
+        estimate, low, high = totals.setdefault(kpi, [0.0, 0.0, 0.0])
+        totals[kpi] = [estimate + interval.estimate, low + interval.low, high + interval.high]
+    return {
+        kpi: Interval(estimate=values[0], low=values[1], high=values[2], level=level)
+        for kpi, values in totals.items()
+    }

@@ -1,0 +1,108 @@
+"""``optimise`` and ``fit`` on the example company, through the real command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from alignment_engine.cli import main
+from alignment_engine.loading import plan_from_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ACME = ROOT / "scenarios" / "acme"
+HISTORY = [
+    "--history",
+    str(ACME / "history-kpis.csv"),
+    "--history",
+    str(ACME / "history-allocations.csv"),
+]
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_optimise_json_has_the_spec_shape_and_respects_every_bound() -> None:
+    result = run("optimise", str(ACME / "plan.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert {"status", "objective", "allocations", "predicted"} <= set(document)
+    assert document["objective"] >= document["objective_current"]
+    plan = plan_from_yaml(ACME / "plan.yaml")
+    for resource in plan.resources:
+        rows = [a for a in document["allocations"] if a["resource"] == resource.id]
+        assert sum(a["proposed"] for a in rows) <= resource.capacity * (1 + 1e-9)
+        for row in rows:
+            assert {"current", "proposed", "change", "marginal_value"} <= set(row)
+            assert row["proposed"] >= 0
+            if resource.max_change is not None:
+                assert abs(row["change"]) <= resource.max_change * row["current"] + 1e-6
+            if resource.integer:
+                assert row["proposed"] == round(row["proposed"])
+
+
+def test_keep_total_keeps_each_pool_total() -> None:
+    document = json.loads(
+        run("optimise", str(ACME / "plan.yaml"), "--keep-total", "--format", "json").output
+    )
+    for pool in document["resources"]:
+        assert pool["total_proposed"] == pytest.approx(pool["total_current"], rel=1e-9)
+
+
+@pytest.fixture
+def fitted_plan(tmp_path: Path) -> Path:
+    data = yaml.safe_load((ACME / "plan.yaml").read_text(encoding="utf-8"))
+    for curve in data["response_curves"]:
+        curve.pop("params")
+        curve["fit"] = "history"
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_curves_fitted_from_history_give_intervals_and_direction_checks(fitted_plan: Path) -> None:
+    result = run("optimise", str(fitted_plan), *HISTORY, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    intervals = [p["change_interval"] for p in document["predicted"] if "change_interval" in p]
+    assert intervals
+    assert all(i["low"] <= i["estimate"] <= i["high"] and i["level"] == 0.9 for i in intervals)
+    assert any(a["direction_agreement"] is not None for a in document["allocations"])
+
+
+def test_fitted_curves_need_history(fitted_plan: Path) -> None:
+    result = run("optimise", str(fitted_plan))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_fit_writes_a_valid_plan_back(tmp_path: Path) -> None:
+    out = tmp_path / "fitted.yaml"
+    result = run("fit", str(ACME / "plan.yaml"), *HISTORY, "--write", str(out), "--format", "json")
+    assert result.exit_code == 0, result.output
+    fits = json.loads(result.output)["fits"]
+    assert len(fits) == len(plan_from_yaml(ACME / "plan.yaml").response_curves)
+    assert all(0 <= f["r_squared"] <= 1 for f in fits)
+    assert all(c.params is not None for c in plan_from_yaml(out).response_curves)
+
+
+def test_fit_with_only_one_kind_of_history_is_bad_input() -> None:
+    result = run("fit", str(ACME / "plan.yaml"), "--history", str(ACME / "history-kpis.csv"))
+    assert result.exit_code == 2
+    assert "pass --history twice" in result.output
+
+
+def test_infeasible_minimums_name_the_constraint(tmp_path: Path) -> None:
+    data = yaml.safe_load((ACME / "plan.yaml").read_text(encoding="utf-8"))
+    headcount = next(r for r in data["resources"] if r["id"] == "headcount")
+    headcount["minimum"] = {"sales": headcount["allocation"]["sales"] * 2}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = run("optimise", str(path))
+    assert result.exit_code == 2
+    assert "headcount" in result.output and "sales" in result.output and "minimum" in result.output
