@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from alignment_engine.cli import main
 from alignment_engine.model import Plan, Policy, Scenario
-from alignment_engine.tables import ACTUALS, EMPLOYEES, HISTORY_ALLOCATIONS
+from alignment_engine.tables import ACTUALS, EMPLOYEES, HISTORY, HISTORY_ALLOCATIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -60,7 +60,9 @@ def test_every_key_is_documented(name: str) -> None:
         assert f"| `{key}` |" in sections[section_name], f"{name}.{key} is not documented"
 
 
-@pytest.mark.parametrize("spec", [ACTUALS, EMPLOYEES, HISTORY_ALLOCATIONS], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec", [ACTUALS, EMPLOYEES, HISTORY, HISTORY_ALLOCATIONS], ids=lambda s: s.name
+)
 def test_every_table_column_is_documented(spec: object) -> None:
     text = (DOCS / "file-formats.md").read_text(encoding="utf-8")
     for column in spec.columns:  # type: ignore[attr-defined]

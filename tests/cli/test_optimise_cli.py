@@ -94,7 +94,7 @@ def test_fit_writes_a_valid_plan_back(tmp_path: Path) -> None:
 def test_fit_with_only_one_kind_of_history_is_bad_input() -> None:
     result = run("fit", str(ACME / "plan.yaml"), "--history", str(ACME / "history-kpis.csv"))
     assert result.exit_code == 2
-    assert "pass --history twice" in result.output
+    assert "the history has no allocations" in result.output
 
 
 def test_infeasible_minimums_name_the_constraint(tmp_path: Path) -> None:
@@ -106,3 +106,27 @@ def test_infeasible_minimums_name_the_constraint(tmp_path: Path) -> None:
     result = run("optimise", str(path))
     assert result.exit_code == 2
     assert "headcount" in result.output and "sales" in result.output and "minimum" in result.output
+
+
+def test_one_history_file_may_hold_both_kinds_of_rows(tmp_path: Path) -> None:
+    results = (ACME / "history-kpis.csv").read_text(encoding="utf-8").splitlines()
+    amounts = (ACME / "history-allocations.csv").read_text(encoding="utf-8").splitlines()
+    lines = ["period,scope,kpi,actual,department,resource,amount"]
+    lines += [f"{row},," + "," for row in results[1:]]
+    lines += [f"{p},,,,{d},{r},{a}" for p, d, r, a in (row.split(",") for row in amounts[1:])]
+    combined = tmp_path / "history.csv"
+    combined.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    separate = json.loads(run("fit", str(ACME / "plan.yaml"), *HISTORY, "--format", "json").output)
+    together = run("fit", str(ACME / "plan.yaml"), "--history", str(combined), "--format", "json")
+    assert together.exit_code == 0, together.output
+    assert json.loads(together.output) == separate
+
+
+def test_a_history_row_of_neither_kind_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "period,scope,kpi,actual,department,resource,amount\n2026-Q1,sales,,,,,\n", encoding="utf-8"
+    )
+    result = run("fit", str(ACME / "plan.yaml"), "--history", str(path))
+    assert result.exit_code == 2
+    assert "history.csv:row 2: a row needs a kpi" in result.output

@@ -16,40 +16,9 @@ __all__ = ["COMMANDS"]
 
 
 def _history_tables(paths: tuple[Path, ...]) -> tuple[Any, Any]:
-    """KPI history and allocation history, told apart by their columns."""
-    import pandas as pd
+    from alignment_engine.tables import read_history
 
-    from alignment_engine.errors import InputError
-    from alignment_engine.tables import ACTUALS, HISTORY_ALLOCATIONS, read_table
-
-    def columns(path: Path) -> set[str]:
-        suffix = path.suffix.lower()
-        if not path.is_file():
-            raise InputError("no such file", file=str(path))
-        if suffix == ".parquet":
-            return set(pd.read_parquet(path).columns)
-        if suffix in (".xlsx", ".xlsm"):
-            return set(pd.read_excel(path, nrows=0).columns)
-        return set(pd.read_csv(path, nrows=0).columns)
-
-    results, amounts = [], []
-    for path in paths:
-        if {"department", "resource", "amount"} <= columns(path):
-            amounts.append(read_table(path, HISTORY_ALLOCATIONS))
-        elif {"kpi", "actual"} <= columns(path):
-            results.append(read_table(path, ACTUALS))
-        else:
-            raise InputError(
-                "a history file has either period,scope,kpi,actual (KPI results) or "
-                "period,department,resource,amount (allocations) columns",
-                file=str(path),
-            )
-    if not results or not amounts:
-        raise InputError(
-            "fitting needs both KPI history (period,scope,kpi,actual) and allocation history "
-            "(period,department,resource,amount); pass --history twice"
-        )
-    return pd.concat(results, ignore_index=True), pd.concat(amounts, ignore_index=True)
+    return read_history(paths)
 
 
 def _fits(plan: Any, history: tuple[Path, ...]) -> Any:
