@@ -23,8 +23,10 @@ __all__ = [
     "HISTORY",
     "HISTORY_ALLOCATIONS",
     "TableSpec",
+    "history_tables",
     "read_history",
     "read_table",
+    "split_history",
     "table_from_records",
 ]
 
@@ -283,52 +285,57 @@ _RESULT_COLUMNS = ("period", "scope", "kpi", "actual")
 _AMOUNT_COLUMNS = ("period", "department", "resource", "amount")
 
 
-def read_history(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """KPI results (period,scope,kpi,actual) and allocations (period,department,resource,amount)
-    over past periods, from one file holding both kinds of rows or from one file of each."""
-    results: list[pd.DataFrame] = []
-    amounts: list[pd.DataFrame] = []
-    for path in paths:
-        frame = read_table(path, HISTORY)
-        source, offset = str(path), int(frame.attrs["row_offset"])
-        is_result = (frame["kpi"] != "").to_numpy()
-        is_amount = (frame["resource"] != "").to_numpy()
-        problems: list[Problem] = []
+def split_history(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A typed HISTORY table's KPI results and allocations, each row checked for its kind."""
+    source, offset = (
+        str(frame.attrs.get("source", "history")),
+        int(frame.attrs.get("row_offset", 1)),
+    )
+    is_result = (frame["kpi"] != "").to_numpy()
+    is_amount = (frame["resource"] != "").to_numpy()
+    problems: list[Problem] = []
 
-        def report(mask: np.ndarray, message: str) -> None:
-            for index in np.flatnonzero(mask)[:MAX_REPORTED]:
-                problems.append(Problem(message, f"{source}:row {index + offset}"))  # noqa: B023
+    def report(mask: np.ndarray, message: str) -> None:
+        for index in np.flatnonzero(mask)[:MAX_REPORTED]:
+            problems.append(Problem(message, f"{source}:row {index + offset}"))
 
-        report(
-            is_result & is_amount,
-            "a row is either a KPI result (kpi) or an allocation (resource), not both",
-        )
-        report(
-            ~is_result & ~is_amount,
-            "a row needs a kpi (a KPI result) or a resource (an allocation)",
-        )
-        report(is_result & (frame["scope"] == "").to_numpy(), "column 'scope': is empty")
-        report(
-            is_result & np.isnan(frame["actual"].to_numpy(dtype=float)), "column 'actual': is empty"
-        )
-        report(is_amount & (frame["department"] == "").to_numpy(), "column 'department': is empty")
-        report(
-            is_amount & np.isnan(frame["amount"].to_numpy(dtype=float)), "column 'amount': is empty"
-        )
-        if problems:
-            raise InputError(problems=problems)
-        results.append(frame.loc[is_result, list(_RESULT_COLUMNS)])
-        amounts.append(frame.loc[is_amount, list(_AMOUNT_COLUMNS)])
+    report(
+        is_result & is_amount,
+        "a row is either a KPI result (kpi) or an allocation (resource), not both",
+    )
+    report(
+        ~is_result & ~is_amount, "a row needs a kpi (a KPI result) or a resource (an allocation)"
+    )
+    report(is_result & (frame["scope"] == "").to_numpy(), "column 'scope': is empty")
+    report(is_result & np.isnan(frame["actual"].to_numpy(dtype=float)), "column 'actual': is empty")
+    report(is_amount & (frame["department"] == "").to_numpy(), "column 'department': is empty")
+    report(is_amount & np.isnan(frame["amount"].to_numpy(dtype=float)), "column 'amount': is empty")
+    if problems:
+        raise InputError(problems=problems)
+    return frame.loc[is_result, list(_RESULT_COLUMNS)], frame.loc[is_amount, list(_AMOUNT_COLUMNS)]
+
+
+def history_tables(frames: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """KPI results and allocations from typed HISTORY tables; both kinds must be there."""
+    results, amounts = (
+        zip(*(split_history(frame) for frame in frames), strict=True) if frames else ((), ())
+    )
     found_results = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
     found_amounts = pd.concat(amounts, ignore_index=True) if amounts else pd.DataFrame()
     if found_results.empty or found_amounts.empty:
         missing = (
             "KPI results (period,scope,kpi,actual)"
             if found_results.empty
-            else ("allocations (period,department,resource,amount)")
+            else "allocations (period,department,resource,amount)"
         )
         raise InputError(
             f"the history has no {missing}; fitting needs both",
             suggestion="give a file of each with --history twice, or one file holding both kinds of rows",
         )
     return found_results, found_amounts
+
+
+def read_history(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """KPI results (period,scope,kpi,actual) and allocations (period,department,resource,amount)
+    over past periods, from one file holding both kinds of rows or from one file of each."""
+    return history_tables([read_table(path, HISTORY) for path in paths])

@@ -165,7 +165,7 @@ def test_a_slow_decision_gets_504_and_is_recorded_as_failed(
     running: Service = make_service(time_limit_seconds=0.3, optimise_threads=1)
     release = threading.Event()
 
-    def slow(*_args: Any) -> Answer:
+    def slow(*_args: Any, **_kwargs: Any) -> Answer:
         release.wait(10)
         return Answer({"status": "optimal", "objective": 1.0, "allocations": [], "predicted": []})
 
@@ -294,3 +294,33 @@ def test_broken_server_rules_are_503_without_their_files(make_service: Any, tmp_
     assert_error(response, 503, "not_ready")
     assert "house.yaml" not in response.text
     assert running.client.get("/readyz").json()["error"]["details"]["rules"] != "ok"
+
+
+def _acme_fitted_plan_and_history() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    import csv
+    from pathlib import Path
+
+    import yaml
+
+    acme = Path(__file__).resolve().parents[2] / "scenarios" / "acme"
+    data = yaml.safe_load((acme / "plan.yaml").read_text(encoding="utf-8"))
+    for curve in data["response_curves"]:
+        curve.pop("params")
+        curve["fit"] = "history"
+    rows: list[dict[str, Any]] = []
+    with (acme / "history-kpis.csv").open(encoding="utf-8") as stream:
+        rows += [{**r, "actual": float(r["actual"])} for r in csv.DictReader(stream)]
+    with (acme / "history-allocations.csv").open(encoding="utf-8") as stream:
+        rows += [{**r, "amount": float(r["amount"])} for r in csv.DictReader(stream)]
+    return data, rows
+
+
+def test_optimise_fits_curves_from_history_rows_like_the_cli(service: Service) -> None:
+    plan_data, history = _acme_fitted_plan_and_history()
+    answer = _without_run_id(
+        service.post("/v1/optimise", {"plan": plan_data, "history": history}, "planner")
+    )
+    assert any("change_interval" in p for p in answer["predicted"])
+    without = service.post("/v1/optimise", {"plan": plan_data}, "planner")
+    error = assert_error(without, 422)
+    assert "history" in error["message"]

@@ -165,8 +165,25 @@ class OptimiseOptions(_Request):
     keep_total: bool = False
 
 
+class HistoryRow(_Request):
+    """One past period's KPI result (``scope``, ``kpi``, ``actual``) or one department's amount
+    of a resource (``department``, ``resource``, ``amount``), for curves marked ``fit: history``."""
+
+    period: Period
+    scope: Text | None = None
+    kpi: Text | None = None
+    actual: FiniteFloat | None = None
+    department: Text | None = None
+    resource: Text | None = None
+    amount: FiniteFloat | None = None
+
+
 class OptimiseRequest(_PlanMembers):
     options: OptimiseOptions = OptimiseOptions()
+    history: list[HistoryRow] | None = Field(
+        default=None,
+        description="past KPI results and allocations, for response curves marked 'fit: history'",
+    )
 
 
 class ScenarioOptions(OptimiseOptions):

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from alignment_engine.errors import InputError, Problem
 from alignment_engine.loading import LoadedYaml, model_from_data
 from alignment_engine.model import Plan, Policy, Scenario
-from alignment_engine.tables import ACTUALS, EMPLOYEES, TableSpec, table_from_records
+from alignment_engine.tables import ACTUALS, EMPLOYEES, HISTORY, TableSpec, table_from_records
 
 __all__ = [
     "DOCUMENT_MODELS",
@@ -181,3 +181,8 @@ def actuals_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
 
 def employees_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
     return _table(rows, EMPLOYEES, "employees")
+
+
+def history_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
+    """History rows as the table ``fit``/``optimise --history`` read from a file."""
+    return _table(rows, HISTORY, "history")

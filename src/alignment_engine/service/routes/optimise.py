@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from alignment_engine import engine
+from alignment_engine.optimisation import fit_plan_curves
 from alignment_engine.service.api import OptimiseRequest, OptimiseResponse, engine_options
 from alignment_engine.service.deps import OptimiseCaller, StateDep, error_responses
+from alignment_engine.service.documents import history_table
 from alignment_engine.service.inputs import plan_of
 from alignment_engine.service.runner import Decision, decide
 from alignment_engine.storage import RunKind
+from alignment_engine.tables import history_tables
 
 router = APIRouter(tags=["decisions"])
 
@@ -29,10 +37,41 @@ async def optimise(
     plan = await plan_of(state, body.plan, body.plan_id)
     chosen = body.options
     options = engine_options(chosen)
+    history = body.history
+
+    def tables() -> dict[str, pd.DataFrame]:
+        if not history:
+            return {}
+        results, amounts = history_tables([history_table(history)])
+        return {"history_results": results, "history_allocations": amounts}
+
+    def compute(given: Mapping[str, pd.DataFrame]) -> Fitted:
+        fits = None
+        if "history_results" in given:
+            fits = fit_plan_curves(
+                plan,
+                list(given["history_allocations"].itertuples(index=False, name=None)),
+                list(given["history_results"].itertuples(index=False, name=None)),
+            )
+        return Fitted(engine.suggest_reallocation(plan, options, fits=fits), fits)
+
     decision = Decision(
         RunKind.OPTIMISE,
-        compute=lambda _tables: engine.suggest_reallocation(plan, options),
+        compute=compute,
         documents={"plan": plan},
+        tables=tables,
         options=chosen.model_dump(),
     )
     return await decide(state, request, caller, decision)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A reallocation with the fits behind it: its JSON carries the predicted-change intervals,
+    as the CLI's does."""
+
+    result: Any
+    fits: Mapping[Any, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return engine.reallocation_document(self.result, self.fits)
