@@ -9,11 +9,10 @@ import alignment_engine
 ACME = Path(__file__).resolve().parent.parent / "scenarios" / "acme"
 
 
-def test_all_is_sorted_and_every_name_resolves() -> None:
+def test_every_public_name_resolves() -> None:
+    # Their order is ruff's (RUF022, isort-style), checked by the linter.
     names = alignment_engine.__all__
-    assert names == sorted(names, key=lambda n: (n.lstrip("_").lower(), n)) or names == sorted(
-        names
-    )
+    assert len(set(names)) == len(names)
     for name in names:
         assert getattr(alignment_engine, name) is not None
 
