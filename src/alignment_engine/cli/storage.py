@@ -308,6 +308,34 @@ def runs_finalise(run_id: str, db_url: str | None) -> None:
     click.echo(f"run {run.id} is final for {run.kind.value} {run.period}")
 
 
+@runs.command("replay")
+@click.argument("run_id", metavar="ID")
+@format_option
+@db_option
+def runs_replay(run_id: str, output_format: str, db_url: str | None) -> None:
+    """Compute a stored run again from the database alone and compare with what it printed.
+
+    Exits 0 when the replayed result equals the stored one byte for byte, 1 when it differs
+    (the difference is printed). Covers check, score and optimise runs.
+    """
+    from alignment_engine.replay import replay_run
+
+    with open_store(db_url) as store:
+        replay = replay_run(store, run_id)
+    if output_format == "json":
+        click.echo(json.dumps(replay.to_dict(), indent=2, ensure_ascii=False))
+    elif replay.identical:
+        click.echo(
+            f"run {replay.run_id} ({replay.kind}) replayed from the database: identical, "
+            f"{len(replay.stored_json.encode()):,} bytes"
+        )
+    else:
+        click.echo(f"run {replay.run_id} ({replay.kind}) replayed: DIFFERENT")
+        click.echo(replay.difference())
+    if not replay.identical:
+        sys.exit(1)
+
+
 @runs.command("export")
 @click.argument("run_id", metavar="ID")
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))

@@ -1,0 +1,173 @@
+"""Run a stored run again from the database alone, and say whether it gives the same answer.
+
+This is the audit trail's proof: the documents and tables a run read are stored by content, so
+the engine can compute the run once more, months later, and the result text must equal the stored
+one byte for byte (same engine version). A difference means the inputs, the engine or the
+environment changed, and the report shows where.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from alignment_engine import engine
+from alignment_engine.errors import InputError
+from alignment_engine.jsonio import dumps
+from alignment_engine.model import Plan, Policy
+from alignment_engine.storage import Store
+from alignment_engine.storage.records import RunInputs, StoredTable
+from alignment_engine.tables import (
+    ACTUALS,
+    EMPLOYEES,
+    HISTORY_ALLOCATIONS,
+    TableSpec,
+    table_from_records,
+)
+
+__all__ = ["Replay", "replay_run"]
+
+REPLAYABLE = ("check", "score", "optimise")
+LARGE_RESULT_LINES = 20_000
+
+
+@dataclass(frozen=True)
+class Replay:
+    run_id: str
+    kind: str
+    stored_engine_version: str
+    identical: bool
+    stored_json: str
+    replayed_json: str
+
+    def difference(self, context: int = 3, limit: int = 60) -> str:
+        """Where the stored and replayed results differ (empty when identical): a unified diff,
+        or for very large results the first differing lines (difflib is quadratic there)."""
+        if self.identical:
+            return ""
+        stored, replayed = self.stored_json.splitlines(), self.replayed_json.splitlines()
+        if max(len(stored), len(replayed)) > LARGE_RESULT_LINES:
+            first = next(
+                (i for i, (a, b) in enumerate(zip(stored, replayed, strict=False)) if a != b),
+                min(len(stored), len(replayed)),
+            )
+            window = slice(max(first - context, 0), first + context + 1)
+            return "\n".join(
+                [
+                    f"first difference at line {first + 1} of {len(stored)} (stored) / {len(replayed)} (replayed)"
+                ]
+                + [f"- {line}" for line in stored[window]]
+                + [f"+ {line}" for line in replayed[window]]
+            )
+        lines = list(
+            difflib.unified_diff(stored, replayed, "stored", "replayed", n=context, lineterm="")
+        )
+        if len(lines) > limit:
+            lines = [*lines[:limit], f"... {len(lines) - limit} more lines"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "engine_version": self.stored_engine_version,
+            "identical": self.identical,
+            "difference": self.difference(),
+        }
+
+
+def _table(stored: StoredTable, spec: TableSpec, role: str) -> pd.DataFrame:
+    records = [{str(k): v for k, v in row.items()} for row in stored.frame().to_dict("records")]
+    return table_from_records(records, spec, f"stored table '{role}'")
+
+
+def _score(inputs: RunInputs) -> str:
+    run = inputs.run
+    plan = Plan.model_validate(inputs.documents["plan"].content)
+    policy = Policy.model_validate(inputs.documents["policy"].content)
+    actuals = _table(inputs.tables["actuals"], ACTUALS, "actuals")
+    employees = (
+        _table(inputs.tables["employees"], EMPLOYEES, "employees")
+        if "employees" in inputs.tables
+        else None
+    )
+    if run.period is None:
+        raise InputError(f"run {run.id} has no period to score")
+    result = engine.score_period(plan, policy, actuals, employees, run.period)
+    style = str(run.options.get("explanations", "full"))
+    return dumps({"run_id": run.id, **result.to_dict(style)})  # type: ignore[arg-type]
+
+
+def _check(inputs: RunInputs) -> str:
+    from alignment_engine.ruleset.schema import RulePack
+
+    plan = Plan.model_validate(inputs.documents["plan"].content)
+    policy = (
+        Policy.model_validate(inputs.documents["policy"].content)
+        if "policy" in inputs.documents
+        else None
+    )
+    packs = [
+        RulePack.model_validate(document.content)
+        for role, document in sorted(inputs.documents.items())
+        if role.startswith("rules.")
+    ]
+    return dumps(engine.check_plan(plan, policy, packs).to_dict())  # type: ignore[arg-type]
+
+
+def _optimise(inputs: RunInputs) -> str:
+    from alignment_engine.optimisation import fit_plan_curves
+
+    run = inputs.run
+    plan = Plan.model_validate(inputs.documents["plan"].content)
+    fits = None
+    if "history_results" in inputs.tables:
+        results = _table(inputs.tables["history_results"], ACTUALS, "history_results")
+        amounts = _table(
+            inputs.tables["history_allocations"], HISTORY_ALLOCATIONS, "history_allocations"
+        )
+        fits = fit_plan_curves(
+            plan,
+            list(
+                amounts[["period", "department", "resource", "amount"]].itertuples(
+                    index=False, name=None
+                )
+            ),
+            list(results[["period", "scope", "kpi", "actual"]].itertuples(index=False, name=None)),
+        )
+    options = engine.OptimiseOptions(
+        resources=tuple(run.options.get("resources") or ()) or None,
+        shared_weight=float(run.options.get("shared_weight", 0.3)),
+        balance=float(run.options.get("balance", 0.1)),
+        keep_total=bool(run.options.get("keep_total", False)),
+    )
+    result = engine.suggest_reallocation(plan, options, fits=fits)
+    return dumps(engine.reallocation_document(result, fits))
+
+
+_REPLAYERS = {"score": _score, "check": _check, "optimise": _optimise}
+
+
+def replay_run(store: Store, run_id: str) -> Replay:
+    """Compute a stored run again from its stored inputs and compare with its stored result."""
+    inputs = store.run_inputs(run_id)
+    run = inputs.run
+    kind = run.kind.value
+    replayer = _REPLAYERS.get(kind)
+    if replayer is None:
+        raise InputError(
+            f"run {run.id} is a {kind} run; replay covers {', '.join(REPLAYABLE)} runs",
+            suggestion="run the scenario again with `alignment-engine scenario run`",
+        )
+    replayed = replayer(inputs)
+    return Replay(
+        run_id=run.id,
+        kind=kind,
+        stored_engine_version=run.engine_version,
+        identical=replayed == run.result_json,
+        stored_json=run.result_json,
+        replayed_json=replayed,
+    )
