@@ -32,7 +32,10 @@ echo
 echo "== 7. what-if: does removing the promo push fix the margin conflict?"
 alignment-engine scenario compare "$plan" scenarios/acme/fix-margin-conflict.yaml
 echo
-echo "== 8. the stored runs"
+echo "== 8. the stored runs, and the score run recomputed from the database alone"
 alignment-engine runs list --db "$db"
+score_run=$(alignment-engine runs list --kind score --format json --db "$db" \
+  | python -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["id"])')
+alignment-engine runs replay "$score_run" --db "$db"
 echo
 echo "Report: $out/2026-Q3/report.html"
