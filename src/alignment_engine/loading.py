@@ -7,18 +7,18 @@ before they expand. Pydantic's errors are then located through the key paths rec
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from alignment_engine.errors import InputError, Problem
 from alignment_engine.model import Plan, Policy, Scenario, did_you_mean
+from alignment_engine.model.common import annotation_types
 
 __all__ = [
     "DOCUMENT_KINDS",
@@ -240,27 +240,13 @@ def yaml_from_text(text: str, source: str) -> LoadedYaml:
 # data -> models, with pydantic's errors located
 
 
-def _unwrap(annotation: Any) -> list[Any]:
-    """The concrete types an annotation may hold (Optional/Union/Annotated stripped)."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        found: list[Any] = []
-        for arg in typing.get_args(annotation):
-            if arg is not type(None):
-                found += _unwrap(arg)
-        return found
-    return [annotation]
-
-
 def _keys_at(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
     """The keys a mapping at ``path`` may have, following the model's field types."""
     candidates: list[Any] = [model]
     for segment in path:
         following: list[Any] = []
         for candidate in candidates:
-            for concrete in _unwrap(candidate):
+            for concrete in annotation_types(candidate):
                 origin = typing.get_origin(concrete)
                 if isinstance(concrete, type) and issubclass(concrete, BaseModel):
                     if isinstance(segment, str):
@@ -274,7 +260,7 @@ def _keys_at(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
         candidates = following
     keys: list[str] = []
     for candidate in candidates:
-        for concrete in _unwrap(candidate):
+        for concrete in annotation_types(candidate):
             if isinstance(concrete, type) and issubclass(concrete, BaseModel):
                 keys += [info.alias or name for name, info in concrete.model_fields.items()]
     return keys

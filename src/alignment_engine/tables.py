@@ -23,6 +23,7 @@ __all__ = [
     "HISTORY",
     "HISTORY_ALLOCATIONS",
     "TableSpec",
+    "complete_columns",
     "history_tables",
     "read_history",
     "read_table",
@@ -222,21 +223,25 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
             report(blank, column, "is empty:")
     if problems:
         raise InputError(problems=problems)
-    typed = pd.DataFrame(result)
+    return complete_columns(pd.DataFrame(result), spec)
+
+
+def complete_columns(typed: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Every column of the table kind, in order: absent ones empty or at their default, and
+    empty numbers at their default (``individual_score`` 1)."""
     for column in spec.columns:
+        default = spec.defaults.get(column)
+        fill = float(default) if isinstance(default, int | float) else np.nan
         if column not in typed.columns:
-            default = spec.defaults.get(column)
             if column in spec.numbers:
-                typed[column] = float(default) if isinstance(default, int | float) else np.nan
+                typed[column] = fill
             elif column in spec.dates:
                 typed[column] = pd.NaT
             else:
                 typed[column] = ""
-        elif column in spec.defaults and column in spec.numbers:
+        elif default is not None and column in spec.numbers:
             values = typed[column].to_numpy(dtype=float)
-            default = spec.defaults[column]
-            assert isinstance(default, float)
-            typed[column] = np.where(np.isnan(values), default, values)
+            typed[column] = np.where(np.isnan(values), fill, values)
     return typed[list(spec.columns)]
 
 

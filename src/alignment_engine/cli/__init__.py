@@ -37,32 +37,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from alignment_engine.cli import documents
+    # One module per command group; each lists its commands in COMMANDS.
+    from alignment_engine.cli import check, documents, optimise, scenario, score, serve, storage
 
-    for command in documents.COMMANDS:
-        main.add_command(command)
-    from alignment_engine.cli import check, optimise, score
-
-    for command in optimise.COMMANDS:
-        main.add_command(command)
-
-    for command in score.COMMANDS:
-        main.add_command(command)
-
-    for command in check.COMMANDS:
-        main.add_command(command)
-    from alignment_engine.cli import storage
-
-    for command in storage.COMMANDS:
-        main.add_command(command)
-    from alignment_engine.cli import serve
-
-    for command in serve.COMMANDS:
-        main.add_command(command)
-    from alignment_engine.cli import scenario
-
-    for command in scenario.COMMANDS:
-        main.add_command(command)
+    for module in (documents, check, score, optimise, scenario, storage, serve):
+        for command in module.COMMANDS:
+            main.add_command(command)
 
 
 _register()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 import math
+import types
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -102,3 +104,18 @@ def duplicate_ids(
         else:
             seen[item.id] = item_path
     return problems
+
+
+def annotation_types(annotation: Any) -> list[Any]:
+    """The concrete types a field annotation may hold (Optional, Union, Annotated stripped):
+    what walking a model by key path needs, for error locations and scenario overrides."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return annotation_types(typing.get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        found: list[Any] = []
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                found += annotation_types(arg)
+        return found
+    return [annotation]

@@ -8,17 +8,17 @@ changes the policy; every other path changes the plan.
 from __future__ import annotations
 
 import copy
-import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Union
+from typing import Any
 
 from pydantic import BaseModel
 
 from alignment_engine.errors import InputError, Problem, ScenarioError
 from alignment_engine.loading import LoadedYaml, model_from_data
 from alignment_engine.model import Plan, Policy, did_you_mean
+from alignment_engine.model.common import annotation_types
 from alignment_engine.scenarios.paths import PathSegment, parse_path
 
 POLICY_PREFIX = "policy"
@@ -41,22 +41,8 @@ class LocatedOverride:
         return {"path": self.path, "value": self.value}
 
 
-def _unwrap(annotation: Any) -> list[Any]:
-    """The concrete types an annotation may hold (Optional/Union/Annotated stripped)."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        found: list[Any] = []
-        for arg in typing.get_args(annotation):
-            if arg is not type(None):
-                found += _unwrap(arg)
-        return found
-    return [annotation]
-
-
 def _model_of(annotation: Any) -> type[BaseModel] | None:
-    for concrete in _unwrap(annotation):
+    for concrete in annotation_types(annotation):
         if isinstance(concrete, type) and issubclass(concrete, BaseModel):
             return concrete
     return None
@@ -64,7 +50,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 def _container_of(annotation: Any, container: type) -> Any | None:
     """The item annotation of ``list[...]`` (container=list) or value of ``dict[...]``."""
-    for concrete in _unwrap(annotation):
+    for concrete in annotation_types(annotation):
         if typing.get_origin(concrete) is container:
             args = typing.get_args(concrete)
             return args[-1] if args else Any

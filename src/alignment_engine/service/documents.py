@@ -21,7 +21,14 @@ from pydantic import BaseModel
 from alignment_engine.errors import InputError, Problem
 from alignment_engine.loading import LoadedYaml, model_from_data
 from alignment_engine.model import Plan, Policy, Scenario
-from alignment_engine.tables import ACTUALS, EMPLOYEES, HISTORY, TableSpec, table_from_records
+from alignment_engine.tables import (
+    ACTUALS,
+    EMPLOYEES,
+    HISTORY,
+    TableSpec,
+    complete_columns,
+    table_from_records,
+)
 
 __all__ = [
     "DOCUMENT_MODELS",
@@ -148,22 +155,7 @@ def _typed_rows(rows: Sequence[BaseModel], spec: TableSpec, source: str) -> pd.D
             if column in spec.required and (text == "").any():
                 return None
             result[column] = text
-    typed = pd.DataFrame(result)
-    for column in spec.columns:
-        if column not in typed.columns:
-            default = spec.defaults.get(column)
-            if column in spec.numbers:
-                typed[column] = float(default) if isinstance(default, int | float) else np.nan
-            elif column in spec.dates:
-                typed[column] = pd.NaT
-            else:
-                typed[column] = ""
-        elif column in spec.defaults and column in spec.numbers:
-            numbers = typed[column].to_numpy(dtype=float)
-            default = spec.defaults[column]
-            fill = float(default) if isinstance(default, int | float) else np.nan
-            typed[column] = np.where(np.isnan(numbers), fill, numbers)
-    typed = typed[list(spec.columns)]
+    typed = complete_columns(pd.DataFrame(result), spec)
     typed.attrs["source"] = source
     typed.attrs["row_offset"] = 1
     return typed
