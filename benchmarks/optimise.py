@@ -16,15 +16,15 @@ D=2,000, R=3 under 0.1 s; coupled D=2,000, R=3 under 1 s.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from alignment_engine.optimisation import (
     CurveTable,
@@ -37,7 +37,10 @@ from alignment_engine.optimisation import (
     suggest_reallocation,
 )
 from alignment_engine.optimisation.curves import ShapeCode
-from alignment_engine.optimisation.objective import Objective
+
+# The dev-only cvxpy oracle lives beside the tests that share it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "optimisation"))
+from optimisation_cases import cvxpy_optimum
 
 POWER_EXPONENTS = (0.3, 0.5, 0.7)  # rationals with exact second-order-cone forms in cvxpy
 MAX_CHANGE = 0.3
@@ -151,90 +154,13 @@ def make_problem(case: Case, seed: int = 0) -> ReallocationProblem:
 
 # Clarabel's default tolerances leave up to ~1e-5 of the objective on the table; the oracle must
 # be tighter than the 1e-6 it certifies.
-TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "max_iter": 500}
-
-
-def spec_curve_values(curves: CurveTable, x: np.ndarray) -> np.ndarray:
-    """The SPEC's curve formulas, written out independently of the package."""
-    a, b, shape = curves.a, curves.b, curves.shape
-    return np.select(
-        [shape == ShapeCode.LINEAR, shape == ShapeCode.SATURATING, shape == ShapeCode.LOG],
-        [a * x, a * (1 - np.exp(-b * x)), a * np.log(1 + b * x)],
-        a * np.power(x, b),
-    )
-
-
 def cvxpy_reference(problem: ReallocationProblem, case: Case) -> float:
-    """The certified optimum, in multipliers of today's amounts (unscaled budgets make
-    Clarabel fail: notes/optimisation.md)."""
-    import cvxpy as cp  # dev-only oracle: imported here and in tests only
-
-    objective = Objective(problem, shared_weight=case.shared_weight, balance=case.balance)
-    current = problem.pools.current
-    totals = current.sum(axis=1)
-    m = cp.Variable(current.shape)
-    constraints = [m >= 1 - MAX_CHANGE, m <= 1 + MAX_CHANGE]
-    constraints += [
-        cp.sum(cp.multiply(m[r], current[r] / totals[r])) <= problem.pools.capacity[r] / totals[r]
-        for r in range(current.shape[0])
-    ]
-    curves = problem.curves
-    n_kpis = len(problem.kpis.ids)
-    parts = []
-    for code in (ShapeCode.SATURATING, ShapeCode.LOG, ShapeCode.POWER):
-        index = np.flatnonzero(curves.shape == code)
-        if index.size == 0:
-            continue
-        mult = m[curves.resource[index], curves.department[index]]
-        x0 = current[curves.resource[index], curves.department[index]]
-        a, b = curves.a[index], curves.b[index]
-        if code == ShapeCode.SATURATING:
-            expression = a - cp.multiply(a, cp.exp(cp.multiply(-b * x0, mult)))
-        elif code == ShapeCode.LOG:
-            expression = cp.multiply(a, cp.log(1 + cp.multiply(b * x0, mult)))
-        else:
-            pieces, order = [], []
-            for exponent in POWER_EXPONENTS:
-                chosen = np.flatnonzero(b == exponent)
-                if chosen.size:
-                    coefficient = a[chosen] * x0[chosen] ** exponent
-                    pieces.append(cp.multiply(coefficient, cp.power(mult[chosen], exponent)))
-                    order.append(chosen)
-            expression = cp.hstack(pieces)
-            index = index[np.concatenate(order)]
-        gather = sp.csr_matrix(
-            (np.ones(index.size), (curves.kpi[index], np.arange(index.size))),
-            shape=(n_kpis, index.size),
-        )
-        parts.append(gather @ expression)
-    today = spec_curve_values(curves, current[curves.resource, curves.department])
-    at_today = np.bincount(curves.kpi, today, minlength=n_kpis)
-    baseline = np.where(np.isnan(problem.kpis.baseline), at_today, problem.kpis.baseline)
-    offset = baseline - at_today
-    scores = cp.multiply(1.0 / objective.target, offset + sum(parts))
-    performance = objective.department_matrix @ scores
-    total: Any = objective.department_share * cp.sum(performance) / performance.shape[0]
-    if objective.scored_goals.size:
-        shared = objective.shared_matrix @ scores
-        total += objective.shared_share * cp.sum(shared) / shared.shape[0]
-    if objective.balance > 0:
-        total += objective.balance * (-cp.log_sum_exp(-50 * performance) / 50)
-    model = cp.Problem(cp.Maximize(total), constraints)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # cvxpy notes how it represents each power atom
-        try:
-            model.solve(solver=cp.CLARABEL, **TIGHT)
-        except cp.error.SolverError:
-            model.solve(solver=cp.CLARABEL)  # stalled short of TIGHT: default tolerances
-    # Evaluate our objective at the reference's point, projected inside the box and the rows.
-    x = np.clip(m.value, 1 - MAX_CHANGE, 1 + MAX_CHANGE) * current
-    over = np.maximum(x.sum(axis=1) - problem.pools.capacity, 0.0)
-    x -= (
-        over[:, None]
-        * (x - current * (1 - MAX_CHANGE))
-        / np.maximum((x - current * (1 - MAX_CHANGE)).sum(axis=1, keepdims=True), 1e-300)
-    )
-    return objective.value(x.ravel())
+    """The certified optimum from cvxpy + Clarabel: the same oracle the property tests use
+    (tests/optimisation/optimisation_cases.py), so both are checked against one reference."""
+    found = cvxpy_optimum(problem, shared_weight=case.shared_weight, balance=case.balance)
+    if found is None:
+        raise SystemExit(f"cvxpy + Clarabel failed on {case}")
+    return found[0]
 
 
 def timed(function: Callable[[], Any], repeats: int) -> tuple[Any, float]:
