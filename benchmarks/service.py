@@ -24,8 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,11 @@ from typing import Any
 
 import httpx
 import yaml
+
+# The server is started the way the service tests start it (tokens through the CLI, a real
+# uvicorn process on a free loopback port).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "service"))
+from service_harness import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 ACME_PLAN = ROOT / "scenarios" / "acme" / "plan.yaml"
@@ -149,87 +152,6 @@ def check_request() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    url: str
-    token: str
-
-
-def start_server(directory: Path, workers: int) -> Server:
-    db_url = f"sqlite:///{directory / 'bench.db'}"
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alignment_engine",
-            "tokens",
-            "create",
-            "--role",
-            "admin",
-            "--name",
-            "bench",
-            "--db",
-            db_url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=directory,
-    )
-    token = created.stdout.strip().splitlines()[-1]
-    port = free_port()
-    environment = {
-        **os.environ,
-        "ALIGNMENT_BENCHMARK_ENDPOINTS": "true",
-        "ALIGNMENT_LOG_LEVEL": "warning",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "alignment_engine",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            db_url,
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=directory,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the server exited while starting")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return Server(process, url, token)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not become ready within 60 s")
-
-
-# ---------------------------------------------------------------------------------------------
 # Load
 
 
@@ -289,38 +211,38 @@ def run(arguments: argparse.Namespace) -> list[Outcome]:
     chosen = [name.strip() for name in arguments.only.split(",") if name.strip()]
     bodies = {"score": ("/v1/score", score_request()), "check": ("/v1/check", check_request())}
     outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="alignment-bench-") as folder:
-        server = start_server(Path(folder), arguments.workers)
-        try:
-            for name in chosen:
-                path, request = bodies[name]
-                body = json.dumps(request).encode("utf-8")
-                decision = asyncio.run(
-                    load(
-                        server.url,
-                        path,
-                        body,
-                        server.token,
-                        arguments.seconds,
-                        arguments.concurrency,
-                        name,
-                    )
+    options = ("--workers", str(arguments.workers), "--log-level", "warning")
+    environment = {"ALIGNMENT_BENCHMARK_ENDPOINTS": "true", "ALIGNMENT_LOG_LEVEL": "warning"}
+    with (
+        tempfile.TemporaryDirectory(prefix="alignment-bench-") as folder,
+        serving(Path(folder), *options, env=environment) as server,
+    ):
+        for name in chosen:
+            path, request = bodies[name]
+            body = json.dumps(request).encode("utf-8")
+            decision = asyncio.run(
+                load(
+                    server.url,
+                    path,
+                    body,
+                    server.token,
+                    arguments.seconds,
+                    arguments.concurrency,
+                    name,
                 )
-                baseline = asyncio.run(
-                    load(
-                        server.url,
-                        f"/v1/benchmark/baseline?size={decision.response_bytes}",
-                        body,
-                        server.token,
-                        arguments.seconds,
-                        arguments.concurrency,
-                        f"baseline ({name})",
-                    )
+            )
+            baseline = asyncio.run(
+                load(
+                    server.url,
+                    f"/v1/benchmark/baseline?size={decision.response_bytes}",
+                    body,
+                    server.token,
+                    arguments.seconds,
+                    arguments.concurrency,
+                    f"baseline ({name})",
                 )
-                outcomes += [baseline, decision]
-        finally:
-            server.process.terminate()
-            server.process.wait(timeout=30)
+            )
+            outcomes += [baseline, decision]
     return outcomes
 
 
