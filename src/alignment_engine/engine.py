@@ -17,6 +17,7 @@ import pandas as pd
 from alignment_engine.model import Plan, Policy
 
 if TYPE_CHECKING:
+    from alignment_engine.checking import PackSource
     from alignment_engine.model.findings import CheckResult
     from alignment_engine.optimisation import ReallocationResult
     from alignment_engine.scoring import ScoreResult
@@ -41,12 +42,17 @@ class OptimiseOptions:
 
 
 def check_plan(
-    plan: Plan, policy: Policy | None = None, rule_dirs: Sequence[str | Path] = ()
+    plan: Plan, policy: Policy | None = None, rule_dirs: Sequence[PackSource] = ()
 ) -> CheckResult:
-    """Alignment and conflict findings (shipped rule packs plus the folders in ``rule_dirs``)."""
+    """Alignment and conflict findings (shipped rule packs plus ``rule_dirs``: folders or files
+    of user packs, or packs already loaded)."""
     from alignment_engine.checking import check_plan as run_checks
 
-    return run_checks(plan, policy, extra_packs=[Path(d) for d in rule_dirs])
+    return run_checks(plan, policy, extra_packs=[_pack_source(d) for d in rule_dirs])
+
+
+def _pack_source(source: PackSource) -> PackSource:
+    return Path(source) if isinstance(source, str) else source
 
 
 def score_period(

@@ -11,9 +11,18 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps"]
+__all__ = ["dumps", "is_compact"]
 
 
-def dumps(data: Any) -> str:
-    """Indented UTF-8 JSON; numpy numbers and arrays are written as plain numbers and lists."""
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
+def dumps(data: Any, *, compact: bool = False) -> str:
+    """UTF-8 JSON, indented (files, the CLI) or ``compact`` (HTTP answers); numpy numbers and
+    arrays are written as plain numbers and lists."""
+    option = (
+        orjson.OPT_SERIALIZE_NUMPY if compact else orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
+    )
+    return orjson.dumps(data, option=option).decode()
+
+
+def is_compact(text: str) -> bool:
+    """Whether ``text`` (an object written by :func:`dumps`) is the compact form."""
+    return not text.startswith("{\n") and text != "{}"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from alignment_engine import engine
 from alignment_engine.errors import InputError
-from alignment_engine.jsonio import dumps
+from alignment_engine.jsonio import dumps, is_compact
 from alignment_engine.model import Plan, Policy
 from alignment_engine.storage import Store
 from alignment_engine.storage.records import RunInputs, StoredTable
@@ -84,6 +84,13 @@ def _table(stored: StoredTable, spec: TableSpec, role: str) -> pd.DataFrame:
     return table_from_records(records, spec, f"stored table '{role}'")
 
 
+def _with_run_id(inputs: RunInputs, result: dict[str, Any]) -> dict[str, Any]:
+    """Answers of the HTTP service start with their run id (the CLI's outputs do not)."""
+    if inputs.run.result_json.startswith('{"run_id"'):
+        return {"run_id": inputs.run.id, **result}
+    return result
+
+
 def _score(inputs: RunInputs) -> str:
     run = inputs.run
     plan = Plan.model_validate(inputs.documents["plan"].content)
@@ -98,7 +105,7 @@ def _score(inputs: RunInputs) -> str:
         raise InputError(f"run {run.id} has no period to score")
     result = engine.score_period(plan, policy, actuals, employees, run.period)
     style = str(run.options.get("explanations", "full"))
-    return dumps({"run_id": run.id, **result.to_dict(style)})  # type: ignore[arg-type]
+    return dumps({"run_id": run.id, **result.to_dict(style)}, compact=is_compact(run.result_json))  # type: ignore[arg-type]
 
 
 def _check(inputs: RunInputs) -> str:
@@ -110,12 +117,13 @@ def _check(inputs: RunInputs) -> str:
         if "policy" in inputs.documents
         else None
     )
+    roles = [role for role in inputs.documents if role.startswith("rules.")]
     packs = [
-        RulePack.model_validate(document.content)
-        for role, document in sorted(inputs.documents.items())
-        if role.startswith("rules.")
+        RulePack.model_validate(inputs.documents[role].content)
+        for role in sorted(roles, key=lambda role: int(role.removeprefix("rules.")))
     ]
-    return dumps(engine.check_plan(plan, policy, packs).to_dict())  # type: ignore[arg-type]
+    result = engine.check_plan(plan, policy, packs).to_dict()
+    return dumps(_with_run_id(inputs, result), compact=is_compact(inputs.run.result_json))
 
 
 def _optimise(inputs: RunInputs) -> str:
@@ -145,7 +153,8 @@ def _optimise(inputs: RunInputs) -> str:
         keep_total=bool(run.options.get("keep_total", False)),
     )
     result = engine.suggest_reallocation(plan, options, fits=fits)
-    return dumps(engine.reallocation_document(result, fits))
+    document = _with_run_id(inputs, engine.reallocation_document(result, fits))
+    return dumps(document, compact=is_compact(run.result_json))
 
 
 _REPLAYERS = {"score": _score, "check": _check, "optimise": _optimise}

@@ -281,7 +281,7 @@ def test_server_rule_folders_apply_and_are_recorded_by_content(
     assert "every-kpi-has-a-baseline" in {f["rule"] for f in answer["findings"]}
     run_id = running.post("/v1/check", check_body()).json()["run_id"]
     run = running.client.get(f"/v1/runs/{run_id}", headers=running.headers("admin"))
-    assert "rules/house" in run.json()["inputs"]["documents"]
+    assert "rules.0" in run.json()["inputs"]["documents"]
     assert str(tmp_path) not in run.text
 
 
@@ -324,3 +324,30 @@ def test_optimise_fits_curves_from_history_rows_like_the_cli(service: Service) -
     without = service.post("/v1/optimise", {"plan": plan_data}, "planner")
     error = assert_error(without, 422)
     assert "history" in error["message"]
+
+
+def test_runs_the_service_records_replay_byte_for_byte(make_service: Any, tmp_path: Any) -> None:
+    """`runs replay` recomputes an HTTP answer (compact JSON, run id first, the server's own
+    rule packs) exactly as the service wrote it."""
+    from click.testing import CliRunner
+
+    from alignment_engine.cli import main
+
+    folder = tmp_path / "house-rules"
+    folder.mkdir()
+    (folder / "house.yaml").write_text(HOUSE_RULES, encoding="utf-8")
+    running: Service = make_service(rule_dirs=(str(folder),))
+    run_ids = [
+        running.post(path, body).json()["run_id"]
+        for path, body in (
+            ("/v1/check", check_body()),
+            ("/v1/score", score_body()),
+            ("/v1/optimise", optimise_body()),
+        )
+    ]
+    for run_id in run_ids:
+        replayed = CliRunner().invoke(
+            main, ["runs", "replay", run_id, "--format", "json", "--db", running.db_url]
+        )
+        assert replayed.exit_code == 0, replayed.output
+        assert json.loads(replayed.output)["identical"] is True

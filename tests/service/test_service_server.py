@@ -114,6 +114,33 @@ def test_metrics_count_every_workers_requests(server: Server) -> None:
     assert 'alignment_decisions_total{kind="check",outcome="ok"}' in text
 
 
+def _access_lines(server: Server) -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
+    ]
+
+
+def test_a_burst_of_keep_alive_connections_is_shared_by_the_workers(server: Server) -> None:
+    """A client's pool opening all its connections at once must not land on one worker (each
+    worker has its own listening socket; the kernel spreads the connections)."""
+    marker = f"burst-{time.monotonic_ns()}"
+    clients = [httpx.Client(base_url=server.url) for _ in range(32)]
+    try:
+        for client in clients:  # every connection opened before any is reused
+            assert client.get("/healthz", headers={"X-Request-ID": marker}).status_code == 200
+    finally:
+        for client in clients:
+            client.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mine = [line for line in _access_lines(server) if line.get("request_id") == marker]
+        if len(mine) == len(clients):
+            break
+        time.sleep(0.05)
+    assert len(mine) == len(clients)
+    assert len({line["pid"] for line in mine}) == 2
+
+
 def test_access_log_is_json_lines_with_the_actor(server: Server) -> None:
     response = httpx.post(
         f"{server.url}/v1/check",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -48,6 +49,7 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
 
     from alignment_engine.service.logs import logging_config
     from alignment_engine.service.settings import ServiceSettings
+    from alignment_engine.service.workers import WorkerOptions, reuse_port_supported, run_workers
 
     if db_url is not None:
         os.environ["ALIGNMENT_DB_URL"] = db_url
@@ -67,17 +69,23 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
         # Each worker writes its metrics here; /metrics in any worker reports them all.
         metrics_dir = tempfile.mkdtemp(prefix="alignment-engine-metrics-")
         os.environ[MULTIPROC_VARIABLE] = metrics_dir
+    app = "alignment_engine.service.app:app_from_environment"
+    common: dict[str, Any] = {
+        "factory": True,
+        "log_config": logging_config(settings.log_level),
+        "access_log": False,
+        "server_header": False,
+    }
     try:
-        uvicorn.run(
-            "alignment_engine.service.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=logging_config(settings.log_level),
-            access_log=False,
-            server_header=False,
-        )
+        if workers > 1 and reuse_port_supported():
+            try:
+                run_workers(WorkerOptions(app, host, port, common), workers)
+            except OSError as error:
+                raise InputError(
+                    f"cannot listen on {host}:{port}: {error.strerror}", file="--port"
+                ) from None
+        else:
+            uvicorn.run(app, host=host, port=port, workers=workers, **common)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

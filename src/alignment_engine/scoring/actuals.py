@@ -30,6 +30,7 @@ Rows for other periods are ignored. What is still missing is returned, not raise
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -45,8 +46,11 @@ from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.precision import round_significant
 from alignment_engine.scoring.tables import (
     MAX_PROBLEMS_PER_CHECK,
+    SMALL_TABLE_ROWS,
     ProblemCollector,
     TableSource,
+    is_in,
+    looked_up,
     numeric_column,
     require_columns,
     row_problem,
@@ -121,13 +125,15 @@ def check_actual_rows(
         measure_parts.append(measure_rows)
     if problems:
         raise InputError(problems=problems)
-    kpis = pd.concat(kpi_parts, ignore_index=True) if kpi_parts else _empty_kpi_rows()
-    measures = (
-        pd.concat(measure_parts, ignore_index=True) if measure_parts else _empty_measure_rows()
-    )
+    kpis = _stacked(kpi_parts) if kpi_parts else _empty_kpi_rows()
+    measures = _stacked(measure_parts) if measure_parts else _empty_measure_rows()
     _check_duplicates(kpis, ["key", "period"], "kpi")
     _check_duplicates(measures, ["key", "period"], "measure")
     return ActualRows(kpis=kpis, measures=measures, periods=periods)
+
+
+def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _empty_kpi_rows() -> pd.DataFrame:
@@ -162,7 +168,7 @@ def _check_frame(
     scopes = text_column(frame, "scope")
     known_scopes = set(catalogue.scope_kinds)
     empty_scope = pd.isna(scopes)
-    unknown_scope = ~empty_scope & ~pd.Series(scopes).isin(known_scopes).to_numpy()
+    unknown_scope = ~empty_scope & ~is_in(scopes, known_scopes)
     collector.add_rows(empty_scope, "scope", lambda _: ("empty", None))
     collector.add_rows(
         unknown_scope,
@@ -270,7 +276,7 @@ def _check_kpi_names(
     catalogue: KpiCatalogue,
 ) -> None:
     owner = {e.kpi.id: e.scope for e in catalogue.entries}
-    owners = pd.Series(kpis, dtype=object).map(owner).to_numpy(dtype=object)
+    owners = looked_up(kpis, owner)
     wrong = rows & (owners != scopes)
 
     def describe(i: int) -> tuple[str, str | None]:
@@ -307,7 +313,7 @@ def _check_measure_names(
     plan: Plan,
 ) -> None:
     known = formula_measures(plan)
-    unknown = rows & ~pd.Series(measures, dtype=object).isin(known).to_numpy()
+    unknown = rows & ~is_in(measures, known)
     collector.add_rows(
         unknown,
         "measure",
@@ -322,6 +328,11 @@ def _check_measure_names(
 def _check_duplicates(rows: pd.DataFrame, keys: list[str], what: str) -> None:
     if rows.empty:
         return
+    if len(rows) <= SMALL_TABLE_ROWS:
+        seen: dict[tuple[object, ...], int] = {}
+        combined = zip(*(rows[key].tolist() for key in keys), strict=True)
+        if len({seen.setdefault(k, i) for i, k in enumerate(combined)}) == len(rows):
+            return
     duplicated = rows.duplicated(subset=keys, keep="first").to_numpy()
     if not duplicated.any():
         return
@@ -354,16 +365,18 @@ def _check_duplicates(rows: pd.DataFrame, keys: list[str], what: str) -> None:
 # Resolution ---------------------------------------------------------------------------------
 
 
-def _aggregate(values: pd.DataFrame, how: str) -> pd.Series:
-    """Aggregate ``value`` by ``key`` over rows already in period order."""
-    grouped = values.groupby("key", sort=False)["value"]
+def _aggregate(values: Sequence[float], how: str) -> float:
+    """Sub-period values (in period order) made into the period's value."""
     if how == "last":
-        return grouped.last()
-    if how in ("min", "max"):
-        return grouped.agg(how)
-    if how in ("sum", "mean"):
-        computed = grouped.agg(how)
-        return pd.Series(round_significant(computed.to_numpy()), index=computed.index)
+        return values[-1]
+    if how == "min":
+        return min(values)
+    if how == "max":
+        return max(values)
+    if how == "sum":
+        return math.fsum(values)
+    if how == "mean":
+        return math.fsum(values) / len(values)
     raise ValueError(f"unknown aggregation {how!r}")
 
 
@@ -377,66 +390,67 @@ class Overlap:
     rule: str  # how they were aggregated (sum, mean, last, min, max)
 
 
+PeriodValues = Mapping[str, Mapping[str, float]]
+"""Values by period label, then by key (a KPI id, or scope + measure)."""
+
+
+def values_by_period(rows: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Checked rows (one per key and period) as :data:`PeriodValues`. A few rows per KPI and
+    period: plain dicts cost less here than any frame operation."""
+    table: dict[str, dict[str, float]] = {}
+    for key, label, value in zip(
+        rows["key"].tolist(), rows["period"].tolist(), rows["value"].tolist(), strict=True
+    ):
+        table.setdefault(label, {})[key] = value
+    return table
+
+
 def resolve_values(
-    rows: pd.DataFrame,
+    rows: PeriodValues,
     period: Period,
     aggregation: Mapping[str, str],
     default_aggregation: str,
-) -> tuple[pd.Series, pd.Series, list[Overlap]]:
+) -> tuple[dict[str, float], dict[str, str], list[Overlap]]:
     """Values for ``period`` per key: exact rows, else complete sub-periods aggregated.
 
     Returns (value by key, how by key, overlaps); ``how`` says where each value came from.
     An exact row whose complete sub-periods give another value is an :class:`Overlap` (the
     exact row's value is still returned); equal values are not, since either gives the same.
     """
-    exact = rows[rows["period"] == period.label]
-    values = pd.Series(exact["value"].to_numpy(), index=exact["key"].to_numpy(), dtype=float)
-    how = pd.Series(f"reported for {period.label}", index=values.index, dtype=object)
+    values = dict(rows.get(period.label, {}))
+    how = dict.fromkeys(values, f"reported for {period.label}")
     overlaps: list[Overlap] = []
     subs = period.sub_periods()
     if not subs:
         return values, how, overlaps
-    parts = []
-    for order, sub in enumerate(subs):
+    parts: list[dict[str, float]] = []
+    for sub in subs:
         sub_values, _, inner = resolve_values(rows, sub, aggregation, default_aggregation)
         overlaps.extend(inner)
-        if sub_values.empty:
-            continue
-        parts.append(
-            pd.DataFrame({"key": sub_values.index, "value": sub_values.to_numpy(), "order": order})
-        )
-    if not parts:
+        parts.append(sub_values)
+    # Keys in the order they first appear, period by period; only complete sets count.
+    keys = dict.fromkeys(key for part in parts for key in part)
+    complete = [key for key in keys if all(key in part for part in parts)]
+    if not complete:
         return values, how, overlaps
-    stacked = pd.concat(parts, ignore_index=True).sort_values(["order"], kind="stable")
-    complete_keys = stacked.groupby("key", sort=False)["order"].transform("size") == len(subs)
-    stacked = stacked[complete_keys.to_numpy()]
-    if stacked.empty:
-        return values, how, overlaps
-    rule = stacked["key"].map(lambda k: aggregation.get(k, default_aggregation))
+    rules = {key: aggregation.get(key, default_aggregation) for key in complete}
     unit = "months" if subs[0].kind == "month" else "quarters"
-    aggregated: list[pd.Series] = []
-    hows: list[pd.Series] = []
-    for name in sorted(set(rule)):
-        result = _aggregate(stacked[(rule == name).to_numpy()], name)
-        reported = values.reindex(result.index).to_numpy()
-        # Compared as decimals: 25.5 given for the quarter agrees with 7.8486 + 8.5503 + 9.1011.
-        differs = ~np.isnan(reported) & (
-            round_significant(reported) != round_significant(result.to_numpy())
-        )
-        overlaps.extend(
-            Overlap(str(key), period.label, float(value), name)
-            for key, value in result[differs].items()
-        )
-        result = result[np.isnan(reported)]  # a period's own row wins over its sub-periods
-        aggregated.append(result)
-        hows.append(
-            pd.Series(
-                f"{name} of the {len(subs)} {unit} of {period.label}",
-                index=result.index,
-                dtype=object,
-            )
-        )
-    return pd.concat([values, *aggregated]), pd.concat([how, *hows]), overlaps
+    combined: dict[str, float] = {}
+    for name in sorted(set(rules.values())):
+        chosen = [key for key in complete if rules[key] == name]
+        raw = np.array([_aggregate([part[key] for part in parts], name) for key in chosen])
+        result = round_significant(raw) if name in ("sum", "mean") else raw
+        for key, value in zip(chosen, result.tolist(), strict=True):
+            reported = values.get(key)
+            if reported is None:  # a period's own row wins over its sub-periods
+                combined[key] = value
+                how[key] = f"{name} of the {len(subs)} {unit} of {period.label}"
+            elif round_significant(reported) != round_significant(value):
+                # Compared as decimals: 25.5 given for the quarter agrees with
+                # 7.8486 + 8.5503 + 9.1011.
+                overlaps.append(Overlap(str(key), period.label, float(value), name))
+    values.update(combined)
+    return values, how, overlaps
 
 
 def resolve_actuals(
@@ -451,11 +465,13 @@ def resolve_actuals(
         for e in catalogue.entries
     }
     in_period = rows.kpis_in(period)
-    values, how, overlaps = resolve_values(in_period, period, kpi_aggregation, "mean")
+    values, how, overlaps = resolve_values(
+        values_by_period(in_period), period, kpi_aggregation, "mean"
+    )
     _raise_overlaps(overlaps, in_period, rows.periods, lambda key: key)
     ids = [e.kpi.id for e in catalogue.entries]
-    actual = np.array(values.reindex(ids).to_numpy(dtype=np.float64, na_value=np.nan))
-    source = [str(h) if isinstance(h, str) else "" for h in how.reindex(ids).to_numpy()]
+    actual = np.array([values.get(kpi, np.nan) for kpi in ids], dtype=np.float64)
+    source = [how.get(kpi, "") for kpi in ids]
 
     formula_rows = [
         row
@@ -492,16 +508,16 @@ def _resolve_measures(
     periods: Mapping[str, Period],
     metrics: Mapping[str, object],
     period: Period,
-) -> pd.Series:
+) -> dict[str, float]:
     if in_period.empty:
-        return pd.Series(dtype=float)
+        return {}
     aggregation: dict[str, str] = {}
     for key, name in zip(in_period["key"], in_period["measure"], strict=True):
         metric = metrics.get(name)
         rule = getattr(metric, "aggregation", None)
         if rule is not None:
             aggregation[key] = str(rule)
-    values, _, overlaps = resolve_values(in_period, period, aggregation, "sum")
+    values, _, overlaps = resolve_values(values_by_period(in_period), period, aggregation, "sum")
     _raise_overlaps(
         overlaps,
         in_period,
@@ -514,7 +530,7 @@ def _resolve_measures(
 def _apply_formulas(
     formula_rows: list[int],
     catalogue: KpiCatalogue,
-    measure_values: pd.Series,
+    measure_values: Mapping[str, float],
     period: Period,
     actual: FloatArray,
     source: list[str],
@@ -530,8 +546,9 @@ def _apply_formulas(
         formula = Formula(text)
         scopes = [catalogue.entries[r].scope for r in formula_row_ids]
         bound = {
-            name: measure_values.reindex([measure_key(s, name) for s in scopes]).to_numpy(
-                dtype=np.float64, na_value=np.nan
+            name: np.array(
+                [measure_values.get(measure_key(s, name), np.nan) for s in scopes],
+                dtype=np.float64,
             )
             for name in formula.names
         }

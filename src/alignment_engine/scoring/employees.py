@@ -19,6 +19,8 @@ from alignment_engine.scoring.periods import Period, proration_fractions
 from alignment_engine.scoring.tables import (
     ProblemCollector,
     TableSource,
+    codes_of,
+    first_positions,
     numeric_column,
     require_columns,
     suggestion_for,
@@ -72,23 +74,19 @@ def check_employees(
     ids = text_column(frame, "employee_id")
     no_id = pd.isna(ids)
     collector.add_rows(no_id, "employee_id", lambda _: ("empty", None))
-    id_series = pd.Series(ids, dtype=object)
-    duplicated = (id_series.duplicated(keep="first") & ~pd.Series(no_id)).to_numpy()
-    if duplicated.any():
-        first_position = pd.Series(np.arange(size)).groupby(id_series, sort=False).transform("min")
-        collector.add_rows(
-            duplicated,
-            "employee_id",
-            lambda i: (
-                f"duplicate employee '{ids[i]}' (first at row "
-                f"{source.line(int(first_position.iloc[i]))})",
-                None,
-            ),
-        )
+    first_position = first_positions(ids)
+    duplicated = (first_position != np.arange(size)) & ~no_id
+    collector.add_rows(
+        duplicated,
+        "employee_id",
+        lambda i: (
+            f"duplicate employee '{ids[i]}' (first at row {source.line(int(first_position[i]))})",
+            None,
+        ),
+    )
 
     departments = text_column(frame, "department")
-    known = pd.Index(list(department_ids), dtype=object)
-    codes = known.get_indexer(pd.Index(departments, dtype=object)).astype(np.int64)
+    codes = codes_of(departments, department_ids)
     unknown = codes < 0
     no_department = pd.isna(departments)
     collector.add_rows(no_department, "department", lambda _: ("empty", None))

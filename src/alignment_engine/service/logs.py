@@ -2,7 +2,8 @@
 
 An access-log line carries ``method``, ``path``, ``route``, ``status``, ``duration_ms``,
 ``actor``, ``role``, ``run_id``, ``request_id`` and ``client``; other lines carry ``message`` and,
-for errors, ``exception`` (the traceback stays in the server's log, never in a response).
+for errors, ``exception`` (the traceback stays in the server's log, never in a response). Every
+line names the worker process that wrote it (``pid``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):

@@ -16,7 +16,6 @@ never starts.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from alignment_engine.errors import AlignmentError
+from alignment_engine.jsonio import dumps
 from alignment_engine.scoring.result import ScoreResult
 from alignment_engine.service.auth import Caller
 from alignment_engine.service.errors import TimeLimitError, error_body
@@ -55,7 +55,7 @@ def _plain(result: Result) -> dict[str, Any]:
 
 
 def _json(body: Mapping[str, Any]) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return dumps(body, compact=True)
 
 
 Tables = Mapping[str, pd.DataFrame]

@@ -4,6 +4,10 @@ SQLite: WAL mode (readers never wait for the writer), a busy timeout, foreign ke
 transactions that start with ``BEGIN IMMEDIATE`` so two writers queue for the lock instead of
 failing halfway with "database is locked" (a deferred transaction that reads first and writes
 later cannot wait for the lock: SQLite gives up at once to avoid a deadlock).
+Writers on one SQLite file also queue on a lock of their own (a thread lock, then ``flock`` on
+``<database>-writer.lock``) before ``BEGIN IMMEDIATE``: SQLite's busy handler polls with sleeps
+of up to 100 ms, so several processes writing at once (``serve --workers N``) would each wait far
+longer than the write takes; a writer blocked on ``flock`` wakes as soon as the lock is free.
 PostgreSQL: a write transaction may take a transaction-scoped advisory lock on a key (a kind and
 period), so checks such as "is this period final?" and the insert that follows see one order.
 """
@@ -11,12 +15,20 @@ period), so checks such as "is this period final?" and the insert that follows s
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import StaticPool
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's busy timeout alone serialises writers
+    fcntl = None  # type: ignore[assignment]
 
 from alignment_engine.storage.url import is_sqlite, parse_url
 
@@ -55,10 +67,51 @@ def engine_for_url(url: str) -> Engine:
                 parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
         else:
-            engine = create_engine(parsed)
+            # Decision threads and the request threads read at once; a connection is costly to
+            # open (WAL, pragmas), so keep enough of them.
+            engine = create_engine(parsed, pool_size=8, max_overflow=24)
         _configure_sqlite(engine, in_memory)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
+
+
+class _WriterQueue:
+    """One SQLite file's writers, in order: threads of this process, then processes."""
+
+    def __init__(self, database: Path) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = Path(f"{database}-writer.lock")
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._thread_lock:
+            try:
+                # Opened per write (microseconds) so that no file stays open past a Store.
+                handle = self._path.open("ab")
+            except OSError:
+                yield  # a read-only folder: SQLite's own busy timeout still serialises writers
+                return
+            with handle:
+                if fcntl is not None:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when closed
+                yield
+
+
+_WRITER_QUEUES: dict[str, _WriterQueue] = {}
+_WRITER_QUEUES_LOCK = threading.Lock()
+
+
+def _writer_queue(engine: Engine) -> _WriterQueue | None:
+    """The queue of a SQLite file's writers (None for PostgreSQL and in-memory SQLite)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    key = os.path.realpath(database)
+    with _WRITER_QUEUES_LOCK:
+        queue = _WRITER_QUEUES.get(key)
+        if queue is None:
+            queue = _WRITER_QUEUES[key] = _WriterQueue(Path(key))
+        return queue
 
 
 def _lock_key(name: str) -> int:
@@ -73,7 +126,8 @@ def write_transaction(engine: Engine, *lock_names: str) -> Iterator[Connection]:
     ``lock_names`` serialise writers that touch the same logical thing (PostgreSQL advisory
     locks; SQLite's write lock already serialises every writer).
     """
-    with engine.connect() as connection:
+    queue = _writer_queue(engine)
+    with queue.held() if queue is not None else nullcontext(), engine.connect() as connection:
         connection.execution_options(**{_IMMEDIATE: True})
         with connection.begin():
             if connection.dialect.name == "postgresql":

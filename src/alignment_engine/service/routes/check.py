@@ -56,7 +56,8 @@ async def check(
         # The server's own packs are recorded by content (their folders are not the client's
         # business, and a pack edited later must not change what the run says it used).
         packs = await run_in_threadpool(_server_packs, rule_dirs)
-        documents.update({f"rules/{loaded.pack.id}": loaded.pack for loaded in packs})
+        # Named as `check --rules` names them, so `runs replay` recomputes either the same way.
+        documents.update({f"rules.{index}": loaded.pack for index, loaded in enumerate(packs)})
     decision = Decision(
         RunKind.CHECK,
         compute=lambda _tables: engine.check_plan(plan, policy, rule_dirs),

@@ -1,0 +1,128 @@
+"""Several worker processes on one port, each with its own listening socket (``SO_REUSEPORT``).
+
+uvicorn's own ``--workers`` shares one listening socket between the processes, and an event loop
+accepts every waiting connection at once: a burst of keep-alive connections (a client's
+connection pool opening) all land in one worker while the others idle. With a socket per worker
+in one ``SO_REUSEPORT`` group the kernel spreads new connections over the workers instead.
+
+The parent opens the sockets, all listening before any worker starts (a connection the kernel
+gives to a worker still starting waits in its socket's queue), and hands one to each worker; it
+then only supervises: a worker that dies is replaced on the same socket, and SIGINT or SIGTERM
+stops them all. Where ``SO_REUSEPORT`` does not exist (Windows), ``serve`` falls
+back to uvicorn's shared socket.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+__all__ = ["WorkerOptions", "reuse_port_supported", "run_workers"]
+
+logger = logging.getLogger("alignment_engine.service")
+
+RESTART_PAUSE_SECONDS = 1.0
+STOP_GRACE_SECONDS = 15.0
+
+
+def reuse_port_supported() -> bool:
+    return hasattr(socket, "SO_REUSEPORT")
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """What every worker needs to build its uvicorn server (picklable: workers are spawned)."""
+
+    app: str
+    host: str
+    port: int
+    uvicorn: dict[str, Any]
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(options: WorkerOptions, sock: socket.socket) -> None:  # pragma: no cover - a child
+    import uvicorn
+
+    config = uvicorn.Config(options.app, host=options.host, port=options.port, **options.uvicorn)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def run_workers(options: WorkerOptions, count: int) -> None:
+    """Serve with ``count`` worker processes until SIGINT or SIGTERM."""
+    sockets: list[socket.socket] = []
+    try:
+        first = _listening_socket(options.host, options.port)
+        sockets.append(first)
+        port = first.getsockname()[1]  # port 0: the others join the port the first one got
+        sockets += [_listening_socket(options.host, port) for _ in range(count - 1)]
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    try:
+        _supervise(options, sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> None:
+    context = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+
+    def stop(_signal: int, _frame: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def start(sock: socket.socket) -> BaseProcess:
+        process = context.Process(target=_worker, args=(options, sock), name="alignment-worker")
+        process.start()
+        return process
+
+    workers = [start(sock) for sock in sockets]
+    logger.info("serving with %d worker processes", len(workers))
+    try:
+        while not stopping.wait(0.5):
+            for position, process in enumerate(workers):
+                if not process.is_alive():
+                    logger.warning(
+                        "worker %s ended (exit code %s); starting another",
+                        process.pid,
+                        process.exitcode,
+                    )
+                    stopping.wait(RESTART_PAUSE_SECONDS)
+                    if stopping.is_set():
+                        break
+                    workers[position] = start(sockets[position])
+    finally:
+        for process in workers:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests under way
+        for process in workers:
+            process.join(STOP_GRACE_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
