@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from service_harness import SERVER_ENDPOINTS, Server, assert_error, cli
+from service_harness import SERVER_ENDPOINTS, Server, assert_error, cli, serving
 from service_samples import ACME, acme_plan, check_body, score_body
 
 from alignment_engine.cli import main
@@ -139,6 +142,37 @@ def test_a_burst_of_keep_alive_connections_is_shared_by_the_workers(server: Serv
         time.sleep(0.05)
     assert len(mine) == len(clients)
     assert len({line["pid"] for line in mine}) == 2
+
+
+def _pids_answering(server: Server, marker: str, calls: int) -> set[int]:
+    for _ in range(calls):  # a new connection each
+        assert (
+            httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": marker}).status_code == 200
+        )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mine = [line for line in _access_lines(server) if line.get("request_id") == marker]
+        if len(mine) == calls:
+            break
+        time.sleep(0.05)
+    return {int(line["pid"]) for line in mine}
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    with serving(tmp_path, "--workers", "2") as running:
+        before = _pids_answering(running, "before", 24)
+        assert len(before) == 2
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        after: set[int] = set()
+        while time.monotonic() < deadline:
+            after = _pids_answering(running, f"after-{time.monotonic_ns()}", 24)
+            if len(after) == 2:
+                break
+            time.sleep(0.5)
+        assert len(after) == 2 and victim not in after
+        assert (before - {victim}) <= after
 
 
 def test_access_log_is_json_lines_with_the_actor(server: Server) -> None:

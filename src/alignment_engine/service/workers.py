@@ -8,7 +8,7 @@ in one ``SO_REUSEPORT`` group the kernel spreads new connections over the worker
 The parent opens the sockets, all listening before any worker starts (a connection the kernel
 gives to a worker still starting waits in its socket's queue), and hands one to each worker; it
 then only supervises: a worker that dies is replaced on the same socket, and SIGINT or SIGTERM
-stops them all. Where ``SO_REUSEPORT`` does not exist (Windows), ``serve`` falls
+stops them all. Elsewhere than on Linux (see :func:`reuse_port_supported`), ``serve`` falls
 back to uvicorn's shared socket.
 """
 
@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
@@ -32,7 +33,9 @@ STOP_GRACE_SECONDS = 15.0
 
 
 def reuse_port_supported() -> bool:
-    return hasattr(socket, "SO_REUSEPORT")
+    """Linux only: there the kernel balances a ``SO_REUSEPORT`` group's connections (elsewhere,
+    macOS for one, the socket bound last takes them all)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 @dataclass(frozen=True)
