@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, Table
 
@@ -34,35 +35,50 @@ def payout_rows(run_id: str, payouts: pd.DataFrame, decimals: int) -> pd.DataFra
     if missing:
         raise InputError(f"payouts to store lack the columns {', '.join(missing)}")
     if "payout_units" in payouts.columns:
-        units = pd.to_numeric(payouts["payout_units"], errors="coerce").to_numpy(dtype=float)
+        units = _numbers(payouts["payout_units"])
     else:
-        values = pd.to_numeric(payouts["payout"], errors="coerce").to_numpy(dtype=float)
+        values = _numbers(payouts["payout"])
         units = np.where(np.isfinite(values), 0.0, np.nan)
         finite = np.isfinite(values)
         units[finite] = to_units(values[finite], decimals, "half_even")
     if not np.all(np.isfinite(units)):
         row = int(np.flatnonzero(~np.isfinite(units))[0])
         raise InputError(f"payout row {row + 1} has no amount")
-    identifiers = payouts["employee_id"]
-    departments = payouts["department"]
-    if identifiers.isna().any() or departments.isna().any():
+    identifiers = payouts["employee_id"].to_numpy(dtype=object)
+    departments = payouts["department"].to_numpy(dtype=object)
+    if pd.isna(identifiers).any() or pd.isna(departments).any():
         raise InputError("every payout row needs an employee_id and a department")
     factor = (
-        pd.to_numeric(payouts["factor"], errors="coerce").to_numpy(dtype=float)
+        _numbers(payouts["factor"])
         if "factor" in payouts.columns
         else np.full(len(payouts), np.nan)
     )
     return pd.DataFrame(
         {
-            "run_id": run_id,
+            "run_id": np.full(len(payouts), run_id, dtype=object),
             "position": np.arange(1, len(payouts) + 1, dtype=np.int64),
-            "employee_id": identifiers.astype(str).to_numpy(),
-            "department": departments.astype(str).to_numpy(),
+            "employee_id": _texts(identifiers),
+            "department": _texts(departments),
             "payout_units": units.astype(np.int64),
             "factor": factor,
         },
         columns=list(PAYOUT_COLUMNS),
     )
+
+
+def _numbers(series: pd.Series) -> npt.NDArray[np.float64]:
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    ):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _texts(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Every cell as text (ids may arrive as numbers), as Python strings."""
+    if all(type(v) is str for v in values):
+        return values
+    return np.array([str(v) for v in values], dtype=object)
 
 
 def insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> None:

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -205,6 +205,24 @@ def _insert_ignoring_duplicates(
     connection.execute(statement, rows)
 
 
+class _KnownContents:
+    """Hashes of documents and tables this store has seen committed. Content-addressed rows are
+    never changed or deleted, so a run naming them again needs no query to find them present."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._hashes: set[str] = set()
+
+    def has(self, hash_: str) -> bool:
+        return hash_ in self._hashes
+
+    def remember(self, hashes: Sequence[str]) -> None:
+        if len(self._hashes) + len(hashes) > self.LIMIT:  # bounded: forget rather than grow
+            self._hashes = set()
+        self._hashes.update(hashes)
+
+
 class Store:
     """A database of runs. Open with :meth:`open`; use as a context manager or call :meth:`close`.
 
@@ -218,6 +236,7 @@ class Store:
         self._engine = engine
         self.url = url
         self.where = display_url(url)
+        self._known_contents = _KnownContents()
 
     # -- opening and schema ---------------------------------------------------------------
 
@@ -404,51 +423,65 @@ class Store:
                     return reusable
             self._store_documents(connection, record.documents)
             self._store_tables(connection, new_tables)
-            session.add(
-                RunRow(
-                    id=record.run_id,
-                    kind=record.kind.value,
-                    status=run_status.value,
-                    period=record.period,
-                    run_hash=record.run_hash,
-                    engine_version=record.engine_version,
-                    options=record.options_json,
-                    actor=record.actor,
-                    started_at=record.started_at,
-                    finished_at=finished,
-                    payout_decimals=payout_decimals if payout_frame is not None else None,
-                    result_hash=content_hash(result_bytes),
-                    result_size=len(result_bytes),
-                    result=compressed_result,
-                )
+            # Core inserts, not ORM objects: a run is written on every service call, and the
+            # unit of work costs more than the rows themselves.
+            connection.execute(
+                insert(_table(RunRow)),
+                {
+                    "id": record.run_id,
+                    "kind": record.kind.value,
+                    "status": run_status.value,
+                    "period": record.period,
+                    "run_hash": record.run_hash,
+                    "engine_version": record.engine_version,
+                    "options": record.options_json,
+                    "actor": record.actor,
+                    "started_at": record.started_at,
+                    "finished_at": finished,
+                    "payout_decimals": payout_decimals if payout_frame is not None else None,
+                    "result_hash": content_hash(result_bytes),
+                    "result_size": len(result_bytes),
+                    "result": compressed_result,
+                },
             )
-            session.flush()
-            session.add_all(
-                RunDocumentRow(run_id=record.run_id, role=d.role, document_hash=d.hash)
-                for d in record.documents
+            insert_records(
+                connection,
+                _table(RunDocumentRow),
+                [
+                    {"run_id": record.run_id, "role": d.role, "document_hash": d.hash}
+                    for d in record.documents
+                ],
             )
-            session.add_all(
-                RunTableRow(run_id=record.run_id, role=t.role, table_hash=t.hash)
-                for t in record.tables
+            insert_records(
+                connection,
+                _table(RunTableRow),
+                [
+                    {"run_id": record.run_id, "role": t.role, "table_hash": t.hash}
+                    for t in record.tables
+                ],
             )
-            session.flush()
             if payout_frame is not None:
                 insert_frame(connection, _table(PayoutRow), payout_frame)
             insert_records(connection, _table(FindingRow), finding_rows)
             insert_records(connection, _table(AllocationRow), allocation_rows)
-            self._audit(
-                session,
-                record.actor,
-                "run.created",
-                record.run_id,
-                {
-                    "kind": record.kind.value,
-                    "period": record.period,
-                    "status": run_status.value,
-                    "run_hash": record.run_hash,
-                    "forced": force,
-                },
+            connection.execute(
+                insert(_table(AuditRow)),
+                self._audit_values(
+                    record.actor,
+                    "run.created",
+                    record.run_id,
+                    {
+                        "kind": record.kind.value,
+                        "period": record.period,
+                        "status": run_status.value,
+                        "run_hash": record.run_hash,
+                        "forced": force,
+                    },
+                ),
             )
+        self._known_contents.remember(
+            [d.hash for d in record.documents] + [t.hash for t in record.tables]
+        )
         return StoredRun(
             id=record.run_id,
             kind=record.kind,
@@ -502,6 +535,7 @@ class Store:
 
     def _compressed_new_tables(self, tables: Sequence[StagedTable]) -> list[dict[str, Any]]:
         """Rows for the tables not stored yet, compressed before any lock is taken."""
+        tables = [t for t in tables if not self._known_contents.has(t.hash)]
         if not tables:
             return []
         with self._reading() as session:
@@ -531,7 +565,7 @@ class Store:
         _insert_ignoring_duplicates(connection, _table(InputTableRow), rows)
 
     def _store_documents(self, connection: Connection, documents: Sequence[StagedDocument]) -> None:
-        unique = {d.hash: d for d in documents}
+        unique = {d.hash: d for d in documents if not self._known_contents.has(d.hash)}
         if not unique:
             return
         present = set(
@@ -768,15 +802,19 @@ class Store:
         subject: str | None,
         details: Mapping[str, Any],
     ) -> None:
-        session.add(
-            AuditRow(
-                at=utc_now(),
-                actor=actor or default_actor(),
-                action=action,
-                subject=subject,
-                details=canonical_json(dict(details)),
-            )
-        )
+        session.add(AuditRow(**self._audit_values(actor, action, subject, details)))
+
+    @staticmethod
+    def _audit_values(
+        actor: str | None, action: str, subject: str | None, details: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "at": utc_now(),
+            "actor": actor or default_actor(),
+            "action": action,
+            "subject": subject,
+            "details": canonical_json(dict(details)),
+        }
 
     def audit_log(self, *, limit: int | None = 100, action: str | None = None) -> list[AuditEntry]:
         """Audit entries, newest first."""
