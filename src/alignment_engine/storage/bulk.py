@@ -67,9 +67,7 @@ def payout_rows(run_id: str, payouts: pd.DataFrame, decimals: int) -> pd.DataFra
 
 
 def _numbers(series: pd.Series) -> npt.NDArray[np.float64]:
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-        series.dtype
-    ):
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
 
