@@ -1,6 +1,6 @@
 """The HTTP decision service under load on loopback, against a baseline endpoint in the same app.
 
-    .venv/bin/python benchmarks/service.py [--seconds 20] [--concurrency 16] [--workers 1]
+    .venv/bin/python benchmarks/service.py [--seconds 20] [--concurrency 16] [--workers CPUS]
                                            [--only score,check]
 
 It starts ``alignment-engine serve`` (a temporary SQLite database, the baseline endpoint switched
@@ -327,7 +327,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
-    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server worker processes (default: one per CPU)",
+    )
     parser.add_argument("--only", default="score,check", help="loads to run: score, check")
     arguments = parser.parse_args()
     report(run(arguments), arguments)

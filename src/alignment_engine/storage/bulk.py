@@ -44,9 +44,9 @@ def payout_rows(run_id: str, payouts: pd.DataFrame, decimals: int) -> pd.DataFra
     if not np.all(np.isfinite(units)):
         row = int(np.flatnonzero(~np.isfinite(units))[0])
         raise InputError(f"payout row {row + 1} has no amount")
-    identifiers = payouts["employee_id"].to_numpy(dtype=object)
-    departments = payouts["department"].to_numpy(dtype=object)
-    if pd.isna(identifiers).any() or pd.isna(departments).any():
+    identifiers = payouts["employee_id"]
+    departments = payouts["department"]
+    if identifiers.isna().any() or departments.isna().any():
         raise InputError("every payout row needs an employee_id and a department")
     factor = (
         _numbers(payouts["factor"])
@@ -55,10 +55,10 @@ def payout_rows(run_id: str, payouts: pd.DataFrame, decimals: int) -> pd.DataFra
     )
     return pd.DataFrame(
         {
-            "run_id": np.full(len(payouts), run_id, dtype=object),
+            "run_id": run_id,
             "position": np.arange(1, len(payouts) + 1, dtype=np.int64),
-            "employee_id": _texts(identifiers),
-            "department": _texts(departments),
+            "employee_id": identifiers.astype(str).to_numpy(),
+            "department": departments.astype(str).to_numpy(),
             "payout_units": units.astype(np.int64),
             "factor": factor,
         },
@@ -70,13 +70,6 @@ def _numbers(series: pd.Series) -> npt.NDArray[np.float64]:
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
-
-
-def _texts(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
-    """Every cell as text (ids may arrive as numbers), as Python strings."""
-    if all(type(v) is str for v in values):
-        return values
-    return np.array([str(v) for v in values], dtype=object)
 
 
 def insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
