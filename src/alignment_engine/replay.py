@@ -147,7 +147,7 @@ def _optimise(inputs: RunInputs) -> str:
             list(results[["period", "scope", "kpi", "actual"]].itertuples(index=False, name=None)),
         )
     options = engine.OptimiseOptions(
-        resources=tuple(run.options.get("resources") or ()) or None,
+        resources=_resources(run.options),
         shared_weight=float(run.options.get("shared_weight", 0.3)),
         balance=float(run.options.get("balance", 0.1)),
         keep_total=bool(run.options.get("keep_total", False)),
@@ -155,6 +155,15 @@ def _optimise(inputs: RunInputs) -> str:
     result = engine.suggest_reallocation(plan, options, fits=fits)
     document = _with_run_id(inputs, engine.reallocation_document(result, fits))
     return dumps(document, compact=is_compact(run.result_json))
+
+
+def _resources(options: dict[str, Any]) -> tuple[str, ...] | None:
+    """The pools a run was limited to: ``resources`` (a list), or ``resource`` (a name or a
+    list) as runs made over HTTP recorded it before they were recorded as the CLI records them."""
+    chosen = options.get("resources", options.get("resource"))
+    if isinstance(chosen, str):
+        return (chosen,)
+    return tuple(chosen) if chosen else None
 
 
 _REPLAYERS = {"score": _score, "check": _check, "optimise": _optimise}

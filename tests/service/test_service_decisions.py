@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from service_harness import Service, assert_error
-from service_samples import check_body, optimise_body, scenario_body, score_body
+from service_samples import acme_plan, check_body, optimise_body, scenario_body, score_body
 
 from alignment_engine import engine
 from alignment_engine.errors import PolicyError
@@ -343,6 +343,8 @@ def test_runs_the_service_records_replay_byte_for_byte(make_service: Any, tmp_pa
             ("/v1/check", check_body()),
             ("/v1/score", score_body()),
             ("/v1/optimise", optimise_body()),
+            # Limited to one of three pools: replay must limit it the same way.
+            ("/v1/optimise", {"plan": acme_plan(), "options": {"resource": "headcount"}}),
         )
     ]
     for run_id in run_ids:

@@ -175,6 +175,40 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
         assert (before - {victim}) <= after
 
 
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_workers_end_with_their_supervisor_even_when_it_is_killed(tmp_path: Path) -> None:
+    with serving(tmp_path, "--workers", "2") as running:
+        workers = _pids_answering(running, "orphans", 24)
+        assert len(workers) == 2
+        supervisor = int(
+            Path(f"/proc/{min(workers)}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        )
+        os.kill(supervisor, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_a_port_another_server_listens_on(server: Server, workers: str) -> None:
+    """Even another `serve` (whose sockets allow port sharing) keeps its port to itself."""
+    port = server.url.rsplit(":", 1)[1]
+    result = cli(
+        "serve", "--port", port, "--workers", workers, "--db", server.db_url, cwd=server.directory
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_access_log_is_json_lines_with_the_actor(server: Server) -> None:
     response = httpx.post(
         f"{server.url}/v1/check",

@@ -49,7 +49,12 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
 
     from alignment_engine.service.logs import logging_config
     from alignment_engine.service.settings import ServiceSettings
-    from alignment_engine.service.workers import WorkerOptions, reuse_port_supported, run_workers
+    from alignment_engine.service.workers import (
+        WorkerOptions,
+        ensure_port_free,
+        reuse_port_supported,
+        run_workers,
+    )
 
     if db_url is not None:
         os.environ["ALIGNMENT_DB_URL"] = db_url
@@ -77,14 +82,15 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
         "server_header": False,
     }
     try:
-        if workers > 1 and reuse_port_supported():
-            try:
+        try:
+            ensure_port_free(host, port)
+            if workers > 1 and reuse_port_supported():
                 run_workers(WorkerOptions(app, host, port, common), workers)
-            except OSError as error:
-                raise InputError(
-                    f"cannot listen on {host}:{port}: {error.strerror}", file="--port"
-                ) from None
-        else:
+        except OSError as error:
+            raise InputError(
+                f"cannot listen on {host}:{port}: {error.strerror}", file="--port"
+            ) from None
+        if workers == 1 or not reuse_port_supported():
             uvicorn.run(app, host=host, port=port, workers=workers, **common)
     finally:
         if metrics_dir is not None:

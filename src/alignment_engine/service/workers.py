@@ -14,8 +14,10 @@ back to uvicorn's shared socket.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -24,11 +26,12 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-__all__ = ["WorkerOptions", "reuse_port_supported", "run_workers"]
+__all__ = ["WorkerOptions", "ensure_port_free", "reuse_port_supported", "run_workers"]
 
 logger = logging.getLogger("alignment_engine.service")
 
 RESTART_PAUSE_SECONDS = 1.0
+_PR_SET_PDEATHSIG = 1
 STOP_GRACE_SECONDS = 15.0
 
 
@@ -63,8 +66,34 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(options: WorkerOptions, sock: socket.socket) -> None:  # pragma: no cover - a child
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise OSError if anything listens on ``host:port`` already: a plain bind fails next to
+    any listener, where a ``SO_REUSEPORT`` bind would quietly join another server's group (a
+    second ``serve`` on the same port would take half its requests)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - a child
+    """Ask Linux to end this worker when the supervisor dies, even by SIGKILL (no orphans
+    serving on after their parent)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(options: WorkerOptions, sock: socket.socket, parent: int) -> None:  # pragma: no cover
     import uvicorn
+
+    _die_with_parent(parent)
 
     config = uvicorn.Config(options.app, host=options.host, port=options.port, **options.uvicorn)
     uvicorn.Server(config).run(sockets=[sock])
@@ -72,6 +101,7 @@ def _worker(options: WorkerOptions, sock: socket.socket) -> None:  # pragma: no 
 
 def run_workers(options: WorkerOptions, count: int) -> None:
     """Serve with ``count`` worker processes until SIGINT or SIGTERM."""
+    ensure_port_free(options.host, options.port)
     sockets: list[socket.socket] = []
     try:
         first = _listening_socket(options.host, options.port)
@@ -99,12 +129,17 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> None:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def start(sock: socket.socket) -> BaseProcess:
-        process = context.Process(target=_worker, args=(options, sock), name="alignment-worker")
+        process = context.Process(
+            target=_worker, args=(options, sock, os.getpid()), name="alignment-worker"
+        )
         process.start()
         return process
 
     workers = [start(sock) for sock in sockets]
-    logger.info("serving with %d worker processes", len(workers))
+    address = sockets[0].getsockname()
+    logger.info(
+        "serving on %s port %d with %d worker processes", address[0], address[1], len(workers)
+    )
     try:
         while not stopping.wait(0.5):
             for position, process in enumerate(workers):

@@ -60,7 +60,13 @@ async def optimise(
         compute=compute,
         documents={"plan": plan},
         tables=tables,
-        options=chosen.model_dump(),
+        # Recorded as `optimise` records them, so `runs replay` reads either the same way.
+        options={
+            "resources": list(options.resources or ()),
+            "shared_weight": options.shared_weight,
+            "balance": options.balance,
+            "keep_total": options.keep_total,
+        },
     )
     return await decide(state, request, caller, decision)
 
