@@ -84,6 +84,12 @@ def _table(stored: StoredTable, spec: TableSpec, role: str) -> pd.DataFrame:
     return table_from_records(records, spec, f"stored table '{role}'")
 
 
+def _pack_order(role: str) -> tuple[int, str]:
+    """``rules.2`` before ``rules.10``: packs apply in the order the run gave them."""
+    suffix = role.removeprefix("rules.")
+    return (int(suffix), role) if suffix.isdigit() else (1 << 62, role)
+
+
 def _with_run_id(inputs: RunInputs, result: dict[str, Any]) -> dict[str, Any]:
     """Answers of the HTTP service start with their run id (the CLI's outputs do not)."""
     if inputs.run.result_json.startswith('{"run_id"'):
@@ -120,7 +126,7 @@ def _check(inputs: RunInputs) -> str:
     roles = [role for role in inputs.documents if role.startswith("rules.")]
     packs = [
         RulePack.model_validate(inputs.documents[role].content)
-        for role in sorted(roles, key=lambda role: int(role.removeprefix("rules.")))
+        for role in sorted(roles, key=_pack_order)
     ]
     result = engine.check_plan(plan, policy, packs).to_dict()
     return dumps(_with_run_id(inputs, result), compact=is_compact(inputs.run.result_json))

@@ -47,3 +47,23 @@ def test_proration_counts_calendar_days_inclusively():
     end = np.array([nat, nat, "2026-07-31", nat, "2026-07-01"], dtype="datetime64[D]")
     shares = proration_fractions(q3, start, end)
     np.testing.assert_allclose(shares, [1.0, 61 / 92, 31 / 92, 0.0, 1 / 92])
+
+
+def test_a_sum_beyond_the_float_range_is_infinite_not_a_crash() -> None:
+    from alignment_engine.scoring.actuals import resolve_values
+    from alignment_engine.scoring.periods import parse_period
+
+    rows = {month: {"k": 1e308} for month in ("2026-07", "2026-08", "2026-09")}
+    values, how, overlaps = resolve_values(rows, parse_period("2026-Q3"), {"k": "sum"}, "sum")
+    assert values == {"k": float("inf")}
+    assert how == {"k": "sum of the 3 months of 2026-Q3"}
+    assert overlaps == []
+
+
+def test_sub_period_sums_are_exactly_rounded() -> None:
+    from alignment_engine.scoring.actuals import resolve_values
+    from alignment_engine.scoring.periods import parse_period
+
+    rows = {"2026-07": {"k": 1e16}, "2026-08": {"k": 1.0}, "2026-09": {"k": -1e16}}
+    values, _, _ = resolve_values(rows, parse_period("2026-Q3"), {"k": "sum"}, "sum")
+    assert values == {"k": 1.0}  # left to right in floats it would be 0

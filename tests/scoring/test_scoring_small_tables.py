@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,3 +46,27 @@ def test_lookups_agree(values: list[str | None]) -> None:
     ):
         small, large = both_paths(call)
         assert small.tolist() == large.tolist()
+
+
+def test_a_row_without_scope_still_has_its_kpi_checked() -> None:
+    from alignment_engine.errors import InputError
+    from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+    from alignment_engine.scoring.actuals import check_actual_rows
+    from alignment_engine.scoring.catalogue import build_catalogue
+
+    data = Path(__file__).resolve().parents[1] / "data" / "valid"
+    plan = plan_from_yaml(data / "minimal-plan.yaml")
+    catalogue = build_catalogue(plan, policy_from_yaml(data / "minimal-policy.yaml"))
+    frame = pd.DataFrame(
+        {
+            "period": ["2026-Q3"] * 2,
+            "scope": ["", ""],
+            "kpi": ["nope", "sales.revenue"],
+            "actual": [1.0, 2.0],
+        }
+    )
+    with pytest.raises(InputError) as raised:
+        check_actual_rows([frame], plan, catalogue)
+    messages = [(p.message, p.suggestion) for p in raised.value.problems]
+    assert ("column 'kpi': 'nope' is not a KPI of the plan", None) in messages
+    assert ("column 'kpi': 'sales.revenue' is a KPI of 'sales'", "give scope 'sales'") in messages

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -184,7 +186,10 @@ def _alive(pid: int) -> bool:
 
 
 def test_workers_end_with_their_supervisor_even_when_it_is_killed(tmp_path: Path) -> None:
-    with serving(tmp_path, "--workers", "2") as running:
+    metrics = tmp_path / "metrics"  # serve cannot clean up its own after SIGKILL
+    metrics.mkdir()
+    environment = {"PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    with serving(tmp_path, "--workers", "2", env=environment) as running:
         workers = _pids_answering(running, "orphans", 24)
         assert len(workers) == 2
         supervisor = int(
@@ -195,6 +200,30 @@ def test_workers_end_with_their_supervisor_even_when_it_is_killed(tmp_path: Path
         while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(_alive(pid) for pid in workers)
+
+
+WORKERS_THAT_CANNOT_START = """
+from alignment_engine.service.logs import logging_config
+from alignment_engine.service.workers import WorkerOptions, open_sockets, run_workers
+
+if __name__ == "__main__":
+    options = WorkerOptions(
+        "no_such_module:app", "127.0.0.1", 0, {"log_config": logging_config("warning")}
+    )
+    raise SystemExit(run_workers(options, open_sockets("127.0.0.1", 0, 2)))
+"""
+
+
+def test_workers_that_cannot_start_stop_the_supervisor(tmp_path: Path) -> None:
+    """No restart loop: a worker that fails at start-up would fail again."""
+    script = tmp_path / "supervise.py"
+    script.write_text(WORKERS_THAT_CANNOT_START, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 3, result.stderr
+    assert "could not start; stopping" in result.stderr
+    assert "starting another" not in result.stderr
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from concurrent_writer import PAYOUT_ROWS, WRITERS
 
+from alignment_engine.errors import StorageError
 from alignment_engine.storage import Store
 
 WRITER = Path(__file__).with_name("concurrent_writer.py")
@@ -53,3 +56,20 @@ def test_two_processes_write_runs_at_once(blank_db_url: str, tmp_path: Path) -> 
             assert len(store.payouts(run_id)) == PAYOUT_ROWS
         created = store.audit_log(action="run.created", limit=None)
         assert len(created) == len(stored)
+
+
+def test_a_writer_kept_waiting_too_long_gets_a_storage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers of one SQLite file queue on its writer lock, but no longer than SQLite's own busy
+    timeout: behind a process that hangs holding it, a write fails instead of waiting for ever."""
+    from alignment_engine.storage import connection
+
+    monkeypatch.setattr(connection, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    database = tmp_path / "runs.db"
+    with Store.open(f"sqlite:///{database}") as store:
+        with open(f"{database}-writer.lock", "ab") as held:
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # as another process would
+            with pytest.raises(StorageError, match="the database is locked"):
+                store.create_token("late", "admin")
+        assert store.create_token("late", "admin")  # free again: the write goes through

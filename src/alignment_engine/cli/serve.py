@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from typing import Any
 
@@ -52,6 +53,7 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
     from alignment_engine.service.workers import (
         WorkerOptions,
         ensure_port_free,
+        open_sockets,
         reuse_port_supported,
         run_workers,
     )
@@ -81,16 +83,22 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
         "access_log": False,
         "server_header": False,
     }
+    own_sockets = workers > 1 and reuse_port_supported()
     try:
         try:
-            ensure_port_free(host, port)
-            if workers > 1 and reuse_port_supported():
-                run_workers(WorkerOptions(app, host, port, common), workers)
+            if own_sockets:
+                sockets = open_sockets(host, port, workers)
+            else:
+                ensure_port_free(host, port)  # uvicorn would only say so after starting the app
         except OSError as error:
             raise InputError(
                 f"cannot listen on {host}:{port}: {error.strerror}", file="--port"
             ) from None
-        if workers == 1 or not reuse_port_supported():
+        if own_sockets:
+            outcome = run_workers(WorkerOptions(app, host, port, common), sockets)
+            if outcome:
+                sys.exit(outcome)
+        else:
             uvicorn.run(app, host=host, port=port, workers=workers, **common)
     finally:
         if metrics_dir is not None:

@@ -277,10 +277,14 @@ def _check_kpi_names(
 ) -> None:
     owner = {e.kpi.id: e.scope for e in catalogue.entries}
     owners = looked_up(kpis, owner)
-    wrong = rows & (owners != scopes)
+    wrong = rows & ((owners != scopes) | pd.isna(owners))
 
     def describe(i: int) -> tuple[str, str | None]:
         scope, kpi = str(scopes[i]), str(kpis[i])
+        if scopes[i] is None:  # the empty scope is reported on its own
+            if kpi in owner:
+                return f"'{kpi}' is a KPI of '{owner[kpi]}'", f"give scope '{owner[kpi]}'"
+            return f"'{kpi}' is not a KPI of the plan", suggestion_for(kpi, owner)
         if kpi in owner:
             return f"'{kpi}' is a KPI of '{owner[kpi]}', not of '{scope}'", None
         if catalogue.scope_kinds.get(scope) == "shared":
@@ -374,10 +378,19 @@ def _aggregate(values: Sequence[float], how: str) -> float:
     if how == "max":
         return max(values)
     if how == "sum":
-        return math.fsum(values)
+        return _exact_sum(values)
     if how == "mean":
-        return math.fsum(values) / len(values)
+        return _exact_sum(values) / len(values)
     raise ValueError(f"unknown aggregation {how!r}")
+
+
+def _exact_sum(values: Sequence[float]) -> float:
+    """The exactly rounded sum (``math.fsum``); beyond the float range, infinity as a plain sum
+    gives it (fsum raises there), so an absurd total is reported, not a crash."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return float(sum(values))
 
 
 @dataclass(frozen=True)

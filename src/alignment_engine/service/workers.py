@@ -16,21 +16,32 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import logging.config
 import multiprocessing
 import os
 import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-__all__ = ["WorkerOptions", "ensure_port_free", "reuse_port_supported", "run_workers"]
+__all__ = [
+    "STARTUP_FAILURE",
+    "WorkerOptions",
+    "ensure_port_free",
+    "open_sockets",
+    "reuse_port_supported",
+    "run_workers",
+]
 
 logger = logging.getLogger("alignment_engine.service")
 
 RESTART_PAUSE_SECONDS = 1.0
+STABLE_SECONDS = 10.0
+STARTUP_FAILURE = 3  # uvicorn's exit code when the app or the server cannot start
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE_SECONDS = 15.0
 
@@ -99,27 +110,36 @@ def _worker(options: WorkerOptions, sock: socket.socket, parent: int) -> None:  
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def run_workers(options: WorkerOptions, count: int) -> None:
-    """Serve with ``count`` worker processes until SIGINT or SIGTERM."""
-    ensure_port_free(options.host, options.port)
+def open_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` listening sockets on one port in one ``SO_REUSEPORT`` group (OSError if the
+    port is taken or the address is not this machine's)."""
+    ensure_port_free(host, port)
     sockets: list[socket.socket] = []
     try:
-        first = _listening_socket(options.host, options.port)
+        first = _listening_socket(host, port)
         sockets.append(first)
         port = first.getsockname()[1]  # port 0: the others join the port the first one got
-        sockets += [_listening_socket(options.host, port) for _ in range(count - 1)]
+        sockets += [_listening_socket(host, port) for _ in range(count - 1)]
     except OSError:
         for sock in sockets:
             sock.close()
         raise
+    return sockets
+
+
+def run_workers(options: WorkerOptions, sockets: list[socket.socket]) -> int:
+    """Serve with one worker process per socket until SIGINT or SIGTERM. Returns 0, or
+    :data:`STARTUP_FAILURE` when a worker could not start (it would fail again: no restart
+    loop)."""
+    logging.config.dictConfig(options.uvicorn.get("log_config") or {"version": 1})
     try:
-        _supervise(options, sockets)
+        return _supervise(options, sockets)
     finally:
         for sock in sockets:
             sock.close()
 
 
-def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> None:
+def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> int:
     context = multiprocessing.get_context("spawn")
     stopping = threading.Event()
 
@@ -127,32 +147,46 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started: dict[int, float] = {}
 
-    def start(sock: socket.socket) -> BaseProcess:
+    def start(position: int) -> BaseProcess:
         process = context.Process(
-            target=_worker, args=(options, sock, os.getpid()), name="alignment-worker"
+            target=_worker, args=(options, sockets[position], os.getpid()), name="alignment-worker"
         )
         process.start()
+        started[position] = time.monotonic()
         return process
 
-    workers = [start(sock) for sock in sockets]
+    workers = [start(position) for position in range(len(sockets))]
     address = sockets[0].getsockname()
     logger.info(
         "serving on %s port %d with %d worker processes", address[0], address[1], len(workers)
     )
+    pause = RESTART_PAUSE_SECONDS
+    outcome = 0
     try:
         while not stopping.wait(0.5):
             for position, process in enumerate(workers):
-                if not process.is_alive():
-                    logger.warning(
-                        "worker %s ended (exit code %s); starting another",
-                        process.pid,
-                        process.exitcode,
-                    )
-                    stopping.wait(RESTART_PAUSE_SECONDS)
-                    if stopping.is_set():
-                        break
-                    workers[position] = start(sockets[position])
+                if process.is_alive():
+                    continue
+                if process.exitcode == STARTUP_FAILURE:
+                    logger.error("worker %s could not start; stopping", process.pid)
+                    outcome = STARTUP_FAILURE
+                    stopping.set()
+                    break
+                lived = time.monotonic() - started[position]
+                # A worker that keeps dying young waits longer each time (up to a limit).
+                pause = RESTART_PAUSE_SECONDS if lived > STABLE_SECONDS else min(pause * 2, 30.0)
+                logger.warning(
+                    "worker %s ended (exit code %s) after %.0f s; starting another in %.0f s",
+                    process.pid,
+                    process.exitcode,
+                    lived,
+                    pause,
+                )
+                if stopping.wait(pause):
+                    break
+                workers[position] = start(position)
     finally:
         for process in workers:
             if process.is_alive():
@@ -164,3 +198,4 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> None:
                 process.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    return outcome

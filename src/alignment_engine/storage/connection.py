@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -30,6 +31,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: SQLite's busy timeout alone serialises writers
     fcntl = None  # type: ignore[assignment]
 
+from alignment_engine.errors import StorageError
 from alignment_engine.storage.url import is_sqlite, parse_url
 
 __all__ = ["engine_for_url", "write_transaction"]
@@ -76,7 +78,11 @@ def engine_for_url(url: str) -> Engine:
 
 
 class _WriterQueue:
-    """One SQLite file's writers, in order: threads of this process, then processes."""
+    """One SQLite file's writers, in order: threads of this process, then processes.
+
+    Waiting is bounded by the same busy timeout SQLite has: a writer that cannot get the lock
+    in time gets StorageError, as it would from SQLite, rather than waiting for ever behind a
+    process that hangs while holding it."""
 
     def __init__(self, database: Path) -> None:
         self._thread_lock = threading.Lock()
@@ -84,7 +90,11 @@ class _WriterQueue:
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._thread_lock:
+        timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+        deadline = time.monotonic() + timeout
+        if not self._thread_lock.acquire(timeout=timeout):
+            raise _locked(self._path)
+        try:
             try:
                 # Opened per write (microseconds) so that no file stays open past a Store.
                 handle = self._path.open("ab")
@@ -93,8 +103,32 @@ class _WriterQueue:
                 return
             with handle:
                 if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when closed
+                    _lock_file(handle.fileno(), deadline, self._path)  # released when closed
                 yield
+        finally:
+            self._thread_lock.release()
+
+
+def _lock_file(descriptor: int, deadline: float, path: Path) -> None:
+    """``flock`` with a deadline: at once when free, else polled every millisecond or two (a
+    write holds the lock for a few milliseconds)."""
+    pause = 0.0005
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise _locked(path) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+
+
+def _locked(path: Path) -> StorageError:
+    return StorageError(
+        f"the database is locked: another writer held {path.name} for more than "
+        f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s"
+    )
 
 
 _WRITER_QUEUES: dict[str, _WriterQueue] = {}
