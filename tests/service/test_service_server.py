@@ -177,6 +177,27 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
         assert (before - {victim}) <= after
 
 
+def test_a_worker_that_stops_answering_is_replaced(tmp_path: Path) -> None:
+    with serving(tmp_path, "--workers", "2") as running:
+        before = _pids_answering(running, "healthy", 24)
+        assert len(before) == 2
+        stuck = min(before)
+        os.kill(stuck, signal.SIGSTOP)  # alive, but answers nothing: only a ping finds it
+        try:
+            deadline = time.monotonic() + 90
+            while _alive(stuck) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert not _alive(stuck)
+        finally:
+            if _alive(stuck):
+                os.kill(stuck, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        after: set[int] = set()
+        while len(after) < 2 and time.monotonic() < deadline:
+            after = _pids_answering(running, f"replaced-{time.monotonic_ns()}", 24)
+        assert len(after) == 2 and stuck not in after
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

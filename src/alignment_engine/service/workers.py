@@ -7,9 +7,9 @@ in one ``SO_REUSEPORT`` group the kernel spreads new connections over the worker
 
 The parent opens the sockets, all listening before any worker starts (a connection the kernel
 gives to a worker still starting waits in its socket's queue), and hands one to each worker; it
-then only supervises: a worker that dies is replaced on the same socket, and SIGINT or SIGTERM
-stops them all. Elsewhere than on Linux (see :func:`reuse_port_supported`), ``serve`` falls
-back to uvicorn's shared socket.
+then only supervises: a worker that dies, or does not answer a ping within 10 s (stopped or
+stuck), is replaced on the same socket, and SIGINT or SIGTERM stops them all. Elsewhere than on
+Linux (see :func:`reuse_port_supported`), ``serve`` falls back to uvicorn's shared socket.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -41,6 +42,8 @@ logger = logging.getLogger("alignment_engine.service")
 
 RESTART_PAUSE_SECONDS = 1.0
 STABLE_SECONDS = 10.0
+HEALTH_INTERVAL_SECONDS = 5.0
+HEALTH_TIMEOUT_SECONDS = 10.0
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app or the server cannot start
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE_SECONDS = 15.0
@@ -101,10 +104,22 @@ def _die_with_parent(parent: int) -> None:  # pragma: no cover - a child
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _worker(options: WorkerOptions, sock: socket.socket, parent: int) -> None:  # pragma: no cover
-    import uvicorn
+def _answer_pings(channel: Connection) -> None:  # pragma: no cover - a child
+    """Answer the supervisor's health checks while the process can run Python at all."""
+    try:
+        while True:
+            channel.recv()
+            channel.send(True)
+    except (EOFError, OSError):
+        return
 
+
+def _worker(  # pragma: no cover - runs in a child process
+    options: WorkerOptions, sock: socket.socket, parent: int, channel: Connection
+) -> None:
     _die_with_parent(parent)
+    threading.Thread(target=_answer_pings, args=(channel,), daemon=True).start()
+    import uvicorn
 
     config = uvicorn.Config(options.app, host=options.host, port=options.port, **options.uvicorn)
     uvicorn.Server(config).run(sockets=[sock])
@@ -148,14 +163,50 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started: dict[int, float] = {}
+    channels: dict[int, Connection] = {}
 
     def start(position: int) -> BaseProcess:
+        ours, theirs = context.Pipe()
         process = context.Process(
-            target=_worker, args=(options, sockets[position], os.getpid()), name="alignment-worker"
+            target=_worker,
+            args=(options, sockets[position], os.getpid(), theirs),
+            name="alignment-worker",
         )
         process.start()
+        theirs.close()
+        if position in channels:
+            channels[position].close()
+        channels[position] = ours
         started[position] = time.monotonic()
         return process
+
+    last_check = time.monotonic()
+
+    def check_health() -> None:
+        """Kill a worker that does not answer a ping in time (stopped, or stuck without
+        releasing the interpreter): the loop below then replaces it like any dead worker."""
+        pinged = []
+        for position in range(len(workers)):
+            try:
+                channels[position].send(b"ping")
+                pinged.append(position)
+            except OSError:
+                continue
+        deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+        for position in pinged:
+            channel = channels[position]
+            answered = channel.poll(max(0.0, deadline - time.monotonic()))
+            if answered:
+                try:
+                    channel.recv()
+                    continue
+                except (EOFError, OSError):
+                    pass
+            process = workers[position]
+            if process.is_alive():
+                logger.error("worker %s does not answer; killing it", process.pid)
+                process.kill()
+                process.join(STOP_GRACE_SECONDS)
 
     workers = [start(position) for position in range(len(sockets))]
     address = sockets[0].getsockname()
@@ -166,6 +217,9 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> int:
     outcome = 0
     try:
         while not stopping.wait(0.5):
+            if time.monotonic() - last_check >= HEALTH_INTERVAL_SECONDS:
+                check_health()
+                last_check = time.monotonic()
             for position, process in enumerate(workers):
                 if process.is_alive():
                     continue
@@ -196,6 +250,8 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> int:
             if process.is_alive():
                 process.kill()
                 process.join()
+        for channel in channels.values():
+            channel.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return outcome
