@@ -286,3 +286,11 @@ def test_serve_refuses_a_bad_setting() -> None:
     assert result.exit_code == 2
     assert "ALIGNMENT_TIME_LIMIT_SECONDS" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("host", ["10.255.255.1", "no-such-host.invalid"])
+def test_serve_names_a_host_it_cannot_listen_on(host: str, tmp_path: Path) -> None:
+    result = cli("serve", "--host", host, "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"--host: cannot listen on {host}:8000" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
-import sys
+import socket
 import tempfile
 from typing import Any
 
 import click
 from pydantic import ValidationError
 
-from alignment_engine.errors import InputError, Problem
+from alignment_engine.errors import AlignmentError, InputError, Problem
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -91,13 +92,16 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
             else:
                 ensure_port_free(host, port)  # uvicorn would only say so after starting the app
         except OSError as error:
+            # An address that does not resolve or is not this machine's is the host's fault.
+            wrong_host = isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL
             raise InputError(
-                f"cannot listen on {host}:{port}: {error.strerror}", file="--port"
+                f"cannot listen on {host}:{port}: {error.strerror}",
+                file="--host" if wrong_host else "--port",
             ) from None
         if own_sockets:
-            outcome = run_workers(WorkerOptions(app, host, port, common), sockets)
-            if outcome:
-                sys.exit(outcome)
+            if run_workers(WorkerOptions(app, host, port, common), sockets):
+                # Not the caller's input: the service itself is broken (the log says how).
+                raise AlignmentError("a worker process could not start; the log above says why")
         else:
             uvicorn.run(app, host=host, port=port, workers=workers, **common)
     finally:

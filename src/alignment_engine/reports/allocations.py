@@ -8,7 +8,7 @@ from typing import Any
 
 from alignment_engine.model import Plan
 from alignment_engine.reports.payouts import amount
-from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate
+from alignment_engine.reports.svg import element, esc, fmt, row_label, text_block
 
 __all__ = ["allocation_chart", "allocation_rows"]
 
@@ -115,14 +115,7 @@ def allocation_chart(plan: Plan, optimise: Mapping[str, Any] | None) -> str:
                         "data-department": department,
                     },
                     element("title", {}, esc(tooltip))
-                    + text_block(
-                        [truncate(names.get(department, department), LABEL_WIDTH - 16, 12)],
-                        LABEL_WIDTH - 10,
-                        y + ROW_HEIGHT / 2 + 4,
-                        12,
-                        anchor="end",
-                        css_class="row-label",
-                    )
+                    + row_label(names.get(department, department), LABEL_WIDTH, y, ROW_HEIGHT)
                     + _bar(
                         "alloc-bar",
                         "current",

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alignment_engine.model import Plan
-from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate
+from alignment_engine.reports.svg import element, esc, fmt, row_label, text_block, truncate
 
 __all__ = ["amount", "payout_chart", "quantiles"]
 
@@ -195,14 +195,7 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
                     "g",
                     {"data-department": department},
                     element("title", {}, esc(f"{department}: payout factor {factor:.3f}"))
-                    + text_block(
-                        [truncate(names.get(department, department), LABEL_WIDTH - 16, 12)],
-                        LABEL_WIDTH - 10,
-                        y + ROW_HEIGHT / 2 + 4,
-                        12,
-                        anchor="end",
-                        css_class="row-label",
-                    )
+                    + row_label(names.get(department, department), LABEL_WIDTH, y, ROW_HEIGHT)
                     + element(
                         "rect",
                         {

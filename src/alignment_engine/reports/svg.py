@@ -147,3 +147,15 @@ def text_block(
         },
         "".join(spans),
     )
+
+
+def row_label(text: str, label_width: float, y: float, row_height: float) -> str:
+    """A bar chart's row name, right-aligned in the label column and centred on its row."""
+    return text_block(
+        [truncate(text, label_width - 16, 12)],
+        label_width - 10,
+        y + row_height / 2 + 4,
+        12,
+        anchor="end",
+        css_class="row-label",
+    )
