@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from alignment_engine.checking import check_plan
-from alignment_engine.conflicts import metric_reach, pay_mix, pool_totals, rollup_totals
+from alignment_engine.conflicts import pay_mix, pool_totals, rollup_totals
 from alignment_engine.loading import plan_from_yaml, policy_from_yaml
 from alignment_engine.model import Plan, Policy
 from alignment_engine.model.findings import CheckResult
+from alignment_engine.reach import metric_reach
 
 DATA = Path(__file__).resolve().parent / "data" / "checks"
 EXPECTED = yaml.safe_load((DATA / "planted-expected.yaml").read_text(encoding="utf-8"))
@@ -148,7 +149,7 @@ def test_check_from_many_threads_at_once_gives_the_same_answer(plan: Plan, polic
 
 def test_metric_reach_follows_chains_and_stops_at_cycles_and_the_hop_limit(plan: Plan) -> None:
     reach = metric_reach(plan.influences, sources=["free_shipping_share", "stock_level"])
-    found = {(r.source, r.metric, r.sign, r.hops): r.path for r in reach}
+    found = {(r.source, r.metric, r.sign, r.hops): r.path for r in reach}  # shortest chains
     assert found[("free_shipping_share", "operating_margin", -1, 3)] == (
         "free_shipping_share",
         "shipping_cost",

@@ -35,8 +35,8 @@ EXPECTED = {
     "allowed here; expected 'financial', 'customer', 'internal_process' or 'learning_growth' "
     "(did you mean 'financial'?)",
     "wrong-kind.yaml": "wrong-kind.yaml:1:1: kind: unknown kind 'polcy' (did you mean 'policy'?)",
-    "yaml-bomb.yaml": "yaml-bomb.yaml:3:44: the document expands to more than 200,000 values "
-    "(aliases nested too deep?) (write the values out instead of nesting aliases)",
+    "yaml-bomb.yaml": "yaml-bomb.yaml:3:16: aliases expand to more than 200,000 values "
+    "(aliases nested inside aliases?) (write the values out instead of nesting aliases)",
     "scenario/missing-extends.yaml": "missing-extends.yaml:3:1: extends: file 'plann.yaml' does "
     "not exist (looked in {dir}) (did you mean 'plan.yaml'?)",
 }

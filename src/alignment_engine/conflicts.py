@@ -1,40 +1,41 @@
-"""Conflict detection helpers in plain Python: influence reach, pool and roll-up totals, pay mix.
+"""Conflict detection helpers in plain Python: party groups, pool and roll-up totals, pay mix.
 
 The conflict rules themselves are declarative (``rules/conflicts.yaml``) and run in the rule
 engine. This module holds what the engine cannot do, or what other code needs without the
 engine:
 
-- totals across facts (what each pool is asked for, what each roll-up's children add up to,
-  how a policy splits pay), which become facts the rules read;
-- :func:`metric_reach`, the reference implementation of the influence propagation that the
-  rules derive by forward chaining (``reach`` facts). Tests compare the two, and the benchmark
-  uses it as its plain-Python baseline.
+- aggregates across facts (what each pool is asked for, what each roll-up's children add up
+  to, how a policy splits pay, which KPIs push each metric each way), which become facts the
+  rules read: rules join aggregates, so their work grows with the plan's metrics, not with pairs
+  of KPIs;
+- :func:`conflicting`: which members of two opposed party groups really conflict (two KPIs of
+  one department do not, nor a department and a shared goal it belongs to).
+
+Influence chains (``reach`` facts) are computed in :mod:`alignment_engine.reach`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections import Counter
 from dataclasses import dataclass
 
-from alignment_engine.model import Direction, Influence, Kpi, Plan, Policy, Rollup
+from alignment_engine.model import Direction, Kpi, Plan, Policy, Rollup
 
 __all__ = [
-    "HOP_LIMIT",
+    "Party",
+    "PartyGroup",
     "PayMix",
     "PoolTotal",
-    "Reach",
     "RollupTotal",
+    "conflicting",
     "direction_sign",
-    "metric_reach",
+    "party_groups",
     "pay_mix",
     "pool_totals",
     "rollup_totals",
 ]
-
-HOP_LIMIT = 5
-"""Influence chains longer than this are not followed (the shipped ``reach-extend`` rule agrees)."""
 
 
 def direction_sign(direction: Direction) -> int:
@@ -42,63 +43,97 @@ def direction_sign(direction: Direction) -> int:
     return {Direction.INCREASE: 1, Direction.DECREASE: -1, Direction.MAINTAIN: 0}[direction]
 
 
-@dataclass(frozen=True)
-class Reach:
-    """Raising ``source`` moves ``metric`` the way ``sign`` says, through ``hops`` influences."""
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A department KPI or a shared goal, as a side in a conflict between departments."""
 
-    source: str
+    kpi: str
+    owner: str  # the department, or the shared goal's own id
+    departments: tuple[str, ...]  # the department, or the goal's members
+    shared: bool
+    objectives: tuple[str, ...] = ()
+    target: float | None = None
+
+    @property
+    def label(self) -> str:
+        """The owner as messages name it: a department, or a goal with its members."""
+        return f"{self.owner} ({', '.join(self.departments)})" if self.shared else self.owner
+
+
+@dataclass(frozen=True, eq=False)
+class PartyGroup:
+    """The department KPIs (or the shared goals) that push one metric one way.
+
+    Conflicts are found between groups (one per metric, direction and kind), never between
+    KPI pairs: which members of two opposed groups really conflict is counted here, per member,
+    from tallies of the other group (see :func:`conflicting`).
+    """
+
     metric: str
     sign: int
-    hops: int
-    strength: float
-    path: tuple[str, ...]
+    scope: str  # "department" or "shared"
+    parties: tuple[Party, ...]
+
+    @functools.cached_property
+    def shared_parties(self) -> bool:
+        return any(p.shared for p in self.parties)
+
+    @functools.cached_property
+    def owner_counts(self) -> Counter[str]:
+        return Counter(p.owner for p in self.parties)
+
+    @functools.cached_property
+    def department_kpis_by_owner(self) -> Counter[str]:
+        return Counter(p.owner for p in self.parties if not p.shared)
+
+    @functools.cached_property
+    def goals_by_member(self) -> Counter[str]:
+        return Counter(d for p in self.parties if p.shared for d in p.departments)
 
 
-def metric_reach(
-    influences: Iterable[Influence], hop_limit: int = HOP_LIMIT, sources: Sequence[str] = ()
-) -> list[Reach]:
-    """Every (source, metric, sign, hops) reachable through influences, shortest walks first.
+def _exempt_partners(party: Party, other: PartyGroup) -> int:
+    """How many members of ``other`` do not conflict with ``party``: its own department's (or
+    goal's) KPIs, and a department's KPIs against a shared goal the department belongs to."""
+    if party.shared:
+        return other.owner_counts[party.owner] + sum(
+            other.department_kpis_by_owner[d] for d in party.departments
+        )
+    return other.owner_counts[party.owner] + other.goals_by_member[party.owner]
 
-    A walk never returns to its source (that would say "raising X raises X"); other cycles are
-    followed until ``hop_limit``. Each distinct (source, metric, sign, hops) appears once, with
-    the first walk found breadth-first (the same set the ``reach`` rules derive). ``sources``
-    limits the start metrics (all metrics named in an influence by default).
+
+def conflicting(side: PartyGroup, other: PartyGroup) -> tuple[Party, ...]:
+    """The members of ``side`` with at least one member of ``other`` they conflict with."""
+    size = len(other.parties)
+    if not side.shared_parties and not other.shared_parties and len(other.owner_counts) > 1:
+        return side.parties  # each department has KPIs of another department against it
+    return tuple(p for p in side.parties if _exempt_partners(p, other) < size)
+
+
+def party_groups(plan: Plan) -> list[PartyGroup]:
+    """Department KPIs and shared goals grouped by metric, direction and kind, in plan order.
+
+    Company KPIs are never parties, and neither are ``maintain`` KPIs (they push nothing).
     """
-    outgoing: dict[str, list[Influence]] = {}
-    for influence in influences:
-        outgoing.setdefault(influence.from_, []).append(influence)
-    starts = list(sources) or sorted(
-        {i.from_ for edges in outgoing.values() for i in edges}
-        | {i.to for edges in outgoing.values() for i in edges}
-    )
-    found: list[Reach] = []
-    for source in starts:
-        seen: set[tuple[str, int, int]] = {(source, 1, 0)}
-        start = Reach(source, source, 1, 0, 1.0, (source,))
-        found.append(start)
-        queue = deque([start])
-        while queue:
-            reach = queue.popleft()
-            if reach.hops >= hop_limit:
-                continue
-            for influence in outgoing.get(reach.metric, ()):
-                if influence.to == source:
-                    continue
-                key = (influence.to, reach.sign * influence.sign, reach.hops + 1)
-                if key in seen:
-                    continue
-                seen.add(key)
-                extended = Reach(
-                    source,
-                    influence.to,
-                    reach.sign * influence.sign,
-                    reach.hops + 1,
-                    reach.strength * influence.strength,
-                    (*reach.path, influence.to),
-                )
-                found.append(extended)
-                queue.append(extended)
-    return found
+    goals = {goal.id: tuple(goal.departments) for goal in plan.shared_goals}
+    grouped: dict[tuple[str, int, str], list[Party]] = {}
+    for scope, kpi in plan.kpis():
+        if scope == "company":
+            continue
+        sign = direction_sign(kpi.effective_direction)
+        if sign == 0:
+            continue
+        shared = scope in goals
+        party = Party(
+            kpi.id,
+            scope,
+            goals[scope] if shared else (scope,),
+            shared,
+            tuple(kpi.objectives),
+            kpi.target,
+        )
+        key = (kpi.metric, sign, "shared" if shared else "department")
+        grouped.setdefault(key, []).append(party)
+    return [PartyGroup(m, sign, kind, tuple(p)) for (m, sign, kind), p in grouped.items()]
 
 
 @dataclass(frozen=True)

@@ -299,11 +299,9 @@ def test_bare_names_are_fields_of_the_fact_being_matched() -> None:
     assert parse_expression("sign", scope) == Field("k", "sign", "number")
 
 
-def test_program_of_shipped_packs_orders_derivations_before_findings() -> None:
+def test_program_of_shipped_packs_has_only_finding_rules() -> None:
     program = program_for()
-    assert [[r.id for r in stratum] for stratum in program.strata] == [
-        ["reach-start", "reach-extend"]
-    ]
+    assert program.strata == ()  # reach and kpi_group come from the facts builder
     assert "trade-off" in {r.id for r in program.findings}
 
 

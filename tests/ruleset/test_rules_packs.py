@@ -1,20 +1,18 @@
 """The shipped packs: every standard rule id, each with rule tests that pass, and the influence
-propagation derived by forward chaining agrees with the Python reference."""
+chains the conflict rules join (``reach`` facts) agree with chains enumerated one by one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alignment_engine.conflicts import metric_reach
-from alignment_engine.model import Influence
-from alignment_engine.ruleset.evaluation import evaluate_program
+from alignment_engine.model import Influence, Plan
+from alignment_engine.reach import metric_reach
+from alignment_engine.ruleset.facts import facts_from_plan
 from alignment_engine.ruleset.packs import (
     SHIPPED_PACK_FILES,
-    program_for,
     shipped_packs,
     shipped_rules_dir,
 )
@@ -75,44 +73,100 @@ influence_lists = st.lists(
 )
 
 
+def _walks(
+    influences: list[Influence], source: str, hops: int = 5
+) -> dict[tuple[str, int], list[int]]:
+    """Every chain from ``source`` enumerated one by one: (metric, sign) -> [shortest, count]."""
+    outgoing: dict[str, list[Influence]] = {}
+    for influence in influences:
+        outgoing.setdefault(influence.from_, []).append(influence)
+    found: dict[tuple[str, int], list[int]] = {(source, 1): [0, 1]}
+
+    def walk(metric: str, sign: int, depth: int) -> None:
+        if depth == hops:
+            return
+        for influence in outgoing.get(metric, ()):
+            if influence.to == source:
+                continue
+            key = (influence.to, sign * influence.sign)
+            entry = found.setdefault(key, [depth + 1, 0])
+            entry[0] = min(entry[0], depth + 1)
+            entry[1] += 1
+            walk(influence.to, sign * influence.sign, depth + 1)
+
+    walk(source, 1, 0)
+    return found
+
+
+def _plan_facts(influences: list[Influence], metrics: int = 7) -> list[dict[str, object]]:
+    plan = Plan.model_validate(
+        {
+            "id": "reach",
+            "metrics": [{"id": f"m{i}"} for i in range(metrics)],
+            "influences": [
+                {"from": i.from_, "to": i.to, "sign": i.sign, "strength": i.strength}
+                for i in influences
+            ],
+            "departments": [
+                {"id": f"d{i}", "kpis": [{"id": f"d{i}.k", "metric": f"m{i}", "target": 1}]}
+                for i in range(metrics)
+            ],
+        }
+    )
+    return facts_from_plan(plan, types={"reach"})
+
+
 @settings(max_examples=40, deadline=None)
 @given(edges=influence_lists)
-def test_forward_chained_reach_equals_the_python_reference(
+def test_reach_facts_count_every_chain_and_keep_the_shortest(
     edges: list[tuple[tuple[int, int], int]],
 ) -> None:
     influences = [
         Influence.model_validate({"from": f"m{a}", "to": f"m{b}", "sign": sign})
         for (a, b), sign in edges
     ]
-    metrics = [{"type": "metric", "id": f"m{i}", "kpi_count": 1.0} for i in range(7)]
-    facts = metrics + [
-        {
-            "type": "influence",
-            "cause": i.from_,
-            "effect": i.to,
-            "sign": float(i.sign),
-            "strength": 1.0,
-        }
-        for i in influences
-    ]
-    derived = evaluate_program(program_for(), facts).facts.get("reach", [])
-    engine = {(r["source"], r["metric"], int(r["sign"]), int(r["hops"])) for r in derived}
-    reference = {
-        (r.source, r.metric, r.sign, r.hops)
-        for r in metric_reach(influences, sources=[f"m{i}" for i in range(7)])
+    facts = _plan_facts(influences)
+    computed = {
+        (str(r["source"]), str(r["metric"]), int(r["sign"])): [int(r["hops"]), int(r["paths"])]
+        for r in facts
     }
-    assert engine == reference
+    expected = {
+        (f"m{i}", metric, sign): counts
+        for i in range(7)
+        for (metric, sign), counts in _walks(influences, f"m{i}").items()
+    }
+    assert computed == expected
+    for fact in facts:  # the chain shown is one of the shortest, and reads as one
+        steps = str(fact["path_up"]).split(" -> ")
+        assert len(steps) == int(fact["hops"]) + 1
+        assert steps[0] == fact["source"] and steps[-1].split(" ")[0] == fact["metric"]
 
 
-@pytest.mark.parametrize("hops", [5])
-def test_reach_paths_read_as_chains(hops: int) -> None:
-    facts = [{"type": "metric", "id": "a", "kpi_count": 1.0}] + [
-        {"type": "influence", "cause": c, "effect": e, "sign": s, "strength": 0.5}
-        for c, e, s in [("a", "b", 1.0), ("b", "c", -1.0)]
+def test_reach_paths_read_as_chains() -> None:
+    influences = [
+        Influence.model_validate({"from": c, "to": e, "sign": s, "strength": 0.5})
+        for c, e, s in [("m0", "m1", 1), ("m1", "m2", -1)]
     ]
-    reach = evaluate_program(program_for(), facts).facts["reach"]
-    by_metric = {r["metric"]: r for r in reach}
-    assert by_metric["c"]["path_up"] == "a -> b up -> c down"
-    assert by_metric["c"]["path_down"] == "a -> b down -> c up"
-    assert by_metric["c"]["strength"] == 0.25
-    assert max(r["hops"] for r in reach) <= hops
+    by_metric = {r["metric"]: r for r in _plan_facts(influences, 3) if r["source"] == "m0"}
+    assert by_metric["m2"]["path_up"] == "m0 -> m1 up -> m2 down"
+    assert by_metric["m2"]["path_down"] == "m0 -> m1 down -> m2 up"
+    assert by_metric["m2"]["strength"] == 0.25
+    assert by_metric["m0"]["hops"] == 0 and by_metric["m0"]["paths"] == 1
+
+
+def test_metric_reach_lists_sources_in_order_then_hops() -> None:
+    influences = [
+        Influence.model_validate({"from": c, "to": e, "sign": 1})
+        for c, e in [("a", "b"), ("b", "c"), ("c", "a")]
+    ]
+    found = [
+        (r.source, r.metric, r.hops, r.path) for r in metric_reach(influences, sources=["b", "a"])
+    ]
+    assert found == [
+        ("b", "b", 0, ("b",)),
+        ("b", "c", 1, ("b", "c")),
+        ("b", "a", 2, ("b", "c", "a")),
+        ("a", "a", 0, ("a",)),
+        ("a", "b", 1, ("a", "b")),
+        ("a", "c", 2, ("a", "b", "c")),
+    ]

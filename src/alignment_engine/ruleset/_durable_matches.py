@@ -4,10 +4,11 @@ their ``derive`` templates add."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, cast
+
+import orjson
 
 from alignment_engine.ruleset._durable_compile import _CompiledRuleset, _UserRule
 from alignment_engine.ruleset._durable_derive import _instantiate
@@ -62,7 +63,7 @@ class _Chaining:
         position = _id_table.position
         candidates: list[_Found] = []
         for message in messages:
-            for native_name, frames in json.loads(message).items():
+            for native_name, frames in orjson.loads(message).items():
                 rule = self.compiled.native_rules[native_name]
                 for frame in frames:
                     positions = tuple(position[frame[alias]["id"]] for alias in rule.aliases)

@@ -37,13 +37,20 @@ from alignment_engine.ruleset.expressions import (
     type_of,
 )
 from alignment_engine.ruleset.expressions import Compare as Comparison
-from alignment_engine.ruleset.facts import BASE_FACT_TYPES, DERIVED_FACT_TYPES, FactType
+from alignment_engine.ruleset.facts import (
+    BASE_FACT_TYPES,
+    DERIVED_FACT_TYPES,
+    KPI_GROUP_FACT_TYPE,
+    FactType,
+)
 from alignment_engine.ruleset.templates import Template, parse_template
 
 if TYPE_CHECKING:
     from alignment_engine.ruleset.schema import Condition, Rule, RulePack
 
 __all__ = [
+    "GROUP_ALIAS",
+    "GROUP_FIELDS",
     "TYPE_FIELD",
     "CompiledCondition",
     "CompiledDerivation",
@@ -57,6 +64,10 @@ __all__ = [
 
 TYPE_FIELD = "type"
 """The fact field holding its type; every condition tests it first."""
+
+GROUP_ALIAS = "group"
+"""In a grouped finding's texts: the group itself (``group.count``, ``group.matches``)."""
+GROUP_FIELDS: Mapping[str, FieldType] = {"count": "number", "matches": "number"}
 
 Path = tuple[str | int, ...]
 
@@ -82,6 +93,9 @@ class CompiledFinding:
     objectives: tuple[Template, ...]
     resources: tuple[Template, ...]
     rank: Node | None
+    group_by: tuple[Node, ...] = ()
+    count: Node | None = None
+    parties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -473,9 +487,52 @@ class _PackCompiler:
     ) -> CompiledFinding | None:
         template = rule.finding
         assert template is not None
-        scope = Scope(visible, values=True)
         base: Path = ("rules", rule_index, "finding")
         ok = True
+        group_by: list[Node] = []
+        plain = Scope(visible, values=True)
+        for index, text in enumerate(template.group_by):
+            node = self.expression(text, plain, (*base, "group_by", index))
+            if node is None:
+                ok = False
+            elif type_of(node) not in ("number", "text", "bool"):
+                self.problem((*base, "group_by", index), "group by numbers, text or true/false")
+                ok = False
+            else:
+                group_by.append(node)
+        count = None
+        if template.count is not None:
+            count = self.expression(template.count, plain, (*base, "count"))
+            if count is not None and type_of(count) != "number":
+                self.problem((*base, "count"), "count must be a number")
+                count = None
+            ok = ok and count is not None
+        parties = tuple(template.parties)
+        if parties:
+            if len(parties) != 2:
+                self.problem((*base, "parties"), "parties names two matched facts, one per side")
+                ok = False
+            for index, alias in enumerate(parties):
+                found = visible.get(alias)
+                if found is None or found[0] != KPI_GROUP_FACT_TYPE.name:
+                    self.problem(
+                        (*base, "parties", index),
+                        f"'{alias}' is not a matched kpi_group fact",
+                        did_you_mean(alias, visible)
+                        or "parties are the aliases of two 'fact: kpi_group' conditions",
+                    )
+                    ok = False
+        if (template.group_by or template.count is not None) and GROUP_ALIAS in visible:
+            self.problem(
+                (*base, "group_by"),
+                f"'{GROUP_ALIAS}' names a matched fact, but grouped findings use it for the group",
+                "give that fact another name with 'as:'",
+            )
+            ok = False
+        shown = dict(visible)
+        if template.group_by:
+            shown[GROUP_ALIAS] = ("group", GROUP_FIELDS)
+        scope = Scope(shown, values=True)
 
         def parse(text: str, path: Path) -> Template | None:
             nonlocal ok
@@ -512,6 +569,9 @@ class _PackCompiler:
             tuple(lists["objectives"]),
             tuple(lists["resources"]),
             rank,
+            tuple(group_by),
+            count,
+            parties,
         )
 
     def derivation_fields(

@@ -10,7 +10,9 @@ once per ``key``, which is also what ends cycles.
 
 Finding rules then run in one evaluation over every fact type they read, and each match is
 rendered through the rule's templates. Matches that describe the same finding (same rule and
-ids) are reported once, the lowest ``rank`` first.
+ids) are reported once, the lowest ``rank`` first. A rule with ``group_by`` reports one finding
+per group of matches instead, rendered once; with ``parties`` each match first keeps only the
+members of its two kpi_group facts that conflict with the other side.
 """
 
 from __future__ import annotations
@@ -21,23 +23,43 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alignment_engine.conflicts import PartyGroup, conflicting
 from alignment_engine.errors import RuleError
 from alignment_engine.model.findings import Finding
 from alignment_engine.ruleset._durable import Match, RuleEngine
-from alignment_engine.ruleset.compiler import TYPE_FIELD, CompiledRule, RuleProgram
-from alignment_engine.ruleset.expressions import Env, Field, Node, evaluate
-from alignment_engine.ruleset.facts import Fact
+from alignment_engine.ruleset.compiler import GROUP_ALIAS, TYPE_FIELD, CompiledRule, RuleProgram
+from alignment_engine.ruleset.expressions import Env, Field, Node, aliases_in, evaluate
+from alignment_engine.ruleset.facts import GROUP_KEY, Fact, group_fact
+from alignment_engine.ruleset.templates import Template
 
 __all__ = ["MAX_DERIVED_FACTS", "Evaluation", "evaluate_program"]
 
 MAX_DERIVED_FACTS = 500_000
 """Forward chaining stops with an error past this many derived facts (a runaway rule)."""
 
-FINDINGS_RULESET = "findings"
+SHARD_FACTS = 20_000
+"""A finding rule whose conditions match one fact type at most once (and never negate it) is
+evaluated over that type's facts this many at a time, with every other fact it reads each time:
+the same matches, and durable_rules' cost per pending match stays flat (it grows with the
+matches one evaluation holds)."""
 
 
 def _derive_ruleset(rule: CompiledRule) -> str:
     return f"derive:{rule.id}"
+
+
+def _find_ruleset(rule: CompiledRule) -> str:
+    return f"find:{rule.id}"
+
+
+def _shardable(rule: CompiledRule) -> frozenset[str]:
+    """Fact types this rule matches with one condition and never negates."""
+    counts: dict[str, int] = {}
+    for condition in rule.conditions:
+        counts[condition.fact_type] = counts.get(condition.fact_type, 0) + (
+            99 if condition.negated else 1
+        )
+    return frozenset(t for t, n in counts.items() if n == 1)
 
 
 def _fields_read(rules: Iterable[CompiledRule]) -> dict[str, set[str]]:
@@ -98,8 +120,8 @@ def program_rulesets(program: RuleProgram) -> dict[str, dict[str, Any]]:
     for stratum in program.strata:
         for rule in stratum:
             rulesets[_derive_ruleset(rule)] = {rule.id: rule.durable()}
-    if program.findings:
-        rulesets[FINDINGS_RULESET] = {rule.id: rule.durable() for rule in program.findings}
+    for rule in program.findings:
+        rulesets[_find_ruleset(rule)] = {rule.id: rule.durable()}
     if not rulesets:
         raise RuleError("the rule packs hold no rules")
     return rulesets
@@ -127,6 +149,7 @@ class _Runner:
         self.full_of: dict[int, Fact] = {}
         self.derived = 0
         self.seen_keys: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = {}
+        self.written: dict[int, str] = {}  # each slim fact's JSON, written once per run
 
     def slim(self, fact: Fact) -> dict[str, Any]:
         """The fact as the engine sees it: only the scalar fields rules read."""
@@ -142,7 +165,25 @@ class _Runner:
         slim = [self.slim(fact) for fact in facts]
         if not slim:
             return []
-        return self.engine.evaluate(ruleset, slim)
+        return self.engine.evaluate(ruleset, slim, written=self.written)
+
+    def find(self, rule: CompiledRule) -> list[Match]:
+        """The matches of one finding rule, sharded over its largest shardable fact type."""
+        inputs = {t: self.by_type.get(t, []) for t in sorted(rule.reads)}
+        if any(not inputs[c.fact_type] for c in rule.conditions if not c.negated):
+            return []
+        shardable = [t for t in _shardable(rule) if len(inputs[t]) > SHARD_FACTS]
+        if not shardable:
+            return self.run_engine(_find_ruleset(rule), [f for t in inputs for f in inputs[t]])
+        split = max(shardable, key=lambda t: (len(inputs[t]), t))
+        rest = [f for t in inputs if t != split for f in inputs[t]]
+        facts = inputs[split]
+        matches: list[Match] = []
+        for start in range(0, len(facts), SHARD_FACTS):
+            matches += self.run_engine(
+                _find_ruleset(rule), rest + facts[start : start + SHARD_FACTS]
+            )
+        return matches
 
     def env(self, match: Match) -> dict[str, Fact]:
         return {alias: self.full_of[id(fact)] for alias, fact in match.facts.items()}
@@ -222,21 +263,135 @@ class _Runner:
         rules = {rule.id: rule for rule in self.program.findings}
         if not rules:
             return [], 0
-        reads = sorted({t for rule in rules.values() for t in rule.reads})
-        inputs = [fact for fact_type in reads for fact in self.by_type.get(fact_type, [])]
-        matches = self.run_engine(FINDINGS_RULESET, inputs)
+        matches = [match for rule in self.program.findings for match in self.find(rule)]
         best: dict[tuple[Any, ...], tuple[tuple[Any, ...], Finding]] = {}
+        groups: dict[tuple[Any, ...], _Group] = {}
         for match in matches:
             rule = rules[match.rule]
-            env = self.env(match)
+            template = rule.finding
+            env: Env = self.env(match)
+            if template is not None and template.parties:
+                narrowed = _with_parties(env, template.parties)
+                if narrowed is None:
+                    continue  # no member of one side conflicts with any member of the other
+                env = narrowed
+            if template is not None and template.group_by:
+                key = (rule.id, *(evaluate(node, env) for node in template.group_by))
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = _Group(rule)
+                group.add(env)
+                continue
             finding = render_finding(rule, env)
             rank = _rank(rule, env, finding)
             identity = finding.identity()
             kept = best.get(identity)
             if kept is None or rank < kept[0]:
                 best[identity] = (rank, finding)
-        ordered = sorted((finding for _, finding in best.values()), key=Finding.sort_key)
-        return ordered, len(matches)
+        found = [finding for _, finding in best.values()]
+        list_fields = {
+            name: {f for f, kind in fact_type.fields.items() if kind == "list"}
+            for name, fact_type in self.program.fact_types.items()
+        }
+        found += [group.finding(list_fields) for group in groups.values()]
+        return sorted(found, key=Finding.sort_key), len(matches)
+
+
+def _with_parties(env: Env, parties: Sequence[str]) -> Env | None:
+    """The match with each side cut to the members that conflict with the other side."""
+    first, second = (env[alias].get(GROUP_KEY) for alias in parties)
+    if not isinstance(first, PartyGroup) or not isinstance(second, PartyGroup):
+        return env  # pragma: no cover - the compiler only accepts kpi_group aliases
+    mine = conflicting(first, second)
+    if not mine:
+        return None
+    theirs = conflicting(second, first)
+    narrowed = dict(env)
+    for alias, group, kept in ((parties[0], first, mine), (parties[1], second, theirs)):
+        if len(kept) < len(group.parties):
+            narrowed[alias] = group_fact(group, kept)
+    return narrowed
+
+
+class _Group:
+    """The matches of one grouped finding: the lowest-ranked one speaks for the group."""
+
+    def __init__(self, rule: CompiledRule) -> None:
+        self.rule = rule
+        self.envs: list[Env] = []
+        self.best: tuple[Any, ...] | None = None
+        self.best_env: Env | None = None
+
+    def add(self, env: Env) -> None:
+        template = self.rule.finding
+        value = None if template is None or template.rank is None else evaluate(template.rank, env)
+        rank = (value is None, value if value is not None else 0, len(self.envs))
+        if self.best is None or rank < self.best:
+            self.best, self.best_env = rank, env
+        self.envs.append(env)
+
+    def merged(self, list_fields: Mapping[str, set[str]]) -> dict[str, Mapping[str, Any]]:
+        """The best match's facts, each with its list fields collected over the group."""
+        assert self.best_env is not None
+        merged: dict[str, Mapping[str, Any]] = {}
+        for alias, fact in self.best_env.items():
+            facts = list({id(env[alias]): env[alias] for env in self.envs}.values())
+            if len(facts) == 1:
+                merged[alias] = fact
+                continue
+            groups = [f.get(GROUP_KEY) for f in facts]
+            if all(isinstance(g, PartyGroup) for g in groups):
+                first = groups[0]
+                assert isinstance(first, PartyGroup)
+                parties = tuple(
+                    dict.fromkeys(p for g in groups if isinstance(g, PartyGroup) for p in g.parties)
+                )
+                merged[alias] = group_fact(first, parties)
+                continue
+            combined = dict(fact)
+            for name in list_fields.get(str(fact.get(TYPE_FIELD)), ()):
+                combined[name] = _unique(
+                    v for f in facts for v in (f.get(name) or ()) if isinstance(v, str)
+                )
+            merged[alias] = combined
+        return merged
+
+    def finding(self, list_fields: Mapping[str, set[str]]) -> Finding:
+        rule, template = self.rule, self.rule.finding
+        if template is None or rule.kind is None or rule.severity is None:  # pragma: no cover
+            raise RuleError(f"rule '{rule.id}' reports no finding")
+        env: dict[str, Mapping[str, Any]] = dict(self.merged(list_fields))
+        counted = float(len(self.envs))
+        if template.count is not None:
+            readers = sorted(aliases_in(template.count))
+            distinct = {tuple(id(e[a]) for a in readers): e for e in self.envs}
+            counted = float(sum(evaluate(template.count, e) or 0 for e in distinct.values()))
+        env[GROUP_ALIAS] = {"count": counted, "matches": float(len(self.envs))}
+
+        def ids(templates: Sequence[Template]) -> list[str]:
+            values: list[str] = []
+            for item in templates:
+                field = item.list_field()
+                listed = None if field is None else env[field.alias].get(field.name)
+                if isinstance(listed, list) and all(type(v) is str for v in listed):
+                    values += listed  # the merged list itself: no template to render
+                elif item.is_list():
+                    values += item.values(env)
+                else:
+                    values += [v for e in self.envs for v in item.values(e)]
+            return list(dict.fromkeys(v for v in values if v))
+
+        return Finding(
+            rule=rule.id,
+            kind=rule.kind,
+            severity=rule.severity,
+            departments=ids(template.departments),
+            kpis=ids(template.kpis),
+            objectives=ids(template.objectives),
+            resources=ids(template.resources),
+            message=_tidy(template.message.render(env)),
+            suggestion=_tidy(template.suggestion.render(env)),
+        )
 
 
 def _rank(rule: CompiledRule, env: Env, finding: Finding) -> tuple[Any, ...]:

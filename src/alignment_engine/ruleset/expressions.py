@@ -36,6 +36,7 @@ __all__ = [
     "Not",
     "Scope",
     "aliases_in",
+    "brief",
     "evaluate",
     "format_value",
     "parse_expression",
@@ -180,7 +181,13 @@ FUNCTIONS: dict[str, tuple[int, int]] = {  # name -> (fewest, most) arguments
     "max": (2, 8),
     "len": (1, 1),
     "join": (1, 2),
+    "brief": (1, 2),
+    "text": (1, 1),
 }
+
+BRIEF_ITEMS = 5
+"""brief() writes a list out in full up to this many items; a longer one as a count and the
+first three."""
 
 _ARITH_HINT = "conditions may use + - * / and the comparisons == != < <= > >="
 
@@ -452,6 +459,12 @@ def type_of(node: Node) -> ValueType:
         if kinds[0] not in ("list", "null") or (len(kinds) > 1 and kinds[1] != "text"):
             raise ExpressionError("join() takes a list and optionally a 'separator'")
         return "text"
+    if node.function == "text":
+        return "text"
+    if node.function == "brief":
+        if kinds[0] not in ("list", "null") or (len(kinds) > 1 and kinds[1] != "text"):
+            raise ExpressionError("brief() takes a list and optionally what one item is")
+        return "text"
     if any(k not in ("number", "null") for k in kinds):
         raise ExpressionError(f"{node.function}() takes numbers")
     return "number"
@@ -510,37 +523,86 @@ _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
 
 def evaluate(node: Node, env: Env) -> Any:
     """The value of an expression over matched facts (alias -> fact fields)."""
+    found = _closures.get(id(node))
+    if found is None or found[0] is not node:
+        found = _closures[id(node)] = (node, _closure(node))
+    return found[1](env)
+
+
+_Closure: TypeAlias = Callable[[Env], Any]
+#: Each parsed expression as a Python closure (keyed by the node's identity, which the entry
+#: keeps alive): messages of 100,000 findings are rendered from these, and walking the tree
+#: with isinstance tests took most of a large check.
+_closures: dict[int, tuple[Node, _Closure]] = {}
+
+
+def _closure(node: Node) -> _Closure:
     if isinstance(node, Literal_):
-        return node.value
+        value = node.value
+        return lambda env: value
     if isinstance(node, Field):
-        return env[node.alias].get(node.name)
+        alias, name = node.alias, node.name
+        return lambda env: env[alias].get(name)
     if isinstance(node, Arith):
-        return _arith(node.op, evaluate(node.left, env), evaluate(node.right, env))
+        op, left, right = node.op, _closure(node.left), _closure(node.right)
+        return lambda env: _arith(op, left(env), right(env))
     if isinstance(node, Negate):
-        value = evaluate(node.operand, env)
-        return None if value is None else -value
+        operand = _closure(node.operand)
+
+        def negate(env: Env) -> Any:
+            value = operand(env)
+            return None if value is None else -value
+
+        return negate
     if isinstance(node, Compare):
-        return _holds(node, env)
+        return _comparison(node)
     if isinstance(node, Logical):
-        results = (evaluate(operand, env) for operand in node.operands)
-        return all(results) if node.op == "and" else any(results)
+        operands = tuple(_closure(o) for o in node.operands)
+        if node.op == "and":
+            return lambda env: all(o(env) for o in operands)
+        return lambda env: any(o(env) for o in operands)
     if isinstance(node, Not):
-        return _negated(node.operand, env)
+        return _negation(node.operand)
     if isinstance(node, IfElse):
-        return evaluate(node.body, env) if evaluate(node.test, env) else evaluate(node.orelse, env)
-    args = [evaluate(a, env) for a in node.args]
-    return _call(node.function, args)
+        test, body, orelse = _closure(node.test), _closure(node.body), _closure(node.orelse)
+        return lambda env: body(env) if test(env) else orelse(env)
+    function, args = node.function, tuple(_closure(a) for a in node.args)
+    return lambda env: _call(function, [a(env) for a in args])
 
 
-def _holds(node: Compare, env: Env) -> bool:
-    left, right = evaluate(node.left, env), evaluate(node.right, env)
+def _comparison(node: Compare) -> _Closure:
+    left, right = _closure(node.left), _closure(node.right)
     if isinstance(node.right, Literal_) and node.right.value is None:
-        return (left is None) == (node.op == "==")
+        wanted = node.op == "=="
+        return lambda env: (left(env) is None) == wanted
     if isinstance(node.left, Literal_) and node.left.value is None:
-        return (right is None) == (node.op == "==")
-    if left is None or right is None:
-        return False
-    return _COMPARATORS[node.op](left, right)
+        wanted = node.op == "=="
+        return lambda env: (right(env) is None) == wanted
+    compare = _COMPARATORS[node.op]
+
+    def holds(env: Env) -> bool:
+        a, b = left(env), right(env)
+        if a is None or b is None:
+            return False
+        return compare(a, b)
+
+    return holds
+
+
+def _negation(node: Node) -> _Closure:
+    """``not`` with SQL's rule that a comparison with null stays false."""
+    if isinstance(node, Compare):
+        return _comparison(Compare(_INVERSE[node.op], node.left, node.right))
+    if isinstance(node, Logical):
+        operands = tuple(_negation(o) for o in node.operands)
+        if node.op == "and":
+            return lambda env: any(o(env) for o in operands)
+        return lambda env: all(o(env) for o in operands)
+    if isinstance(node, Not):
+        inner = _closure(node.operand)
+        return lambda env: bool(inner(env))
+    value = _closure(node)
+    return lambda env: value(env) is False
 
 
 _INVERSE: dict[str, Literal["==", "!=", "<", "<=", ">", ">="]] = {
@@ -553,26 +615,16 @@ _INVERSE: dict[str, Literal["==", "!=", "<", "<=", ">", ">="]] = {
 }
 
 
-def _negated(node: Node, env: Env) -> bool:
-    """``not`` with SQL's rule that a comparison with null stays false."""
-    if isinstance(node, Compare):
-        return _holds(Compare(_INVERSE[node.op], node.left, node.right), env)
-    if isinstance(node, Logical):
-        if node.op == "and":
-            return any(_negated(o, env) for o in node.operands)
-        return all(_negated(o, env) for o in node.operands)
-    if isinstance(node, Not):
-        return bool(evaluate(node.operand, env))
-    value = evaluate(node, env)
-    return value is False
-
-
 def _call(function: str, args: list[Any]) -> Any:
     if function == "len":
         return None if args[0] is None else float(len(args[0]))
     if function == "join":
         separator = args[1] if len(args) > 1 else ", "
         return None if args[0] is None else separator.join(str(a) for a in args[0])
+    if function == "text":
+        return format_value(args[0])
+    if function == "brief":
+        return None if args[0] is None else brief(args[0], args[1] if len(args) > 1 else "")
     if any(a is None for a in args):
         return None
     if function == "abs":
@@ -584,8 +636,42 @@ def _call(function: str, args: list[Any]) -> Any:
     return max(args)
 
 
+_briefs: dict[tuple[int, int, str], tuple[list[Any], str]] = {}
+_BRIEFS_KEPT = 4096
+
+
+def brief(items: list[Any], noun: str = "") -> str:
+    """A long list as a planner can read it: ``212 departments (sales_001, sales_002,
+    sales_003, ...)``; up to BRIEF_ITEMS items are written out."""
+    # A group's lists appear in the messages of every finding it is party to: write each once.
+    key = (id(items), len(items), noun)
+    kept = _briefs.get(key)
+    if kept is not None and kept[0] is items:
+        return kept[1]
+    text = _brief(items, noun)
+    if len(_briefs) >= _BRIEFS_KEPT:
+        _briefs.clear()
+    _briefs[key] = (items, text)
+    return text
+
+
+def _brief(items: list[Any], noun: str) -> str:
+    if len(items) <= BRIEF_ITEMS:
+        return ", ".join(format_value(item) for item in items)
+    texts = [item if type(item) is str else format_value(item) for item in items[:3]]
+    plural = noun
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        plural = noun[:-1] + "ies"
+    elif noun and not noun.endswith("s"):
+        plural = noun + "s"
+    counted = f"{len(items):,} {plural}" if plural else f"{len(items):,}"
+    return f"{counted} ({', '.join(texts[:3])}, ...)"
+
+
 def format_value(value: Any, spec: str = "") -> str:
     """A value as a planner reads it: 12000000 not 12000000.0, lists joined, null as 'none'."""
+    if type(value) is str and not spec:
+        return value  # by far the most common: ids and names
     if value is None:
         return "none"
     if isinstance(value, bool):

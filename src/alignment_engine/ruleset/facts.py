@@ -11,8 +11,11 @@ Where each fact comes from (documented for users in docs/rules.md):
   goal_member, resource, allocation, policy;
 - totals computed here in Python, because rules cannot sum across facts: weight_total,
   pool_total, rollup_total, pay_mix, and the count fields of objective/kpi/metric/department;
-- derived by rules (forward chaining in the engine): ``reach`` (rules/conflicts.yaml), and any
-  fact a user's ``derive:`` rule declares.
+- aggregates computed here in Python, so that rules join per metric instead of per KPI pair:
+  ``reach`` (influence chains, :mod:`alignment_engine.reach`) and ``kpi_group`` (the KPIs that
+  push one metric one way, :func:`alignment_engine.conflicts.party_groups`);
+- derived by rules (forward chaining in the engine): any fact a user's ``derive:`` rule
+  declares.
 """
 
 from __future__ import annotations
@@ -22,16 +25,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignment_engine.alignment import objective_coverage, weight_totals
-from alignment_engine.conflicts import direction_sign, pay_mix, pool_totals, rollup_totals
+from alignment_engine.conflicts import (
+    Party,
+    PartyGroup,
+    direction_sign,
+    party_groups,
+    pay_mix,
+    pool_totals,
+    rollup_totals,
+)
 from alignment_engine.model import Plan, Policy
+from alignment_engine.reach import ReachTable, reach_table
 from alignment_engine.ruleset.expressions import FieldType
 
 __all__ = [
     "BASE_FACT_TYPES",
     "DERIVED_FACT_TYPES",
+    "GROUP_KEY",
+    "KPI_GROUP_FACT_TYPE",
+    "REACH_FACT_TYPE",
     "Fact",
     "FactType",
     "facts_from_plan",
+    "group_fact",
 ]
 
 Fact = dict[str, Any]
@@ -278,29 +294,120 @@ BASE_FACT_TYPES: dict[str, FactType] = {
     ]
 }
 
-DERIVED_FACT_TYPES: dict[str, FactType] = {
-    t.name: t
-    for t in [
-        _type(
-            "reach",
-            "Raising metric 'source' moves 'metric' the way 'sign' says, through 'hops' "
-            "influences (derived by the shipped rules reach-start and reach-extend).",
-            "rules",
-            [
-                ("source", "text", "the metric that is moved first"),
-                ("metric", "text", "a metric it reaches"),
-                ("sign", "number", "+1: metric moves the same way as source; -1: the opposite"),
-                ("hops", "number", "influences on the way (0: the source itself)"),
-                ("strength", "number", "product of the influences' strengths"),
-                ("path_up", "text", "the chain when source rises, e.g. 'a -> b up -> c down'"),
-                ("path_down", "text", "the chain when source falls"),
-            ],
-        )
-    ]
-}
+REACH_FACT_TYPE = _type(
+    "reach",
+    "Raising metric 'source' moves 'metric' the way 'sign' says, through a chain of 'hops' "
+    "influences (computed in Python for every metric some KPI measures: one fact per source, "
+    "metric and sign, with the shortest chain).",
+    "python",
+    [
+        ("source", "text", "the metric that is moved first"),
+        ("metric", "text", "a metric it reaches"),
+        ("sign", "number", "+1: metric moves the same way as source; -1: the opposite"),
+        ("hops", "number", "influences on the shortest chain (0: the source itself)"),
+        ("paths", "number", "how many chains of 1 to 5 influences lead there with this sign"),
+        ("strength", "number", "product of the strengths along the shortest chain"),
+        ("path_up", "text", "the shortest chain when source rises, e.g. 'a -> b up -> c down'"),
+        ("path_down", "text", "the same chain when source falls"),
+    ],
+)
+
+KPI_GROUP_FACT_TYPE = _type(
+    "kpi_group",
+    "The department KPIs (scope 'department') or the shared goals (scope 'shared') that push "
+    "one metric one way (computed in Python; one fact per metric, direction and scope). Two "
+    "groups named in a finding's 'parties' conflict member by member, except two KPIs of one "
+    "department and a department against a shared goal it belongs to.",
+    "python",
+    [
+        ("metric", "text", "the metric they push"),
+        ("sign", "number", "+1 they raise it, -1 they lower it"),
+        ("direction", "text", "'increase' or 'decrease'"),
+        ("verb", "text", "'raise' or 'lower' (for messages)"),
+        ("scope", "text", "'department' (department KPIs) or 'shared' (shared goals)"),
+        ("kpi_count", "number", "KPIs (or shared goals) in the group"),
+        ("department_count", "number", "departments owning them (members, for goals)"),
+        ("kpis", "list", "the KPIs (or shared goals)"),
+        ("departments", "list", "the departments owning them (members, for goals)"),
+        ("owners", "list", "the departments, or the shared goals"),
+        ("labels", "list", "the owners as messages name them: 'sales', 'shared.x (a, b)'"),
+        ("objectives", "list", "the objectives they serve"),
+        ("target", "number", "their target, when they all have the same one"),
+    ],
+)
+
+BASE_FACT_TYPES[REACH_FACT_TYPE.name] = REACH_FACT_TYPE
+BASE_FACT_TYPES[KPI_GROUP_FACT_TYPE.name] = KPI_GROUP_FACT_TYPE
+
+DERIVED_FACT_TYPES: dict[str, FactType] = {}
 """Fact types the shipped packs derive; every pack may match them."""
 
 _VERBS = {1: ("raises", "raise"), -1: ("lowers", "lower"), 0: ("holds", "hold")}
+
+GROUP_KEY = "_group"
+"""Where a kpi_group fact keeps its PartyGroup (not a field: rules never see it)."""
+
+
+def group_fact(group: PartyGroup, parties: tuple[Party, ...] | None = None) -> Fact:
+    """The kpi_group fact of ``group``, or of the subset ``parties`` of it."""
+    members = group.parties if parties is None else parties
+    departments = list(dict.fromkeys(d for p in members for d in p.departments))
+    subset = (
+        group if parties is None else PartyGroup(group.metric, group.sign, group.scope, members)
+    )
+    fact: Fact = {
+        "type": "kpi_group",
+        "metric": group.metric,
+        "sign": float(group.sign),
+        "direction": "increase" if group.sign > 0 else "decrease",
+        "verb": _VERBS[group.sign][1],
+        "scope": group.scope,
+        "kpi_count": float(len(members)),
+        "department_count": float(len(departments)),
+        "kpis": [p.kpi for p in members],
+        "departments": departments,
+        "owners": list(dict.fromkeys(p.owner for p in members)),
+        "labels": list(dict.fromkeys(p.label for p in members)),
+        "objectives": list(dict.fromkeys(o for p in members for o in p.objectives)),
+        GROUP_KEY: subset,
+    }
+    targets = {p.target for p in members}
+    if len(targets) == 1 and None not in targets:
+        fact["target"] = float(next(iter(targets)))  # type: ignore[arg-type]
+    return fact
+
+
+class _ReachFact(dict[str, Any]):
+    """A reach fact whose chain texts are spelled out when first read: a large plan has
+    100,000 reaches and shows a few hundred."""
+
+    __slots__ = ("row", "table")
+    _LAZY = ("path_up", "path_down")
+
+    def __init__(self, fields: dict[str, Any], table: ReachTable, row: int) -> None:
+        super().__init__(fields)
+        self.table = table
+        self.row = row
+
+    def __missing__(self, key: str) -> Any:
+        if key not in self._LAZY:
+            raise KeyError(key)
+        steps = self.table.steps(self.row)
+        for name, flip in (("path_up", 1), ("path_down", -1)):
+            parts = [steps[0][0]] + [
+                f"{metric} {'up' if sign * flip > 0 else 'down'}" for metric, sign in steps[1:]
+            ]
+            self[name] = " -> ".join(parts)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._LAZY or dict.__contains__(self, key)
 
 
 def _label(item_id: str, name: str) -> str:
@@ -358,6 +465,8 @@ class _Builder:
             ("rollup_total", self.rollup_totals),
             ("policy", self.policy_facts),
             ("pay_mix", self.pay_mixes),
+            ("reach", self.reaches),
+            ("kpi_group", self.kpi_groups),
         ]
 
     def objectives(self) -> list[Fact]:
@@ -617,6 +726,33 @@ class _Builder:
                 "gate_count": float(len(self.policy.gates)),
             }
         ]
+
+    def reaches(self) -> list[Fact]:
+        measured = list(dict.fromkeys(kpi.metric for _, kpi in self.scoped))
+        table = reach_table(self.plan.influences, sources=measured)
+        sources, metrics = table.source.tolist(), table.metric.tolist()
+        signs, hops = table.sign.tolist(), table.hops.tolist()
+        strengths, paths = table.strength.tolist(), table.paths.tolist()
+        source_names, metric_names = table.source_names, table.metric_names
+        return [
+            _ReachFact(
+                {
+                    "type": "reach",
+                    "source": source_names[sources[i]],
+                    "metric": metric_names[metrics[i]],
+                    "sign": float(signs[i]),
+                    "hops": float(hops[i]),
+                    "paths": float(paths[i]),
+                    "strength": strengths[i],
+                },
+                table,
+                i,
+            )
+            for i in range(len(table))
+        ]
+
+    def kpi_groups(self) -> list[Fact]:
+        return [group_fact(group) for group in party_groups(self.plan)]
 
     def pay_mixes(self) -> list[Fact]:
         if self.policy is None:

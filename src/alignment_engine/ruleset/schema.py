@@ -126,6 +126,22 @@ class FindingTemplate(Document):
         description="expression; when several matches report the same finding (same rule and "
         "ids), the one with the lowest rank is kept",
     )
+    group_by: list[str] = Field(
+        default_factory=list,
+        description="expressions; matches with equal values report one finding, whose id "
+        "lists collect every match's and whose texts read the lowest-ranked match, with the "
+        "list fields of each matched fact collected over the group",
+    )
+    count: str | None = Field(
+        default=None,
+        description="a number expression summed over a group's matches (once per distinct "
+        "set of the facts it reads), shown as group.count",
+    )
+    parties: list[str] = Field(
+        default_factory=list,
+        description="two aliases of kpi_group facts: a match keeps only the members that "
+        "conflict with a member on the other side, and is dropped when none do",
+    )
 
 
 class Derivation(Document):

@@ -46,11 +46,23 @@ class Template:
         if len(self.parts) == 1 and isinstance(self.parts[0], Placeholder):
             value = evaluate(self.parts[0].expression, env)
             if isinstance(value, list):
-                return [format_value(v) for v in value if v is not None and v != ""]
+                return [
+                    v if type(v) is str else format_value(v)
+                    for v in value
+                    if v is not None and v != ""
+                ]
             if value is None or value == "":
                 return []
         text = self.render(env)
         return [text] if text else []
+
+    def list_field(self) -> Field | None:
+        """The list field this template is, when it is one placeholder of a list field."""
+        if self.is_list():
+            part = self.parts[0]
+            assert isinstance(part, Placeholder) and isinstance(part.expression, Field)
+            return part.expression
+        return None
 
     def is_list(self) -> bool:
         return (
