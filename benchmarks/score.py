@@ -29,15 +29,33 @@ import yaml
 KPIS_PER_DEPARTMENT = 5
 
 
+KPIS_PER_METRIC = 20
+INFLUENCES_PER_METRIC = 2
+
+
 def make_inputs(folder: Path, employees: int, departments: int, seed: int = 2026) -> None:
+    """A plan shaped like a large real one: each department's KPIs on metrics drawn from a pool
+    of one metric per 20 KPIs, two influences per metric with random signs (so the quarter-end
+    report's conflict check has thousands of root causes to find), a company KPI and a policy."""
     rng = np.random.default_rng(seed)
     department_ids = [f"d{i:04d}" for i in range(departments)]
+    metric_count = max(5, departments * KPIS_PER_DEPARTMENT // KPIS_PER_METRIC)
+    influences = set()
+    while len(influences) < INFLUENCES_PER_METRIC * metric_count:
+        cause, effect = (int(v) for v in rng.integers(metric_count, size=2))
+        if cause != effect:
+            influences.add((cause, effect))
+    kpi_metrics = rng.integers(metric_count, size=(departments, KPIS_PER_DEPARTMENT))
     plan = {
         "kind": "plan",
         "id": "bench",
         "objectives": [{"id": "F1", "perspective": "financial"}],
-        "metrics": [{"id": f"m{k}", "aggregation": "mean"} for k in range(KPIS_PER_DEPARTMENT)]
+        "metrics": [{"id": f"m{k}", "aggregation": "mean"} for k in range(metric_count)]
         + [{"id": "revenue", "aggregation": "sum"}],
+        "influences": [
+            {"from": f"m{c}", "to": f"m{e}", "sign": "+" if rng.random() < 0.5 else "-"}
+            for c, e in sorted(influences)
+        ],
         "company_kpis": [
             {
                 "id": "company.revenue",
@@ -55,7 +73,7 @@ def make_inputs(folder: Path, employees: int, departments: int, seed: int = 2026
                 "kpis": [
                     {
                         "id": f"{d}.k{k}",
-                        "metric": f"m{k}",
+                        "metric": f"m{kpi_metrics[i, k]}",
                         "target": 100.0,
                         "threshold": 80.0,
                         "maximum": 120.0,
@@ -65,7 +83,7 @@ def make_inputs(folder: Path, employees: int, departments: int, seed: int = 2026
                     for k in range(KPIS_PER_DEPARTMENT)
                 ],
             }
-            for d in department_ids
+            for i, d in enumerate(department_ids)
         ],
     }
     policy = {

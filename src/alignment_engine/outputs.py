@@ -13,10 +13,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from alignment_engine.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads in half a second: only the commands that write tables pay it
+    import pandas as pd
 
 __all__ = ["Writer", "ensure_writable", "flat_frame", "write_atomically", "write_table"]
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from alignment_engine.model import Influence
+
+if TYPE_CHECKING:  # scipy loads in half a second; every command that reads a plan imports this
+    from scipy import sparse
 
 __all__ = ["HOP_LIMIT", "Reach", "ReachTable", "metric_reach", "reach_table"]
 
@@ -282,6 +285,8 @@ def _chain_counts(
 ) -> sparse.csr_matrix:
     """Chains of 1 to ``hop_limit`` influences from each source's rising state to every state,
     never passing through the source again."""
+    from scipy import sparse
+
     step = sparse.csr_matrix(
         (np.ones(edge_from.size, dtype=np.int64), (edge_from, edge_to)), shape=(states, states)
     )

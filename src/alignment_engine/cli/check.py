@@ -22,6 +22,11 @@ _SEVERITY_STYLE = {
 }
 
 
+TABLE_FINDINGS = 25
+"""The table shows this many findings at most: the most severe and broadest first, after counts
+per rule; ``--format json`` lists every one."""
+
+
 def _print_table(result: CheckResult) -> None:
     from rich.table import Table
 
@@ -36,13 +41,38 @@ def _print_table(result: CheckResult) -> None:
     if not result.findings:
         console.print(f"{title}: none. The plan is aligned and free of conflicts.")
         return
+    shown = result.findings
+    if len(shown) > TABLE_FINDINGS:
+        counts = Table(title=f"{title}: {len(shown):,} findings by rule", expand=False)
+        for column in ("rule", "kind", "severity", "findings"):
+            counts.add_column(column, justify="right" if column == "findings" else "left")
+        firsts = {}
+        for finding in shown:
+            firsts.setdefault(finding.rule, finding)
+        for rule, number in sorted(
+            summary["by_rule"].items(), key=lambda item: (-firsts[item[0]].severity.rank, item[0])
+        ):
+            first = firsts[rule]
+            counts.add_row(rule, first.kind.value, first.severity.value, f"{number:,}")
+        console.print(counts)
+        # The most severe first, then the broadest (most KPIs and departments named).
+        ranked = sorted(
+            range(len(shown)),
+            key=lambda i: (
+                -shown[i].severity.rank,
+                -(len(shown[i].kpis) + len(shown[i].departments) + len(shown[i].resources)),
+                i,
+            ),
+        )
+        shown = [shown[i] for i in ranked[:TABLE_FINDINGS]]
+        title = f"The {TABLE_FINDINGS} most severe and broadest findings"
     table = Table(title=title, show_lines=True, expand=False)
     table.add_column("severity", no_wrap=True)
     table.add_column("rule", no_wrap=True)
     table.add_column("departments")
     table.add_column("finding and suggestion", ratio=1)
-    for finding in result.findings:
-        involved = ", ".join(finding.departments) or ", ".join(finding.resources)
+    for finding in shown:
+        involved = _brief(finding.departments) or _brief(finding.resources)
         text = finding.message
         if finding.suggestion:
             text += f"\n[dim]-> {finding.suggestion}[/dim]"
@@ -53,8 +83,19 @@ def _print_table(result: CheckResult) -> None:
             text,
         )
     console.print(table)
-    counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n)
-    console.print(f"{summary['total']} findings ({counts})")
+    counts_text = ", ".join(f"{n:,} {s}" for s, n in summary["by_severity"].items() if n)
+    console.print(f"{summary['total']:,} findings ({counts_text})")
+    if len(shown) < len(result.findings):
+        console.print(
+            f"{len(result.findings) - len(shown):,} more not shown: --format json lists every "
+            "finding with every department and KPI"
+        )
+
+
+def _brief(ids: list[str]) -> str:
+    from alignment_engine.ruleset.expressions import brief
+
+    return brief(ids, "department") if len(ids) > 12 else ", ".join(ids)
 
 
 @click.command()
@@ -88,29 +129,41 @@ def check(
     with --rules. Exits 0, or 1 when --fail-on names a severity that was found, or 2 on bad
     input.
     """
-    from alignment_engine.checking import check_plan, load_packs
+    from alignment_engine.checking import load_packs
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
-    from alignment_engine.storage import RunOutput, RunRecord
 
     plan = plan_from_yaml(plan_path)
     policy = policy_from_yaml(policy_path) if policy_path is not None else None
     user_packs = load_packs(rules_paths)
-    result = check_plan(plan, policy, user_packs)
-    documents: dict[str, Any] = {"plan": plan}
-    if policy is not None:
-        documents["policy"] = policy
-    for index, loaded in enumerate(user_packs):
-        documents[f"rules.{index}"] = loaded.pack
-    record = RunRecord.create("check", documents=documents, options={})
-    text = dumps(result.to_dict())
-    with open_store(db_url) as store:
-        store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
+    text = stored_check(plan, policy, user_packs, db_url)
+    result = CheckResult.model_validate_json(text)
     if output_format == "json":
         click.echo(text)
     else:
         _print_table(result)
     if fail_on is not None and result.at_or_above(Severity(fail_on)):
         sys.exit(1)
+
+
+def stored_check(plan: Any, policy: Any, user_packs: list[Any], db_url: str | None) -> str:
+    """The check of a plan (with a policy and user packs) as its stored JSON text: the stored
+    run with the same inputs when there is one (a check is deterministic, and a large plan's
+    takes seconds), else computed now and stored."""
+    from alignment_engine.checking import check_plan
+    from alignment_engine.storage import RunOutput, RunRecord
+
+    documents: dict[str, Any] = {"plan": plan}
+    if policy is not None:
+        documents["policy"] = policy
+    for index, loaded in enumerate(user_packs):
+        documents[f"rules.{index}"] = loaded.pack
+    record = RunRecord.create("check", documents=documents, options={})
+
+    def produce(run_id: str) -> RunOutput:
+        return RunOutput(result_json=dumps(check_plan(plan, policy, user_packs).to_dict()))
+
+    with open_store(db_url) as store:
+        return store.record_or_reuse(record, produce).result_json
 
 
 @click.group(name="rules")

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from alignment_engine.cli.options import format_option, plan_argument
-from alignment_engine.schemas import SCHEMA_KINDS, schema_for
-from alignment_engine.validation import validate_paths
+from alignment_engine.loading import DOCUMENT_KINDS
 
 
 @click.command()
@@ -21,6 +20,8 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     Exits 0 when every file is valid, 2 otherwise. Each problem names the file, line, column
     and key, with a suggestion where one exists.
     """
+    from alignment_engine.validation import validate_paths
+
     report = validate_paths(paths)
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -41,9 +42,11 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(SCHEMA_KINDS))
+@click.argument("kind", type=click.Choice(sorted(DOCUMENT_KINDS)))
 def schema(kind: str) -> None:
     """Print the JSON Schema of a file kind (for editors and other tools)."""
+    from alignment_engine.schemas import schema_for
+
     click.echo(json.dumps(schema_for(kind), indent=2, ensure_ascii=False))
 
 

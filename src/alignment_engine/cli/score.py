@@ -205,7 +205,9 @@ def score(
         )
         if out_dir is not None:
             stages.step("writing outputs")
-            _write_outputs(out_dir, out_formats, stored.result_json, document, result, plan, policy)
+            _write_outputs(
+                out_dir, out_formats, stored.result_json, document, result, plan, policy, db_url
+            )
 
     if explain_id is not None and explanation is not None:
         if output_format == "json":
@@ -284,6 +286,7 @@ def _write_outputs(
     result: Any,
     plan: Any,
     policy: Any,
+    db_url: str | None,
 ) -> None:
     import pandas as pd
 
@@ -318,18 +321,22 @@ def _write_outputs(
     for name, frame in frames.items():
         for fmt in dict.fromkeys(out_formats):
             writers[f"{name}.{fmt}"] = table_writer(frame, fmt)
-    writers["report.html"] = _report_writer(plan, policy, document)
+    writers["report.html"] = _report_writer(plan, policy, document, db_url)
     write_atomically(out_dir, writers)
 
 
-def _report_writer(plan: Any, policy: Any, document: dict[str, Any]) -> Callable[[Path], None]:
+def _report_writer(
+    plan: Any, policy: Any, document: dict[str, Any], db_url: str | None
+) -> Callable[[Path], None]:
     """The page for people: the score, and beside it the plan's findings and the suggested
-    reallocation, so the quarter-end report shows conflicts and resources too."""
-    from alignment_engine.engine import check_plan, suggest_reallocation
+    reallocation, so the quarter-end report shows conflicts and resources too. The findings
+    are those of the stored check of the same plan and policy when there is one."""
+    from alignment_engine.cli.check import stored_check
+    from alignment_engine.engine import suggest_reallocation
     from alignment_engine.errors import AlignmentError
     from alignment_engine.reports import render_report
 
-    check = check_plan(plan, policy).to_dict()
+    check = json.loads(stored_check(plan, policy, [], db_url))
     optimise: dict[str, Any] | None = None
     if plan.resources:
         try:

@@ -17,6 +17,9 @@ CELL_HEIGHT = 50.0
 LABEL_WIDTH = 170.0
 SCORE_WIDTH = 90.0
 MAX_COLUMNS = 8
+MAX_ROWS = 40
+"""Past this many rows the heat map shows the company, the shared goals and the lowest-scoring
+departments, and one row summarising the others' cells."""
 
 
 def rag(result: Mapping[str, Any] | None) -> str:
@@ -70,6 +73,7 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
         if isinstance(d, Mapping)
     }
     rows = heat_rows(plan)
+    rows, rest = _capped(rows, departments, results)
     columns = min(MAX_COLUMNS, max((len(kpis) for _, _, kpis in rows), default=1))
     width = LABEL_WIDTH + columns * CELL_WIDTH + SCORE_WIDTH + 10
     parts: list[str] = []
@@ -145,6 +149,15 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
                 )
             )
         y += row_height + 4
+    if rest is not None:
+        parts.append(
+            element(
+                "g",
+                {"class": "rest-summary"},
+                text_block([rest], LABEL_WIDTH - 10, y + 20, 13, anchor="start", css_class="note"),
+            )
+        )
+        y += CELL_HEIGHT
     return element(
         "svg",
         {
@@ -155,4 +168,35 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
             "aria-label": "KPI results by department",
         },
         "".join(parts),
+    )
+
+
+def _capped(
+    rows: list[tuple[str, str, list[Kpi]]],
+    departments: Mapping[str, Mapping[str, Any]],
+    results: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[tuple[str, str, list[Kpi]]], str | None]:
+    """At most MAX_ROWS rows: the company, the shared goals and the lowest-scoring departments
+    (the ones a reader looks for), in plan order; and a sentence counting the rest's cells."""
+    if len(rows) <= MAX_ROWS:
+        return rows, None
+    fixed = {"company", "shared"}
+    candidates = [row for row in rows if row[0] not in fixed]
+    room = MAX_ROWS - (len(rows) - len(candidates))
+
+    def score(row: tuple[str, str, list[Kpi]]) -> float:
+        value = (departments.get(row[0]) or {}).get("score")
+        return float(value) if isinstance(value, int | float) else float("inf")
+
+    shown = {row[0] for row in sorted(candidates, key=score)[:room]}
+    kept = [row for row in rows if row[0] in fixed or row[0] in shown]
+    hidden = [row for row in candidates if row[0] not in shown]
+    colours = {"green": 0, "amber": 0, "red": 0, "grey": 0}
+    for _, _, kpis in hidden:
+        for kpi in kpis:
+            colours[rag(results.get(kpi.id))] += 1
+    counted = ", ".join(f"{n:,} {c}" for c, n in colours.items() if n)
+    return kept, (
+        f"{len(hidden):,} more departments (the {len(shown)} lowest-scoring are shown): "
+        f"{counted} KPI cells; kpis.csv and departments.csv list every one"
     )

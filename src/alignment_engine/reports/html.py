@@ -19,7 +19,12 @@ from typing import Any
 from alignment_engine import __version__
 from alignment_engine.model import Plan
 from alignment_engine.reports.allocations import allocation_chart
-from alignment_engine.reports.conflict_graph import SEVERITIES, conflict_graph, graph_findings
+from alignment_engine.reports.conflict_graph import (
+    SEVERITIES,
+    conflict_graph,
+    graph_findings,
+    is_summarised,
+)
 from alignment_engine.reports.heatmap import heat_map
 from alignment_engine.reports.payouts import payout_chart
 from alignment_engine.reports.strategy_map import strategy_map
@@ -80,6 +85,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 /* conflict graph */
 .node { fill: #e5e7eb; stroke: #374151; stroke-width: 1.5; }
 .finding-edge, .legend { fill: none; stroke-width: 2.5; opacity: 0.85; }
+.pair-edge { fill: none; opacity: 0.7; }
+.conflict-graph .note { fill: var(--muted); stroke: none; }
 .finding-edge .hub { stroke-width: 1; }
 .severity-critical { stroke: var(--critical); }
 .severity-critical .hub { fill: var(--critical); }
@@ -240,6 +247,30 @@ def _cards(
     )
 
 
+TABLE_FINDINGS = 200
+"""Findings listed in the page at most (the most severe first); check.json has all of them."""
+
+
+def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> str:
+    if not findings:
+        return '<p class="note">No findings.</p>'
+    if len(findings) <= TABLE_FINDINGS:
+        return _findings_table(findings)
+    rank = {severity: index for index, severity in enumerate(SEVERITIES)}
+    shown = sorted(
+        findings,
+        key=lambda f: (
+            rank.get(str(f.get("severity")), len(rank)),
+            -len(f.get("kpis") or ()) - len(f.get("departments") or ()),
+        ),
+    )[:TABLE_FINDINGS]
+    return _findings_table(shown) + (
+        f'<p class="note">The {TABLE_FINDINGS} most severe and broadest of {len(findings):,} '
+        "findings. Every finding, with every department and KPI: <code>alignment-engine check "
+        "--format json</code>, or <code>runs show</code> on the stored check run.</p>"
+    )
+
+
 def _findings_table(findings: Sequence[Mapping[str, Any]]) -> str:
     rows = [
         [
@@ -258,7 +289,25 @@ def _findings_table(findings: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+TABLE_DEPARTMENTS = 200
+"""Departments listed in the page at most (the lowest-scoring); departments.csv has all."""
+
+
 def _department_table(score: Mapping[str, Any]) -> str:
+    departments = list(score.get("departments") or [])
+    note = ""
+    if len(departments) > TABLE_DEPARTMENTS:
+
+        def low(d: Mapping[str, Any]) -> float:
+            value = d.get("score")
+            return float(value) if isinstance(value, int | float) else float("inf")
+
+        kept = {id(d) for d in sorted(departments, key=low)[:TABLE_DEPARTMENTS]}
+        note = (
+            f'<p class="note">The {TABLE_DEPARTMENTS} lowest-scoring of {len(departments):,} '
+            "departments; departments.csv lists every one.</p>"
+        )
+        departments = [d for d in departments if id(d) in kept]
     rows = [
         [
             esc(d.get("department", "")),
@@ -268,10 +317,15 @@ def _department_table(score: Mapping[str, Any]) -> str:
             _number(d.get("payout")),
             _list(d.get("gates")),
         ]
-        for d in score.get("departments") or []
+        for d in departments
     ]
-    return _table(
-        ["department", "score", "payout factor", "employees", "payout", "gates"], rows, (1, 2, 3, 4)
+    return (
+        _table(
+            ["department", "score", "payout factor", "employees", "payout", "gates"],
+            rows,
+            (1, 2, 3, 4),
+        )
+        + note
     )
 
 
@@ -462,14 +516,23 @@ def render_report(
     if check_d is not None:
         findings = list(check_d.get("findings") or [])
         drawn = len(graph_findings(plan, findings))
+        if is_summarised(plan, findings):
+            caption = (
+                f"{len(findings):,} findings; {drawn:,} involve departments. The graph shows the "
+                "departments named in most findings, joined where they share findings (thicker: "
+                "more). Hover a line or a department for its count."
+            )
+        else:
+            caption = (
+                f"{len(findings)} findings; {drawn} involve departments and are drawn as edges "
+                "(a loop for one department, a hub for three or more). Hover an edge for details."
+            )
         sections.append(
             _section(
                 "conflicts",
                 "Conflicts and alignment findings",
-                f"{len(findings)} findings; {drawn} involve departments and are drawn as edges "
-                "(a loop for one department, a hub for three or more). Hover an edge for details.",
-                _figure(conflict_graph(plan, findings))
-                + (_findings_table(findings) if findings else '<p class="note">No findings.</p>'),
+                caption,
+                _figure(conflict_graph(plan, findings)) + _capped_findings(findings),
                 long=True,
             )
         )
