@@ -46,7 +46,7 @@ def _print_table(result: CheckResult) -> None:
         counts = Table(title=f"{title}: {len(shown):,} findings by rule", expand=False)
         for column in ("rule", "kind", "severity", "findings"):
             counts.add_column(column, justify="right" if column == "findings" else "left")
-        firsts = {}
+        firsts: dict[str, Any] = {}
         for finding in shown:
             firsts.setdefault(finding.rule, finding)
         for rule, number in sorted(
