@@ -1,33 +1,47 @@
-"""``check`` on synthetic plans of 1,000 to 40,000 KPIs, against a plain-Python baseline.
+"""``check`` as a user runs it (the CLI, from a YAML file, the run stored) on synthetic plans of
+1,000 to 40,000 KPIs, against a plain-Python baseline in the same run.
 
-    .venv/bin/python benchmarks/check.py [--sizes 1000,10000,40000] [--seed 7] [--markdown]
+    .venv/bin/python benchmarks/check.py [--family dense|planted] [--sizes 1000,5000,40000]
+                                         [--seed 7] [--markdown]
 
-Each synthetic plan has 20 KPIs per department (up to 2,000 departments), about four KPIs per
-metric, a few thousand influences (mostly consistent with each metric's better direction, a few
-planted against it), shared goals, roll-ups, resource pools and a department-heavy policy, with
-every standard problem planted a few times. For each size it measures, each in a fresh
-subprocess (so peak memory is that run's own):
+Two families of plans:
 
-- ``engine``: ``check_plan`` (facts, forward chaining of influence reach, every rule, findings);
-- ``baseline``: the same checks written as plain-Python dict joins (no rule engine).
+- ``dense`` (the default): shaped like a large company's plan: 5 KPIs per department up to
+  5,000 KPIs, 20 above (2,000 departments x 20 KPIs at 40,000), about 20 KPIs per metric, two
+  influences per metric with random signs, one KPI in ten pushing against its metric's better
+  direction, 25 shared goals. Every KPI pair in a trade-off is one of thousands of root causes.
+- ``planted``: 20 KPIs per department, four per metric, influences mostly consistent with each
+  metric's better direction, every standard problem planted a few times (the finding counts
+  are small and checked one by one).
 
-It prints wall time, peak memory (max RSS) and finding counts by rule for both; the counts
-must agree (the baseline doubles as a cross-check of the rule packs).
+For each size, each in a fresh process (so peak memory is that run's own, from ``wait4``):
+
+- ``cli``: ``alignment-engine check PLAN --policy POLICY --format json --db sqlite:///...``;
+- ``baseline``: a plain-Python script doing the same job by hand: read the YAML (libyaml),
+  the same checks as dict joins grouped by root cause (no rule engine, no validation, no
+  storage), the findings written as JSON.
+
+It prints wall time, peak memory, the number of conflicting KPI pairs and the grouped finding
+counts by rule for both; the counts must agree rule by rule.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-SIZES = (1_000, 10_000, 40_000)
+import yaml
+
+SIZES = (1_000, 5_000, 40_000)
 KPIS_PER_DEPARTMENT = 20
 KPIS_PER_METRIC = 4
 HOP_LIMIT = 5
@@ -177,6 +191,69 @@ def synthetic_plan(kpis: int, seed: int) -> dict[str, Any]:
     }
 
 
+def dense_plan(kpis: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    per_department = 5 if kpis <= 5_000 else 20
+    departments = max(2, kpis // per_department)
+    metric_count = max(10, kpis // 20)
+    metrics = [
+        {"id": f"m{i}", "better": "higher" if rng.random() < 0.6 else "lower"}
+        for i in range(metric_count)
+    ]
+    better = {m["id"]: 1 if m["better"] == "higher" else -1 for m in metrics}
+    influences: list[dict[str, Any]] = []
+    seen: set[tuple[int, int]] = set()
+    while len(influences) < 2 * metric_count:
+        a, b = rng.randrange(metric_count), rng.randrange(metric_count)
+        if a == b or (a, b) in seen:
+            continue
+        seen.add((a, b))
+        influences.append({"from": f"m{a}", "to": f"m{b}", "sign": rng.choice(["+", "-"])})
+    objectives = [
+        {"id": f"O{i}", "perspective": p, "horizon": "long"}
+        for i, p in enumerate(["financial", "customer", "internal_process", "learning_growth"])
+    ]
+    weight = round(1.0 / per_department, 6)
+    plan_departments = []
+    for d in range(departments):
+        dept_kpis = []
+        for k in range(per_department):
+            metric = f"m{rng.randrange(metric_count)}"
+            sign = better[metric] if rng.random() < 0.9 else -better[metric]
+            dept_kpis.append(
+                {
+                    "id": f"d{d:04d}.k{k}",
+                    "metric": metric,
+                    "direction": "increase" if sign > 0 else "decrease",
+                    "target": 100.0,
+                    "weight": weight if k else round(1 - weight * (per_department - 1), 6),
+                    "objectives": {f"O{k % 4}": 1.0},
+                    "horizon": "long",
+                }
+            )
+        plan_departments.append({"id": f"d{d:04d}", "kpis": dept_kpis})
+    shared_goals = [
+        {
+            "id": f"shared.g{g}",
+            "metric": f"m{rng.randrange(metric_count)}",
+            "target": 1.0,
+            "objectives": {"O1": 1.0},
+            "horizon": "long",
+            "departments": [f"d{d:04d}" for d in range(g, departments, 25)],
+        }
+        for g in range(min(25, departments))
+    ]
+    return {
+        "kind": "plan",
+        "id": f"dense-{kpis}",
+        "objectives": objectives,
+        "metrics": metrics,
+        "influences": influences,
+        "departments": plan_departments,
+        "shared_goals": shared_goals,
+    }
+
+
 POLICY = {
     "kind": "policy",
     "id": "department-heavy",
@@ -186,198 +263,218 @@ POLICY = {
 
 
 # ---------------------------------------------------------------------------------------------
-# The baseline: the same checks as plain dict joins
+# The baseline: the same checks by hand, on the raw YAML, grouped by root cause
 
 
-def baseline_check(plan: Any, policy: Any) -> dict[str, int]:
-    """Finding identities per rule, computed without the rule engine."""
-    from alignment_engine.alignment import levels_in_order, objective_coverage, weight_totals
-    from alignment_engine.conflicts import (
-        direction_sign,
-        metric_reach,
-        pay_mix,
-        pool_totals,
-        rollup_totals,
-    )
+def _sign(kpi: dict[str, Any], better: dict[str, int]) -> int:
+    direction = kpi.get("direction")
+    if direction is None:
+        return better.get(kpi["metric"], 1)
+    return {"increase": 1, "decrease": -1}.get(direction, 0)
 
-    found: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-    kpis = [(scope, kpi) for scope, kpi in plan.kpis()]
-    goal_ids = {g.id for g in plan.shared_goals}
 
-    for _, kpi in kpis:
-        if not kpi.objectives:
-            found["unlinked-kpi"].add((kpi.id,))
-        if kpi.target is None:
-            found["missing-target"].add((kpi.id,))
-        if not levels_in_order(kpi):
-            found["levels-out-of-order"].add((kpi.id,))
-    for objective_id, cover in objective_coverage(plan).items():
-        objective = next(o for o in plan.objectives if o.id == objective_id)
-        if not cover.kpis:
-            found["uncovered-objective"].add((objective_id,))
-        elif not (cover.long if objective.horizon.value == "long" else cover.short):
-            found["horizon-mismatch"].add((objective_id,))
-    for total in weight_totals(plan):
-        if not total.normalised:
-            found["weights-not-normalised"].add((total.scope,))
+def baseline_check(plan: dict[str, Any], policy: dict[str, Any] | None) -> dict[str, Any]:
+    """Finding counts per rule (conflicts grouped as SPEC says) and conflicting KPI pairs."""
+    better = {m["id"]: -1 if m.get("better") == "lower" else 1 for m in plan["metrics"]}
+    goals = {g["id"]: g for g in plan.get("shared_goals", [])}
+    parties = []  # (kpi id, owner, departments, shared, metric, sign)
+    for department in plan["departments"]:
+        for kpi in department.get("kpis", []):
+            sign = _sign(kpi, better)
+            if sign:
+                parties.append(
+                    (kpi["id"], department["id"], (department["id"],), False, kpi["metric"], sign)
+                )
+    for goal in goals.values():
+        sign = _sign(goal, better)
+        if sign:
+            parties.append(
+                (goal["id"], goal["id"], tuple(goal["departments"]), True, goal["metric"], sign)
+            )
+    by_push: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for party in parties:
+        by_push[(party[4], party[5])].append(party)
 
-    department_kpis: dict[str, list[Any]] = defaultdict(list)  # by metric
-    for scope, kpi in kpis:
-        if scope != "company" and scope not in goal_ids:
-            department_kpis[kpi.metric].append((scope, kpi))
-    for pairs in department_kpis.values():
-        ups = [(s, k) for s, k in pairs if direction_sign(k.effective_direction) > 0]
-        downs = [(s, k) for s, k in pairs if direction_sign(k.effective_direction) < 0]
-        for s1, k1 in ups:
-            for s2, k2 in downs:
-                if s1 != s2:
-                    found["opposing-targets"].add(tuple(sorted((k1.id, k2.id))))
+    def conflict(x: Any, y: Any) -> bool:
+        if x[1] == y[1]:
+            return False
+        if not x[3] and y[3] and x[1] in y[2]:
+            return False
+        return not (x[3] and not y[3] and y[1] in x[2])
 
-    pushed = {k.metric for pairs in department_kpis.values() for _, k in pairs}
-    reaches = metric_reach(plan.influences, HOP_LIMIT, sorted(pushed))
-    by_source: dict[str, list[Any]] = defaultdict(list)
-    by_metric: dict[str, list[Any]] = defaultdict(list)
-    for reach in reaches:
-        by_source[reach.source].append(reach)
-        by_metric[reach.metric].append(reach)
-    for pairs in department_kpis.values():
-        for s1, k1 in pairs:
-            sign1 = direction_sign(k1.effective_direction)
-            if sign1 == 0:
-                continue
-            for reach in by_source[k1.metric]:
-                if reach.hops == 0:
-                    continue
-                for s2, k2 in department_kpis.get(reach.metric, ()):
-                    if s2 != s1 and direction_sign(k2.effective_direction) == -sign1 * reach.sign:
-                        found["trade-off"].add(tuple(sorted((k1.id, k2.id))))
+    counts: dict[str, int] = defaultdict(int)
+    pairs = 0
+    for (metric, sign), ups in by_push.items():
+        if sign > 0:
+            downs = by_push.get((metric, -1), [])
+            found = sum(1 for x in ups for y in downs if conflict(x, y))
+            pairs += found
+            counts["opposing-targets"] += 1 if found else 0
+    outgoing: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for influence in plan.get("influences", []):
+        outgoing[influence["from"]].append(
+            (influence["to"], -1 if str(influence["sign"]) in ("-", "-1") else 1)
+        )
+    measured = {p[4] for p in parties}
+    reach: dict[str, set[tuple[str, int]]] = {}
+    for source in measured:
+        found_states: set[tuple[str, int]] = set()
+        frontier = {(source, 1)}
+        for _ in range(HOP_LIMIT):
+            frontier = {
+                (effect, s * e_sign)
+                for metric, s in frontier
+                for effect, e_sign in outgoing.get(metric, ())
+                if effect != source
+            }
+            found_states |= frontier
+        reach[source] = found_states
+    for (metric, sign), pushers in by_push.items():
+        department_pushers = [p for p in pushers if not p[3]]
+        if not department_pushers:
+            continue
+        affected: dict[str, set[int]] = defaultdict(set)
+        for effect, effect_sign in reach.get(metric, ()):
+            affected[effect].add(-(sign * effect_sign))
+        for effect, needs in affected.items():
+            found = 0
+            for need in needs:
+                for y in by_push.get((effect, need), []):
+                    found += sum(1 for x in department_pushers if conflict(x, y))
+            pairs += found
+            counts["trade-off"] += 1 if found else 0
+    if policy is not None:
+        weights = policy["components"]
+        total = sum(weights.values())
+        if weights.get("department", 0) / total > weights.get("shared", 0) / total:
+            kpis_of = {d["id"]: d.get("kpis", []) for d in plan["departments"]}
+            found_ids = set()
+            for goal in goals.values():
+                goal_sign = _sign(goal, better)
+                for department in goal["departments"]:
+                    for kpi in kpis_of.get(department, []):
+                        sign = _sign(kpi, better)
+                        if not sign or not kpi.get("weight", 0) > 0:
+                            continue
+                        states = reach.get(kpi["metric"], set()) | {(kpi["metric"], 1)}
+                        if any(m == goal["metric"] and sign == -(s * goal_sign) for m, s in states):
+                            found_ids.add((department, kpi["id"], goal["id"]))
+            counts["incentive-misalignment"] = len(found_ids)
+    return {"by_rule": {k: v for k, v in sorted(counts.items()) if v}, "pairs": pairs}
 
-    for pool in pool_totals(plan):
-        if pool.demanded > pool.capacity:
-            found["resource-oversubscription"].add((pool.resource,))
-    for rollup in rollup_totals(plan):
-        if rollup.shortfall is not None and rollup.shortfall > 0:
-            found["cascade-gap"].add((rollup.parent,))
 
-    if policy is not None and pay_mix(policy).mostly_local:
-        kpis_by_department: dict[str, list[Any]] = defaultdict(list)
-        for pairs in department_kpis.values():
-            for scope, kpi in pairs:
-                kpis_by_department[scope].append(kpi)
-        for goal in plan.shared_goals:
-            goal_sign = direction_sign(goal.effective_direction)
-            if goal_sign == 0:
-                continue
-            for reach in by_metric.get(goal.metric, ()):
-                for department in goal.departments:
-                    for kpi in kpis_by_department.get(department, ()):
-                        sign = direction_sign(kpi.effective_direction)
-                        if (
-                            kpi.metric == reach.source
-                            and kpi.weight > 0
-                            and sign == -reach.sign * goal_sign
-                        ):
-                            found["incentive-misalignment"].add((department, kpi.id, goal.id))
-    return {rule: len(ids) for rule, ids in sorted(found.items())}
+BASELINE = """
+import json, sys, time, yaml
+sys.path.insert(0, sys.argv[3])
+from check import baseline_check
+plan = yaml.load(open(sys.argv[1], encoding="utf-8"), Loader=yaml.CSafeLoader)
+policy = yaml.load(open(sys.argv[2], encoding="utf-8"), Loader=yaml.CSafeLoader)
+result = baseline_check(plan, policy)
+print(json.dumps(result))
+"""
 
 
 # ---------------------------------------------------------------------------------------------
-# Running one measurement in this process
+# Running one measurement in its own process
 
 
-def measure(kpis: int, mode: str, seed: int) -> dict[str, Any]:
-    from alignment_engine.model import Plan, Policy
+def run(command: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak MB (wait4) and standard output of one process."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read().decode(), stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command[:3]} failed:\n{err[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024, out
 
-    plan = Plan.model_validate(synthetic_plan(kpis, seed))
-    policy = Policy.model_validate(POLICY)
-    if mode == "engine":
-        from alignment_engine.checking import check_plan
 
-        check_plan(plan.model_copy(update={"departments": plan.departments[:2]}), policy)
-        start, cpu = time.perf_counter(), time.process_time()
-        result = check_plan(plan, policy)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        counts = result.summary["by_rule"]
-        derived = result.summary["derived_facts"]
-    else:
-        start, cpu = time.perf_counter(), time.process_time()
-        counts = baseline_check(plan, policy)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        derived = 0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "kpis": kpis,
-        "mode": mode,
-        "seconds": seconds,
-        "cpu": cpu,
-        "peak_mb": peak_mb,
-        "findings": sum(counts.values()),
-        "by_rule": counts,
-        "derived": derived,
-        "influences": len(plan.influences),
-        "departments": len(plan.departments),
+def measure(family: str, kpis: int, seed: int, folder: Path) -> dict[str, Any]:
+    plan = dense_plan(kpis, seed) if family == "dense" else synthetic_plan(kpis, seed)
+    plan_path, policy_path = folder / f"plan-{kpis}.yaml", folder / "policy.yaml"
+    plan_path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    policy_path.write_text(yaml.safe_dump(POLICY, sort_keys=False), encoding="utf-8")
+    db = f"sqlite:///{folder / f'check-{kpis}.db'}"
+    cli = [sys.executable, "-m", "alignment_engine", "check", str(plan_path)]
+    cli += ["--policy", str(policy_path), "--format", "json", "--db", db]
+    cli_seconds, cli_mb, out = run(cli)
+    result = json.loads(out)
+    here = str(Path(__file__).resolve().parent)
+    base_seconds, base_mb, base_out = run(
+        [sys.executable, "-c", BASELINE, str(plan_path), str(policy_path), here]
+    )
+    baseline = json.loads(base_out)
+    conflict_rules = {"opposing-targets", "trade-off", "incentive-misalignment"}
+    engine_counts = {
+        rule: n for rule, n in result["summary"]["by_rule"].items() if rule in conflict_rules
     }
-
-
-def run_child(kpis: int, mode: str, seed: int) -> dict[str, Any]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", f"{kpis}:{mode}", "--seed", str(seed)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
-    return result
+    return {
+        "family": family,
+        "kpis": kpis,
+        "departments": len(plan["departments"]),
+        "metrics": len(plan["metrics"]),
+        "influences": len(plan["influences"]),
+        "bytes": plan_path.stat().st_size,
+        "cli_seconds": cli_seconds,
+        "cli_mb": cli_mb,
+        "base_seconds": base_seconds,
+        "base_mb": base_mb,
+        "pairs": baseline["pairs"],
+        "findings": result["summary"]["total"],
+        "by_rule": result["summary"]["by_rule"],
+        "agree": engine_counts == baseline["by_rule"],
+        "baseline_by_rule": baseline["by_rule"],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", choices=["dense", "planted"], default="dense")
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
-    if args.child:
-        kpis, mode = args.child.split(":")
-        print(json.dumps(measure(int(kpis), mode, args.seed)))
-        return
     rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        engine = run_child(size, "engine", args.seed)
-        baseline = run_child(size, "baseline", args.seed)
-        agree = engine["by_rule"] == baseline["by_rule"]
-        rows.append((engine, baseline, agree))
-        if not agree:
-            print(f"MISMATCH at {size}: engine {engine['by_rule']} baseline {baseline['by_rule']}")
-    if args.markdown:
-        print(
-            "| KPIs | departments | influences | derived facts | findings | engine wall s | "
-            "engine CPU s | engine peak MB | baseline wall s | baseline peak MB | counts agree |"
-        )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for engine, baseline, agree in rows:
-            print(
-                f"| {engine['kpis']:,} | {engine['departments']:,} | {engine['influences']:,} | "
-                f"{engine['derived']:,} | {engine['findings']:,} | {engine['seconds']:.2f} | "
-                f"{engine['cpu']:.2f} | {engine['peak_mb']:.0f} | {baseline['seconds']:.3f} | "
-                f"{baseline['peak_mb']:.0f} | {'yes' if agree else 'NO'} |"
-            )
-        print()
-        print("Findings by rule (largest size): " + json.dumps(rows[-1][0]["by_rule"]))
-        return
+    with tempfile.TemporaryDirectory(prefix="ae-bench-check-") as temp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            row = measure(args.family, size, args.seed, Path(temp))
+            rows.append(row)
+            if not row["agree"]:
+                print(
+                    f"MISMATCH at {size}: cli {row['by_rule']} baseline {row['baseline_by_rule']}"
+                )
     header = (
-        f"{'KPIs':>7} {'depts':>6} {'infl':>6} {'derived':>8} {'findings':>8} "
-        f"{'engine s':>9} {'eng cpu':>8} {'eng MB':>7} {'base s':>8} {'base MB':>8}  agree"
+        "| family | KPIs | departments | metrics | influences | plan MB | conflicting pairs | "
+        "findings | cli s | cli MB | baseline s | baseline MB | x baseline | counts agree |"
     )
-    print(header)
-    for engine, baseline, agree in rows:
-        print(
-            f"{engine['kpis']:>7,} {engine['departments']:>6,} {engine['influences']:>6,} "
-            f"{engine['derived']:>8,} {engine['findings']:>8,} {engine['seconds']:>9.2f} "
-            f"{engine['cpu']:>8.2f} {engine['peak_mb']:>7.0f} {baseline['seconds']:>8.3f} "
-            f"{baseline['peak_mb']:>8.0f}  {'yes' if agree else 'NO'}"
-        )
-    print("findings by rule at the largest size:", json.dumps(rows[-1][0]["by_rule"]))
+    print(header if args.markdown else header.replace("|", " "))
+    if args.markdown:
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        cells = [
+            r["family"],
+            f"{r['kpis']:,}",
+            f"{r['departments']:,}",
+            f"{r['metrics']:,}",
+            f"{r['influences']:,}",
+            f"{r['bytes'] / 1e6:.1f}",
+            f"{r['pairs']:,}",
+            f"{r['findings']:,}",
+            f"{r['cli_seconds']:.2f}",
+            f"{r['cli_mb']:.0f}",
+            f"{r['base_seconds']:.2f}",
+            f"{r['base_mb']:.0f}",
+            f"{r['cli_seconds'] / r['base_seconds']:.1f}",
+            "yes" if r["agree"] else "NO",
+        ]
+        print("| " + " | ".join(cells) + " |" if args.markdown else "  ".join(cells))
+    print("findings by rule at the largest size:", json.dumps(rows[-1]["by_rule"]))
+    if not all(r["agree"] for r in rows):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,22 @@ class Caller:
         kinds = RUN_KINDS_READABLE[self.role]
         return kinds is None or kind in kinds
 
+    @property
+    def readable_kinds(self) -> frozenset[str] | None:
+        """The run kinds this caller may read (None: every kind)."""
+        return None if self.role is Role.SERVICE else RUN_KINDS_READABLE[self.role]
+
+    @property
+    def readable_actor(self) -> str | None:
+        """Whose runs this caller may read (None: anyone's)."""
+        return self.name if self.role is Role.SERVICE else None
+
+    @property
+    def sees_pay(self) -> bool:
+        """Whether individual payouts and pay amounts may be shown to this caller: the roles
+        that may score (planners see plans, targets and allocations, not pay)."""
+        return self.may(Action.SCORE)
+
 
 TokenVerifier = Callable[[str], tuple[str, str] | None]
 

@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -585,14 +585,30 @@ class Store:
         ]
         _insert_ignoring_duplicates(connection, _table(DocumentRow), rows)
 
-    def _find_run(self, session: Session, run_id: str) -> RunRow:
+    def _find_run(
+        self,
+        session: Session,
+        run_id: str,
+        kinds: Collection[str] | None = None,
+        actor: str | None = None,
+    ) -> RunRow:
+        """The run with this id, or the one run whose id starts with it; with ``kinds`` or
+        ``actor``, only among those runs (others are not found, and never make a prefix
+        ambiguous, so a caller learns nothing about runs it may not read)."""
+
+        def visible(row: RunRow) -> bool:
+            return (kinds is None or row.kind in kinds) and (actor is None or row.actor == actor)
+
         row = session.get(RunRow, run_id)
-        if row is not None:
+        if row is not None and visible(row):
             return row
-        if len(run_id) >= _MIN_ID_PREFIX and re.fullmatch(r"[0-9a-f]+", run_id):
-            matches = session.scalars(
-                select(RunRow).where(RunRow.id.startswith(run_id)).limit(2)
-            ).all()
+        if row is None and len(run_id) >= _MIN_ID_PREFIX and re.fullmatch(r"[0-9a-f]+", run_id):
+            query = select(RunRow).where(RunRow.id.startswith(run_id))
+            if kinds is not None:
+                query = query.where(RunRow.kind.in_(sorted(kinds)))
+            if actor is not None:
+                query = query.where(RunRow.actor == actor)
+            matches = session.scalars(query.limit(2)).all()
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
@@ -619,10 +635,13 @@ class Store:
             reused=reused,
         )
 
-    def get_run(self, run_id: str) -> StoredRun:
-        """A run by id (or by a unique prefix of at least 4 hex digits)."""
+    def get_run(
+        self, run_id: str, *, kinds: Collection[str] | None = None, actor: str | None = None
+    ) -> StoredRun:
+        """A run by id (or by a unique prefix of at least 4 hex digits), optionally only among
+        the runs of ``kinds`` or recorded by ``actor``."""
         with self._reading() as session:
-            return self._stored(session, self._find_run(session, run_id))
+            return self._stored(session, self._find_run(session, run_id, kinds, actor))
 
     def list_runs(
         self,

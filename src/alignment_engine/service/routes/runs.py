@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from alignment_engine.errors import NotFoundError
 from alignment_engine.service.api import RunResponse
 from alignment_engine.service.deps import RunsCaller, StateDep, error_responses
+from alignment_engine.service.redaction import without_pay
 from alignment_engine.storage import StoredRun
 
 router = APIRouter(tags=["runs"])
@@ -31,11 +32,17 @@ RunId = Annotated[
 async def get_run(run_id: RunId, request: Request, caller: RunsCaller, state: StateDep) -> Response:
     """Who asked, when, the inputs' content hashes by role, and `result`: the body the run
     answered with, byte for byte. Admins read every run; hr reads check and score runs;
-    planners check, optimise and scenario runs; service tokens the runs they recorded."""
+    planners check, optimise and scenario runs, without pay (employees' payouts and pay
+    amounts are removed, and `result.redacted` says so); service tokens the runs they
+    recorded. A prefix of 4+ hex digits finds a run only among those the caller may read."""
 
     def load() -> StoredRun:
         try:
-            return state.store().get_run(run_id)
+            # Only among the runs this caller may read: others are not found, and never make
+            # a prefix ambiguous, so ids of runs one may not read cannot be probed.
+            return state.store().get_run(
+                run_id, kinds=caller.readable_kinds, actor=caller.readable_actor
+            )
         except NotFoundError as error:
             # The store's message names the database; ours says only what was asked for,
             # except when a short prefix matched several runs.
@@ -45,9 +52,13 @@ async def get_run(run_id: RunId, request: Request, caller: RunsCaller, state: St
 
     stored = await run_in_threadpool(load)
     if not caller.may_read_run(stored.kind.value, stored.actor):
-        raise NotFoundError(f"no run {run_id!r}")
+        raise NotFoundError(f"no run {run_id!r}")  # pragma: no cover - filtered in the store
     request.state.run_id = stored.id
     summary = json.dumps(stored.to_dict(), ensure_ascii=False, separators=(",", ":"))
-    # The stored result is spliced in unchanged, so it is exactly what the run answered.
-    text = summary[:-1] + ',"result":' + (stored.result_json or "null") + "}"
+    result = stored.result_json or "null"
+    if not caller.sees_pay and stored.result_json:
+        result = without_pay(stored.result_json)
+    # The stored result is spliced in unchanged (unless pay is removed for this caller), so it
+    # is exactly what the run answered.
+    text = summary[:-1] + ',"result":' + result + "}"
     return Response(content=text.encode("utf-8"), media_type="application/json")

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from alignment_engine import scenarios
+from alignment_engine.errors import ForbiddenError
 from alignment_engine.service.api import ScenarioRunRequest, ScenarioRunResponse, engine_options
 from alignment_engine.service.deps import ScenarioCaller, StateDep, error_responses
 from alignment_engine.service.inputs import plan_of, policy_of, table_builder
@@ -31,6 +32,12 @@ async def run_scenario(
     """What `alignment-engine scenario run S --format json` prints, plus `run_id`. The scenario's
     `set` and `sweep` apply to the plan in the request (its file references are not read).
     Runs within the time limit (504 after it). Roles: admin, planner, service."""
+    if body.employees and not caller.sees_pay:
+        raise ForbiddenError(
+            f"role '{caller.role.value}' may not see pay, and a scenario with employees "
+            "computes each one's payout; leave out 'employees' (the scenario still shows "
+            "scores, payout factors, findings and allocations)"
+        )
     plan = await plan_of(state, body.plan, body.plan_id)
     policy = await policy_of(state, body.policy, body.policy_id)
     scenario = body.scenario
