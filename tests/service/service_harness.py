@@ -47,6 +47,9 @@ def running_service(directory: Path, **settings: Any) -> Iterator[Service]:
     db_url = f"sqlite:///{directory / 'service.db'}"
     with Store.open(db_url) as store:
         tokens = {role: store.create_token(f"{role}-user", role) for role in ROLES}
+    # In process, decisions run in the worker thread (some tests count the engine calls they
+    # make); the real server's tests run them in their own processes, as `serve` does.
+    settings.setdefault("isolate_decisions", False)
     app = create_app(ServiceSettings(db_url=db_url, **settings))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Service(client, tokens, db_url)

@@ -297,3 +297,94 @@ def test_serve_names_a_host_it_cannot_listen_on(host: str, tmp_path: Path) -> No
     assert result.returncode == 2
     assert f"--host: cannot listen on {host}:8000" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _heavy_plan() -> dict[str, Any]:
+    """A plan whose check takes tens of seconds: 200 metrics, each reaching nearly every other
+    within five influences, and 500 KPIs pushing them both ways (tens of thousands of root
+    causes)."""
+    import random
+
+    rng = random.Random(3)
+    links: set[tuple[int, int]] = set()
+    while len(links) < 1_000:
+        a, b = rng.randrange(200), rng.randrange(200)
+        if a != b:
+            links.add((a, b))
+    return {
+        "id": "heavy",
+        "objectives": [{"id": "F1", "perspective": "financial"}],
+        "metrics": [{"id": f"m{i}"} for i in range(200)],
+        "influences": [
+            {"from": f"m{a}", "to": f"m{b}", "sign": rng.choice(["+", "-"])}
+            for a, b in sorted(links)
+        ],
+        "departments": [
+            {
+                "id": f"d{d}",
+                "kpis": [
+                    {
+                        "id": f"d{d}.k{k}",
+                        "metric": f"m{rng.randrange(200)}",
+                        "direction": rng.choice(["increase", "decrease"]),
+                        "target": 1.0,
+                        "weight": 0.2,
+                        "objectives": ["F1"],
+                    }
+                    for k in range(5)
+                ],
+            }
+            for d in range(100)
+        ],
+    }
+
+
+def test_a_runaway_check_is_stopped_and_the_worker_keeps_answering(tmp_path: Path) -> None:
+    env = {"ALIGNMENT_TIME_LIMIT_SECONDS": "3"}
+    with serving(tmp_path, env=env) as running:
+        before = _pids_answering(running, "before-heavy", 4)
+        with ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            heavy = pool.submit(
+                httpx.post,
+                f"{running.url}/v1/check",
+                json={"plan": _heavy_plan()},
+                headers=running.headers(),
+                timeout=120.0,
+            )
+            # While it runs, the same worker answers at once: the check is not in its process.
+            while not heavy.done():
+                probe = time.monotonic()
+                assert httpx.get(f"{running.url}/healthz", timeout=60.0).status_code == 200
+                assert time.monotonic() - probe < 2.0
+                time.sleep(0.2)
+            answer = heavy.result()
+            took = time.monotonic() - started
+        assert answer.status_code == 504, answer.text
+        assert answer.json()["error"]["code"] == "time_limit_exceeded"
+        assert took < 60
+        assert _pids_answering(running, "after-heavy", 4) == before  # no worker was replaced
+        small = httpx.post(
+            f"{running.url}/v1/check",
+            json=check_body(),
+            headers=running.headers(),
+            timeout=60.0,
+        )
+        assert small.status_code == 200, small.text
+
+
+def test_a_check_over_its_memory_budget_is_refused_and_the_worker_stays(tmp_path: Path) -> None:
+    env = {"ALIGNMENT_DECISION_MEMORY_MB": "64", "ALIGNMENT_TIME_LIMIT_SECONDS": "120"}
+    with serving(tmp_path, env=env) as running:
+        before = _pids_answering(running, "before-big", 4)
+        answer = httpx.post(
+            f"{running.url}/v1/check",
+            json={"plan": _heavy_plan()},
+            headers=running.headers(),
+            timeout=180.0,
+        )
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "over_budget"
+        assert "64 MiB" in error["message"]
+        assert _pids_answering(running, "after-big", 4) == before

@@ -348,8 +348,13 @@ class _Group:
                 )
                 merged[alias] = group_fact(first, parties)
                 continue
-            combined = dict(fact)
-            for name in list_fields.get(str(fact.get(TYPE_FIELD)), ()):
+            collected = list_fields.get(str(fact.get(TYPE_FIELD)), set())
+            if not collected:
+                merged[alias] = fact  # nothing to collect: the best match's fact speaks
+                continue
+            # Read through get(): a fact may compute fields when first read (reach chains).
+            combined = {name: fact.get(name) for name in list(fact) if fact.get(name) is not None}
+            for name in collected:
                 combined[name] = _unique(
                     v for f in facts for v in (f.get(name) or ()) if isinstance(v, str)
                 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,6 +34,7 @@ from alignment_engine.jsonio import dumps
 from alignment_engine.scoring.result import ScoreResult
 from alignment_engine.service.auth import Caller
 from alignment_engine.service.errors import TimeLimitError, error_body
+from alignment_engine.service.isolation import available, run_isolated
 from alignment_engine.service.state import ServiceState
 from alignment_engine.storage import RunKind, RunRecord, RunStatus, StoredRun
 
@@ -86,6 +88,12 @@ class Decision:
     def heavy(self) -> bool:
         return self.kind in (RunKind.OPTIMISE, RunKind.SCENARIO)
 
+    @property
+    def isolated(self) -> bool:
+        """Computed in a child process (see :mod:`.isolation`): the kinds whose cost grows
+        with the plan, not with rows a vectorised path handles."""
+        return self.kind in (RunKind.CHECK, RunKind.OPTIMISE, RunKind.SCENARIO)
+
 
 class _Attempt:
     """A decision under way: its run record (made once, in whichever thread needs it first)
@@ -96,6 +104,7 @@ class _Attempt:
         self.caller = caller
         self.state = state
         self.abandoned = threading.Event()
+        self.deadline = time.monotonic() + state.settings.time_limit_seconds
         self._lock = threading.Lock()
         self._record: RunRecord | None = None
         self._tables: Tables = {}
@@ -129,6 +138,23 @@ class _Attempt:
         except AlignmentError as failure:
             logger.warning("could not record the failed %s run: %s", self.decision.kind, failure)
 
+    def _isolated(self, tables: Tables) -> dict[str, Any]:
+        decision = self.decision
+        try:
+            rendered: dict[str, Any] = run_isolated(
+                lambda: _compute_and_render(decision, tables),
+                deadline=self.deadline,
+                abandoned=self.abandoned,
+                memory_bytes=self.state.settings.decision_memory_mb * 1024 * 1024,
+                what=decision.kind.value,
+            )
+        except TimeoutError:
+            self.abandoned.set()  # the request answers 504; the child is already killed
+            raise TimeLimitError(
+                f"the {decision.kind.value} was stopped at the time limit"
+            ) from None
+        return rendered
+
     def run(self) -> StoredRun | None:
         """The worker thread's part: compute, render, store. None if abandoned meanwhile."""
         if self.abandoned.is_set():
@@ -139,8 +165,13 @@ class _Attempt:
             self._tables = tables
         record = self.record()
         try:
-            result = self.decision.compute(tables)
-            body = {"run_id": record.run_id, **self.decision.render(result)}
+            result: Result | None = None
+            if self.decision.isolated and self.state.settings.isolate_decisions and available():
+                rendered = self._isolated(tables)
+            else:
+                result = self.decision.compute(tables)
+                rendered = self.decision.render(result)
+            body = {"run_id": record.run_id, **rendered}
             text = _json(body)
         except AlignmentError as error:
             if not self.abandoned.is_set():
@@ -153,12 +184,16 @@ class _Attempt:
         if self.abandoned.is_set():
             return None
         extras: dict[str, Any] = {}
-        if isinstance(result, ScoreResult):
+        if result is not None and isinstance(result, ScoreResult):
             extras = {
                 "payouts": result.employees_frame(),
                 "payout_decimals": result.settings.decimals,
             }
         return self.state.store().record_run(record, result_json=text, force=True, **extras)
+
+
+def _compute_and_render(decision: Decision, tables: Tables) -> dict[str, Any]:
+    return decision.render(decision.compute(tables))
 
 
 async def decide(

@@ -43,6 +43,18 @@ class ServiceSettings(BaseSettings):
         description="worker threads for optimise and scenario runs; a timed-out computation "
         "keeps its thread until it ends, so runaway work cannot pile up",
     )
+    isolate_decisions: bool = Field(
+        default=True,
+        description="compute checks, optimise and scenario runs in a child process of their "
+        "own (POSIX), so a runaway one is killed at the time limit and never stalls the "
+        "worker; off: in a worker thread",
+    )
+    decision_memory_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="address space one isolated decision may add to its worker's; more gets "
+        "422 over_budget",
+    )
     token_cache_seconds: float = Field(
         default=0.0,
         ge=0,
