@@ -223,3 +223,67 @@ def test_a_policy_for_another_plan_exits_2_naming_what_does_not_fit() -> None:
         "error: <policy annual-bonus-2026>: kpi_curves.company.revenue: plan 'northwind-2026' "
         "has no KPI 'company.revenue' (did you mean 'company.orders'?)\n"
     )
+
+
+def _many_conflicts(tmp_path: Path, departments: int = 40) -> Path:
+    import yaml
+
+    plan = {
+        "kind": "plan",
+        "id": "many",
+        "objectives": [{"id": "F1", "perspective": "financial"}],
+        "metrics": [{"id": f"m{i}"} for i in range(departments)],
+        "influences": [
+            {"from": f"m{i}", "to": f"m{(i + 1) % departments}", "sign": "-"}
+            for i in range(departments)
+        ],
+        "departments": [
+            {
+                "id": f"d{i:02d}",
+                "kpis": [
+                    {
+                        "id": f"d{i:02d}.a",
+                        "metric": f"m{i}",
+                        "target": 1,
+                        "weight": 0.5,
+                        "objectives": ["F1"],
+                    },
+                    {
+                        "id": f"d{i:02d}.b",
+                        "metric": f"m{(i + 1) % departments}",
+                        "target": 1,
+                        "weight": 0.5,
+                        "objectives": ["F1"],
+                    },
+                ],
+            }
+            for i in range(departments)
+        ],
+    }
+    path = tmp_path / "many.yaml"
+    path.write_text(yaml.safe_dump(plan), encoding="utf-8")
+    return path
+
+
+def test_a_long_table_shows_counts_per_rule_and_the_top_findings(tmp_path: Path) -> None:
+    path = _many_conflicts(tmp_path)
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    code, out, _ = run("check", path, "--db", db)
+    assert code == 0
+    total = json.loads(run("check", path, "--format", "json", "--db", db)[1])["summary"]["total"]
+    assert total > 25
+    assert f"{total:,} findings by rule" in out
+    assert "The 25 most severe and broadest findings" in out
+    assert f"{total - 25:,} more not shown: --format json lists every finding" in out
+
+
+def test_a_check_with_the_same_inputs_is_reused_from_the_store(tmp_path: Path) -> None:
+    from alignment_engine.storage import Store
+
+    path = _many_conflicts(tmp_path, 6)
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    first = run("check", path, "--format", "json", "--db", db)
+    second = run("check", path, "--format", "json", "--db", db)
+    assert first == second and first[0] == 0
+    with Store.open(db) as store:
+        assert len(store.list_runs(kind="check")) == 1

@@ -289,3 +289,48 @@ def test_any_text_stays_escaped(name: str, message: str, rule: str) -> None:
     assert "<script" not in page.lower().replace("&lt;script", "")
     for block in svg_blocks(page):
         ElementTree.fromstring(block)
+
+
+def _large_plan(departments: int) -> Plan:
+    return Plan.model_validate(
+        {
+            "id": "large",
+            "metrics": [{"id": "m"}],
+            "departments": [
+                {"id": f"d{i:04d}", "kpis": [{"id": f"d{i:04d}.k", "metric": "m", "target": 1}]}
+                for i in range(departments)
+            ],
+        }
+    )
+
+
+def test_a_large_plan_gets_a_summary_graph_and_capped_tables() -> None:
+    plan = _large_plan(2_000)
+    findings = [
+        {
+            "rule": "trade-off",
+            "kind": "conflict",
+            "severity": "high" if i % 7 == 0 else "medium",
+            "departments": [f"d{(i * 13 + j) % 2_000:04d}" for j in range(40)],
+            "kpis": [f"d{(i * 13 + j) % 2_000:04d}.k" for j in range(40)],
+            "message": f"finding {i}",
+            "suggestion": "",
+        }
+        for i in range(5_000)
+    ]
+    page = render_report(plan=plan, check={"findings": findings, "summary": {}})
+    assert len(page) < 3_000_000
+    assert 'class="chart conflict-graph summary"' in page
+    assert 0 < count(page, r'<g class="pair-edge ') <= 120
+    assert count(page, r'<g class="department-node"') == 30
+    assert count(page, r'<g class="finding-edge ') == 0
+    assert "The 200 most severe and broadest of 5,000 findings" in page
+    # the shared counts on the edges are those of the findings naming both departments
+    first = re.search(r'data-departments="(\S+) (\S+)" data-findings="(\d+)"', page)
+    assert first is not None
+    a, b, shared = first.group(1), first.group(2), int(first.group(3))
+    assert shared == sum(1 for f in findings if a in f["departments"] and b in f["departments"])
+
+
+def test_a_small_plan_keeps_one_edge_per_finding(page: str) -> None:
+    assert "conflict-graph summary" not in page

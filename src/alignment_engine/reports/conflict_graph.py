@@ -194,25 +194,7 @@ def conflict_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
                 + text_block([label], lx, ly, LABEL_SIZE, anchor=anchor, css_class="node-label"),
             )
         )
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for finding in drawn:
-        counts[_severity(finding)] += 1
-    legend = []
-    for index, severity in enumerate(SEVERITIES):
-        y = 30 + index * 24
-        legend.append(
-            element(
-                "g",
-                {"class": f"legend severity-{severity}"},
-                element(
-                    "line",
-                    {"x1": fmt(WIDTH - 130), "y1": fmt(y), "x2": fmt(WIDTH - 100), "y2": fmt(y)},
-                )
-                + text_block(
-                    [f"{severity} ({counts[severity]})"], WIDTH - 92, y + 4, 12, anchor="start"
-                ),
-            )
-        )
+    legend = _legend(drawn, WIDTH - 130)
     return element(
         "svg",
         {
@@ -224,6 +206,27 @@ def conflict_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
         },
         "".join(edges) + "".join(nodes) + "".join(legend),
     )
+
+
+def _legend(drawn: Sequence[Mapping[str, Any]], x: float) -> list[str]:
+    """One line per severity with the number of drawn findings of it."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in drawn:
+        counts[_severity(finding)] += 1
+    legend = []
+    for index, severity in enumerate(SEVERITIES):
+        y = 30 + index * 24
+        legend.append(
+            element(
+                "g",
+                {"class": f"legend severity-{severity}"},
+                element("line", {"x1": fmt(x), "y1": fmt(y), "x2": fmt(x + 30), "y2": fmt(y)})
+                + text_block(
+                    [f"{severity} ({counts[severity]:,})"], x + 38, y + 4, 12, anchor="start"
+                ),
+            )
+        )
+    return legend
 
 
 def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
@@ -333,10 +336,8 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
                 ),
             )
         )
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for finding in drawn:
-        counts[_severity(finding)] += 1
     legend = [
+        *_legend(drawn, WIDTH - 190),
         text_block(
             [
                 f"{len(departments)} of {len(plan.departments):,} departments",
@@ -349,23 +350,8 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
             11,
             anchor="start",
             css_class="note",
-        )
+        ),
     ]
-    for index, severity in enumerate(SEVERITIES):
-        y = 30 + index * 24
-        legend.append(
-            element(
-                "g",
-                {"class": f"legend severity-{severity}"},
-                element(
-                    "line",
-                    {"x1": fmt(WIDTH - 190), "y1": fmt(y), "x2": fmt(WIDTH - 160), "y2": fmt(y)},
-                )
-                + text_block(
-                    [f"{severity} ({counts[severity]:,})"], WIDTH - 152, y + 4, 12, anchor="start"
-                ),
-            )
-        )
     return element(
         "svg",
         {
