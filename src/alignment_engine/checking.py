@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from alignment_engine.collector import collector_paused
 from alignment_engine.errors import PolicyError, Problem
 from alignment_engine.model import Plan, Policy, policy_plan_problems
 from alignment_engine.model.findings import CheckResult, summarise
@@ -92,9 +93,10 @@ def check_plan(
         _check_policy(plan, policy)
     program = program_for(load_packs(extra_packs))
     reads = {c.fact_type for rule in program.rules for c in rule.conditions}
-    return check_facts(
-        facts_from_plan(plan, policy, reads),
-        program,
-        plan=plan.id,
-        policy=policy.id if policy is not None else None,
-    )
+    with collector_paused():  # a large plan's facts and findings all live to the end
+        return check_facts(
+            facts_from_plan(plan, policy, reads),
+            program,
+            plan=plan.id,
+            policy=policy.id if policy is not None else None,
+        )

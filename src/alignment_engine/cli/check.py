@@ -11,6 +11,7 @@ import click
 
 from alignment_engine.cli.options import format_option, plan_argument, rules_option
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.collector import collector_paused
 from alignment_engine.jsonio import dumps
 from alignment_engine.model.findings import CheckResult, Severity
 
@@ -132,11 +133,12 @@ def check(
     from alignment_engine.checking import load_packs
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
 
-    plan = plan_from_yaml(plan_path)
-    policy = policy_from_yaml(policy_path) if policy_path is not None else None
-    user_packs = load_packs(rules_paths)
-    text = stored_check(plan, policy, user_packs, db_url)
-    result = CheckResult.model_validate_json(text)
+    with collector_paused():  # one command: everything it builds lives until it ends
+        plan = plan_from_yaml(plan_path)
+        policy = policy_from_yaml(policy_path) if policy_path is not None else None
+        user_packs = load_packs(rules_paths)
+        text = stored_check(plan, policy, user_packs, db_url)
+        result = CheckResult.model_validate_json(text)
     if output_format == "json":
         click.echo(text)
     else:

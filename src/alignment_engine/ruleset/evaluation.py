@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alignment_engine.collector import collector_paused
 from alignment_engine.conflicts import PartyGroup, conflicting
 from alignment_engine.errors import RuleError
 from alignment_engine.model.findings import Finding
@@ -438,7 +439,8 @@ def render_finding(rule: CompiledRule, env: Mapping[str, Mapping[str, Any]]) -> 
 
 def evaluate_program(program: RuleProgram, facts: Sequence[Fact]) -> Evaluation:
     """Derive, then find. ``facts`` are flat dicts with a ``type`` (see :mod:`.facts`)."""
-    runner = _Runner(program, facts)
-    runner.derive_all()
-    findings, matches = runner.findings()
+    with collector_paused():  # matches, environments and findings all live to the end
+        runner = _Runner(program, facts)
+        runner.derive_all()
+        findings, matches = runner.findings()
     return Evaluation(runner.by_type, runner.derived, findings, matches)
