@@ -214,3 +214,30 @@ def test_attainment_curve_on_a_target_that_is_not_positive_exits_2(
     assert f"KPI 'sales.revenue' has target {int(target)}" in result.output
     assert "give a positive target" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_identical_scores_at_once_print_only_stored_run_ids(tmp_path: Path) -> None:
+    """Several processes scoring the same inputs at once: each prints a run that exists (the
+    ones that lost the race print the stored run, never the id of a run they did not store)."""
+    import re
+    import subprocess
+    import sys
+
+    from alignment_engine.storage import Store
+
+    db = tmp_path / "race.db"
+    Store.open(f"sqlite:///{db}").close()  # the schema first: the race is over the run
+    command = [sys.executable, "-m", "alignment_engine", *score_args(db), "--format", "table"]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    printed = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        printed += re.findall(r"\(run ([0-9a-f]+)\)", out)
+    assert len(printed) == 4
+    with Store.open(f"sqlite:///{db}") as store:
+        stored = {run.id for run in store.list_runs(kind="score")}
+    assert set(printed) <= stored

@@ -274,8 +274,12 @@ def _store(
 
     with open_store(db_url) as store:
         stored = store.record_or_reuse(record, produce, force=force)
-    # A reused run prints what was stored; a new one already has its document in hand.
-    return stored, produced or json.loads(stored.result_json)
+    # A reused run prints what was stored, also when another process stored the same run
+    # while this one computed (its own document then names a run id that was never stored);
+    # a new one already has its document in hand.
+    if stored.reused or not produced:
+        return stored, json.loads(stored.result_json)
+    return stored, produced
 
 
 def _write_outputs(
