@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -97,13 +98,41 @@ def flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return flat
 
 
-def write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+FORMULA_START = "=+-@\t\r"
+"""A text cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection
+list): ``=HYPERLINK(...)``, ``+1+2``, ``-2+3``, ``@SUM(...)``."""
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as formulas, with a ``'`` in front (shown, not run);
+    numbers, including negative ones, are left as they are."""
+    import pandas as pd
+
+    safe = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue  # numbers, dates and flags are never formulas
+        risky = values.str.match(f"[{re.escape(FORMULA_START)}]", na=False).to_numpy(dtype=bool)
+        if risky.any():
+            if safe is frame:
+                safe = frame.copy()
+            column_values = safe[column].astype(object)
+            column_values[risky] = "'" + values[risky].astype(str)
+            safe[column] = column_values
+    return safe
+
+
+def write_table(frame: pd.DataFrame, path: Path, fmt: str, *, raw: bool = False) -> None:
     """A table as CSV (pyarrow's writer: several times faster than pandas' on million-row
-    tables), Parquet or XLSX."""
+    tables), Parquet or XLSX. CSV and XLSX text cells that a spreadsheet would run are
+    neutralised (:func:`spreadsheet_safe`) unless ``raw``; Parquet keeps values as they are."""
     if fmt == "parquet":
         frame.to_parquet(path, index=False)
         return
     flat = flat_frame(frame)
+    if not raw:
+        flat = spreadsheet_safe(flat)
     if fmt == "xlsx":
         flat.to_excel(path, index=False)
         return

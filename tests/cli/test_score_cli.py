@@ -241,3 +241,49 @@ def test_identical_scores_at_once_print_only_stored_run_ids(tmp_path: Path) -> N
     with Store.open(f"sqlite:///{db}") as store:
         stored = {run.id for run in store.list_runs(kind="score")}
     assert set(printed) <= stored
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/","x")', "=1+2", "-2+3", "+1", "@SUM(A1)"]
+
+
+def _formula_employees(tmp_path: Path) -> Path:
+    import csv
+
+    path = tmp_path / "employees.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["employee_id", "department", "target_bonus"])
+        for index, formula in enumerate(FORMULAS):
+            writer.writerow([formula, "sales", 1000 + index])
+    return path
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_cells_a_spreadsheet_would_run_are_neutralised(tmp_path: Path, raw: bool) -> None:
+    import csv
+
+    import openpyxl
+
+    employees = _formula_employees(tmp_path)
+    out = tmp_path / "out"
+    args = score_args(tmp_path / "runs.db", "--out", str(out))
+    args[args.index("--employees") + 1] = str(employees)
+    args += ["--out-format", "csv", "--out-format", "xlsx"] + (["--raw-cells"] if raw else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    with (out / "employees.csv").open(encoding="utf-8", newline="") as handle:
+        ids = [row["employee_id"] for row in csv.DictReader(handle)]
+    sheet = openpyxl.load_workbook(out / "employees.xlsx").active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("employee_id")
+    cells = [row[column] for row in sheet.iter_rows(min_row=2)]
+    if raw:
+        assert sorted(ids) == sorted(FORMULAS)
+    else:
+        assert sorted(ids) == sorted("'" + f for f in FORMULAS)
+        assert sorted(str(c.value) for c in cells) == sorted("'" + f for f in FORMULAS)
+        assert all(c.data_type != "f" for c in cells)  # text, not formulas
+    with (out / "employees.csv").open(encoding="utf-8", newline="") as handle:
+        payouts = [row["payout"] for row in csv.DictReader(handle)]
+    assert all(not p.startswith("'") for p in payouts)  # numbers are left alone

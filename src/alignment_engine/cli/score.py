@@ -147,6 +147,13 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
     show_default=True,
     help="Table formats for --out (repeatable).",
 )
+@click.option(
+    "--raw-cells",
+    is_flag=True,
+    help="Write CSV/XLSX text cells exactly, for machine consumers. By default a text cell "
+    "starting with = + - @, a tab or a carriage return gets a leading ' so that spreadsheets "
+    "show it instead of running it as a formula.",
+)
 @format_option("table", "json", help="A table for people, or the JSON result for tools.")
 @click.option(
     "--explain",
@@ -171,6 +178,7 @@ def score(
     period: str,
     out_dir: Path | None,
     out_formats: tuple[str, ...],
+    raw_cells: bool,
     output_format: str,
     explain_id: str | None,
     explanations: str,
@@ -206,7 +214,15 @@ def score(
         if out_dir is not None:
             stages.step("writing outputs")
             _write_outputs(
-                out_dir, out_formats, stored.result_json, document, result, plan, policy, db_url
+                out_dir,
+                out_formats,
+                stored.result_json,
+                document,
+                result,
+                plan,
+                policy,
+                db_url,
+                raw_cells=raw_cells,
             )
 
     if explain_id is not None and explanation is not None:
@@ -291,6 +307,8 @@ def _write_outputs(
     plan: Any,
     policy: Any,
     db_url: str | None,
+    *,
+    raw_cells: bool = False,
 ) -> None:
     import pandas as pd
 
@@ -309,7 +327,7 @@ def _write_outputs(
         frames["employees"] = result.employees_frame()
 
     def table_writer(frame: pd.DataFrame, fmt: str) -> Writer:
-        return lambda path: write_table(frame, path, fmt)
+        return lambda path: write_table(frame, path, fmt, raw=raw_cells)
 
     def text_writer(text: str) -> Writer:
         def write(path: Path) -> None:
