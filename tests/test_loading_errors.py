@@ -136,3 +136,35 @@ def test_validate_resolves_scenario_overrides(tmp_path: Path) -> None:
     problem = report.files[0].problems[0]
     assert problem.line == 5
     assert problem.suggestion == "did you mean 'sales.market_share'?"
+
+
+def test_devices_and_pipes_are_refused_before_they_are_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "actuals.csv"
+    os.mkfifo(fifo)
+    for path in (Path("/dev/zero"), fifo):
+        with pytest.raises(InputError) as caught:
+            document_from_file(path)
+        assert "is not a regular file (a device, pipe or socket)" in caught.value.message
+
+
+def test_yaml_nested_beyond_what_libyaml_takes_is_a_clean_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("kind: plan\nid: x\nmetrics: " + "[" * 1000 + "]" * 1000 + "\n", "utf-8")
+    with pytest.raises(InputError) as caught:
+        document_from_file(path)
+    assert "nested deeper than 64 levels" in caught.value.message
+
+
+def test_a_pool_too_large_to_pay_exactly_is_refused_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "kind: policy\nid: p\ncomponents: {department: 1}\n"
+        "curves: {default: {basis: levels, points: {threshold: 0.5, target: 1, maximum: 2}}}\n"
+        "pool: {amount: 1e20}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        document_from_file(path)
+    assert "pool.amount: a pool of 1e+20 cannot be paid exactly to 2 decimals" in str(caught.value)

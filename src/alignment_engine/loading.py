@@ -32,6 +32,7 @@ __all__ = [
     "plan_from_yaml",
     "policy_from_yaml",
     "read_text",
+    "regular_file",
     "scenario_from_yaml",
     "yaml_from_text",
 ]
@@ -123,15 +124,30 @@ def _node_position(root: yaml.Node, path: Path_) -> tuple[int, int]:
 # Reading text
 
 
-def read_text(path: str | Path) -> str:
-    """A file's UTF-8 text, or an InputError saying exactly what is wrong with it."""
+def regular_file(path: str | Path) -> Path:
+    """``path`` if it is a regular file; else an InputError saying what it is. Devices, pipes
+    and sockets are refused before they are opened: /dev/zero never ends, a FIFO blocks."""
     file = str(path)
     target = Path(path)
     if not target.exists():
         raise InputError("no such file", file=file)
     if target.is_dir():
         raise InputError("is a folder, expected a file", file=file)
-    raw = target.read_bytes()
+    if not target.is_file():
+        raise InputError(
+            "is not a regular file (a device, pipe or socket)",
+            file=file,
+            suggestion="save the data to a file and give its path",
+        )
+    return target
+
+
+def read_text(path: str | Path) -> str:
+    """A file's UTF-8 text, or an InputError saying exactly what is wrong with it."""
+    file = str(path)
+    target = regular_file(path)
+    with target.open("rb") as handle:
+        raw = handle.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", file=file)
     try:
@@ -311,6 +327,10 @@ def yaml_from_text(text: str, source: str) -> LoadedYaml:
     try:
         with collector_paused():
             nodes = _compose(text)
+    except RecursionError:  # libyaml refused the depth and Python's composer ran out of stack
+        raise InputError(
+            f"nested deeper than {MAX_DEPTH} levels", file=source, suggestion=None
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         hint = None

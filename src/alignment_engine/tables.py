@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from alignment_engine.errors import InputError, Problem
+from alignment_engine.loading import regular_file
 from alignment_engine.model import did_you_mean
 
 __all__ = [
@@ -250,10 +251,8 @@ def read_table(path: str | Path, spec: TableSpec) -> pd.DataFrame:
 
     ``row_offset`` turns a positional index into the file's row number (index + offset).
     """
-    target = Path(path)
+    target = regular_file(path)
     source = str(path)
-    if not target.exists():
-        raise InputError("no such file", file=source)
     frame, first_row = _read_raw(target, source, spec)
     frame.columns = _check_columns(frame, spec, source)
     if frame.empty:

@@ -213,6 +213,11 @@ class Gate(Document):
         return value
 
 
+PAYABLE_UNITS = 2**53
+"""Payouts are counted in whole units of the rounding (cents): beyond this many units a double
+no longer holds every whole unit, so amounts at or above it cannot be paid exactly."""
+
+
 class Pool(Document):
     amount: Number = Field(ge=0)
     mode: PoolMode = PoolMode.SCALE_DOWN
@@ -257,6 +262,18 @@ class Policy(Document):
                         ("kpi_curves", kpi_id),
                         f"unknown curve '{curve_name}'",
                         did_you_mean(curve_name, self.curves),
+                    )
+                )
+        if self.pool is not None:
+            decimals = self.rounding.decimals
+            largest = PAYABLE_UNITS / 10**decimals
+            if self.pool.amount * 10**decimals >= PAYABLE_UNITS:
+                problems.append(
+                    ReferenceProblem(
+                        ("pool", "amount"),
+                        f"a pool of {self.pool.amount:,.12g} cannot be paid exactly to "
+                        f"{decimals} decimals (amounts must stay below {largest:,.0f})",
+                        "state the pool in a larger unit (thousands), or round to fewer decimals",
                     )
                 )
         seen: set[str] = set()

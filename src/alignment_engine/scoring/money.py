@@ -19,12 +19,14 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from alignment_engine.model.policy import PAYABLE_UNITS
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _GUARD_DECIMALS = 6
 _GUARD_LIMIT = 1e9
-_UNITS_LIMIT = 2.0**53  # beyond this a double no longer holds every whole unit
+_UNITS_LIMIT = float(PAYABLE_UNITS)  # beyond this a double no longer holds every whole unit
 
 
 ROUNDING_MODES = ("half_up", "half_even", "down")
