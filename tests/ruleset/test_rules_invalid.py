@@ -184,6 +184,83 @@ CASES = {
         "pack.yaml:6:5: rules[my-rule].severity: 'severe' is not allowed here; expected "
         "'low', 'medium', 'high' or 'critical'",
     ),
+    "grouped-parties-not-groups": (
+        """
+        - id: my-rule
+          kind: conflict
+          severity: low
+          when:
+            - {fact: kpi, as: a}
+            - {fact: kpi, as: b, where: "metric == a.metric"}
+          finding: {message: "{a.metric}", parties: [a, b]}
+        """,
+        "pack.yaml:10:48: rules[my-rule].finding.parties[0]: 'a' is a kpi fact; parties are "
+        "kpi_group facts (parties are the aliases of two 'fact: kpi_group' conditions)\n"
+        "pack.yaml:10:51: rules[my-rule].finding.parties[1]: 'b' is a kpi fact; parties are "
+        "kpi_group facts (parties are the aliases of two 'fact: kpi_group' conditions)",
+    ),
+    "grouped-parties-unknown": (
+        """
+        - id: my-rule
+          kind: conflict
+          severity: low
+          when:
+            - {fact: kpi_group, as: up}
+            - {fact: kpi_group, as: down, where: "metric == up.metric"}
+          finding: {message: "{up.metric}", parties: [up, dwn]}
+        """,
+        "pack.yaml:10:53: rules[my-rule].finding.parties[1]: 'dwn' is not a matched fact "
+        "(did you mean 'down'?)",
+    ),
+    "grouped-parties-one-side": (
+        """
+        - id: my-rule
+          kind: conflict
+          severity: low
+          when:
+            - {fact: kpi_group, as: a}
+            - {fact: kpi_group, as: b, where: "metric == a.metric"}
+          finding: {message: "{a.metric}", parties: [a]}
+        """,
+        "pack.yaml:10:38: rules[my-rule].finding.parties: parties names two matched facts, "
+        "one per side",
+    ),
+    "grouped-by-a-list": (
+        """
+        - id: my-rule
+          kind: conflict
+          severity: low
+          when:
+            - {fact: kpi_group, as: a}
+            - {fact: kpi_group, as: b, where: "metric == a.metric"}
+          finding: {message: "{a.metric}", group_by: [a.kpis]}
+        """,
+        "pack.yaml:10:49: rules[my-rule].finding.group_by[0]: group by numbers, text or true/false",
+    ),
+    "grouped-count-not-a-number": (
+        """
+        - id: my-rule
+          kind: conflict
+          severity: low
+          when:
+            - {fact: kpi_group, as: a}
+            - {fact: kpi_group, as: b, where: "metric == a.metric"}
+          finding: {message: "{a.metric}", group_by: [a.metric], count: a.metric}
+        """,
+        "pack.yaml:10:60: rules[my-rule].finding.count: count must be a number",
+    ),
+    "brief-of-text": (
+        """
+        - id: my-rule
+          kind: conflict
+          severity: low
+          when:
+            - {fact: kpi_group, as: a}
+          finding: {message: "{brief(a.metric)}"}
+        """,
+        "pack.yaml:9:15: rules[my-rule].finding.message: in placeholder {brief(a.metric)}: "
+        "brief() takes a list and optionally what one item is",
+    ),
 }
 
 

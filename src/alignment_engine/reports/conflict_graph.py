@@ -245,18 +245,25 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
     ranked = sorted(range(len(order)), key=lambda i: (-named[i], i))
     chosen = [i for i in ranked[:SUMMARY_DEPARTMENTS] if named[i] > 0]
     column = {department: position for position, department in enumerate(chosen)}
-    # Findings x chosen departments, one matrix per severity: pair counts are B.T @ B.
+    # Findings x chosen departments, one matrix per severity: pair counts are B.T @ B. The
+    # findings are read once, into (finding, department) index pairs.
+    rows: dict[str, list[int]] = {severity: [] for severity in SEVERITIES}
+    cols: dict[str, list[int]] = {severity: [] for severity in SEVERITIES}
+    sizes = dict.fromkeys(SEVERITIES, 0)
+    for finding in drawn:
+        severity = _severity(finding)
+        row = sizes[severity]
+        sizes[severity] += 1
+        for department in dict.fromkeys(finding.get("departments") or ()):
+            position = column.get(order.get(department, -1))
+            if position is not None:
+                rows[severity].append(row)
+                cols[severity].append(position)
     pairs = {}
     for severity in SEVERITIES:
-        incidence = np.zeros((len(drawn), len(chosen)), dtype=np.int64)
-        for row, finding in enumerate(drawn):
-            if _severity(finding) != severity:
-                continue
-            for department in finding.get("departments") or ():
-                index = order.get(department)
-                if index is not None and index in column:
-                    incidence[row, column[index]] = 1
-        pairs[severity] = incidence.T @ incidence
+        incidence = np.zeros((sizes[severity], len(chosen)), dtype=np.int32)
+        incidence[rows[severity], cols[severity]] = 1
+        pairs[severity] = incidence.T.astype(np.int64) @ incidence
     total = sum(pairs.values(), np.zeros((len(chosen), len(chosen)), dtype=np.int64))
     candidates = [
         (int(total[a, b]), a, b)

@@ -514,12 +514,19 @@ class _PackCompiler:
                 ok = False
             for index, alias in enumerate(parties):
                 found = visible.get(alias)
-                if found is None or found[0] != KPI_GROUP_FACT_TYPE.name:
+                hint = "parties are the aliases of two 'fact: kpi_group' conditions"
+                if found is None:
                     self.problem(
                         (*base, "parties", index),
-                        f"'{alias}' is not a matched kpi_group fact",
-                        did_you_mean(alias, visible)
-                        or "parties are the aliases of two 'fact: kpi_group' conditions",
+                        f"'{alias}' is not a matched fact",
+                        did_you_mean(alias, visible) or hint,
+                    )
+                    ok = False
+                elif found[0] != KPI_GROUP_FACT_TYPE.name:
+                    self.problem(
+                        (*base, "parties", index),
+                        f"'{alias}' is a {found[0]} fact; parties are kpi_group facts",
+                        hint,
                     )
                     ok = False
         if (template.group_by or template.count is not None) and GROUP_ALIAS in visible:
