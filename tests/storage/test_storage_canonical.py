@@ -86,7 +86,9 @@ def test_tables_keep_types_as_text() -> None:
     )
     data = canonical_table_bytes(frame)
     assert data.decode() == (
-        'employee_id,target_bonus,start_date,name\nE1,1000.1,2026-01-01,王伟\n"E,2",,,\n'
+        '"employee_id","target_bonus","start_date","name"\n'
+        '"E1",1000.1,"2026-01-01","王伟"\n'
+        '"E,2",,,""\n'
     )
     back = table_from_bytes(data)
     assert back.to_dict("list") == {

@@ -15,20 +15,22 @@ from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "render_explanation"]
 
 FULL_EXPLANATIONS_UP_TO = 20_000
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 
 
 def explanation_style(requested: str, employees: int) -> str:
-    """``auto`` keeps every chain in full for ordinary runs, compact for very large ones."""
+    """``auto`` keeps every chain in full for ordinary runs. Above that the JSON carries the
+    numbers only: a million explanations would be most of the result's size and time, and each
+    one is derived on demand from the stored run (``runs show ID --explain EMPLOYEE_ID``)."""
     if requested != "auto":
         return requested
-    return "full" if employees <= FULL_EXPLANATIONS_UP_TO else "compact"
+    return "full" if employees <= FULL_EXPLANATIONS_UP_TO else "none"
 
 
-def _render_explanation(explanation: dict[str, Any], employee_id: str, currency: str) -> str:
+def render_explanation(explanation: dict[str, Any], employee_id: str, currency: str) -> str:
     lines = [f"Employee {employee_id} ({explanation['department']})"]
     for component in explanation["components"]:
         score = component.get("score", explanation.get("individual_score"))
@@ -166,7 +168,7 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
     type=click.Choice(["auto", "full", "compact", "none"]),
     default="auto",
     show_default=True,
-    help=f"Explanation detail in the JSON result (auto: full up to {FULL_EXPLANATIONS_UP_TO:,} employees, compact above).",
+    help=f"Explanation detail in the JSON result (auto: full up to {FULL_EXPLANATIONS_UP_TO:,} employees, none above; any payout is explained on demand by `runs show ID --explain EMPLOYEE_ID`).",
 )
 @click.option("--force", is_flag=True, help="Store a new run even when an identical one exists.")
 @db_option
@@ -229,7 +231,7 @@ def score(
         if output_format == "json":
             click.echo(dumps(explanation))
         else:
-            click.echo(_render_explanation(explanation, explain_id, policy.currency))
+            click.echo(render_explanation(explanation, explain_id, policy.currency))
         return
     if output_format == "json":
         click.echo(stored.result_json)

@@ -163,19 +163,41 @@ def runs_list(
 
 @runs.command("show")
 @click.argument("run_id", metavar="ID")
+@click.option(
+    "--explain",
+    "explain_id",
+    metavar="EMPLOYEE_ID",
+    help="A score run: how this employee's payout was computed, step by step, derived from "
+    "the run's stored inputs (and checked against the stored payout to the cent).",
+)
 @format_option
 @db_option
-def runs_show(run_id: str, output_format: str, db_url: str | None) -> None:
+def runs_show(run_id: str, explain_id: str | None, output_format: str, db_url: str | None) -> None:
     """Show a run. With --format json, print its result exactly as the command printed it.
 
     ID may be a unique prefix of at least 4 characters.
     """
+    if explain_id is not None:
+        _explain(run_id, explain_id, output_format, db_url)
+        return
     with open_store(db_url) as store:
         run = store.get_run(run_id)
     if output_format == "json":
         echo_result(run.result_json)
         return
     _print_run(run)
+
+
+def _explain(run_id: str, employee_id: str, output_format: str, db_url: str | None) -> None:
+    from alignment_engine.cli.score import render_explanation
+    from alignment_engine.replay import explain_payout
+
+    with open_store(db_url) as store:
+        explanation = explain_payout(store, run_id, employee_id)
+    if output_format == "json":
+        _echo_json(explanation)
+    else:
+        click.echo(render_explanation(explanation, employee_id, explanation["currency"]))
 
 
 def _print_run(run: StoredRun) -> None:

@@ -2,8 +2,9 @@
 
 A document (plan, policy, rule pack, scenario) is canonical JSON: keys sorted, no spaces, UTF-8,
 floats as Python prints them (the shortest text that reads back to the same double). A table is
-canonical CSV: its columns in order, its rows in order, ``\\n`` line ends, floats printed the same
-way, missing values empty. Hashes are sha256 of those bytes, in hex.
+canonical CSV: its columns in order, its rows in order, ``\\n`` line ends, text quoted, floats in
+their shortest exact form, missing values empty (see :func:`canonical_table_bytes`). Hashes are
+sha256 of those bytes, in hex.
 """
 
 from __future__ import annotations
@@ -81,10 +82,32 @@ def document_content(document: JsonDocument) -> dict[str, Any]:
 
 
 def canonical_table_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as canonical CSV bytes (the index is not part of a table)."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue().encode("utf-8")
+    """A table as canonical CSV bytes (the index is not part of a table).
+
+    Written by Arrow's CSV writer, several times faster than pandas' on the million-row tables
+    a quarter-end run stores: text always quoted (so an empty text and a missing value differ),
+    numbers in their shortest exact form, dates as YYYY-MM-DD. A column Arrow cannot type (mixed
+    Python objects) sends the whole table through pandas' writer instead."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    if frame.columns.empty:
+        return b""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, lineterminator="\n")
+        return buffer.getvalue().encode("utf-8")
+    columns = [
+        pc.strftime(column, format="%Y-%m-%d") if pa.types.is_timestamp(column.type) else column
+        for column in table.columns
+    ]
+    table = pa.Table.from_arrays(columns, names=[str(name) for name in frame.columns])
+    sink = io.BytesIO()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(quoting_style="needed", eol="\n"))
+    return sink.getvalue()
 
 
 def table_from_bytes(data: bytes) -> pd.DataFrame:
