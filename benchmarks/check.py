@@ -29,17 +29,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from peak import measure_command
 
 SIZES = (1_000, 5_000, 40_000)
 KPIS_PER_DEPARTMENT = 20
@@ -379,18 +378,11 @@ print(json.dumps(result))
 
 
 def run(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak MB (wait4) and standard output of one process."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        stdout.seek(0)
-        stderr.seek(0)
-        out, err = stdout.read().decode(), stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{command[:3]} failed:\n{err[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, out
+    """Wall seconds, peak MB (the command's own: see peak.py) and standard output."""
+    measured = measure_command(command)
+    if measured.returncode != 0:
+        raise SystemExit(f"{command[:3]} failed:\n{measured.stderr[-3000:]}")
+    return measured.seconds, measured.peak_mb, measured.stdout
 
 
 def measure(family: str, kpis: int, seed: int, folder: Path) -> dict[str, Any]:

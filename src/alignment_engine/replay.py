@@ -27,7 +27,7 @@ from alignment_engine.tables import (
     EMPLOYEES,
     HISTORY_ALLOCATIONS,
     TableSpec,
-    table_from_records,
+    table_from_text,
 )
 
 __all__ = ["Replay", "explain_payout", "replay_run"]
@@ -82,8 +82,7 @@ class Replay:
 
 
 def _table(stored: StoredTable, spec: TableSpec, role: str) -> pd.DataFrame:
-    records = [{str(k): v for k, v in row.items()} for row in stored.frame().to_dict("records")]
-    return table_from_records(records, spec, f"stored table '{role}'")
+    return table_from_text(stored.frame(), spec, f"stored table '{role}'")
 
 
 def _pack_order(role: str) -> tuple[int, str]:
@@ -217,19 +216,18 @@ def explain_payout(store: Store, run_id: str, employee_id: str) -> dict[str, Any
         )
     if "employees" not in inputs.tables:
         raise InputError(f"run {run.id} scored no employees, so it has no payouts to explain")
-    stored = store.payouts(run.id)
-    matches = stored.index[stored["employee_id"] == employee_id]
-    if len(matches) == 0:
+    found = store.payout_of(run.id, employee_id)
+    if found is None:
         from alignment_engine.model import did_you_mean
 
+        known = store.payouts(run.id)["employee_id"].tolist()
         raise InputError(
             f"no employee '{employee_id}' in run {run.id}",
-            suggestion=did_you_mean(employee_id, stored["employee_id"].tolist()[:100_000]),
+            suggestion=did_you_mean(employee_id, known[:100_000]),
         )
-    position = int(matches[0])
+    position, recorded = found
     result = _score_result(inputs)
     derived = int(result.employees.units[position])
-    recorded = int(stored["payout_units"].iloc[position])
     if result.employees.employee_id[position] != employee_id or derived != recorded:
         raise InputError(
             f"run {run.id} cannot be explained by this engine: it derives "

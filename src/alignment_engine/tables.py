@@ -30,6 +30,7 @@ __all__ = [
     "read_table",
     "split_history",
     "table_from_records",
+    "table_from_text",
 ]
 
 PERIOD_PATTERN = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"
@@ -271,6 +272,18 @@ def table_from_records(
         raise InputError(f"{spec.name} have no rows", file=source)
     frame = pd.DataFrame.from_records(records)
     frame = frame.astype(object).where(frame.notna(), "").astype(str)
+    frame.columns = _check_columns(frame, spec, source)
+    typed = _typed(frame, spec, source, 1)
+    typed.attrs["source"] = source
+    typed.attrs["row_offset"] = 1
+    return typed
+
+
+def table_from_text(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.DataFrame:
+    """The same checks for a frame of text cells (a stored table read back); rows count from
+    1. Column-wise, so a million stored rows take what reading the file took."""
+    if frame.empty:
+        raise InputError(f"{spec.name} have no rows", file=source)
     frame.columns = _check_columns(frame, spec, source)
     typed = _typed(frame, spec, source, 1)
     typed.attrs["source"] = source

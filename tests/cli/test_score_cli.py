@@ -287,3 +287,91 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(tmp_path: Path, raw: bool
     with (out / "employees.csv").open(encoding="utf-8", newline="") as handle:
         payouts = [row["payout"] for row in csv.DictReader(handle)]
     assert all(not p.startswith("'") for p in payouts)  # numbers are left alone
+
+
+def test_a_stored_run_explains_any_payout_on_demand(scored: tuple[Path, dict, str]) -> None:
+    """`runs show ID --explain E` derives the chain from the stored inputs alone: the same text
+    `score --explain` prints, ending in the stored payout."""
+    folder, document, _ = scored
+    db = f"sqlite:///{folder / 'runs.db'}"
+    run_id = str(document["run_id"])
+    derived = CliRunner().invoke(main, ["runs", "show", run_id, "--explain", "E00002", "--db", db])
+    assert derived.exit_code == 0, derived.output
+    direct = CliRunner().invoke(main, score_args(folder / "runs.db", "--explain", "E00002"))
+    assert derived.output == direct.output
+    stored = next(e for e in document["employees"] if e["employee_id"] == "E00002")  # type: ignore[attr-defined]
+    as_json = CliRunner().invoke(
+        main, ["runs", "show", run_id, "--explain", "E00002", "--format", "json", "--db", db]
+    )
+    explanation = json.loads(as_json.output)
+    assert explanation["run_id"] == run_id and explanation["payout"] == stored["payout"]
+    assert explanation["components"] == stored["explanation"]["components"]
+
+
+def test_explaining_an_unknown_employee_of_a_stored_run_exits_2(
+    scored: tuple[Path, dict, str],
+) -> None:
+    folder, document, _ = scored
+    db = f"sqlite:///{folder / 'runs.db'}"
+    result = CliRunner().invoke(
+        main, ["runs", "show", str(document["run_id"]), "--explain", "E0002", "--db", db]
+    )
+    assert result.exit_code == 2
+    assert "no employee 'E0002' in run" in result.output
+    assert "did you mean" in result.output and "<input>" not in result.output
+
+
+def test_large_runs_leave_explanations_to_on_demand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the auto threshold (20,000 employees; lowered here) the JSON carries the numbers
+    and no explanation objects; the stored run still explains each payout and replays."""
+    import alignment_engine.cli.score as score_module
+
+    monkeypatch.setattr(score_module, "FULL_EXPLANATIONS_UP_TO", 3)
+    db = tmp_path / "runs.db"
+    result = CliRunner().invoke(main, score_args(db, "--format", "json"))
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert {e["explanation"] for e in document["employees"]} == {None}
+    run_id = document["run_id"]
+    explained = CliRunner().invoke(
+        main,
+        [
+            "runs",
+            "show",
+            run_id,
+            "--explain",
+            "E00002",
+            "--format",
+            "json",
+            "--db",
+            f"sqlite:///{db}",
+        ],
+    )
+    assert explained.exit_code == 0, explained.output
+    payout = next(e["payout"] for e in document["employees"] if e["employee_id"] == "E00002")
+    assert json.loads(explained.output)["payout"] == payout
+    replayed = CliRunner().invoke(main, ["runs", "replay", run_id, "--db", f"sqlite:///{db}"])
+    assert replayed.exit_code == 0, replayed.output
+    assert "identical" in replayed.output
+
+
+def test_an_explanation_that_does_not_match_the_stored_payout_is_refused(tmp_path: Path) -> None:
+    """Derived chains must end in the stored cent; where they would not (a changed engine, an
+    edited database), the command says so instead of explaining another payout."""
+    import sqlite3
+
+    db = tmp_path / "runs.db"
+    result = CliRunner().invoke(main, score_args(db, "--format", "json"))
+    run_id = json.loads(result.output)["run_id"]
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "UPDATE payouts SET payout_units = payout_units + 1 WHERE employee_id = 'E00002'"
+        )
+    refused = CliRunner().invoke(
+        main, ["runs", "show", run_id, "--explain", "E00002", "--db", f"sqlite:///{db}"]
+    )
+    assert refused.exit_code == 2
+    assert "cannot be explained by this engine" in refused.output
+    assert f"runs replay {run_id}" in refused.output

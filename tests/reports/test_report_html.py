@@ -334,3 +334,22 @@ def test_a_large_plan_gets_a_summary_graph_and_capped_tables() -> None:
 
 def test_a_small_plan_keeps_one_edge_per_finding(page: str) -> None:
     assert "conflict-graph summary" not in page
+
+
+def test_the_payout_chart_shows_the_departments_paying_the_most_and_counts_the_rest() -> None:
+    """At thousands of departments the chart keeps 40 rows (the largest totals) and one line
+    for the rest, so the page stays readable and small."""
+    from alignment_engine.reports.payouts import MAX_ROWS, payout_chart
+
+    departments = [{"id": f"d{i:03d}", "kpis": []} for i in range(120)]
+    plan = Plan.model_validate({"kind": "plan", "id": "wide", "departments": departments})
+    employees = [
+        {"employee_id": f"E{i}-{j}", "department": f"d{i:03d}", "payout": float(i * 10 + j)}
+        for i in range(120)
+        for j in range(3)
+    ]
+    svg = payout_chart(plan, {"employees": employees, "departments": []}, "EUR")
+    shown = re.findall(r'data-department="(d\d+)"', svg)
+    assert len(shown) == MAX_ROWS
+    assert shown == [f"d{i:03d}" for i in range(120 - MAX_ROWS, 120)]  # plan order, largest
+    assert "80 more departments (the 40 paying the most are shown): 240 employees" in svg

@@ -61,3 +61,17 @@ def test_amounts_are_short() -> None:
         "1.23M",
         "2.50B",
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.floats(min_value=-1e9, max_value=1e9), min_size=1, max_size=40))
+def test_the_vectorised_box_statistics_match_the_definition(values: list[float]) -> None:
+    """The chart groups a million payouts with numpy; each box must be the textbook one."""
+    from alignment_engine.reports.payouts import _boxes
+
+    rows = [{"department": "d1", "payout": v} for v in values]
+    (box,) = _boxes(rows)
+    expected = quantiles(values)
+    got = (box.low, box.q1, box.median, box.q3, box.high)
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-6)
+    assert box.n == len(values)

@@ -121,3 +121,34 @@ def test_a_prefix_finds_only_runs_the_caller_may_read(server: Server) -> None:
         assert answer.status_code == 404
         assert answer.json()["error"]["message"] == f"no run {prefix!r}"
     assert _get(server, f"/v1/runs/{run_id[:8]}", server.token).json()["id"] == run_id
+
+
+def test_hr_reads_one_payout_explained_and_a_planner_may_not(server: Server) -> None:
+    """`GET /v1/runs/{id}/explanations/{employee}` derives the chain from the stored run: the
+    same payout the run answered with; planners get 403, an unknown employee 422."""
+    answer = httpx.post(
+        f"{server.url}/v1/score", json=_score_body(), headers=server.headers(), timeout=60.0
+    )
+    assert answer.status_code == 200, answer.text
+    scored = answer.json()
+    employee = scored["employees"][0]
+    hr = _token(server, "hr", "hr-explains")
+    path = f"/v1/runs/{scored['run_id']}/explanations/{employee['employee_id']}"
+    explained = _get(server, path, hr)
+    assert explained.status_code == 200, explained.text
+    body = explained.json()
+    assert body["payout"] == employee["payout"] and body["run_id"] == scored["run_id"]
+    assert body["components"] == employee["explanation"]["components"]
+    planner = _token(server, "planner", "planner-explains")
+    refused = _get(server, path, planner)
+    assert refused.status_code == 403
+    assert set(refused.json()["error"]) == {"code", "message", "details"}
+    unknown = _get(server, f"/v1/runs/{scored['run_id']}/explanations/nobody", hr)
+    assert unknown.status_code == 422
+    assert "no employee 'nobody'" in unknown.json()["error"]["message"]
+
+
+def _score_body() -> dict[str, object]:
+    from service_samples import score_body
+
+    return score_body()

@@ -239,9 +239,7 @@ class ScoreResult:
         million rows in a fraction of a second)."""
         employees = self.employees
         department_ids = np.array(self.factors.department_ids, dtype=object)
-        departments = (
-            department_ids[employees.department].tolist() if len(employees) else []
-        )
+        departments = department_ids[employees.department].tolist() if len(employees) else []
         payouts = units_to_float(employees.units, self.settings.decimals).tolist()
         for employee_id, department, payout, factor in zip(
             employees.employee_id.tolist(),

@@ -714,6 +714,19 @@ class Store:
         frame.attrs["decimals"] = decimals
         return frame
 
+    def payout_of(self, run_id: str, employee_id: str) -> tuple[int, int] | None:
+        """One employee's payout row in a score run: (its position from 0, its payout in
+        units), or None. One query, not the million rows of a large run."""
+        with self._reading() as session:
+            row = self._find_run(session, run_id)
+            found = session.execute(
+                select(PayoutRow.position, PayoutRow.payout_units)
+                .where(PayoutRow.run_id == row.id, PayoutRow.employee_id == employee_id)
+                .order_by(PayoutRow.position)
+                .limit(1)
+            ).first()
+        return None if found is None else (int(found[0]) - 1, int(found[1]))
+
     def findings(self, run_id: str) -> list[dict[str, Any]]:
         """A check run's findings, as the result listed them."""
         with self._reading() as session:

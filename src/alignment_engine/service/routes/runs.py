@@ -9,10 +9,13 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from alignment_engine.errors import NotFoundError
+from alignment_engine.errors import ForbiddenError, NotFoundError
+from alignment_engine.jsonio import dumps
 from alignment_engine.service.api import RunResponse
+from alignment_engine.service.auth import Caller
 from alignment_engine.service.deps import RunsCaller, StateDep, error_responses
 from alignment_engine.service.redaction import without_pay
+from alignment_engine.service.state import ServiceState
 from alignment_engine.storage import StoredRun
 
 router = APIRouter(tags=["runs"])
@@ -35,6 +38,45 @@ async def get_run(run_id: RunId, request: Request, caller: RunsCaller, state: St
     planners check, optimise and scenario runs, without pay (employees' payouts and pay
     amounts are removed, and `result.redacted` says so); service tokens the runs they
     recorded. A prefix of 4+ hex digits finds a run only among those the caller may read."""
+    stored = await run_in_threadpool(_find, state, caller, run_id)
+    request.state.run_id = stored.id
+    summary = json.dumps(stored.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    result = stored.result_json or "null"
+    if not caller.sees_pay and stored.result_json:
+        result = without_pay(stored.result_json)
+    # The stored result is spliced in unchanged (unless pay is removed for this caller), so it
+    # is exactly what the run answered.
+    text = summary[:-1] + ',"result":' + result + "}"
+    return Response(content=text.encode("utf-8"), media_type="application/json")
+
+
+EmployeeId = Annotated[str, Path(min_length=1, max_length=200, description="an employee id")]
+
+
+@router.get(
+    "/v1/runs/{run_id}/explanations/{employee_id}",
+    responses=error_responses(401, 403, 404, 422, 503),
+    summary="How one payout of a stored score run was computed",
+)
+async def explain(
+    run_id: RunId, employee_id: EmployeeId, request: Request, caller: RunsCaller, state: StateDep
+) -> Response:
+    """The employee's payout chain (KPI actuals, curve segments, weights, gates, caps,
+    proration, pool scale, rounding), derived on demand from the run's stored inputs and
+    checked against the stored payout to the cent; what `runs show ID --explain E` prints.
+    For the roles that see pay (admin, hr)."""
+    from alignment_engine.replay import explain_payout
+
+    if not caller.sees_pay:
+        raise ForbiddenError(f"role '{caller.role.value}' may not see pay (allowed: admin, hr)")
+    stored = await run_in_threadpool(_find, state, caller, run_id)
+    request.state.run_id = stored.id
+    explanation = await run_in_threadpool(explain_payout, state.store(), stored.id, employee_id)
+    return Response(content=dumps(explanation, compact=True), media_type="application/json")
+
+
+def _find(state: ServiceState, caller: Caller, run_id: str) -> StoredRun:
+    """The run, if this caller may read it."""
 
     def load() -> StoredRun:
         try:
@@ -50,15 +92,7 @@ async def get_run(run_id: RunId, request: Request, caller: RunsCaller, state: St
                 raise NotFoundError(f"run id prefix {run_id!r} matches several runs") from None
             raise NotFoundError(f"no run {run_id!r}") from None
 
-    stored = await run_in_threadpool(load)
+    stored = load()
     if not caller.may_read_run(stored.kind.value, stored.actor):
         raise NotFoundError(f"no run {run_id!r}")  # pragma: no cover - filtered in the store
-    request.state.run_id = stored.id
-    summary = json.dumps(stored.to_dict(), ensure_ascii=False, separators=(",", ":"))
-    result = stored.result_json or "null"
-    if not caller.sees_pay and stored.result_json:
-        result = without_pay(stored.result_json)
-    # The stored result is spliced in unchanged (unless pay is removed for this caller), so it
-    # is exactly what the run answered.
-    text = summary[:-1] + ',"result":' + result + "}"
-    return Response(content=text.encode("utf-8"), media_type="application/json")
+    return stored
