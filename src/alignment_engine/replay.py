@@ -3,7 +3,8 @@
 This is the audit trail's proof: the documents and tables a run read are stored by content, so
 the engine can compute the run once more, months later, and the result text must equal the stored
 one byte for byte (same engine version). A difference means the inputs, the engine or the
-environment changed, and the report shows where.
+environment changed, and the report shows where. The recomputation goes through the same run
+definitions (:mod:`alignment_engine.pipeline`) as the command that made the run.
 """
 
 from __future__ import annotations
@@ -12,27 +13,14 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
-from alignment_engine import engine
 from alignment_engine.errors import InputError
-from alignment_engine.jsonio import dumps, is_compact
-from alignment_engine.model import Plan, Policy
-from alignment_engine.scoring import ScoreResult
+from alignment_engine.pipeline import DEFINITIONS, ScoreRun
 from alignment_engine.scoring.money import format_units
 from alignment_engine.storage import Store
-from alignment_engine.storage.records import RunInputs, StoredTable
-from alignment_engine.tables import (
-    ACTUALS,
-    EMPLOYEES,
-    HISTORY_ALLOCATIONS,
-    TableSpec,
-    table_from_text,
-)
 
 __all__ = ["Replay", "explain_payout", "replay_run"]
 
-REPLAYABLE = ("check", "score", "optimise")
+REPLAYABLE = tuple(DEFINITIONS)
 LARGE_RESULT_LINES = 20_000
 
 
@@ -81,118 +69,19 @@ class Replay:
         }
 
 
-def _table(stored: StoredTable, spec: TableSpec, role: str) -> pd.DataFrame:
-    return table_from_text(stored.frame(), spec, f"stored table '{role}'")
-
-
-def _pack_order(role: str) -> tuple[int, str]:
-    """``rules.2`` before ``rules.10``: packs apply in the order the run gave them."""
-    suffix = role.removeprefix("rules.")
-    return (int(suffix), role) if suffix.isdigit() else (1 << 62, role)
-
-
-def _with_run_id(inputs: RunInputs, result: dict[str, Any]) -> dict[str, Any]:
-    """Answers of the HTTP service start with their run id (the CLI's outputs do not)."""
-    if inputs.run.result_json.startswith('{"run_id"'):
-        return {"run_id": inputs.run.id, **result}
-    return result
-
-
-def _score_result(inputs: RunInputs) -> ScoreResult:
-    run = inputs.run
-    plan = Plan.model_validate(inputs.documents["plan"].content)
-    policy = Policy.model_validate(inputs.documents["policy"].content)
-    actuals = _table(inputs.tables["actuals"], ACTUALS, "actuals")
-    employees = (
-        _table(inputs.tables["employees"], EMPLOYEES, "employees")
-        if "employees" in inputs.tables
-        else None
-    )
-    if run.period is None:
-        raise InputError(f"run {run.id} has no period to score")
-    return engine.score_period(plan, policy, actuals, employees, run.period)
-
-
-def _score(inputs: RunInputs) -> str:
-    run = inputs.run
-    result = _score_result(inputs)
-    style = str(run.options.get("explanations", "full"))
-    return dumps({"run_id": run.id, **result.to_dict(style)}, compact=is_compact(run.result_json))  # type: ignore[arg-type]
-
-
-def _check(inputs: RunInputs) -> str:
-    from alignment_engine.ruleset.schema import RulePack
-
-    plan = Plan.model_validate(inputs.documents["plan"].content)
-    policy = (
-        Policy.model_validate(inputs.documents["policy"].content)
-        if "policy" in inputs.documents
-        else None
-    )
-    roles = [role for role in inputs.documents if role.startswith("rules.")]
-    packs = [
-        RulePack.model_validate(inputs.documents[role].content)
-        for role in sorted(roles, key=_pack_order)
-    ]
-    result = engine.check_plan(plan, policy, packs).to_dict()
-    return dumps(_with_run_id(inputs, result), compact=is_compact(inputs.run.result_json))
-
-
-def _optimise(inputs: RunInputs) -> str:
-    from alignment_engine.optimisation import fit_plan_curves
-
-    run = inputs.run
-    plan = Plan.model_validate(inputs.documents["plan"].content)
-    fits = None
-    if "history_results" in inputs.tables:
-        results = _table(inputs.tables["history_results"], ACTUALS, "history_results")
-        amounts = _table(
-            inputs.tables["history_allocations"], HISTORY_ALLOCATIONS, "history_allocations"
-        )
-        fits = fit_plan_curves(
-            plan,
-            list(
-                amounts[["period", "department", "resource", "amount"]].itertuples(
-                    index=False, name=None
-                )
-            ),
-            list(results[["period", "scope", "kpi", "actual"]].itertuples(index=False, name=None)),
-        )
-    options = engine.OptimiseOptions(
-        resources=_resources(run.options),
-        shared_weight=float(run.options.get("shared_weight", 0.3)),
-        balance=float(run.options.get("balance", 0.1)),
-        keep_total=bool(run.options.get("keep_total", False)),
-    )
-    result = engine.suggest_reallocation(plan, options, fits=fits)
-    document = _with_run_id(inputs, engine.reallocation_document(result, fits))
-    return dumps(document, compact=is_compact(run.result_json))
-
-
-def _resources(options: dict[str, Any]) -> tuple[str, ...] | None:
-    """The pools a run was limited to: ``resources`` (a list), or ``resource`` (a name or a
-    list) as runs made over HTTP recorded it before they were recorded as the CLI records them."""
-    chosen = options.get("resources", options.get("resource"))
-    if isinstance(chosen, str):
-        return (chosen,)
-    return tuple(chosen) if chosen else None
-
-
-_REPLAYERS = {"score": _score, "check": _check, "optimise": _optimise}
-
-
 def replay_run(store: Store, run_id: str) -> Replay:
     """Compute a stored run again from its stored inputs and compare with its stored result."""
     inputs = store.run_inputs(run_id)
     run = inputs.run
     kind = run.kind.value
-    replayer = _REPLAYERS.get(kind)
-    if replayer is None:
+    definition = DEFINITIONS.get(kind)
+    if definition is None:
         raise InputError(
             f"run {run.id} is a {kind} run; replay covers {', '.join(REPLAYABLE)} runs",
             suggestion="run the scenario again with `alignment-engine scenario run`",
         )
-    replayed = replayer(inputs)
+    again = definition.from_stored(inputs)
+    replayed = again.output(again.compute(), run.id).result_json
     return Replay(
         run_id=run.id,
         kind=kind,
@@ -226,7 +115,7 @@ def explain_payout(store: Store, run_id: str, employee_id: str) -> dict[str, Any
             suggestion=did_you_mean(employee_id, known[:100_000]),
         )
     position, recorded = found
-    result = _score_result(inputs)
+    result = ScoreRun.from_stored(inputs).compute()
     derived = int(result.employees.units[position])
     if result.employees.employee_id[position] != employee_id or derived != recorded:
         raise InputError(

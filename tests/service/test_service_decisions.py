@@ -127,36 +127,24 @@ def test_engine_input_errors_are_422_and_recorded_as_failed(
         assert '"invalid_policy"' in store.get_run(failed.id).result_json
 
 
-def test_score_tables_are_recorded_by_hash(
-    service: Service, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen: list[Any] = []
+def test_score_tables_are_recorded_by_hash(service: Service) -> None:
+    """The request's rows are stored as the tables the engine scored (typed and completed as
+    the CLI completes files), by content hash, with the period."""
+    from alignment_engine.storage import Store
 
-    def score(plan: Any, policy: Any, actuals: Any, employees: Any, period: str) -> Answer:
-        seen.append((actuals, employees, period))
-        return Answer(
-            {
-                "period": period,
-                "kpis": [],
-                "departments": [],
-                "employees": [],
-                "totals": {"payout": 0.0, "pool": None, "scale": 1.0},
-            }
-        )
-
-    monkeypatch.setattr(engine, "score_period", score)
     response = service.post("/v1/score", score_body(), "service")
     assert response.status_code == 200, response.text
-    actuals, employees, period = seen[0]
-    assert period == "2026-Q3"
-    assert list(actuals["kpi"])[:2] == ["company.revenue", "sales.market_share"]
-    assert len(employees) == 10
-    assert employees["individual_score"].tolist() == [1.0] * 10
-    run = service.client.get(
-        f"/v1/runs/{response.json()['run_id']}", headers=service.headers("service")
-    ).json()
+    run_id = response.json()["run_id"]
+    run = service.client.get(f"/v1/runs/{run_id}", headers=service.headers("service")).json()
     assert set(run["inputs"]["tables"]) == {"actuals", "employees"}
     assert run["period"] == "2026-Q3"
+    with Store.open(service.db_url) as store:
+        inputs = store.run_inputs(run_id)
+    actuals = inputs.tables["actuals"].frame()
+    employees = inputs.tables["employees"].frame()
+    assert list(actuals["kpi"])[:2] == ["company.revenue", "sales.market_share"]
+    assert len(employees) == 10
+    assert [float(v) for v in employees["individual_score"]] == [1.0] * 10
 
 
 def test_a_slow_decision_gets_504_and_is_recorded_as_failed(

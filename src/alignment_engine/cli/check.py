@@ -12,7 +12,6 @@ import click
 from alignment_engine.cli.options import format_option, plan_argument, rules_option
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.collector import collector_paused
-from alignment_engine.jsonio import dumps
 from alignment_engine.model.findings import CheckResult, Severity
 
 _SEVERITY_STYLE = {
@@ -151,21 +150,13 @@ def stored_check(plan: Any, policy: Any, user_packs: list[Any], db_url: str | No
     """The check of a plan (with a policy and user packs) as its stored JSON text: the stored
     run with the same inputs when there is one (a check is deterministic, and a large plan's
     takes seconds), else computed now and stored."""
-    from alignment_engine.checking import check_plan
-    from alignment_engine.storage import RunOutput, RunRecord
+    from alignment_engine.pipeline import CheckRun
 
-    documents: dict[str, Any] = {"plan": plan}
-    if policy is not None:
-        documents["policy"] = policy
-    for index, loaded in enumerate(user_packs):
-        documents[f"rules.{index}"] = loaded.pack
-    record = RunRecord.create("check", documents=documents, options={})
-
-    def produce(run_id: str) -> RunOutput:
-        return RunOutput(result_json=dumps(check_plan(plan, policy, user_packs).to_dict()))
-
+    run = CheckRun(plan, policy, tuple(user_packs))
     with open_store(db_url) as store:
-        return store.record_or_reuse(record, produce).result_json
+        return store.record_or_reuse(
+            run.record(), lambda run_id: run.output(run.compute(), run_id)
+        ).result_json
 
 
 @click.group(name="rules")

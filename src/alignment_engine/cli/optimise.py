@@ -22,21 +22,10 @@ def _history_tables(paths: tuple[Path, ...]) -> tuple[Any, Any]:
 
 
 def _fits(plan: Any, history: tuple[Path, ...]) -> Any:
-    return _fits_from_tables(plan, *_history_tables(history))
+    from alignment_engine.pipeline import OptimiseRun
 
-
-def _fits_from_tables(plan: Any, results: Any, amounts: Any) -> Any:
-    from alignment_engine.optimisation import fit_plan_curves
-
-    return fit_plan_curves(
-        plan,
-        list(
-            amounts[["period", "department", "resource", "amount"]].itertuples(
-                index=False, name=None
-            )
-        ),
-        list(results[["period", "scope", "kpi", "actual"]].itertuples(index=False, name=None)),
-    )
+    results, amounts = _history_tables(history)
+    return OptimiseRun(plan, history_results=results, history_allocations=amounts).fits()
 
 
 def _print_optimise_table(document: dict[str, Any]) -> None:
@@ -137,43 +126,30 @@ def optimise(
     Prints each move with its bound status and marginal value, the predicted KPI values, and the
     objective today and proposed. The answer is never worse than today's allocation.
     """
-    from alignment_engine.engine import (
-        OptimiseOptions,
-        reallocation_document,
-        suggest_reallocation,
-    )
+    from alignment_engine.engine import OptimiseOptions
     from alignment_engine.loading import plan_from_yaml
-    from alignment_engine.storage import RunOutput, RunRecord
+    from alignment_engine.pipeline import OptimiseRun
 
     plan = plan_from_yaml(plan_path)
-    tables: dict[str, Any] = {}
-    fits = None
+    results = amounts = None
     if history:
+        # The history itself is stored with the run (not just its file names): reproducible.
         results, amounts = _history_tables(history)
-        tables = {"history_results": results, "history_allocations": amounts}
-        fits = _fits_from_tables(plan, results, amounts)
-    options = OptimiseOptions(
-        resources=resources or None,
-        shared_weight=shared_weight,
-        balance=balance,
-        keep_total=keep_total,
+    run = OptimiseRun(
+        plan,
+        OptimiseOptions(
+            resources=resources or None,
+            shared_weight=shared_weight,
+            balance=balance,
+            keep_total=keep_total,
+        ),
+        history_results=results,
+        history_allocations=amounts,
     )
-    result = suggest_reallocation(plan, options, fits=fits)
-    # The history itself is stored with the run (not just its file names): reproducible later.
-    record = RunRecord.create(
-        "optimise",
-        documents={"plan": plan},
-        tables=tables,
-        options={
-            "resources": list(resources),
-            "shared_weight": shared_weight,
-            "balance": balance,
-            "keep_total": keep_total,
-        },
-    )
-    text = dumps(reallocation_document(result, fits))
+    # Computed before the store opens: an infeasible problem is an error, not a stored run.
+    result = run.compute()
     with open_store(db_url) as store:
-        stored = store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text))
+        stored = store.record_or_reuse(run.record(), lambda run_id: run.output(result, run_id))
     if output_format == "json":
         click.echo(stored.result_json)
     else:

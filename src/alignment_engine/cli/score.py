@@ -268,30 +268,17 @@ def _store(
     db_url: str | None,
 ) -> tuple[Any, dict[str, Any]]:
     """Record the run (or find the identical stored one); returns it and its JSON document."""
-    from alignment_engine.storage import RunOutput, RunRecord
+    from alignment_engine.pipeline import ScoreRun
 
-    tables = {"actuals": actuals}
-    if employees is not None:
-        tables["employees"] = employees
-    record = RunRecord.create(
-        "score",
-        period=period,
-        documents={"plan": plan, "policy": policy},
-        tables=tables,
-        options={"explanations": style},
-    )
+    run = ScoreRun(plan, policy, actuals, employees, period, explanations=style)  # type: ignore[arg-type]
     produced: dict[str, Any] = {}
 
-    def produce(run_id: str) -> RunOutput:
-        produced.update(run_id=run_id, **result.to_dict(style))
-        return RunOutput(
-            result_json=dumps(produced),
-            payouts=result.employees_frame() if employees is not None else None,
-            payout_decimals=policy.rounding.decimals,
-        )
+    def produce(run_id: str) -> Any:
+        produced.update(run_id=run_id, **run.document(result))
+        return run.output(result, run_id, with_run_id=False, document=produced)
 
     with open_store(db_url) as store:
-        stored = store.record_or_reuse(record, produce, force=force)
+        stored = store.record_or_reuse(run.record(), produce, force=force)
     # A reused run prints what was stored, also when another process stored the same run
     # while this one computed (its own document then names a run id that was never stored);
     # a new one already has its document in hand.

@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from alignment_engine.errors import AlignmentError
 from alignment_engine.jsonio import dumps
+from alignment_engine.pipeline import RunDefinition, result_text
 from alignment_engine.scoring.result import ScoreResult
 from alignment_engine.service.auth import Caller
 from alignment_engine.service.errors import TimeLimitError, error_body
@@ -77,12 +78,31 @@ class Decision:
     """
 
     kind: RunKind
-    compute: Callable[[Tables], Result]
+    compute: Callable[[Tables], Result] | None = None
     documents: Mapping[str, BaseModel] = field(default_factory=dict)
     tables: Callable[[], Tables] = _no_tables
     period: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     render: Render = _plain
+    run: Callable[[Tables], RunDefinition] | None = None
+    """The run kind's definition (:mod:`alignment_engine.pipeline`), built from the tables: it
+    records, computes and renders exactly as the CLI and ``runs replay`` do. ``compute`` and
+    ``render`` are for the kinds without one (scenarios); ``documents``, ``period`` and
+    ``options`` record a run that failed before its tables were built."""
+
+    def definition(self, tables: Tables) -> RunDefinition | None:
+        return None if self.run is None else self.run(tables)
+
+    def result(self, tables: Tables, run: RunDefinition | None) -> Result:
+        if run is not None:
+            computed: Result = run.compute()
+            return computed
+        if self.compute is None:  # pragma: no cover - every route gives one of the two
+            raise AlignmentError(f"the {self.kind.value} decision has nothing to compute")
+        return self.compute(tables)
+
+    def rendered(self, result: Result, run: RunDefinition | None) -> dict[str, Any]:
+        return run.document(result) if run is not None else self.render(result)
 
     @property
     def heavy(self) -> bool:
@@ -108,11 +128,14 @@ class _Attempt:
         self._lock = threading.Lock()
         self._record: RunRecord | None = None
         self._tables: Tables = {}
+        self._run: RunDefinition | None = None
 
     def record(self) -> RunRecord:
         """The run record; made once, with the tables built so far (none if the request ran
         out of time before its turn came)."""
         with self._lock:
+            if self._record is None and self._run is not None:
+                self._record = self._run.record(actor=self.caller.name)
             if self._record is None:
                 decision = self.decision
                 self._record = RunRecord.create(
@@ -138,11 +161,11 @@ class _Attempt:
         except AlignmentError as failure:
             logger.warning("could not record the failed %s run: %s", self.decision.kind, failure)
 
-    def _isolated(self, tables: Tables) -> dict[str, Any]:
+    def _isolated(self, tables: Tables, run: RunDefinition | None) -> dict[str, Any]:
         decision = self.decision
         try:
             rendered: dict[str, Any] = run_isolated(
-                lambda: _compute_and_render(decision, tables),
+                lambda: decision.rendered(decision.result(tables, run), run),
                 deadline=self.deadline,
                 abandoned=self.abandoned,
                 memory_bytes=self.state.settings.decision_memory_mb * 1024 * 1024,
@@ -161,18 +184,19 @@ class _Attempt:
             return None
         # Bad rows are request validation (422), not a failed run: nothing is recorded.
         tables = self.decision.tables()
+        run = self.decision.definition(tables)
         with self._lock:
             self._tables = tables
+            self._run = run
         record = self.record()
         try:
             result: Result | None = None
             if self.decision.isolated and self.state.settings.isolate_decisions and available():
-                rendered = self._isolated(tables)
+                rendered = self._isolated(tables, run)
             else:
-                result = self.decision.compute(tables)
-                rendered = self.decision.render(result)
-            body = {"run_id": record.run_id, **rendered}
-            text = _json(body)
+                result = self.decision.result(tables, run)
+                rendered = self.decision.rendered(result, run)
+            text = result_text(rendered, record.run_id, compact=True)
         except AlignmentError as error:
             if not self.abandoned.is_set():
                 self.store_failure(error)
@@ -190,10 +214,6 @@ class _Attempt:
                 "payout_decimals": result.settings.decimals,
             }
         return self.state.store().record_run(record, result_json=text, force=True, **extras)
-
-
-def _compute_and_render(decision: Decision, tables: Tables) -> dict[str, Any]:
-    return decision.render(decision.compute(tables))
 
 
 async def decide(

@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from alignment_engine import engine
 from alignment_engine.checking import load_packs
 from alignment_engine.errors import InputError
+from alignment_engine.pipeline import CheckRun
 from alignment_engine.ruleset.packs import LoadedPack
 from alignment_engine.service.api import CheckRequest, CheckResponse
 from alignment_engine.service.deps import CheckCaller, StateDep, error_responses
@@ -49,18 +49,14 @@ async def check(
     plan = await plan_of(state, body.plan, body.plan_id)
     policy = await policy_of(state, body.policy, body.policy_id)
     rule_dirs = state.settings.rule_dirs
+    # The server's own packs are recorded by content (their folders are not the client's
+    # business, and a pack edited later must not change what the run says it used), named as
+    # `check --rules` names them, so `runs replay` recomputes either the same way.
+    packs = tuple(await run_in_threadpool(_server_packs, rule_dirs)) if rule_dirs else ()
+    run = CheckRun(plan, policy, packs, compact=True, run_id_first=True)
     documents: dict[str, BaseModel] = {"plan": plan}
     if policy is not None:
         documents["policy"] = policy
-    if rule_dirs:
-        # The server's own packs are recorded by content (their folders are not the client's
-        # business, and a pack edited later must not change what the run says it used).
-        packs = await run_in_threadpool(_server_packs, rule_dirs)
-        # Named as `check --rules` names them, so `runs replay` recomputes either the same way.
-        documents.update({f"rules.{index}": loaded.pack for index, loaded in enumerate(packs)})
-    decision = Decision(
-        RunKind.CHECK,
-        compute=lambda _tables: engine.check_plan(plan, policy, rule_dirs),
-        documents=documents,
-    )
+    documents.update({f"rules.{index}": loaded.pack for index, loaded in enumerate(packs)})
+    decision = Decision(RunKind.CHECK, documents=documents, run=lambda _tables: run)
     return await decide(state, request, caller, decision)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from alignment_engine import engine
-from alignment_engine.optimisation import fit_plan_curves
+from alignment_engine.pipeline import OptimiseRun
 from alignment_engine.service.api import OptimiseRequest, OptimiseResponse, engine_options
 from alignment_engine.service.deps import OptimiseCaller, StateDep, error_responses
 from alignment_engine.service.documents import history_table
@@ -45,19 +42,18 @@ async def optimise(
         results, amounts = history_tables([history_table(history)])
         return {"history_results": results, "history_allocations": amounts}
 
-    def compute(given: Mapping[str, pd.DataFrame]) -> Fitted:
-        fits = None
-        if "history_results" in given:
-            fits = fit_plan_curves(
-                plan,
-                list(given["history_allocations"].itertuples(index=False, name=None)),
-                list(given["history_results"].itertuples(index=False, name=None)),
-            )
-        return Fitted(engine.suggest_reallocation(plan, options, fits=fits), fits)
+    def run(given: Mapping[str, pd.DataFrame]) -> OptimiseRun:
+        return OptimiseRun(
+            plan,
+            options,
+            history_results=given.get("history_results"),
+            history_allocations=given.get("history_allocations"),
+            compact=True,
+            run_id_first=True,
+        )
 
     decision = Decision(
         RunKind.OPTIMISE,
-        compute=compute,
         documents={"plan": plan},
         tables=tables,
         # Recorded as `optimise` records them, so `runs replay` reads either the same way.
@@ -67,17 +63,6 @@ async def optimise(
             "balance": options.balance,
             "keep_total": options.keep_total,
         },
+        run=run,
     )
     return await decide(state, request, caller, decision)
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """A reallocation with the fits behind it: its JSON carries the predicted-change intervals,
-    as the CLI's does."""
-
-    result: Any
-    fits: Mapping[Any, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return engine.reallocation_document(self.result, self.fits)

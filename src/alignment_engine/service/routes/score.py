@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from alignment_engine import engine
 from alignment_engine.errors import InputError
-from alignment_engine.scoring.result import ScoreResult
+from alignment_engine.pipeline import ScoreRun
 from alignment_engine.service.api import ScoreRequest, ScoreResponse
 from alignment_engine.service.deps import ScoreCaller, StateDep, error_responses
 from alignment_engine.service.inputs import plan_of, policy_of, table_builder
-from alignment_engine.service.runner import Decision, Result, Tables, decide
+from alignment_engine.service.runner import Decision, Tables, decide
 from alignment_engine.storage import RunKind
 
 router = APIRouter(tags=["decisions"])
@@ -36,22 +33,25 @@ async def score(
         raise InputError("scoring needs a policy", file="request", key="policy")
     period = body.period
     explanations = body.options.explanations
+    build = table_builder(body.actuals, body.employees)
 
-    def render(result: Result) -> dict[str, Any]:
-        if isinstance(result, ScoreResult):
-            return result.to_dict(explanations=explanations)
-        return result.to_dict()
-
-    def compute(tables: Tables) -> Result:
-        return engine.score_period(plan, policy, tables["actuals"], tables.get("employees"), period)
+    def run(tables: Tables) -> ScoreRun:
+        return ScoreRun(
+            plan,
+            policy,
+            tables["actuals"],
+            tables.get("employees"),
+            period,
+            explanations=explanations,
+            compact=True,
+        )
 
     decision = Decision(
         RunKind.SCORE,
-        compute=compute,
         documents={"plan": plan, "policy": policy},
-        tables=table_builder(body.actuals, body.employees),
+        tables=build,
         period=period,
         options=body.options.model_dump(),
-        render=render,
+        run=run,
     )
     return await decide(state, request, caller, decision)

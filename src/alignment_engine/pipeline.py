@@ -1,0 +1,322 @@
+"""Run kinds, each defined once: which inputs a run reads, how it computes, its canonical result
+document, and what is stored. The CLI, the HTTP service and ``runs replay`` all go through these
+definitions, so "what a score run is" is written in one place and a replay recomputes exactly
+what the command computed::
+
+    run = ScoreRun(plan, policy, actuals, employees, "2026-Q3")
+    record = run.record()                      # the inputs by content, the run id and hash
+    result = run.compute()                     # engine.score_period(...)
+    output = run.output(result, record.run_id) # the exact text and the rows to store
+    ScoreRun.from_stored(store.run_inputs(id)) # the same run, from the database alone
+
+Adding a run kind is one more class with these five members and an entry in ``DEFINITIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import pandas as pd
+
+from alignment_engine import engine
+from alignment_engine.errors import InputError
+from alignment_engine.jsonio import dumps, is_compact
+from alignment_engine.model import Plan, Policy
+from alignment_engine.storage.records import RunInputs, RunKind, RunOutput, RunRecord, StoredTable
+from alignment_engine.tables import (
+    ACTUALS,
+    EMPLOYEES,
+    HISTORY_ALLOCATIONS,
+    TableSpec,
+    table_from_text,
+)
+
+if TYPE_CHECKING:
+    from alignment_engine.checking import PackSource
+    from alignment_engine.model.findings import CheckResult
+    from alignment_engine.optimisation import ReallocationResult
+    from alignment_engine.scoring import ScoreResult
+    from alignment_engine.scoring.result import ExplanationStyle
+
+Fits = Mapping[Any, Any]  # response curves fitted from history, by (resource, department, kpi)
+
+__all__ = ["DEFINITIONS", "CheckRun", "OptimiseRun", "RunDefinition", "ScoreRun", "result_text"]
+
+
+class RunDefinition(Protocol):
+    """What every run kind defines."""
+
+    kind: ClassVar[RunKind]
+
+    def record(self, actor: str | None = None) -> RunRecord:
+        """The run's inputs by content, with its id and hash (before anything is computed)."""
+        ...
+
+    def compute(self) -> Any:
+        """The engine call."""
+        ...
+
+    def document(self, result: Any) -> dict[str, Any]:
+        """The canonical result document (the SPEC's JSON shape, without ``run_id``)."""
+        ...
+
+    def output(self, result: Any, run_id: str, *, with_run_id: bool = True) -> RunOutput:
+        """The exact text to print and store, and the rows to query (payouts, findings)."""
+        ...
+
+
+def result_text(document: Mapping[str, Any], run_id: str | None, *, compact: bool) -> str:
+    """A run's result text: ``run_id`` first when given, indented for files and the CLI,
+    compact for HTTP answers (both forms are replayed as they were stored)."""
+    body = dict(document) if run_id is None else {"run_id": run_id, **document}
+    return dumps(body, compact=compact)
+
+
+def _stored_table(inputs: RunInputs, role: str, spec: TableSpec) -> pd.DataFrame:
+    stored: StoredTable = inputs.tables[role]
+    return table_from_text(stored.frame(), spec, f"stored table '{role}'")
+
+
+def _pack_order(role: str) -> tuple[int, str]:
+    """``rules.2`` before ``rules.10``: packs apply in the order the run gave them."""
+    suffix = role.removeprefix("rules.")
+    return (int(suffix), role) if suffix.isdigit() else (1 << 62, role)
+
+
+# -- score ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    """A period's KPI results, department scores and employee payouts."""
+
+    kind: ClassVar[RunKind] = RunKind.SCORE
+
+    plan: Plan
+    policy: Policy
+    actuals: pd.DataFrame
+    employees: pd.DataFrame | None
+    period: str
+    explanations: ExplanationStyle = "full"
+    compact: bool = False  # HTTP answers are compact JSON, files and the CLI indented
+
+    def record(self, actor: str | None = None) -> RunRecord:
+        tables = {"actuals": self.actuals}
+        if self.employees is not None:
+            tables["employees"] = self.employees
+        return RunRecord.create(
+            self.kind,
+            period=self.period,
+            documents={"plan": self.plan, "policy": self.policy},
+            tables=tables,
+            options={"explanations": self.explanations},
+            actor=actor,
+        )
+
+    def compute(self) -> ScoreResult:
+        return engine.score_period(
+            self.plan, self.policy, self.actuals, self.employees, self.period
+        )
+
+    def document(self, result: ScoreResult) -> dict[str, Any]:
+        return result.to_dict(self.explanations)
+
+    def output(
+        self,
+        result: ScoreResult,
+        run_id: str,
+        *,
+        with_run_id: bool = True,
+        document: dict[str, Any] | None = None,
+    ) -> RunOutput:
+        """``document``: this result's document when the caller already made it (a million
+        employees' rows take a second to build)."""
+        body = self.document(result) if document is None else document
+        return RunOutput(
+            result_json=result_text(body, run_id if with_run_id else None, compact=self.compact),
+            payouts=result.employees_frame() if self.employees is not None else None,
+            payout_decimals=result.settings.decimals,
+        )
+
+    @classmethod
+    def from_stored(cls, inputs: RunInputs) -> ScoreRun:
+        run = inputs.run
+        if run.period is None:
+            raise InputError(f"run {run.id} has no period to score")
+        return cls(
+            plan=Plan.model_validate(inputs.documents["plan"].content),
+            policy=Policy.model_validate(inputs.documents["policy"].content),
+            actuals=_stored_table(inputs, "actuals", ACTUALS),
+            employees=_stored_table(inputs, "employees", EMPLOYEES)
+            if "employees" in inputs.tables
+            else None,
+            period=run.period,
+            explanations=run.options.get("explanations", "full"),
+            compact=is_compact(run.result_json),
+        )
+
+
+# -- check ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """Alignment and conflict findings: the shipped packs plus ``packs`` (recorded by content
+    as ``rules.0``, ``rules.1``..., so a pack edited later does not change what the run used)."""
+
+    kind: ClassVar[RunKind] = RunKind.CHECK
+
+    plan: Plan
+    policy: Policy | None = None
+    packs: tuple[PackSource, ...] = ()
+    compact: bool = False
+    run_id_first: bool = False  # HTTP answers start with their run id; the CLI's do not
+
+    def record(self, actor: str | None = None) -> RunRecord:
+        from alignment_engine.ruleset.packs import LoadedPack
+
+        documents: dict[str, Any] = {"plan": self.plan}
+        if self.policy is not None:
+            documents["policy"] = self.policy
+        for index, pack in enumerate(self.packs):
+            documents[f"rules.{index}"] = pack.pack if isinstance(pack, LoadedPack) else pack
+        return RunRecord.create(self.kind, documents=documents, options={}, actor=actor)
+
+    def compute(self) -> CheckResult:
+        return engine.check_plan(self.plan, self.policy, self.packs)
+
+    def document(self, result: CheckResult) -> dict[str, Any]:
+        return result.to_dict()
+
+    def output(self, result: CheckResult, run_id: str, *, with_run_id: bool = True) -> RunOutput:
+        shown = run_id if with_run_id and self.run_id_first else None
+        return RunOutput(
+            result_json=result_text(self.document(result), shown, compact=self.compact)
+        )
+
+    @classmethod
+    def from_stored(cls, inputs: RunInputs) -> CheckRun:
+        from alignment_engine.ruleset.schema import RulePack
+
+        roles = sorted((r for r in inputs.documents if r.startswith("rules.")), key=_pack_order)
+        return cls(
+            plan=Plan.model_validate(inputs.documents["plan"].content),
+            policy=Policy.model_validate(inputs.documents["policy"].content)
+            if "policy" in inputs.documents
+            else None,
+            packs=tuple(RulePack.model_validate(inputs.documents[r].content) for r in roles),
+            compact=is_compact(inputs.run.result_json),
+            run_id_first=inputs.run.result_json.startswith('{"run_id"'),
+        )
+
+
+# -- optimise ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptimiseRun:
+    """A suggested reallocation of the plan's resources (with response curves fitted from
+    history tables when given)."""
+
+    kind: ClassVar[RunKind] = RunKind.OPTIMISE
+
+    plan: Plan
+    options: engine.OptimiseOptions = field(default_factory=engine.OptimiseOptions)
+    history_results: pd.DataFrame | None = None
+    history_allocations: pd.DataFrame | None = None
+    compact: bool = False
+    run_id_first: bool = False
+
+    def record(self, actor: str | None = None) -> RunRecord:
+        tables: dict[str, pd.DataFrame] = {}
+        if self.history_results is not None and self.history_allocations is not None:
+            tables = {
+                "history_results": self.history_results,
+                "history_allocations": self.history_allocations,
+            }
+        return RunRecord.create(
+            self.kind,
+            documents={"plan": self.plan},
+            tables=tables,
+            options={
+                "resources": list(self.options.resources or ()),
+                "shared_weight": self.options.shared_weight,
+                "balance": self.options.balance,
+                "keep_total": self.options.keep_total,
+            },
+            actor=actor,
+        )
+
+    def fits(self) -> Fits | None:
+        from alignment_engine.optimisation import fit_plan_curves
+
+        if self.history_results is None or self.history_allocations is None:
+            return None
+        amounts = self.history_allocations[["period", "department", "resource", "amount"]]
+        results = self.history_results[["period", "scope", "kpi", "actual"]]
+        return fit_plan_curves(
+            self.plan,
+            list(amounts.itertuples(index=False, name=None)),
+            list(results.itertuples(index=False, name=None)),
+        )
+
+    def compute(self) -> tuple[ReallocationResult, Fits | None]:
+        fits = self.fits()
+        return engine.suggest_reallocation(self.plan, self.options, fits=fits), fits
+
+    def document(self, result: tuple[ReallocationResult, Fits | None]) -> dict[str, Any]:
+        reallocation, fits = result
+        return engine.reallocation_document(reallocation, fits)
+
+    def output(
+        self,
+        result: tuple[ReallocationResult, Fits | None],
+        run_id: str,
+        *,
+        with_run_id: bool = True,
+    ) -> RunOutput:
+        shown = run_id if with_run_id and self.run_id_first else None
+        return RunOutput(
+            result_json=result_text(self.document(result), shown, compact=self.compact)
+        )
+
+    @classmethod
+    def from_stored(cls, inputs: RunInputs) -> OptimiseRun:
+        run = inputs.run
+        has_history = "history_results" in inputs.tables
+        return cls(
+            plan=Plan.model_validate(inputs.documents["plan"].content),
+            options=engine.OptimiseOptions(
+                resources=_resources(run.options),
+                shared_weight=float(run.options.get("shared_weight", 0.3)),
+                balance=float(run.options.get("balance", 0.1)),
+                keep_total=bool(run.options.get("keep_total", False)),
+            ),
+            history_results=_stored_table(inputs, "history_results", ACTUALS)
+            if has_history
+            else None,
+            history_allocations=_stored_table(inputs, "history_allocations", HISTORY_ALLOCATIONS)
+            if has_history
+            else None,
+            compact=is_compact(run.result_json),
+            run_id_first=run.result_json.startswith('{"run_id"'),
+        )
+
+
+def _resources(options: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The pools a run was limited to: ``resources`` (a list), or ``resource`` (a name or a
+    list) as runs made over HTTP recorded it before they were recorded as the CLI records them."""
+    chosen = options.get("resources", options.get("resource"))
+    if isinstance(chosen, str):
+        return (chosen,)
+    return tuple(chosen) if chosen else None
+
+
+DEFINITIONS: Mapping[str, Any] = {
+    RunKind.SCORE.value: ScoreRun,
+    RunKind.CHECK.value: CheckRun,
+    RunKind.OPTIMISE.value: OptimiseRun,
+}
+"""The run kinds ``runs replay`` recomputes, by name: each has ``from_stored(RunInputs)``."""
