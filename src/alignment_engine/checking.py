@@ -17,11 +17,10 @@ from alignment_engine.collector import collector_paused
 from alignment_engine.errors import PolicyError, Problem
 from alignment_engine.model import Plan, Policy, policy_plan_problems
 from alignment_engine.model.findings import CheckResult, summarise
-from alignment_engine.ruleset.compiler import RuleProgram
+from alignment_engine.ruleset.compiler import RulePack, RuleProgram
 from alignment_engine.ruleset.evaluation import evaluate_program
 from alignment_engine.ruleset.facts import Fact, facts_from_plan
 from alignment_engine.ruleset.packs import LoadedPack, load_pack, packs_in, program_for
-from alignment_engine.ruleset.schema import RulePack
 
 __all__ = ["PackSource", "check_facts", "check_plan", "load_packs"]
 

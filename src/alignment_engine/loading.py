@@ -51,10 +51,9 @@ MAX_BYTES = 50 * 1024 * 1024
 
 def document_models() -> dict[str, type[BaseModel]]:
     """The model of each document kind."""
-    # Rule packs (and their test cases) live in the ruleset package, which builds on this
-    # module; importing it here, late, keeps the dependency pointing one way.
-    from alignment_engine.ruleset.schema import RulePack
-    from alignment_engine.ruleset.testing import RuleTestFile
+    # Late: the rule language's models are only needed by the files that hold them.
+    from alignment_engine.ruleset.compiler import RulePack
+    from alignment_engine.ruleset.test_schema import RuleTestFile
 
     return {
         "plan": Plan,

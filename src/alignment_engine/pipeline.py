@@ -198,7 +198,7 @@ class CheckRun:
 
     @classmethod
     def from_stored(cls, inputs: RunInputs) -> CheckRun:
-        from alignment_engine.ruleset.schema import RulePack
+        from alignment_engine.ruleset.compiler import RulePack
 
         roles = sorted((r for r in inputs.documents if r.startswith("rules.")), key=_pack_order)
         return cls(

@@ -189,7 +189,7 @@ def runs_show(run_id: str, explain_id: str | None, output_format: str, db_url: s
 
 
 def _explain(run_id: str, employee_id: str, output_format: str, db_url: str | None) -> None:
-    from alignment_engine.cli.score import render_explanation
+    from alignment_engine.cli.explain import render_explanation
     from alignment_engine.replay import explain_payout
 
     with open_store(db_url) as store:

@@ -360,7 +360,11 @@ class _Evaluation(_Chaining):
                 todo = self._derive(found)
         except (_native.error, MemoryError) as exc:
             doing = f"ruleset '{self.compiled.name}' could not be evaluated"
-            raise _native_failure(exc, doing, _explain(self.compiled, self.facts)) from exc
+            raise _native_failure(
+                exc,
+                doing,
+                _explain(self.compiled.arithmetic_fields, self.compiled.join_fields, self.facts),
+            ) from exc
         finally:
             self.native.close_state(sid)
             if len(self.facts) >= _TRIM_AFTER_FACTS and _trim_heap is not None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from alignment_engine.errors import RuleError
 from alignment_engine.ruleset._durable_facts import _field_value
 
-if TYPE_CHECKING:
-    from alignment_engine.ruleset._durable_compile import _CompiledRuleset
+FieldRules = Sequence[tuple[tuple[str, ...], str]]  # (field path, rule id)
 
 
 def _problem(
@@ -48,9 +47,12 @@ def _native_failure(exc: BaseException, doing: str, hint: str | None = None) -> 
     return RuleError(f"{doing}: {reason}", suggestion=hint)
 
 
-def _explain(compiled: _CompiledRuleset, facts: Sequence[Mapping[str, Any]]) -> str | None:
-    """A likely cause of durable's errors 311/312: text in arithmetic, objects in joins."""
-    for path, rule in compiled.arithmetic_fields:
+def _explain(
+    arithmetic_fields: FieldRules, join_fields: FieldRules, facts: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """A likely cause of durable's errors 311/312: text in arithmetic, objects in joins (the
+    compiled ruleset's fields that rules compute with, and that they join on)."""
+    for path, rule in arithmetic_fields:
         for position, fact in enumerate(facts):
             present, value = _field_value(fact, path)
             if present and isinstance(value, str | Mapping | list | tuple):
@@ -58,7 +60,7 @@ def _explain(compiled: _CompiledRuleset, facts: Sequence[Mapping[str, Any]]) -> 
                     f"fact {position} has {'.'.join(path)} = {value!r} and rule '{rule}' does "
                     "arithmetic with that field"
                 )
-    for path, rule in compiled.join_fields:
+    for path, rule in join_fields:
         for position, fact in enumerate(facts):
             present, value = _field_value(fact, path)
             if present and isinstance(value, Mapping | list | tuple):

@@ -18,8 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import PrivateAttr, model_validator
+
 from alignment_engine.errors import Problem, RuleError
-from alignment_engine.model.common import ReferenceProblem, did_you_mean
+from alignment_engine.model.common import ReferenceProblem, did_you_mean, raise_reference_problems
 from alignment_engine.model.findings import FindingKind, Severity
 from alignment_engine.ruleset.expressions import (
     Arith,
@@ -43,10 +45,11 @@ from alignment_engine.ruleset.facts import (
     KPI_GROUP_FACT_TYPE,
     FactType,
 )
+from alignment_engine.ruleset.schema import RulePackFields
 from alignment_engine.ruleset.templates import Template, parse_template
 
 if TYPE_CHECKING:
-    from alignment_engine.ruleset.schema import Condition, Rule, RulePack
+    from alignment_engine.ruleset.schema import Condition, Rule
 
 __all__ = [
     "GROUP_ALIAS",
@@ -57,6 +60,7 @@ __all__ = [
     "CompiledFinding",
     "CompiledPack",
     "CompiledRule",
+    "RulePack",
     "RuleProgram",
     "compile_pack_checked",
     "compile_program",
@@ -880,3 +884,18 @@ def _stratify(rules: Sequence[CompiledRule]) -> tuple[tuple[CompiledRule, ...], 
         )
     count = max(level.values(), default=-1) + 1
     return tuple(tuple(r for r in rules if level[r.id] == index) for index in range(count))
+
+
+class RulePack(RulePackFields):
+    # A ``kind: rules`` document, compiled when validated: a rule that does not compile is a
+    # validation error located in its file, and the compiled form is kept for evaluation.
+    # (A comment, not a docstring: the docstring would become the JSON Schema's description.)
+
+    _compiled: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _compiles(self) -> RulePack:
+        compiled, problems = compile_pack_checked(self)
+        raise_reference_problems(problems)
+        self._compiled = compiled
+        return self

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from alignment_engine.errors import InputError, RuleError
 from alignment_engine.loading import document_from_text, read_text, yaml_from_text
-from alignment_engine.ruleset.compiler import CompiledPack, RuleProgram, compile_program
-from alignment_engine.ruleset.schema import RulePack
+from alignment_engine.ruleset.compiler import CompiledPack, RulePack, RuleProgram, compile_program
 
 __all__ = [
     "SHIPPED_PACK_FILES",

@@ -25,12 +25,12 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from alignment_engine.model.common import Document, Id, raise_reference_problems
+from alignment_engine.model.common import Document, Id
 from alignment_engine.model.findings import FindingKind, Severity
 
-__all__ = ["Condition", "Derivation", "FindingTemplate", "Rule", "RulePack"]
+__all__ = ["Condition", "Derivation", "FindingTemplate", "Rule", "RulePackFields"]
 
 _NAME = re.compile(r"^[^\W\d]\w*$")
 """Fact types, aliases and derived field names: identifiers (any script, e.g. 指标)."""
@@ -194,23 +194,16 @@ class Rule(Document):
         return self
 
 
-class RulePack(Document):
+class RulePackFields(Document):
+    # A rule pack's fields as written. The document model is ``ruleset.compiler.RulePack``,
+    # which compiles the pack when it is validated (so the compiler depends on this module,
+    # never the other way). No docstring: it would become the JSON Schema's description.
+
     kind: Literal["rules"] = "rules"
     id: Id
     name: str = ""
     description: str = ""
     rules: list[Rule] = Field(min_length=1)
-
-    _compiled: Any = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _compiles(self) -> RulePack:
-        from alignment_engine.ruleset.compiler import compile_pack_checked
-
-        compiled, problems = compile_pack_checked(self)
-        raise_reference_problems(problems)
-        self._compiled = compiled
-        return self
 
     def rule_ids(self) -> list[str]:
         return [rule.id for rule in self.rules]

@@ -10,16 +10,39 @@ an explanation is asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from alignment_engine.scoring.combine import COMPONENTS
+from alignment_engine.scoring.combine import COMPONENTS, DepartmentFactors
+from alignment_engine.scoring.gates import GateOutcome
 from alignment_engine.scoring.money import format_units, units_to_float
+from alignment_engine.scoring.outcome import EmployeePayouts, KpiResult, Settings, Totals
 
-if TYPE_CHECKING:
-    from alignment_engine.scoring.result import ScoreResult
+
+class ScoreResult(Protocol):
+    """What an explanation reads of a scored period (``scoring.result.ScoreResult`` is one;
+    a protocol here keeps the two modules from importing each other)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def factors(self) -> DepartmentFactors: ...
+    @property
+    def employees(self) -> EmployeePayouts: ...
+    @property
+    def totals(self) -> Totals: ...
+    @property
+    def gates(self) -> tuple[GateOutcome, ...]: ...
+    @property
+    def company_score_before_gates(self) -> float: ...
+    @property
+    def shared_goals_of(self) -> dict[str, tuple[str, ...]]: ...
+
+    def kpis_of(self, scope: str) -> list[KpiResult]: ...
+
+    def explanation_template(self, department_index: int) -> dict[str, Any]: ...
 
 
 def _number(value: float) -> float | None:
