@@ -119,6 +119,7 @@ class InputError(AlignmentError):
                     suggestion=suggestion,
                 )
             ]
+        found = _bounded(found)
         self.problems: list[Problem] = found
         first = found[0]
         self.file = first.file
@@ -128,6 +129,48 @@ class InputError(AlignmentError):
         self.suggestion = first.suggestion
         text = "\n".join(p.render() for p in found)
         super().__init__(text, details=[p.to_dict() for p in found])
+
+
+MAX_PROBLEMS = 100
+"""Problems an error lists; the rest are counted. A body with 200,000 unknown keys would
+otherwise answer with a 100 MB error (and the first ones are what to fix first)."""
+MAX_MESSAGE_CHARS = 1_000
+MAX_KEY_CHARS = 200
+
+
+def _clipped(text: str | None, limit: int) -> str | None:
+    """Text quoted back to the user (a 100 KB id, say), cut to ``limit`` characters."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _bounded(problems: list[Problem]) -> list[Problem]:
+    kept = [
+        Problem(
+            message=_clipped(p.message, MAX_MESSAGE_CHARS) or "",
+            file=_clipped(p.file, MAX_KEY_CHARS),
+            line=p.line,
+            column=p.column,
+            key=_clipped(p.key, MAX_KEY_CHARS),
+            suggestion=_clipped(p.suggestion, MAX_MESSAGE_CHARS),
+        )
+        if len(p.message) > MAX_MESSAGE_CHARS
+        or len(p.key or "") > MAX_KEY_CHARS
+        or len(p.file or "") > MAX_KEY_CHARS
+        or len(p.suggestion or "") > MAX_MESSAGE_CHARS
+        else p
+        for p in problems[:MAX_PROBLEMS]
+    ]
+    if len(problems) > MAX_PROBLEMS:
+        rest = len(problems) - MAX_PROBLEMS
+        kept.append(
+            Problem(
+                f"... and {rest:,} more problem{'s' if rest != 1 else ''} not listed",
+                suggestion="fix the ones above first",
+            )
+        )
+    return kept
 
 
 class RuleError(InputError):

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from alignment_engine.collector import collector_paused
-from alignment_engine.errors import InputError, Problem
+from alignment_engine.errors import MAX_PROBLEMS, InputError, Problem
 from alignment_engine.model import Plan, Policy, Scenario, did_you_mean
 from alignment_engine.model.common import annotation_types
 
@@ -429,7 +429,13 @@ def _problems_from_validation(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for position, error in enumerate(errors):
+        if len(problems) >= MAX_PROBLEMS - 1:
+            # Locating and suggesting for 200,000 unknown keys took seconds; they are counted.
+            rest = len(errors) - position
+            problems.append(Problem(f"... and {rest:,} more problems", loaded.source))
+            break
         context = error.get("ctx") or {}
         if error["type"] == "reference":
             for item in context.get("problems", []):

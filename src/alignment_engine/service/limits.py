@@ -2,13 +2,68 @@
 
 A declared ``Content-Length`` over the limit is refused at once; otherwise the body is read up to
 the limit (chunked uploads included) and handed on whole, so no route sees a partial body.
+
+A JSON body that repeats a key in one object is refused with 422 here too: JSON parsers keep
+the last value silently (``target_bonus: 100`` then ``1000000`` would pay on a million), while
+the YAML files the CLI reads reject duplicates. The same input means the same answer at both
+doors.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alignment_engine.errors import InputError, Problem
 from alignment_engine.service.errors import PayloadTooLargeError, error_response
+
+_IN_THREAD_FROM = 64 * 1024  # larger bodies are checked off the event loop
+MAX_ECHOED = 80  # characters of a key quoted back
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(key)
+        seen[key] = value
+    return seen
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key repeated within one object of a JSON body, or None (also for text that
+    is not JSON: the route's own parsing reports that)."""
+    try:
+        json.loads(body, object_pairs_hook=_pairs)
+    except _DuplicateKeyError as found:
+        return found.key
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+def _duplicate_error(key: str) -> InputError:
+    shown = key if len(key) <= MAX_ECHOED else key[:MAX_ECHOED] + "..."
+    return InputError(
+        problems=[
+            Problem(
+                f"the key {shown!r} appears twice in one object of the JSON body",
+                file="request",
+                key=shown,
+                suggestion="give each key once (JSON parsers would silently keep the last)",
+            )
+        ]
+    )
+
 
 __all__ = ["BodyLimitMiddleware"]
 
@@ -49,6 +104,15 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if _is_json(scope) and body:
+            repeated = (
+                await run_in_threadpool(duplicate_key, body)
+                if len(body) > _IN_THREAD_FROM
+                else duplicate_key(body)
+            )
+            if repeated is not None:
+                await error_response(_duplicate_error(repeated))(scope, receive, send)
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -59,3 +123,11 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return scope.get("method") in ("POST", "PUT", "PATCH") and (
+        content_type in (b"", b"application/json") or content_type.endswith(b"+json")
+    )

@@ -1,0 +1,78 @@
+"""Hostile requests against the real server: repeated JSON keys, a body with 200,000 unknown
+keys, an id of 100 KB. Each gets one small 4xx in the error shape, and the worker keeps
+answering."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+from service_harness import Server
+from service_samples import score_body
+
+
+def _post_raw(server: Server, path: str, text: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}{path}",
+        content=text.encode("utf-8"),
+        headers={**server.headers(), "Content-Type": "application/json"},
+        timeout=120.0,
+    )
+
+
+def test_a_key_given_twice_is_refused_not_silently_last_wins(server: Server) -> None:
+    body = json.dumps(score_body())
+    # The first employee's target_bonus, given again with another value.
+    repeated = body.replace(
+        '"target_bonus": 10100', '"target_bonus": 10100, "target_bonus": 1000000', 1
+    )
+    assert repeated != body
+    answer = _post_raw(server, "/v1/score", repeated)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert set(error) == {"code", "message", "details"}
+    assert error["code"] == "invalid_input"
+    assert "'target_bonus' appears twice" in error["message"]
+    assert _post_raw(server, "/v1/score", body).status_code == 200  # the same body, once each
+
+
+def test_two_hundred_thousand_unknown_keys_get_a_small_answer(server: Server) -> None:
+    body = score_body()
+    plan = body["plan"]
+    assert isinstance(plan, dict)
+    plan.update({f"junk_{i}": i for i in range(200_000)})
+    started = time.monotonic()
+    answer = _post_raw(server, "/v1/check", json.dumps({"plan": plan}))
+    assert answer.status_code == 422
+    assert len(answer.content) < 100_000  # was 101 MB
+    error = answer.json()["error"]
+    assert len(error["details"]) <= 101
+    assert "more problem" in error["details"][-1]["message"]
+    assert "unknown key 'junk_0'" in error["message"]
+    health = httpx.get(f"{server.url}/healthz", timeout=60.0)
+    assert health.status_code == 200
+    assert time.monotonic() - started < 120  # a bound for a busy machine, not a timing test
+
+
+def test_a_huge_id_is_not_echoed_whole(server: Server) -> None:
+    body = score_body()
+    employees = body["employees"]
+    assert isinstance(employees, list)
+    employees[0]["department"] = "x" * 100_000
+    answer = _post_raw(server, "/v1/score", json.dumps(body))
+    assert 400 <= answer.status_code < 500, answer.text
+    assert len(answer.content) < 20_000
+    assert "x" * 1_000 not in answer.text
+
+
+def test_errors_quote_at_most_a_bounded_part_of_what_they_were_given() -> None:
+    """Whatever raises it, an InputError lists 100 problems and counts the rest, and cuts
+    quoted text (a 100 KB id) to a readable length."""
+    from alignment_engine.errors import MAX_PROBLEMS, InputError, Problem
+
+    many = InputError(problems=[Problem(f"bad {i}", "f.yaml", i + 1) for i in range(5_000)])
+    assert len(many.problems) == MAX_PROBLEMS + 1
+    assert many.problems[-1].message == "... and 4,900 more problems not listed"
+    long = InputError(f"no department '{'x' * 100_000}'", file="employees.csv")
+    assert len(long.message) < 1_200 and "(100,016 characters)" in long.message
