@@ -5,10 +5,12 @@ answering."""
 from __future__ import annotations
 
 import json
+import socket
 import time
+from pathlib import Path
 
 import httpx
-from service_harness import Server
+from service_harness import Server, serving
 from service_samples import score_body
 
 
@@ -76,3 +78,40 @@ def test_errors_quote_at_most_a_bounded_part_of_what_they_were_given() -> None:
     assert many.problems[-1].message == "... and 4,900 more problems not listed"
     long = InputError(f"no department '{'x' * 100_000}'", file="employees.csv")
     assert len(long.message) < 1_200 and "(100,016 characters)" in long.message
+
+
+def _closed_by_server(sock: socket.socket, deadline: float, trickle: bytes = b"") -> bool:
+    """Wait for the server to close ``sock`` (recv returns b"" or the connection resets),
+    sending ``trickle`` a byte at a time meanwhile; False if it is still open at ``deadline``."""
+    sock.settimeout(0.2)
+    sent = 0
+    while time.monotonic() < deadline:
+        try:
+            if sent < len(trickle):
+                sock.send(trickle[sent : sent + 1])
+                sent += 1
+            if sock.recv(1024) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    return False
+
+
+def test_idle_and_trickling_connections_are_closed_and_health_keeps_answering(
+    tmp_path: Path,
+) -> None:
+    with serving(tmp_path, env={"ALIGNMENT_REQUEST_READ_SECONDS": "1"}) as running:
+        host, port = running.url.removeprefix("http://").split(":")
+        idle = socket.create_connection((host, int(port)))
+        trickling = socket.create_connection((host, int(port)))
+        try:
+            deadline = time.monotonic() + 60  # generous: the limit is 1 s
+            request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 400
+            assert _closed_by_server(trickling, deadline, trickle=request)
+            assert _closed_by_server(idle, deadline)
+        finally:
+            idle.close()
+            trickling.close()
+        assert httpx.get(f"{running.url}/healthz", timeout=60).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -78,8 +79,12 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
         metrics_dir = tempfile.mkdtemp(prefix="alignment-engine-metrics-")
         os.environ[MULTIPROC_VARIABLE] = metrics_dir
     app = "alignment_engine.service.app:app_from_environment"
+    from alignment_engine.service.connections import GuardedH11Protocol
+
+    _raise_descriptor_limit()
     common: dict[str, Any] = {
         "factory": True,
+        "http": GuardedH11Protocol,  # closes connections that never deliver a whole request
         "log_config": logging_config(settings.log_level),
         "access_log": False,
         "server_header": False,
@@ -107,6 +112,18 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _raise_descriptor_limit() -> None:
+    """Open-file limit up to the hard limit (often 1,024 soft against 1,048,576 hard): each
+    connection holds a descriptor, and the workers inherit the limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65_536)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 COMMANDS = [serve]

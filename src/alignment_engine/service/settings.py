@@ -24,6 +24,13 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="larger request bodies get 413"
     )
+    request_read_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a connection must deliver a whole request (headers and body) within this "
+        "many seconds of its first byte or of connecting, else it is closed (idle and "
+        "trickling connections would otherwise hold a file descriptor forever)",
+    )
     time_limit_seconds: float = Field(
         default=30.0,
         gt=0,
