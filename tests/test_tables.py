@@ -146,3 +146,14 @@ def test_a_decimal_comma_is_not_a_number(tmp_path: Path, cell: str) -> None:
     path = write(tmp_path, "a.csv", f"period,scope,kpi,actual\n2026,sales,k,{cell}\n")
     with pytest.raises(InputError, match=r"row 2: column 'actual': not a number"):
         read_table(path, ACTUALS)
+
+
+def test_a_bad_number_is_quoted_as_written_not_as_a_numpy_repr(tmp_path: Path) -> None:
+    path = tmp_path / "employees.parquet"  # typed cells: the number itself is a numpy float
+    frame = pd.DataFrame({"employee_id": ["E1"], "department": ["sales"]})
+    frame["target_bonus"] = float("inf")
+    frame.to_parquet(path)
+    with pytest.raises(InputError) as caught:
+        read_table(path, EMPLOYEES)
+    assert "np.float64" not in caught.value.message
+    assert "row 1: column 'target_bonus': not a number 'inf'" in caught.value.message

@@ -181,6 +181,8 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
     def report(mask: np.ndarray, column: str, what: str) -> None:
         for index in np.flatnonzero(mask)[:MAX_REPORTED]:
             value = frame[column].iloc[index]
+            if isinstance(value, np.generic):  # inf, not np.float64(inf)
+                value = value.item()
             problems.append(
                 Problem(
                     f"column '{column}': {what} {value!r}",

@@ -115,3 +115,18 @@ def test_idle_and_trickling_connections_are_closed_and_health_keeps_answering(
             idle.close()
             trickling.close()
         assert httpx.get(f"{running.url}/healthz", timeout=60).status_code == 200
+
+
+def test_malformed_http_and_a_trailing_slash_get_the_error_shape(server: Server) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost x\r\n\r\n")  # a header without a colon
+        received = b""
+        while chunk := sock.recv(4096):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
+    assert set(json.loads(body)["error"]) == {"code", "message", "details"}
+    slash = httpx.post(f"{server.url}/v1/score/", json={}, headers=server.headers(), timeout=60)
+    assert slash.status_code == 404
+    assert slash.json()["error"]["code"] == "not_found"

@@ -85,6 +85,9 @@ def create_app(
         docs_url="/docs" if chosen.docs else None,
         redoc_url="/redoc" if chosen.docs else None,
         openapi_url="/openapi.json",
+        # A trailing slash is an unknown path (404 in the error shape), not an empty 307 that
+        # clients would follow with their token to another URL.
+        redirect_slashes=False,
     )
     app.state.service = state
     install_error_handlers(app)

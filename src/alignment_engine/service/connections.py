@@ -4,7 +4,7 @@ uvicorn arms its keep-alive timer only after a response: a connection that sends
 sends its request a byte at a time, is kept open forever, and a few hundred of them use up the
 worker's file descriptors until ``/healthz`` fails. This protocol closes a connection that has
 not delivered a whole request (headers and body) within ``request_read_seconds`` of connecting
-or of the previous response.
+or of the previous response. Malformed HTTP is answered in the service's one error shape.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ import asyncio
 import functools
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from alignment_engine.errors import InputError
+from alignment_engine.jsonio import dumps
 
 __all__ = ["GuardedH11Protocol"]
 
@@ -62,6 +66,25 @@ class GuardedH11Protocol(H11Protocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._disarm()  # keep-alive: uvicorn's own idle timer runs until the next request
+
+    def send_400_response(self, msg: str) -> None:
+        """Malformed HTTP gets the one error shape (uvicorn's own answer is text/plain)."""
+        body = dumps(
+            InputError(f"the request is not valid HTTP: {msg}", file="request").to_dict(),
+            compact=True,
+        ).encode("utf-8")
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -27,7 +27,7 @@ def stored_document(state: ServiceState, model: type[ModelT], member: str, hash_
     except NotFoundError:
         # The store's message names the database; ours names only what was asked for.
         raise NotFoundError(
-            f"no stored document {hash_!r} ({member}_id)", details={"path": f"{member}_id"}
+            f"no stored document {hash_!r} ({member}_id)", details=[{"path": f"{member}_id"}]
         ) from None
     if stored.kind != member:
         raise InputError(

@@ -232,7 +232,7 @@ async def decide(
             future.cancel()  # still queued: it never starts
             error = TimeLimitError(
                 f"the {decision.kind.value} did not finish within {limit:g} seconds",
-                details={"time_limit_seconds": limit},
+                details=[{"time_limit_seconds": limit}],
             )
             await run_in_threadpool(attempt.store_failure, error)
             outcome = "timeout"

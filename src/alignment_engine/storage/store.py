@@ -532,7 +532,7 @@ class Store:
                 raise ConflictError(
                     f"{record.kind.value} run {final.id} is final for period {record.period}; "
                     "a run with different inputs cannot replace it",
-                    details={"final_run": final.id, "period": record.period},
+                    details=[{"final_run": final.id, "period": record.period}],
                 )
         if force:
             return None
@@ -701,7 +701,7 @@ class Store:
                 raise ConflictError(
                     f"period {current.period} already has a final {current.kind.value} run: "
                     f"{final}",
-                    details={"final_run": final},
+                    details=[{"final_run": final}],
                 )
             session.execute(
                 update(RunRow)
