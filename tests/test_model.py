@@ -218,3 +218,10 @@ def test_non_finite_numbers_written_as_text_are_refused(text: str) -> None:
                 "caps": {"kpi": text},
             }
         )
+
+
+def test_did_you_mean_never_suggests_the_word_itself() -> None:
+    from alignment_engine.model import did_you_mean
+
+    assert did_you_mean("actuals", ["actuals", "actual"]) == "did you mean 'actual'?"
+    assert did_you_mean("actuals", ["actuals"]) is None

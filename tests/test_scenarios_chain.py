@@ -215,3 +215,25 @@ def test_latest_period_is_the_longest_of_those_ending_last(
 def test_latest_period_of_nothing_is_an_error() -> None:
     with pytest.raises(ScenarioError, match="no periods"):
         latest_period(pd.DataFrame({"period": []}))
+
+
+@pytest.mark.parametrize(
+    ("extends", "expected"),
+    [
+        ("/dev/zero", "'/dev/zero' is not a regular file"),
+        ("/etc/passwd", "'/etc/passwd' is not a YAML document with a 'kind:'"),
+    ],
+)
+def test_extends_naming_something_that_is_not_a_plan_says_what_it_is(
+    tmp_path: Path, extends: str, expected: str
+) -> None:
+    from click.testing import CliRunner
+
+    from alignment_engine.cli import main
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"kind: scenario\nid: s\nextends: {extends}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scenario", "run", str(scenario)])
+    assert result.exit_code == 2
+    assert expected in result.output and "None" not in result.output
+    assert "does not exist" not in result.output

@@ -157,3 +157,23 @@ def test_a_bad_number_is_quoted_as_written_not_as_a_numpy_repr(tmp_path: Path) -
         read_table(path, EMPLOYEES)
     assert "np.float64" not in caught.value.message
     assert "row 1: column 'target_bonus': not a number 'inf'" in caught.value.message
+
+
+def test_a_nul_character_in_an_id_is_named_with_its_row(tmp_path: Path) -> None:
+    """PostgreSQL cannot store a NUL; it is refused at reading, on any database, with the
+    row, not later as "the database is not available"."""
+    path = tmp_path / "employees.csv"
+    path.write_bytes(b"employee_id,department,target_bonus\nE1,sales,100\nE\x002,sales,100\n")
+    with pytest.raises(InputError) as caught:
+        read_table(path, EMPLOYEES)
+    assert "row 3: column 'employee_id': contains a NUL character" in caught.value.message
+
+
+def test_a_control_character_in_a_document_id_is_not_an_id() -> None:
+    from alignment_engine.loading import document_from_text
+
+    with pytest.raises(InputError) as caught:
+        document_from_text('kind: plan\nid: "a\\0b"\n', "plan.yaml")
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line, problem.key) == ("plan.yaml", 2, "id")
+    assert "is not an id" in problem.message and "control characters" in str(problem.suggestion)

@@ -424,6 +424,11 @@ def _clean_loc(loc: Sequence[Any]) -> tuple[Key, ...]:
     return tuple(cleaned)
 
 
+def _clip(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _problems_from_validation(
     exc: ValidationError, loaded: LoadedYaml, model: type[BaseModel]
 ) -> list[Problem]:
@@ -477,6 +482,9 @@ def _problems_from_validation(
             options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
             message = f"{given!r} is not allowed here; expected {expected}"
             suggestion = did_you_mean(str(given), [o for o in options if o])
+        elif error["type"] == "string_pattern_mismatch" and "\\x00" in str(context.get("pattern")):
+            message = f"{_clip(error.get('input'))} is not an id"
+            suggestion = "ids have no spaces, brackets or control characters"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         fingerprint = (loc, message)

@@ -204,6 +204,9 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
             continue
         text = frame[column].astype(str).str.strip()
         blank = (text == "").to_numpy()
+        nul = text.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
+        if nul.any():  # PostgreSQL cannot store it; found here, the row is named
+            report(nul, column, "contains a NUL character (\\x00):")
         if column in spec.numbers:
             # Commas are read as thousands separators only where they group digits by three
             # ("1,250,000.5"); "1,5" (a decimal comma) is not silently read as 15.

@@ -130,3 +130,18 @@ def test_malformed_http_and_a_trailing_slash_get_the_error_shape(server: Server)
     slash = httpx.post(f"{server.url}/v1/score/", json={}, headers=server.headers(), timeout=60)
     assert slash.status_code == 404
     assert slash.json()["error"]["code"] == "not_found"
+
+
+def test_a_body_nested_deeper_than_any_document_is_a_422(server: Server) -> None:
+    """A scenario `set` value nested 260 deep answered 500 when its answer was serialised."""
+    from service_samples import scenario_body
+
+    body = scenario_body()
+    value: object = 1
+    for _ in range(260):
+        value = {"x": value}
+    body["scenario"]["set"] = {"departments[sales].kpis[sales.revenue].target": value}  # type: ignore[index]
+    answer = _post_raw(server, "/v1/scenarios/run", json.dumps(body))
+    assert answer.status_code == 422, answer.text
+    assert "nested more than 64 levels" in answer.json()["error"]["message"]
+    assert httpx.get(f"{server.url}/healthz", timeout=60).status_code == 200

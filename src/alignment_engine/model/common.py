@@ -20,8 +20,9 @@ class Document(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s\[\]]+$")]
-"""An identifier: any language, no whitespace or brackets (brackets address ids in scenario paths)."""
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s\[\]\x00-\x1f\x7f]+$")]
+"""An identifier: any language, no whitespace, brackets (they address ids in scenario paths) or
+control characters (a NUL cannot be stored in PostgreSQL)."""
 
 
 def _parse_number(value: Any) -> Any:
@@ -61,8 +62,10 @@ class ReferenceProblem:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A "did you mean" hint from the closest choices, or None when nothing is close."""
-    options = sorted(set(choices))
+    """A "did you mean" hint from the closest choices, or None when nothing is close. The word
+    itself is never suggested (a key valid elsewhere but not here: "did you mean 'actuals'?"
+    for 'actuals' helped nobody)."""
+    options = sorted(set(choices) - {word})
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"

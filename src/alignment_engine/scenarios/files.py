@@ -43,6 +43,16 @@ def _beside(file: Path, relative: str) -> Path:
 
 
 def _missing_file(layer: _Layer, key: str, target: Path) -> ScenarioError:
+    if target.exists():  # a folder, a device (/dev/zero) or a pipe: there, but not a file
+        return ScenarioError(
+            problems=[
+                layer.problem(
+                    key,
+                    f"'{getattr(layer.scenario, key)}' is not a regular file ({target})",
+                    "name a plan or scenario YAML file",
+                )
+            ]
+        )
     siblings = (
         sorted(p.name for p in target.parent.iterdir() if p.suffix == target.suffix)
         if target.parent.is_dir()
@@ -101,8 +111,13 @@ def _chain(path: Path) -> tuple[list[_Layer], Plan, Path]:
                     problems=[
                         layers[-1].problem(
                             "extends",
-                            f"'{layers[-1].scenario.extends}' is a {kind} file; a scenario "
-                            "extends a plan or another scenario",
+                            f"'{layers[-1].scenario.extends}' is "
+                            + (
+                                "not a YAML document with a 'kind:'"
+                                if kind == "None"
+                                else f"a {kind} file"
+                            )
+                            + "; a scenario extends a plan or another scenario",
                         )
                     ]
                 )

@@ -39,16 +39,43 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def duplicate_key(body: bytes) -> str | None:
-    """The first key repeated within one object of a JSON body, or None (also for text that
-    is not JSON: the route's own parsing reports that)."""
+MAX_NESTING = 64  # as for YAML files (loading.MAX_DEPTH): no document is deeper
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def body_problem(body: bytes) -> InputError | None:
+    """What makes a JSON body unacceptable before any route reads it: a key repeated within
+    one object, or nesting deeper than any document (which failed later, as a 500, when the
+    answer quoting it was serialised). None also for text that is not JSON: the route's own
+    parsing reports that."""
     try:
-        json.loads(body, object_pairs_hook=_pairs)
+        data = json.loads(body, object_pairs_hook=_pairs)
     except _DuplicateKeyError as found:
-        return found.key
-    except (ValueError, RecursionError):
+        return _duplicate_error(found.key)
+    except RecursionError:
+        return _nesting_error()
+    except ValueError:
         return None
-    return None
+    return _nesting_error() if _deeper_than(data, MAX_NESTING) else None
+
+
+def _nesting_error() -> InputError:
+    return InputError(
+        f"the JSON body is nested more than {MAX_NESTING} levels deep",
+        file="request",
+        suggestion="no plan, policy or scenario needs that many levels",
+    )
 
 
 def _duplicate_error(key: str) -> InputError:
@@ -105,13 +132,13 @@ class BodyLimitMiddleware:
                 break
         body = b"".join(chunks)
         if _is_json(scope) and body:
-            repeated = (
-                await run_in_threadpool(duplicate_key, body)
+            problem = (
+                await run_in_threadpool(body_problem, body)
                 if len(body) > _IN_THREAD_FROM
-                else duplicate_key(body)
+                else body_problem(body)
             )
-            if repeated is not None:
-                await error_response(_duplicate_error(repeated))(scope, receive, send)
+            if problem is not None:
+                await error_response(problem)(scope, receive, send)
                 return
         replayed = False
 
