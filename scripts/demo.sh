@@ -38,4 +38,7 @@ score_run=$(alignment-engine runs list --kind score --format json --db "$db" \
   | python -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["id"])')
 alignment-engine runs replay "$score_run" --db "$db"
 echo
+echo "== 9. one payout explained again from the stored run alone (checked against the stored cent)"
+alignment-engine runs show "$score_run" --explain E00002 --db "$db" | tail -3
+echo
 echo "Report: $out/2026-Q3/report.html"

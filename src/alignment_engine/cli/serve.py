@@ -79,12 +79,14 @@ def serve(host: str, port: int, workers: int, db_url: str | None, log_level: str
         metrics_dir = tempfile.mkdtemp(prefix="alignment-engine-metrics-")
         os.environ[MULTIPROC_VARIABLE] = metrics_dir
     app = "alignment_engine.service.app:app_from_environment"
-    from alignment_engine.service.connections import GuardedH11Protocol
+    from alignment_engine.service.connections import GuardedHttpToolsProtocol
 
     _raise_descriptor_limit()
     common: dict[str, Any] = {
         "factory": True,
-        "http": GuardedH11Protocol,  # closes connections that never deliver a whole request
+        # httptools (uvicorn's faster parser), closing connections that never deliver a whole
+        # request and answering malformed HTTP in the error shape.
+        "http": GuardedHttpToolsProtocol,
         "log_config": logging_config(settings.log_level),
         "access_log": False,
         "server_header": False,

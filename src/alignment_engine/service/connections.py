@@ -13,13 +13,12 @@ import asyncio
 import functools
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from alignment_engine.errors import InputError
 from alignment_engine.jsonio import dumps
 
-__all__ = ["GuardedH11Protocol"]
+__all__ = ["GuardedHttpToolsProtocol"]
 
 
 @functools.cache
@@ -29,10 +28,18 @@ def _read_seconds() -> float:
     return ServiceSettings().request_read_seconds
 
 
-class GuardedH11Protocol(H11Protocol):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_deadline: asyncio.TimerHandle | None = None
+def _error_body(msg: str) -> bytes:
+    error = InputError(f"the request is not valid HTTP: {msg}", file="request")
+    return dumps(error.to_dict(), compact=True).encode("utf-8")
+
+
+class _ReadDeadline:
+    """The deadline (a mixin over uvicorn's HTTP protocol: its loop, transport and cycle)."""
+
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
+    _read_deadline: asyncio.TimerHandle | None = None
 
     def _arm(self) -> None:
         if self._read_deadline is None:
@@ -45,12 +52,23 @@ class GuardedH11Protocol(H11Protocol):
 
     def _waiting_for_request(self) -> bool:
         cycle = self.cycle
-        return cycle is None or cycle.response_complete or cycle.more_body
+        return cycle is None or bool(cycle.response_complete) or bool(cycle.more_body)
 
     def _too_slow(self) -> None:
         self._read_deadline = None
         if self._waiting_for_request() and not self.transport.is_closing():
             self.transport.close()
+
+    def _after_data(self) -> None:
+        if self._waiting_for_request():
+            self._arm()  # still reading: the clock started at connect or the last response
+        else:
+            self._disarm()  # the whole request is in: the decision's own time limit applies
+
+
+class GuardedHttpToolsProtocol(_ReadDeadline, HttpToolsProtocol):
+    """uvicorn's httptools protocol (the parser its "auto" chooses) with the read deadline, and
+    malformed HTTP answered in the one error shape (uvicorn's own answer is text/plain)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -58,34 +76,23 @@ class GuardedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._waiting_for_request():
-            self._arm()  # still reading: the clock started at connect or the last response
-        else:
-            self._disarm()  # the whole request is in: the decision's own time limit applies
+        self._after_data()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._disarm()  # keep-alive: uvicorn's own idle timer runs until the next request
-
-    def send_400_response(self, msg: str) -> None:
-        """Malformed HTTP gets the one error shape (uvicorn's own answer is text/plain)."""
-        body = dumps(
-            InputError(f"the request is not valid HTTP: {msg}", file="request").to_dict(),
-            compact=True,
-        ).encode("utf-8")
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        for event in (
-            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-            h11.Data(data=body),
-            h11.EndOfMessage(),
-        ):
-            self.transport.write(self.conn.send(event) or b"")
-        self.transport.close()
+        self._disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        body = _error_body(msg)
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+            + b"content-length: "
+            + str(len(body)).encode()
+            + b"\r\nconnection: close\r\n\r\n"
+            + body
+        )
+        self.transport.close()
