@@ -61,15 +61,57 @@ def score_period(
     actuals: pd.DataFrame,
     employees: pd.DataFrame | None,
     period: str,
+    *,
+    accept_findings: bool = False,
 ) -> ScoreResult:
     """Quarter-end scoring: KPI results, department scores, employee payouts, totals.
+
+    Refuses (PolicyError) a plan with findings that make payouts wrong on KPIs it pays on:
+    KPI weights that do not sum to 1, KPIs without a target, levels against the KPI's direction
+    (``alignment.payroll_blockers``), unless ``accept_findings``. Other findings, conflicts
+    included, never stop a payroll run.
 
     Gates are decided by the rule engine (one rule per gate, over the KPI, department and
     company results); the per-employee arithmetic stays vectorised in ``scoring``."""
     from alignment_engine.ruleset.gates import rule_gate_outcomes
     from alignment_engine.scoring import score_period as run_scoring
 
+    if not accept_findings:
+        _refuse_broken_payroll(plan, policy, employees)
+
     return run_scoring(plan, policy, actuals, employees, period, evaluate_gates=rule_gate_outcomes)
+
+
+def _refuse_broken_payroll(plan: Plan, policy: Policy, employees: pd.DataFrame | None) -> None:
+    from alignment_engine.alignment import payroll_blockers
+    from alignment_engine.errors import PolicyError, Problem
+
+    paid = None
+    if employees is not None and "department" in employees.columns:
+        paid = set(employees["department"].astype(str).unique().tolist())
+    components = policy.components
+    if not components.department:
+        paid = set()
+    blockers = payroll_blockers(
+        plan, paid, company=components.company > 0, shared=components.shared > 0
+    )
+    if not blockers:
+        return
+    advice = (
+        "fix the plan (`alignment-engine check PLAN` lists these findings), or pass "
+        "--accept-findings (HTTP: options.accept_findings) to pay anyway; the run records it"
+    )
+    raise PolicyError(
+        problems=[
+            Problem(
+                f"{b.rule}: {b.message}; payouts on it would be wrong",
+                plan.id,
+                key=b.scope,
+                suggestion=advice,
+            )
+            for b in blockers
+        ]
+    )
 
 
 def suggest_reallocation(

@@ -101,6 +101,7 @@ class ScoreRun:
     period: str
     explanations: ExplanationStyle = "full"
     compact: bool = False  # HTTP answers are compact JSON, files and the CLI indented
+    accept_findings: bool = False  # pay despite findings that make payouts wrong (recorded)
 
     def record(self, actor: str | None = None) -> RunRecord:
         tables = {"actuals": self.actuals}
@@ -111,13 +112,19 @@ class ScoreRun:
             period=self.period,
             documents={"plan": self.plan, "policy": self.policy},
             tables=tables,
-            options={"explanations": self.explanations},
+            options={"explanations": self.explanations}
+            | ({"accept_findings": True} if self.accept_findings else {}),
             actor=actor,
         )
 
     def compute(self) -> ScoreResult:
         return engine.score_period(
-            self.plan, self.policy, self.actuals, self.employees, self.period
+            self.plan,
+            self.policy,
+            self.actuals,
+            self.employees,
+            self.period,
+            accept_findings=self.accept_findings,
         )
 
     def document(self, result: ScoreResult) -> dict[str, Any]:
@@ -155,6 +162,7 @@ class ScoreRun:
             period=run.period,
             explanations=run.options.get("explanations", "full"),
             compact=is_compact(run.result_json),
+            accept_findings=bool(run.options.get("accept_findings", False)),
         )
 
 

@@ -375,3 +375,51 @@ def test_an_explanation_that_does_not_match_the_stored_payout_is_refused(tmp_pat
     assert refused.exit_code == 2
     assert "cannot be explained by this engine" in refused.output
     assert f"runs replay {run_id}" in refused.output
+
+
+def _plan_with_weights_summing_to_0_9(folder: Path) -> Path:
+    import yaml
+
+    plan = yaml.safe_load((ACME / "plan.yaml").read_text(encoding="utf-8"))
+    department = next(d for d in plan["departments"] if d["id"] == "production")
+    total = sum(
+        float(str(k["weight"]).rstrip("%")) / (100 if "%" in str(k["weight"]) else 1)
+        for k in department["kpis"]
+    )
+    first = department["kpis"][0]
+    first["weight"] = float(str(first["weight"]).rstrip("%")) / (
+        100 if "%" in str(first["weight"]) else 1
+    ) - (total - 0.9)
+    path = folder / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_score_refuses_to_pay_on_weights_that_do_not_sum_to_one(tmp_path: Path) -> None:
+    """validate passes and check flags it; score must not silently rescale the weights."""
+    plan = _plan_with_weights_summing_to_0_9(tmp_path)
+    db = tmp_path / "runs.db"
+    args = score_args(db, "--format", "json")
+    args[args.index("--plan") + 1] = str(plan)
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2
+    assert "weights-not-normalised: the KPI weights of production add up to 0.9" in refused.output
+    assert "--accept-findings" in refused.output and "Traceback" not in refused.output
+    listed = CliRunner().invoke(
+        main, ["runs", "list", "--format", "json", "--db", f"sqlite:///{db}"]
+    )
+    assert json.loads(listed.output)["runs"] == []
+    paid = CliRunner().invoke(main, [*args, "--accept-findings"])
+    assert paid.exit_code == 0, paid.output
+    run_id = json.loads(paid.output)["run_id"]
+    shown = CliRunner().invoke(main, ["runs", "show", run_id, "--db", f"sqlite:///{db}"])
+    assert '"accept_findings": true' in shown.output
+    replayed = CliRunner().invoke(main, ["runs", "replay", run_id, "--db", f"sqlite:///{db}"])
+    assert replayed.exit_code == 0 and "identical" in replayed.output
+    checked = CliRunner().invoke(
+        main, ["check", str(plan), "--format", "json", "--db", f"sqlite:///{db}"]
+    )
+    found = [
+        f for f in json.loads(checked.output)["findings"] if f["rule"] == "weights-not-normalised"
+    ]
+    assert [f["departments"] for f in found] == [["production"]]  # check says the same

@@ -14,7 +14,6 @@ from service_harness import Service, assert_error
 from service_samples import acme_plan, check_body, optimise_body, scenario_body, score_body
 
 from alignment_engine import engine
-from alignment_engine.errors import PolicyError
 from alignment_engine.model import Plan, Policy
 from alignment_engine.service.api import (
     CheckResponse,
@@ -110,21 +109,24 @@ def test_a_stored_policy_is_not_a_plan(service: Service, stub_check: Any) -> Non
     assert "is a policy, not a plan" in error["message"]
 
 
-def test_engine_input_errors_are_422_and_recorded_as_failed(
-    service: Service, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def refuse(*_args: Any) -> Any:
-        raise PolicyError(
-            "the policy names KPI 'x' the plan lacks", file="policy", key="kpi_curves.x"
-        )
-
-    monkeypatch.setattr(engine, "score_period", refuse)
-    error = assert_error(service.post("/v1/score", score_body(), "hr"), 422, "invalid_policy")
-    assert error["details"][0]["path"] == "policy.kpi_curves.x"
+def test_engine_input_errors_are_422_and_recorded_as_failed(service: Service) -> None:
+    """The engine refuses to pay on a plan whose weights do not sum to 1 (a real PolicyError,
+    not a stand-in): 422 naming the scope, recorded as a failed run of the caller; with
+    options.accept_findings the same body pays, and the run records that it was told to."""
+    body = score_body()
+    body["plan"]["departments"][1]["kpis"][0]["weight"] = 0.9  # finance: 0.9 alone
+    error = assert_error(service.post("/v1/score", body, "hr"), 422, "invalid_policy")
+    assert "weights-not-normalised" in error["message"] and "finance" in error["message"]
+    assert "accept_findings" in str(error["details"][0]["suggestion"])
     with Store.open(service.db_url) as store:
         (failed,) = store.list_runs(kind="score", status="failed")
         assert failed.actor == "hr-user"
         assert '"invalid_policy"' in store.get_run(failed.id).result_json
+    body["options"] = {"accept_findings": True}
+    paid = service.post("/v1/score", body, "hr")
+    assert paid.status_code == 200, paid.text
+    with Store.open(service.db_url) as store:
+        assert store.get_run(paid.json()["run_id"]).options["accept_findings"] is True
 
 
 def test_score_tables_are_recorded_by_hash(service: Service) -> None:

@@ -132,6 +132,12 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
     show_default=True,
     help=f"Explanation detail in the JSON result (auto: full up to {FULL_EXPLANATIONS_UP_TO:,} employees, none above; any payout is explained on demand by `runs show ID --explain EMPLOYEE_ID`).",
 )
+@click.option(
+    "--accept-findings",
+    is_flag=True,
+    help="Pay even though the plan has findings that make payouts wrong on KPIs this run pays "
+    "on (weights not summing to 1, a missing target, levels out of order); recorded in the run.",
+)
 @click.option("--force", is_flag=True, help="Store a new run even when an identical one exists.")
 @db_option
 def score(
@@ -146,6 +152,7 @@ def score(
     output_format: str,
     explain_id: str | None,
     explanations: str,
+    accept_findings: bool,
     force: bool,
     db_url: str | None,
 ) -> None:
@@ -168,12 +175,14 @@ def score(
         actuals = read_table(actuals_path, ACTUALS)
         employees = read_table(employees_path, EMPLOYEES) if employees_path else None
         stages.step("scoring")
-        result = score_period(plan, policy, actuals, employees, period)
+        result = score_period(
+            plan, policy, actuals, employees, period, accept_findings=accept_findings
+        )
         style = explanation_style(explanations, len(employees) if employees is not None else 0)
         explanation = _explanation(result, employees, explain_id) if explain_id else None
         stages.step("storing the run")
         stored, document = _store(
-            result, plan, policy, actuals, employees, period, style, force, db_url
+            result, plan, policy, actuals, employees, period, style, force, db_url, accept_findings
         )
         if out_dir is not None:
             stages.step("writing outputs")
@@ -228,11 +237,20 @@ def _store(
     style: str,
     force: bool,
     db_url: str | None,
+    accept_findings: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """Record the run (or find the identical stored one); returns it and its JSON document."""
     from alignment_engine.pipeline import ScoreRun
 
-    run = ScoreRun(plan, policy, actuals, employees, period, explanations=style)  # type: ignore[arg-type]
+    run = ScoreRun(
+        plan,
+        policy,
+        actuals,
+        employees,
+        period,
+        explanations=style,  # type: ignore[arg-type]
+        accept_findings=accept_findings,
+    )
     produced: dict[str, Any] = {}
 
     def produce(run_id: str) -> Any:

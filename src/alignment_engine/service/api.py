@@ -138,6 +138,12 @@ class ScoreOptions(_Request):
         description="full: each employee's whole payout chain; compact: per-employee numbers, "
         "the department part once under explanation_templates; none: left out",
     )
+    accept_findings: bool = Field(
+        default=False,
+        description="pay even though the plan has findings that make payouts wrong on KPIs "
+        "this run pays on (weights not summing to 1, a missing target, levels out of order); "
+        "recorded in the run",
+    )
 
 
 class ScoreRequest(_PlanMembers):

@@ -44,6 +44,7 @@ async def score(
             period,
             explanations=explanations,
             compact=True,
+            accept_findings=body.options.accept_findings,
         )
 
     decision = Decision(
