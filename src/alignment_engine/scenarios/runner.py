@@ -68,8 +68,15 @@ def _run_variant(
     if policy is not None and inputs.actuals is not None:
         period = inputs.scoring_period()
         score = _result_dict(
+            # A what-if, not a payroll: a variant that unbalances weights is still scored,
+            # and its check (beside it) lists the findings that would stop the real run.
             engine.score_period(
-                plan, policy, inputs.actuals, inputs.employees, typing.cast(str, period)
+                plan,
+                policy,
+                inputs.actuals,
+                inputs.employees,
+                typing.cast(str, period),
+                accept_findings=True,
             )
         )
     optimise = None
