@@ -177,3 +177,19 @@ def test_a_control_character_in_a_document_id_is_not_an_id() -> None:
     problem = caught.value.problems[0]
     assert (problem.file, problem.line, problem.key) == ("plan.yaml", 2, "id")
     assert "is not an id" in problem.message and "control characters" in str(problem.suggestion)
+
+
+def test_a_row_with_an_extra_field_is_named_by_its_line_with_what_to_do(tmp_path: Path) -> None:
+    """An unquoted decimal comma (10,5) splits a cell in two: the row is named, not a column,
+    and the message says how to write it (it was pandas' "Error tokenizing data")."""
+    path = tmp_path / "employees.csv"
+    path.write_text(
+        "employee_id,department,target_bonus\nE1,sales,100\nE2,sales,10,5\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError) as caught:
+        read_table(path, EMPLOYEES)
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line) == (str(path), 3)
+    assert "row 3 has 4 fields where the header names 3 columns" in problem.message
+    assert '"10,5"' in str(problem.suggestion)
+    assert "tokenizing" not in caught.value.message

@@ -7,6 +7,7 @@ Rows are numbered as a person sees them in the file: the header is row 1 in CSV 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,9 @@ def _read_csv(path: Path, spec: TableSpec) -> pd.DataFrame:
     )
 
 
+_FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
 def _read_raw(path: Path, source: str, spec: TableSpec) -> tuple[pd.DataFrame, int]:
     """The file as text columns, and the file row number of the first data row."""
     suffix = path.suffix.lower()
@@ -125,7 +129,19 @@ def _read_raw(path: Path, source: str, spec: TableSpec) -> tuple[pd.DataFrame, i
         raise
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", file=source) from None
-    except (pd.errors.ParserError, ValueError, OSError, KeyError) as exc:
+    except pd.errors.ParserError as exc:
+        found = _FIELD_COUNT.search(str(exc))
+        if found is None:
+            raise InputError(f"cannot read as a CSV table: {exc}", file=source) from None
+        expected, line, saw = (int(v) for v in found.groups())
+        raise InputError(
+            f"row {line} has {saw} fields where the header names {expected} columns",
+            file=source,
+            line=line,
+            suggestion="a value with a comma in it (a decimal comma like 10,5, or a name) must "
+            'be quoted ("10,5") or written with a point (10.5)',
+        ) from None
+    except (ValueError, OSError, KeyError) as exc:
         raise InputError(
             f"cannot read as a {suffix.lstrip('.').upper()} table: {exc}", file=source
         ) from None
