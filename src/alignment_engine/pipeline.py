@@ -102,6 +102,8 @@ class ScoreRun:
     explanations: ExplanationStyle = "full"
     compact: bool = False  # HTTP answers are compact JSON, files and the CLI indented
     accept_findings: bool = False  # pay despite findings that make payouts wrong (recorded)
+    # A stored run is recomputed as it was computed: it passed (or predates) the payroll check.
+    recomputing: bool = False
 
     def record(self, actor: str | None = None) -> RunRecord:
         tables = {"actuals": self.actuals}
@@ -124,7 +126,7 @@ class ScoreRun:
             self.actuals,
             self.employees,
             self.period,
-            accept_findings=self.accept_findings,
+            accept_findings=self.accept_findings or self.recomputing,
         )
 
     def document(self, result: ScoreResult) -> dict[str, Any]:
@@ -163,6 +165,7 @@ class ScoreRun:
             explanations=run.options.get("explanations", "full"),
             compact=is_compact(run.result_json),
             accept_findings=bool(run.options.get("accept_findings", False)),
+            recomputing=True,
         )
 
 

@@ -423,3 +423,32 @@ def test_score_refuses_to_pay_on_weights_that_do_not_sum_to_one(tmp_path: Path) 
         f for f in json.loads(checked.output)["findings"] if f["rule"] == "weights-not-normalised"
     ]
     assert [f["departments"] for f in found] == [["production"]]  # check says the same
+
+
+def test_a_run_stored_before_the_payroll_check_still_replays(tmp_path: Path) -> None:
+    """Runs stored by earlier versions on plans the check now refuses (their options carry no
+    accept_findings) replay identical: a replay recomputes what was stored."""
+    import dataclasses
+
+    from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+    from alignment_engine.pipeline import ScoreRun
+    from alignment_engine.replay import replay_run
+    from alignment_engine.storage import Store
+    from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
+
+    plan = plan_from_yaml(_plan_with_weights_summing_to_0_9(tmp_path))
+    then = ScoreRun(
+        plan,
+        policy_from_yaml(POLICY),
+        read_table(ACME / "actuals-2026-q3.csv", ACTUALS),
+        read_table(ACME / "employees.csv", EMPLOYEES),
+        "2026-Q3",
+    )
+    record = then.record()  # options as earlier versions recorded them
+    accepted = dataclasses.replace(then, accept_findings=True)  # how it was paid then
+    output = accepted.output(accepted.compute(), record.run_id)
+    with Store.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        stored = store.record_run(record, result_json=output.result_json, payouts=output.payouts)
+        assert "accept_findings" not in stored.options
+        replayed = replay_run(store, stored.id)
+    assert replayed.identical, replayed.difference()
