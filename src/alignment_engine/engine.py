@@ -103,12 +103,8 @@ def _refuse_broken_payroll(plan: Plan, policy: Policy, employees: pd.DataFrame |
     )
     raise PolicyError(
         problems=[
-            Problem(
-                f"{b.rule}: {b.message}; payouts on it would be wrong",
-                plan.id,
-                key=b.scope,
-                suggestion=advice,
-            )
+            # Not a file problem (the plan validates): the finding and its scope say where.
+            Problem(f"{b.rule}: {b.message}; payouts on it would be wrong", suggestion=advice)
             for b in blockers
         ]
     )

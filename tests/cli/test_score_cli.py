@@ -452,3 +452,77 @@ def test_a_run_stored_before_the_payroll_check_still_replays(tmp_path: Path) -> 
         assert "accept_findings" not in stored.options
         replayed = replay_run(store, stored.id)
     assert replayed.identical, replayed.difference()
+
+
+def _variant(folder: Path, change: str) -> Path:
+    """The example plan with one production KPI broken the way ``change`` says."""
+    import yaml
+
+    plan = yaml.safe_load((ACME / "plan.yaml").read_text(encoding="utf-8"))
+    kpi = next(d for d in plan["departments"] if d["id"] == "production")["kpis"][1]
+    if change == "missing-target":
+        kpi.pop("target", None)
+    elif change == "levels-out-of-order":
+        kpi["threshold"], kpi["maximum"] = kpi.get("maximum", 2.0), kpi.get("threshold", 0.5)
+    path = folder / f"{change}.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("change", ["missing-target", "levels-out-of-order"])
+def test_the_payroll_check_agrees_with_the_shipped_rules(tmp_path: Path, change: str) -> None:
+    """The three findings that stop a payroll run are decided in Python (score must not wait
+    for a whole check); on the same plan they name what `check`'s rules name."""
+    from alignment_engine.alignment import payroll_blockers
+    from alignment_engine.loading import plan_from_yaml
+
+    path = _variant(tmp_path, change)
+    plan = plan_from_yaml(path)
+    blocked = {
+        (b.rule, kpi)
+        for b in payroll_blockers(plan, None, company=True, shared=True)
+        for kpi in b.kpis
+        if b.rule != "weights-not-normalised"
+    }
+    checked = CliRunner().invoke(
+        main, ["check", str(path), "--format", "json", "--db", f"sqlite:///{tmp_path / 'c.db'}"]
+    )
+    rules = {"missing-target", "levels-out-of-order"}
+    found = {
+        (f["rule"], kpi)
+        for f in json.loads(checked.output)["findings"]
+        if f["rule"] in rules
+        for kpi in f["kpis"]
+    }
+    assert blocked == found and any(rule == change for rule, _ in blocked)
+    refused = CliRunner().invoke(main, [*_with_plan(tmp_path, path), "--format", "json"])
+    assert refused.exit_code == 2 and change in refused.output
+
+
+def _with_plan(folder: Path, plan: Path) -> list[str]:
+    args = score_args(folder / "runs.db")
+    args[args.index("--plan") + 1] = str(plan)
+    return args
+
+
+def test_explaining_a_run_that_pays_no_one_says_why(scored: tuple[Path, dict, str]) -> None:
+    folder, _, _ = scored
+    db = f"sqlite:///{folder / 'runs.db'}"
+    check_run = CliRunner().invoke(
+        main, ["check", str(ACME / "plan.yaml"), "--format", "json", "--db", db]
+    )
+    assert check_run.exit_code == 0
+    runs = json.loads(
+        CliRunner()
+        .invoke(main, ["runs", "list", "--kind", "check", "--format", "json", "--db", db])
+        .output
+    )["runs"]
+    result = CliRunner().invoke(
+        main, ["runs", "show", runs[0]["id"], "--explain", "E00002", "--db", db]
+    )
+    assert result.exit_code == 2
+    assert "is a check run; only score runs have payouts to explain" in result.output
+    unknown = CliRunner().invoke(
+        main, ["runs", "show", "ffffffffffff", "--explain", "E1", "--db", db]
+    )
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
