@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from alignment_engine import __version__
 from alignment_engine.service.errors import install_error_handlers
+from alignment_engine.service.isolation import preload
 from alignment_engine.service.limits import BodyLimitMiddleware
 from alignment_engine.service.observability import ObservabilityMiddleware
 from alignment_engine.service.readiness import readiness_checks
@@ -63,6 +64,7 @@ def create_app(
         # Open the database and compile the rules now, so the first request does not wait;
         # a failure here is reported by /readyz rather than stopping the process.
         checks = await run_in_threadpool(readiness_checks, state)
+        await run_in_threadpool(preload)  # before any decision is forked from this worker
         if any(outcome != "ok" for outcome in checks.values()):
             logger.warning("starting while not ready: %s", checks)
         if freeze_after_start:

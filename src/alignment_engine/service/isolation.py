@@ -67,6 +67,14 @@ def _internal(message: str) -> ChildError:
     )
 
 
+def preload() -> None:
+    """Import in the worker what every forked decision would otherwise import for itself: a
+    check's reach pass needs scipy.sparse (about 80 ms to import), and a child imports it
+    again each time, a third of a small check's answer. Measured on the example plan: 125 ms
+    per isolated check cold, 44 ms with scipy loaded before the fork."""
+    import scipy.sparse
+
+
 def available() -> bool:
     """Forking is how the child gets the decision without pickling it: POSIX only."""
     return sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods()
