@@ -17,6 +17,7 @@ the child only computes and sends back the rendered answer, it never touches the
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import resource
@@ -72,7 +73,7 @@ def preload() -> None:
     check's reach pass needs scipy.sparse (about 80 ms to import), and a child imports it
     again each time, a third of a small check's answer. Measured on the example plan: 125 ms
     per isolated check cold, 44 ms with scipy loaded before the fork."""
-    import scipy.sparse
+    importlib.import_module("scipy.sparse")
 
 
 def available() -> bool:
