@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, cast
+from typing import Any, Final, TypeAlias, cast
 
 import orjson
 
@@ -14,7 +14,7 @@ from alignment_engine.ruleset._durable_compile import _CompiledRuleset, _UserRul
 from alignment_engine.ruleset._durable_derive import _instantiate
 from alignment_engine.ruleset._durable_errors import _problem
 from alignment_engine.ruleset._durable_facts import _fact_fields
-from alignment_engine.ruleset._durable_ids import _id_table
+from alignment_engine.ruleset._durable_ids import _MARK, _id_table
 from alignment_engine.ruleset._durable_json import _ValueProblem
 
 
@@ -37,6 +37,54 @@ class _Outcome:
     facts: list[Mapping[str, Any]] = field(default_factory=list)
 
 
+# An action's JSON as durable writes it: ``{"rule":[{"alias":{fact},...},...],...}``, each fact
+# the very text this adapter asserted, which starts with the state's sid, the fact marker and the
+# fact's id. While no asserted fact holds a bracket or a brace (not even inside a string), each
+# ``":{"sid":"`` ends an alias name and starts a fact, and a ``[`` before it opens a rule's
+# list of frames.
+_FACT_START: Final = '":{"sid":"'
+_FACT_ID: Final = f'","{_MARK}":1,"id":"'
+
+
+def _flat(text: str) -> bool:
+    return "[" not in text and "{" not in text
+
+
+def _frames(message: str) -> list[tuple[str, list[dict[str, str]]]]:
+    """The matches in one action's JSON of flat facts: per native rule, each frame's fact id
+    by alias. A large check hands back 230,000 matches of three facts each: cutting their ids
+    out of the text takes half the time of parsing 700,000 facts nobody reads."""
+    rules: list[tuple[str, list[dict[str, str]]]] = []
+    frames: list[dict[str, str]] = []
+    frame: dict[str, str] = {}
+    parts = message.split(_FACT_START)
+    before = parts[0]
+    for part in parts[1:]:
+        alias = before[before.rfind('"') + 1 :]
+        if "[" in before:  # a rule's first frame
+            head = before[: before.rindex('":[')]
+            if frame:
+                frames.append(frame)
+            frames, frame = [], {}
+            rules.append((head[head.rfind('"') + 1 :], frames))
+        elif alias in frame:  # every frame names each alias once: this one starts the next
+            frames.append(frame)
+            frame = {}
+        start = part.index(_FACT_ID) + len(_FACT_ID)
+        frame[alias] = part[start : part.index('"', start)]
+        before = part
+    if frame:
+        frames.append(frame)
+    return rules
+
+
+def _parsed_frames(message: str) -> list[tuple[str, list[dict[str, str]]]]:
+    return [
+        (rule, [{alias: fact["id"] for alias, fact in frame.items()} for frame in frames])
+        for rule, frames in orjson.loads(message).items()
+    ]
+
+
 class _Chaining:
     """What one evaluation has found so far, in rounds: each round's firings are decoded,
     blocked ones removed, and the facts they derive become the next round's input."""
@@ -54,6 +102,7 @@ class _Chaining:
         self.fields = fields
         self.max_derived = max_derived
         self.known: set[str] = set(fields) if self.compiled.derives else set()
+        self.flat = all(_flat(text) for text in fields)
         self.blocked: dict[tuple[int, int], set[tuple[int, ...]]] = {}
         self.accepted: set[_Found] = set()
         self.matches: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
@@ -61,12 +110,13 @@ class _Chaining:
     def _decode(self, messages: list[str]) -> list[_Found]:
         """This round's new matches, blocked ones removed, in order."""
         position = _id_table.position
+        read = _frames if self.flat else _parsed_frames
         candidates: list[_Found] = []
         for message in messages:
-            for native_name, frames in orjson.loads(message).items():
+            for native_name, frames in read(message):
                 rule = self.compiled.native_rules[native_name]
                 for frame in frames:
-                    positions = tuple(position[frame[alias]["id"]] for alias in rule.aliases)
+                    positions = tuple(position[frame[alias]] for alias in rule.aliases)
                     if rule.blocks is None:
                         candidates.append((rule.rule.index, positions))
                     else:
@@ -115,6 +165,7 @@ class _Chaining:
                 "keeps deriving new facts from facts it derived",
             )
         self.known.add(written)
+        self.flat = self.flat and _flat(written)
         self.facts.append(fact)
         self.fields.append(written)
         return [len(self.facts) - 1]
