@@ -24,13 +24,20 @@ that calls them, with ``raise OurError(...) from exc``; nothing above the adapte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input, located as precisely as the input allows."""
+    """One thing wrong with an input, located as precisely as the input allows.
+
+    ``file`` is the source (a file, a request member such as ``actuals``, or ``<policy id>``);
+    a document problem has a ``line`` and ``column`` and the ``key`` path inside the document;
+    a table problem has the data ``row`` as the file numbers it and the table column as its
+    ``key``. :meth:`render` is the one place these become text, and the service maps the same
+    fields to a JSON path.
+    """
 
     message: str
     file: str | None = None
@@ -38,13 +45,16 @@ class Problem:
     column: int | None = None
     key: str | None = None
     suggestion: str | None = None
+    row: int | None = None
 
     def location(self) -> str:
-        """``file:line:column`` as far as known; empty when the problem is in no file (a run
-        id, an employee id typed on the command line)."""
-        if self.file is None and self.line is None:
+        """``file:line:column`` or ``file:row N`` as far as known; empty when the problem is
+        in no file (a run id, an employee id typed on the command line)."""
+        if self.file is None and self.line is None and self.row is None:
             return ""
         parts = [self.file or "<input>"]
+        if self.row is not None:
+            return f"{parts[0]}:row {self.row}"
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:
@@ -54,7 +64,9 @@ class Problem:
     def render(self) -> str:
         location = self.location()
         text = f"{location}: " if location else ""
-        if self.key:
+        if self.key and self.row is not None:
+            text += f"column '{self.key}': "
+        elif self.key:
             text += f"{self.key}: "
         text += self.message
         if self.suggestion:
@@ -66,6 +78,7 @@ class Problem:
             "file": self.file,
             "line": self.line,
             "column": self.column,
+            "row": self.row,
             "key": self.key,
             "message": self.message,
             "suggestion": self.suggestion,
@@ -154,6 +167,7 @@ def _bounded(problems: list[Problem]) -> list[Problem]:
             column=p.column,
             key=_clipped(p.key, MAX_KEY_CHARS),
             suggestion=_clipped(p.suggestion, MAX_MESSAGE_CHARS),
+            row=p.row,
         )
         if len(p.message) > MAX_MESSAGE_CHARS
         or len(p.key or "") > MAX_KEY_CHARS
@@ -236,20 +250,6 @@ class ForbiddenError(AuthError):
     code = "forbidden"
 
 
-@dataclass
-class ProblemList:
-    """Collects problems while checking a whole document, so users see all of them at once."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, problem: Problem) -> None:
-        self.problems.append(problem)
-
-    def raise_if_any(self, error: type[InputError] = InputError) -> None:
-        if self.problems:
-            raise error(problems=self.problems)
-
-
 __all__ = [
     "AlignmentError",
     "AuthError",
@@ -261,7 +261,6 @@ __all__ = [
     "OptimisationError",
     "PolicyError",
     "Problem",
-    "ProblemList",
     "RuleError",
     "ScenarioError",
     "StorageError",

@@ -199,15 +199,7 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
             value = frame[column].iloc[index]
             if isinstance(value, np.generic):  # inf, not np.float64(inf)
                 value = value.item()
-            problems.append(
-                Problem(
-                    f"column '{column}': {what} {value!r}",
-                    f"{source}:row {rows[index]}",
-                    None,
-                    None,
-                    None,
-                )
-            )
+            problems.append(Problem(f"{what} {value!r}", source, key=column, row=int(rows[index])))
 
     result: dict[str, object] = {}
     for column in frame.columns:
@@ -335,7 +327,7 @@ def split_history(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     def report(mask: np.ndarray, message: str) -> None:
         for index in np.flatnonzero(mask)[:MAX_REPORTED]:
-            problems.append(Problem(message, f"{source}:row {index + offset}"))
+            problems.append(Problem(message, source, row=int(index + offset)))
 
     report(
         is_result & is_amount,

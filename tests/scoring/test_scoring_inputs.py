@@ -39,7 +39,8 @@ def test_actuals_errors_name_file_row_column_and_suggest():
         "'shared.gross_margin'?)",
         "actuals.csv:row 13: column 'actual': 'abc' is not a number",
     ]
-    assert caught.value.details[0]["file"] == "actuals.csv:row 8"
+    first = caught.value.details[0]
+    assert (first["file"], first["row"], first["key"]) == ("actuals.csv", 8, "kpi")
 
 
 def test_row_problems_read_like_the_file_readers(tmp_path):
@@ -71,7 +72,7 @@ def test_frames_without_attrs_are_numbered_from_one():
     )
     with pytest.raises(InputError) as caught:
         score_period(make_plan(), make_policy(), frame, None, "2026-Q3")
-    assert caught.value.problems[0].file == "actuals:row 1"
+    assert (caught.value.problems[0].file, caught.value.problems[0].row) == ("actuals", 1)
 
 
 def test_missing_columns_are_named():
@@ -255,7 +256,10 @@ def test_actuals_and_employee_problems_come_out_together():
     table = employees(employee_id=["e1"], department=["nowhere"], target_bonus=[1.0])
     with pytest.raises(InputError) as caught:
         score_period(make_plan(), make_policy(), actuals_frame(rows), table, "2026-Q3")
-    assert [p.file for p in caught.value.problems] == ["actuals.csv:row 8", "employees.csv:row 2"]
+    assert [p.location() for p in caught.value.problems] == [
+        "actuals.csv:row 8",
+        "employees.csv:row 2",
+    ]
 
 
 def test_many_bad_rows_are_summarised():

@@ -37,6 +37,14 @@ def test_zero_and_three_decimals():
     assert to_units([1.0005], 3, "half_up").tolist() == [1001]
 
 
+def test_halves_past_a_billion_units_are_still_halves():
+    # 2,124,161.8255 is 2124161825.4999998 thousandths as a double: still a half to pay on.
+    assert to_units([2124161.8255], 3, "half_up").tolist() == [2124161826]
+    assert to_units([-2124161.8255], 3, "half_up").tolist() == [-2124161826]
+    assert to_units([12345678901.125], 2, "half_even").tolist() == [1234567890112]
+    assert to_units([12345678.125], 2, "down").tolist() == [1234567812]
+
+
 def test_unknown_mode_and_non_finite_amounts_are_refused():
     with pytest.raises(ValueError, match="rounding mode"):
         to_units([1.0], 2, "ceiling")

@@ -67,6 +67,6 @@ def test_a_row_without_scope_still_has_its_kpi_checked() -> None:
     )
     with pytest.raises(InputError) as raised:
         check_actual_rows([frame], plan, catalogue)
-    messages = [(p.message, p.suggestion) for p in raised.value.problems]
-    assert ("column 'kpi': 'nope' is not a KPI of the plan", None) in messages
-    assert ("column 'kpi': 'sales.revenue' is a KPI of 'sales'", "give scope 'sales'") in messages
+    messages = [(p.row, p.key, p.message, p.suggestion) for p in raised.value.problems]
+    assert (1, "kpi", "'nope' is not a KPI of the plan", None) in messages
+    assert (2, "kpi", "'sales.revenue' is a KPI of 'sales'", "give scope 'sales'") in messages

@@ -80,7 +80,7 @@ def test_rows_the_loader_must_judge_get_its_messages() -> None:
     assert _typed_rows(blank_scope, ACTUALS, "actuals") is None
     with pytest.raises(InputError) as raised:
         actuals_table(blank_scope)
-    assert raised.value.problems[0].file == "actuals:row 1"
+    assert (raised.value.problems[0].file, raised.value.problems[0].row) == ("actuals", 1)
     no_values = [ActualRow(period="2026-Q3", scope="sales", kpi="k")]
     assert _typed_rows(no_values, ACTUALS, "actuals") is None
     with pytest.raises(InputError, match="actuals need the columns kpi\\+actual"):

@@ -8,8 +8,10 @@ so ``2.675 * 100`` is ``267.49999999999997`` and a naive half-up gives 267, whil
 user wrote (and Decimal arithmetic) gives 268. Before applying the rounding mode the scaled amount
 is rounded to 6 decimal places (a millionth of a cent); that moves every amount that is exact in
 decimal back onto its true value (``267.5``), which a double can hold exactly. The price: an amount
-within 5e-7 of a unit of an exact half is treated as that half. Amounts of a billion units or more
-(ten million in the currency, per person) skip the guard: there a double has no digits to spare.
+within 5e-7 of a unit of an exact half is treated as that half. From a billion units up (ten
+million in the currency at cents) a double has fewer digits to spare, so the guard keeps 15
+significant digits, what a double holds of any decimal: 2,124,161.8255 at three decimals is
+``2124161825.4999998`` units, rounded to 5 places ``2124161825.5``, and half-up pays .826.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ IntArray = npt.NDArray[np.int64]
 
 _GUARD_DECIMALS = 6
 _GUARD_LIMIT = 1e9
+_SIGNIFICANT_DIGITS = 15
 _UNITS_LIMIT = float(PAYABLE_UNITS)  # beyond this a double no longer holds every whole unit
 
 
@@ -46,7 +49,7 @@ def to_units(amounts: npt.ArrayLike, decimals: int, mode: str) -> IntArray:
         raise ValueError(
             f"amounts of {_UNITS_LIMIT / 10**decimals:g} or more cannot be paid exactly"
         )
-    guarded = np.where(np.abs(scaled) < _GUARD_LIMIT, np.round(scaled, _GUARD_DECIMALS), scaled)
+    guarded = _guarded(scaled)
     # ``str()`` also accepts the policy model's StrEnum members.
     rounding = str(mode)
     if rounding == "half_up":
@@ -58,6 +61,18 @@ def to_units(amounts: npt.ArrayLike, decimals: int, mode: str) -> IntArray:
     else:
         raise ValueError(f"rounding mode {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
     return rounded.astype(np.int64)
+
+
+def _guarded(scaled: FloatArray) -> FloatArray:
+    """Scaled amounts rounded to 6 decimals, or to 15 significant digits where that is fewer."""
+    size = np.abs(scaled)
+    guarded = np.where(size < _GUARD_LIMIT, np.round(scaled, _GUARD_DECIMALS), scaled)
+    digits = 10  # whole digits of the smallest amount past the limit
+    while digits < _SIGNIFICANT_DIGITS and np.any(size >= 10.0 ** (digits - 1)):
+        band = (size >= 10.0 ** (digits - 1)) & (size < 10.0**digits)
+        guarded = np.where(band, np.round(scaled, _SIGNIFICANT_DIGITS - digits), guarded)
+        digits += 1
+    return guarded
 
 
 def units_to_float(units: npt.ArrayLike, decimals: int) -> FloatArray:

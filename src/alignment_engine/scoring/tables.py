@@ -56,10 +56,8 @@ class TableSource:
 def row_problem(
     file: str, row: int, column: str | None, message: str, suggestion: str | None = None
 ) -> Problem:
-    """A problem with one row: ``{file}:row {row}: column '{column}': {message}``, the form
-    :mod:`alignment_engine.tables` uses (the row is part of ``file``; ``line`` stays None)."""
-    text = message if column is None else f"column '{column}': {message}"
-    return Problem(message=text, file=f"{file}:row {row}", suggestion=suggestion)
+    """A problem with one row, rendered ``{file}:row {row}: column '{column}': {message}``."""
+    return Problem(message=message, file=file, key=column, suggestion=suggestion, row=row)
 
 
 @dataclass

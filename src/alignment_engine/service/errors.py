@@ -10,7 +10,6 @@ unexpected exception becomes a 500 that says nothing about the code, the stack o
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,30 +67,31 @@ class NotReadyError(AlignmentError):
 
 logger = logging.getLogger("alignment_engine.service")
 
-_ROW = re.compile(r"^(?P<table>actuals|employees):row (?P<row>\d+)$")
-_NAMED = re.compile(r"^<(?P<member>plan|policy|scenario) [^>]*>$")
+_MEMBERS = ("plan", "policy", "scenario")
 
 
 def problem_path(problem: Problem) -> str | None:
-    """Where in the request body a problem is, as a JSON path, when the problem says so.
+    """Where in the request body a problem is, as a JSON path, from the problem's fields.
 
     Request members are validated with their name as the problem's ``file`` (``plan``,
-    ``actuals:row 3``) and the path inside the member as its ``key``; the request envelope's
-    own problems have ``file`` ``request``.
+    ``actuals``), a table row as its ``row`` (numbered from 1, as the table's JSON array is
+    read) and the path inside the member, or the table column, as its ``key``; the request
+    envelope's own problems have ``file`` ``request``.
     """
     file, key = problem.file, problem.key
     if file == "request":
         return key
-    if file and re.match(r"^(plan|policy|scenario)[.\[]", file):
+    if file in ("actuals", "employees") and problem.row is not None:
+        return f"{file}[{problem.row - 1}]" + (f".{key}" if key else "")
+    if file is None:
+        return None
+    if file.startswith(tuple(m + c for m in _MEMBERS for c in ".[")):
         return file  # already a path inside a document, e.g. scenario.set[2]
     if file in DOCUMENT_MODELS or file in ("actuals", "employees"):
         return f"{file}.{key}" if key else file
-    match = _ROW.match(file or "")
-    if match:
-        return f"{match['table']}[{int(match['row']) - 1}]"
-    match = _NAMED.match(file or "")  # the engine names documents as "<policy annual-2026>"
-    if match:
-        return f"{match['member']}.{key}" if key else match["member"]
+    member = file[1:-1].partition(" ")[0] if file.startswith("<") and file.endswith(">") else ""
+    if member in _MEMBERS:  # the engine names documents as "<policy annual-2026>"
+        return f"{member}.{key}" if key else member
     return None
 
 
