@@ -36,7 +36,7 @@ from alignment_engine.optimisation import (
     ReallocationProblem,
     suggest_reallocation,
 )
-from alignment_engine.optimisation.curves import ShapeCode
+from alignment_engine.optimisation.response_curves import ShapeCode
 
 # The dev-only cvxpy oracle lives beside the tests that share it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "optimisation"))

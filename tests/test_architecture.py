@@ -43,8 +43,131 @@ def test_engine_import_loads_no_edge_libraries() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_only_the_adapter_imports_durable_rules() -> None:
-    assert _modules_importing("durable") in ([], ["ruleset/_durable.py"])
+LAYERS = {
+    # Used by every layer: the error tree, the collector switch, canonical JSON.
+    "shared": ("errors", "collector", "jsonio"),
+    # The pure core: documents, scoring, optimisation, the rule language, scenario logic.
+    "core": (
+        "model",
+        "scoring",
+        "optimisation",
+        "ruleset",
+        "scenarios.compare",
+        "scenarios.inputs",
+        "scenarios.overrides",
+        "scenarios.paths",
+        "scenarios.results",
+        "scenarios.sweeps",
+        "alignment",
+        "conflicts",
+        "reach",
+    ),
+    # The durable_rules adapter, reached through its package's interface.
+    "adapter": ("ruleset.durable",),
+    # What the CLI and the service call: the facade, the run pipeline and replays, and the
+    # scenarios package's own interface (its __init__: read, run and compare scenarios).
+    "facade": ("", "engine", "pipeline", "replay", "scenarios"),
+    # The core put to work for the facade.
+    "orchestration": ("checking", "scenarios.runner"),
+    # Files, tables, the database, reports and the two front ends.
+    "edge": (
+        "__main__",
+        "loading",
+        "tables",
+        "storage",
+        "reports",
+        "outputs",
+        "rulepacks",
+        "ruletests",
+        "validation",
+        "schemas",
+        "scenarios.files",
+        "cli",
+        "service",
+    ),
+}
+EDGE_LIBRARIES = (
+    "click",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "alembic",
+    "yaml",
+    "openpyxl",
+    "durable",
+    "durable_rules_engine",
+)
+FRONT_ENDS = ("alignment_engine.cli", "alignment_engine.service")
+
+
+def _layer(module: str) -> str:
+    """The layer of a module: the longest listed prefix wins, every module has one."""
+    relative = module.removeprefix("alignment_engine").removeprefix(".")
+    best, best_layer = -1, ""
+    for layer, prefixes in LAYERS.items():
+        for prefix in prefixes:
+            inside = relative == prefix or (prefix and relative.startswith(prefix + "."))
+            if (inside or (prefix == "" and relative == "")) and len(prefix) > best:
+                best, best_layer = len(prefix), layer
+    if not best_layer:
+        raise AssertionError(f"{module} is in no layer of LAYERS: add it where it belongs")
+    return best_layer
+
+
+def _library_imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in _imports(path) if not name.startswith("alignment_")}
+
+
+def test_every_module_has_a_layer() -> None:
+    assert {_layer(module) for module in _import_graph()} <= set(LAYERS)
+
+
+def test_the_core_imports_no_edge_no_facade_and_no_edge_library() -> None:
+    graph, paths = _import_graph(), _module_paths()
+    allowed = {"shared", "core", "adapter"}
+    offenders = []
+    for module in sorted(graph):
+        if _layer(module) not in ("core", "shared", "adapter"):
+            continue
+        offenders += [f"{module} -> {m}" for m in sorted(graph[module]) if _layer(m) not in allowed]
+        libraries = _library_imports(paths[module]) & set(EDGE_LIBRARIES)
+        offenders += [f"{module} -> {lib}" for lib in sorted(libraries)]
+    assert offenders == []
+
+
+def test_the_front_ends_reach_the_core_only_through_the_facade() -> None:
+    graph = _import_graph()
+    offenders = [
+        f"{module} -> {imported}"
+        for module in sorted(graph)
+        if module.startswith(FRONT_ENDS)
+        for imported in sorted(graph[module])
+        if _layer(imported) not in ("shared", "facade", "edge")
+    ]
+    assert offenders == []
+
+
+def test_nothing_reaches_into_the_durable_adapter_past_its_interface() -> None:
+    graph = _import_graph()
+    offenders = [
+        f"{module} -> {imported}"
+        for module in sorted(graph)
+        if _layer(module) != "adapter"
+        for imported in sorted(graph[module])
+        if imported.startswith("alignment_engine.ruleset.durable.")
+    ]
+    assert offenders == []
+
+
+def test_only_the_adapter_loads_durable_rules() -> None:
+    loaders = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "durable_rules_engine" in path.read_text(encoding="utf-8")
+        or "durable" in _library_imports(path)
+    )
+    assert loaders == ["ruleset/durable/engine.py"]
 
 
 def test_only_optimisation_imports_scipy_optimize() -> None:
@@ -54,43 +177,13 @@ def test_only_optimisation_imports_scipy_optimize() -> None:
     assert offenders == []
 
 
-PURE_CORE = [
-    "model",
-    "scoring",
-    "optimisation",
-    "conflicts.py",
-    "alignment.py",
-    "scenarios/paths.py",
-    "scenarios/sweeps.py",
-    "scenarios/compare.py",
-]
-
-
-@pytest.mark.parametrize("core", PURE_CORE)
-def test_pure_core_does_no_io_and_imports_no_edges(core: str) -> None:
-    edges = (
-        "click",
-        "fastapi",
-        "sqlalchemy",
-        "uvicorn",
-        "durable",
-        "alignment_engine.cli",
-        "alignment_engine.service",
-        "alignment_engine.storage",
-        "alignment_engine.loading",
-        "alignment_engine.tables",
-    )
-    target = PACKAGE / core
-    paths = [target] if target.is_file() else sorted(target.rglob("*.py"))
-    assert paths
-    for path in paths:
-        for name in _imports(path):
-            assert not name.startswith(edges), f"{path.relative_to(PACKAGE)} imports {name}"
-
-
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_paths() -> dict[str, Path]:
+    return {_module_name(path): path for path in PACKAGE.rglob("*.py")}
 
 
 def _import_graph() -> dict[str, set[str]]:
@@ -175,3 +268,12 @@ def test_the_cycle_finder_finds_cycles() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_a_module_in_no_layer_fails_the_check() -> None:
+    with pytest.raises(AssertionError, match="in no layer"):
+        _layer("alignment_engine.somewhere_new")
+    assert _layer("alignment_engine.ruleset.durable.engine") == "adapter"
+    assert _layer("alignment_engine.ruleset.evaluation") == "core"
+    assert _layer("alignment_engine.scenarios.files") == "edge"
+    assert _layer("alignment_engine") == "facade"

@@ -19,20 +19,27 @@ from typing import Any
 
 from alignment_engine.errors import (
     AlignmentError,
+    ConflictError,
     InfeasibleError,
     InputError,
     NotFoundError,
     OptimisationError,
     PolicyError,
+    Problem,
     RuleError,
     ScenarioError,
     StorageError,
 )
-from alignment_engine.model import CheckResult, Finding, Plan, Policy, Scenario
+from alignment_engine.model import CheckResult, Finding, Plan, Policy, Scenario, did_you_mean
+from alignment_engine.model.findings import Severity
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "ReallocationResult": "alignment_engine.optimisation",
+    "ScenarioResult": "alignment_engine.scenarios",
+    "ScoreResult": "alignment_engine.engine",
+    "Store": "alignment_engine.storage",
     "OptimiseOptions": "alignment_engine.engine",
     "check_plan": "alignment_engine.engine",
     "reallocation_document": "alignment_engine.engine",
@@ -60,6 +67,7 @@ __all__ = [
     "EMPLOYEES",
     "AlignmentError",
     "CheckResult",
+    "ConflictError",
     "Finding",
     "InfeasibleError",
     "InputError",
@@ -69,12 +77,19 @@ __all__ = [
     "Plan",
     "Policy",
     "PolicyError",
+    "Problem",
+    "ReallocationResult",
     "RuleError",
     "Scenario",
     "ScenarioError",
+    "ScenarioResult",
+    "ScoreResult",
+    "Severity",
     "StorageError",
+    "Store",
     "__version__",
     "check_plan",
+    "did_you_mean",
     "plan_from_yaml",
     "policy_from_yaml",
     "read_history",

@@ -11,37 +11,17 @@ one engine thread, and everything else here is per call.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from alignment_engine.collector import collector_paused
 from alignment_engine.errors import PolicyError, Problem
 from alignment_engine.model import Plan, Policy, policy_plan_problems
 from alignment_engine.model.findings import CheckResult, summarise
-from alignment_engine.ruleset.compiler import RulePack, RuleProgram
+from alignment_engine.rulepacks import PackSource, load_packs, program_for
+from alignment_engine.ruleset.compiler import RuleProgram
 from alignment_engine.ruleset.evaluation import evaluate_program
 from alignment_engine.ruleset.facts import Fact, facts_from_plan
-from alignment_engine.ruleset.packs import LoadedPack, load_pack, packs_in, program_for
 
-__all__ = ["PackSource", "check_facts", "check_plan", "load_packs"]
-
-PackSource = RulePack | LoadedPack | str | Path
-"""A user rule pack: validated, loaded, or a file or folder to load it from."""
-
-
-def load_packs(sources: Iterable[PackSource]) -> list[LoadedPack]:
-    """User packs from models, files or folders (folders: every pack inside, sorted)."""
-    loaded: list[LoadedPack] = []
-    for source in sources:
-        if isinstance(source, LoadedPack):
-            loaded.append(source)
-        elif isinstance(source, RulePack):
-            compiled = source._compiled
-            loaded.append(LoadedPack(source, compiled, f"<pack {source.id}>"))
-        elif Path(source).is_dir():
-            loaded += packs_in(source)
-        else:
-            loaded.append(load_pack(source))
-    return loaded
+__all__ = ["check_facts", "check_plan"]
 
 
 def _check_policy(plan: Plan, policy: Policy) -> None:

@@ -15,15 +15,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from alignment_engine.model import Plan, Policy
+from alignment_engine.ruleset.expressions import brief
+from alignment_engine.scoring.result import ScoreResult
 
 if TYPE_CHECKING:
-    from alignment_engine.checking import PackSource
     from alignment_engine.model.findings import CheckResult
     from alignment_engine.optimisation import ReallocationResult
-    from alignment_engine.scoring import ScoreResult
+    from alignment_engine.rulepacks import PackSource
 
 __all__ = [
     "OptimiseOptions",
+    "ScoreResult",
+    "brief",
     "check_plan",
     "reallocation_document",
     "score_period",

@@ -2,23 +2,44 @@
 
 Every error the engine raises on purpose is an :class:`AlignmentError`. Each class carries the HTTP
 status the decision service answers with and the exit code the CLI ends with, so both edges render
-errors the same way without knowing the subclasses::
+errors the same way without knowing the subclasses. Every exception class of the package is in
+this drawing, where it is defined beside it (``tests/test_errors_tree.py`` checks the drawing
+against the code)::
 
-    AlignmentError                      500 / exit 1   (unexpected: a bug)
-    ├── InputError                      422 / exit 2   a file, table or request is wrong (file:line:column)
-    │   ├── RuleError                   422 / exit 2   a rule pack does not compile, or the engine failed
-    │   ├── PolicyError                 422 / exit 2   a policy cannot be applied to a plan
-    │   └── ScenarioError               422 / exit 2   extends/set/sweep cannot be resolved
-    ├── OptimisationError               422 / exit 2   the reallocation cannot be computed
-    │   └── InfeasibleError             422 / exit 2   no allocation satisfies the constraints
-    ├── NotFoundError                   404 / exit 2   a run, document or token does not exist
-    ├── ConflictError                   409 / exit 2   the request clashes with stored state (final runs)
-    ├── StorageError                    503 / exit 2   the database failed
-    └── AuthError                       401 / exit 2   no or bad credentials
-        └── ForbiddenError              403 / exit 2   credentials without the needed role
+    Exception
+    ├── AlignmentError                  500 / exit 1   (unexpected: a bug)
+    │   ├── InputError                  422 / exit 2   a file, table or request is wrong (file:line:column)
+    │   │   ├── RuleError               422 / exit 2   a rule pack does not compile, or the engine failed
+    │   │   ├── PolicyError             422 / exit 2   a policy cannot be applied to a plan
+    │   │   └── ScenarioError           422 / exit 2   extends/set/sweep cannot be resolved
+    │   ├── OptimisationError           422 / exit 2   the reallocation cannot be computed
+    │   │   └── InfeasibleError         422 / exit 2   no allocation satisfies the constraints
+    │   ├── NotFoundError               404 / exit 2   a run, document or token does not exist
+    │   ├── ConflictError               409 / exit 2   the request clashes with stored state (final runs)
+    │   ├── StorageError                503 / exit 2   the database failed
+    │   ├── AuthError                   401 / exit 2   no or bad credentials
+    │   │   └── ForbiddenError          403 / exit 2   credentials without the needed role
+    │   ├── PayloadTooLargeError        413            service/errors.py: a body over the limit
+    │   ├── MethodNotAllowedError       405            service/errors.py: with an Allow header
+    │   ├── TimeLimitError              504            service/errors.py: past time_limit_seconds
+    │   ├── NotReadyError               503            service/errors.py: /readyz not ready
+    │   ├── OverBudgetError             422            service/isolation.py: a request's memory or work budget
+    │   └── ChildError                  (the child's)  service/isolation.py: an error from a decision process
+    ├── ExpressionError                                ruleset/expressions.py: a rule expression, at an offset;
+    │   └── _Unsupported                               ruleset/compiler.py   the compiler raises a located RuleError
+    ├── ValueProblem                                   ruleset/durable/jsontext.py: a value durable cannot take
+    ├── _OverrideFailure                               scenarios/overrides.py: raised as a located ScenarioError
+    ├── _Refused                                       optimisation/fitting.py: a curve the history cannot fit
+    ├── ValueError
+    │   ├── FormulaError                               scoring/formula.py: a policy formula; raised as PolicyError
+    │   └── _DuplicateKeyError                         service/limits.py: a JSON body's repeated key; a 422
+    └── RuntimeError
+        └── PostgresUnavailableError                   storage/throwaway.py: tests and benchmarks only
 
 Foreign exceptions (yaml, pydantic, durable_rules, SQLAlchemy, scipy) are translated at the adapter
-that calls them, with ``raise OurError(...) from exc``; nothing above the adapters sees them.
+that calls them, with ``raise OurError(...) from exc``; nothing above the adapters sees them, and
+neither do the parse errors below ``AlignmentError``'s siblings: they are caught where the text
+they describe is known and raised again as a located error of the tree.
 """
 
 from __future__ import annotations

@@ -34,9 +34,9 @@ from alignment_engine.tables import (
 )
 
 if TYPE_CHECKING:
-    from alignment_engine.checking import PackSource
     from alignment_engine.model.findings import CheckResult
     from alignment_engine.optimisation import ReallocationResult
+    from alignment_engine.rulepacks import PackSource
     from alignment_engine.scoring import ScoreResult
     from alignment_engine.scoring.result import ExplanationStyle
 
@@ -186,7 +186,7 @@ class CheckRun:
     run_id_first: bool = False  # HTTP answers start with their run id; the CLI's do not
 
     def record(self, actor: str | None = None) -> RunRecord:
-        from alignment_engine.ruleset.packs import LoadedPack
+        from alignment_engine.rulepacks import LoadedPack
 
         documents: dict[str, Any] = {"plan": self.plan}
         if self.policy is not None:

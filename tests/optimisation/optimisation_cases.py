@@ -17,8 +17,8 @@ from alignment_engine.optimisation import (
     ReallocationProblem,
     ReallocationResult,
 )
-from alignment_engine.optimisation.curves import ShapeCode
 from alignment_engine.optimisation.objective import Objective
+from alignment_engine.optimisation.response_curves import ShapeCode
 
 CONCAVE_SHAPES = (ShapeCode.LINEAR, ShapeCode.SATURATING, ShapeCode.LOG, ShapeCode.POWER)
 

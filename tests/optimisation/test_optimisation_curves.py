@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from alignment_engine.errors import OptimisationError
 from alignment_engine.optimisation import ResponseCurve, Shape
-from alignment_engine.optimisation.curves import CODE_BY_SHAPE, CurveArrays, curve_is_concave
+from alignment_engine.optimisation.response_curves import (
+    CODE_BY_SHAPE,
+    CurveArrays,
+    curve_is_concave,
+)
 
 
 def test_shapes_follow_the_spec_formulas() -> None:

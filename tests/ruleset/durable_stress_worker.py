@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from alignment_engine.ruleset._durable import Match, RuleEngine
+from alignment_engine.ruleset.durable import Match, RuleEngine
 
 KPI = {"type": "kpi"}
 RULES: dict[str, Any] = {

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from alignment_engine.errors import RuleError
-from alignment_engine.ruleset import _durable
-from alignment_engine.ruleset._durable import (
+from alignment_engine.ruleset.durable import (
     MAX_ALIASES_PER_RULE,
     MAX_BRANCHES_PER_CONDITION,
     MAX_FACT_PROPERTIES,
@@ -22,7 +21,10 @@ from alignment_engine.ruleset._durable import (
     MAX_STRING_BYTES,
     Match,
     RuleEngine,
+    ids,
+    jsontext,
 )
+from alignment_engine.ruleset.durable import engine as _durable
 
 KPI = {"type": "kpi"}
 
@@ -536,7 +538,7 @@ def test_zero_and_negative_zero_are_equal() -> None:
 
 
 def test_floats_are_written_without_exponents() -> None:
-    write = _durable._format_float
+    write = jsontext.format_float
     assert write(1e-12) == "0.000000000001"
     assert write(1e20) == "100000000000000000000.0"
     assert write(-0.0) == "-0.0"
@@ -603,8 +605,8 @@ def test_fnv1_matches_the_hashes_compiled_into_durable() -> None:
         "$div": 130502,
         "$i": 1622948014,
     }
-    assert {word: _durable._fnv1_32(word) for word in known} == known
-    assert _durable._fnv1_32(COLLIDING[0]) == _durable._fnv1_32(COLLIDING[1])
+    assert {word: ids.fnv1_32(word) for word in known} == known
+    assert ids.fnv1_32(COLLIDING[0]) == ids.fnv1_32(COLLIDING[1])
 
 
 def test_durable_confuses_ids_that_collide_and_the_adapter_never_makes_them() -> None:
@@ -616,9 +618,9 @@ def test_durable_confuses_ids_that_collide_and_the_adapter_never_makes_them() ->
     finally:
         native.delete_ruleset(handle)
     assert (first[0], second[0]) == (0, 2)  # 2: "already observed", the fact is dropped
-    table = _durable._IdTable()
-    ids = table.ensure(5000, avoid=set())
-    assert len({_durable._fnv1_32(fact_id) for fact_id in ids}) == 5000
+    table = ids.IdTable()
+    made = table.ensure(5000, avoid=set())
+    assert len({ids.fnv1_32(fact_id) for fact_id in made}) == 5000
 
 
 def test_field_names_that_collide_are_refused() -> None:
@@ -816,7 +818,7 @@ def test_durables_python_host_is_never_loaded() -> None:
     # durable.engine.Host starts timer threads (defect 3); the adapter uses the C extension only.
     code = (
         "import sys\n"
-        "from alignment_engine.ruleset._durable import RuleEngine\n"
+        "from alignment_engine.ruleset.durable.engine import RuleEngine\n"
         "RuleEngine({'t': {'r': {'all': [{'k': {'v': 1}}]}}}).evaluate('t', [{'v': 1}])\n"
         "print('durable.engine' in sys.modules, 'durable' in sys.modules)\n"
     )

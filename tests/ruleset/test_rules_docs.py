@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from alignment_engine.ruleset.facts import BASE_FACT_TYPES, DERIVED_FACT_TYPES
-from alignment_engine.ruleset.testing import run_rule_tests
+from alignment_engine.ruletests import run_rule_tests
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 TEXT = DOCS.read_text(encoding="utf-8")

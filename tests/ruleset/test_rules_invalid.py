@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from alignment_engine.cli import main
 from alignment_engine.errors import RuleError
-from alignment_engine.ruleset.packs import load_pack
+from alignment_engine.rulepacks import load_pack
 
 HEADER = "kind: rules\nid: mine\nrules:\n"
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from alignment_engine.errors import RuleError
 from alignment_engine.model.findings import Finding
+from alignment_engine.rulepacks import load_pack, program_for
 from alignment_engine.ruleset.compiler import compile_program
 from alignment_engine.ruleset.evaluation import evaluate_program
 from alignment_engine.ruleset.expressions import (
@@ -23,7 +24,6 @@ from alignment_engine.ruleset.expressions import (
     format_value,
     parse_expression,
 )
-from alignment_engine.ruleset.packs import load_pack, program_for
 
 HEADER = "kind: rules\nid: test-pack\nrules:\n"
 

@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alignment_engine.model.findings import Finding
+from alignment_engine.rulepacks import load_pack
 from alignment_engine.ruleset import evaluation
-from alignment_engine.ruleset._durable import RuleEngine
-from alignment_engine.ruleset._durable_matches import _frames, _parsed_frames
 from alignment_engine.ruleset.compiler import compile_program
+from alignment_engine.ruleset.durable.engine import RuleEngine
+from alignment_engine.ruleset.durable.matches import _frames, _parsed_frames
 from alignment_engine.ruleset.evaluation import evaluate_program
 from alignment_engine.ruleset.expressions import Scope
-from alignment_engine.ruleset.packs import load_pack
 from alignment_engine.ruleset.templates import RenderMemo, parse_template
 
 JOIN_RULE = """

@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from alignment_engine.model import Influence, Plan
 from alignment_engine.reach import metric_reach
-from alignment_engine.ruleset.facts import facts_from_plan
-from alignment_engine.ruleset.packs import (
+from alignment_engine.rulepacks import (
     SHIPPED_PACK_FILES,
     shipped_packs,
     shipped_rules_dir,
 )
-from alignment_engine.ruleset.testing import run_rule_tests
+from alignment_engine.ruleset.facts import facts_from_plan
+from alignment_engine.ruletests import run_rule_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD = {

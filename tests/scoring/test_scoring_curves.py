@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alignment_engine.scoring.curves import (
+from alignment_engine.scoring.payout_curves import (
     BELOW,
     MISSING,
     CurvePoints,

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
+from alignment_engine import CheckResult, Severity
 from alignment_engine.cli.options import format_option, plan_argument, rules_option
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.collector import collector_paused
-from alignment_engine.model.findings import CheckResult, Severity
 
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -93,7 +93,7 @@ def _print_table(result: CheckResult) -> None:
 
 
 def _brief(ids: list[str]) -> str:
-    from alignment_engine.ruleset.expressions import brief
+    from alignment_engine.engine import brief
 
     return brief(ids, "department") if len(ids) > 12 else ", ".join(ids)
 
@@ -129,8 +129,8 @@ def check(
     with --rules. Exits 0, or 1 when --fail-on names a severity that was found, or 2 on bad
     input.
     """
-    from alignment_engine.checking import load_packs
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+    from alignment_engine.rulepacks import load_packs
 
     with collector_paused():  # one command: everything it builds lives until it ends
         plan = plan_from_yaml(plan_path)
@@ -174,7 +174,7 @@ def rules_test(folder: Path, output_format: str) -> None:
     it). Each case checks a small plan or set of facts against the findings it expects; a
     failure prints a diff. Exits 0 when all pass, 1 when one fails, 2 on bad input.
     """
-    from alignment_engine.ruleset.testing import run_rule_tests
+    from alignment_engine.ruletests import run_rule_tests
 
     report = run_rule_tests(folder)
     if output_format == "json":
@@ -217,8 +217,7 @@ def _print_failure(
 @format_option("text", "json", help="Human text, or JSON for tools.")
 def rules_list(rules_paths: tuple[Path, ...], output_format: str) -> None:
     """List the rules that check runs: id, pack, kind, severity and what each looks for."""
-    from alignment_engine.checking import load_packs
-    from alignment_engine.ruleset.packs import program_for
+    from alignment_engine.rulepacks import load_packs, program_for
 
     program = program_for(load_packs(rules_paths))
     rows = [

@@ -182,8 +182,8 @@ def fit(
     Every curve is fitted (those with params too, to check them against history). Poor or
     degenerate fits are refused with the reason.
     """
+    from alignment_engine import Plan
     from alignment_engine.loading import document_to_yaml, plan_from_yaml
-    from alignment_engine.model import Plan
 
     plan = plan_from_yaml(plan_path)
     unfitted = plan.model_copy(

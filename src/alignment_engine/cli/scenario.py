@@ -151,7 +151,7 @@ def _record_scenario_run(
 ) -> None:
     """Store the run with everything needed to reproduce it: the base plan, the policy, the
     tables, and the overrides and sweep as options."""
-    from alignment_engine.checking import load_packs
+    from alignment_engine.rulepacks import load_packs
     from alignment_engine.storage import RunOutput, RunRecord
 
     documents: dict[str, Any] = {"plan": inputs.plan}

@@ -216,8 +216,8 @@ def _explanation(result: Any, employees: Any, employee_id: str) -> dict[str, Any
     """One employee's chain, or an error naming the closest id (before anything is written)."""
     explanation: dict[str, Any] | None = result.explanation_for(employee_id)
     if explanation is None:
+        from alignment_engine import did_you_mean
         from alignment_engine.errors import InputError
-        from alignment_engine.model import did_you_mean
 
         known = [] if employees is None else employees["employee_id"].tolist()
         raise InputError(

@@ -3,7 +3,6 @@
 This package is the only importer of ``scipy.optimize``.
 """
 
-from alignment_engine.optimisation.curves import ResponseCurve, Shape
 from alignment_engine.optimisation.fitting import CurveFit, FitAttempt, Interval, fit_response_curve
 from alignment_engine.optimisation.from_plan import (
     fit_plan_curves,
@@ -22,6 +21,7 @@ from alignment_engine.optimisation.problem import (
     problem_from_records,
 )
 from alignment_engine.optimisation.reallocation import ReallocationOptions, suggest_reallocation
+from alignment_engine.optimisation.response_curves import ResponseCurve, Shape
 from alignment_engine.optimisation.result import (
     AllocationChange,
     AllocationTable,

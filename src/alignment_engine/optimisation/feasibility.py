@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alignment_engine.errors import InfeasibleError
-from alignment_engine.optimisation.curves import FloatArray
 from alignment_engine.optimisation.problem import ReallocationProblem
+from alignment_engine.optimisation.response_curves import FloatArray
 
 # Relative slack when comparing sums of user-given amounts, so 0.1 + 0.2 "fits" 0.3.
 _TOLERANCE = 1e-9

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from alignment_engine.errors import OptimisationError
-from alignment_engine.optimisation.curves import (
+from alignment_engine.optimisation.response_curves import (
     CODE_BY_SHAPE,
     CurveArrays,
     FloatArray,

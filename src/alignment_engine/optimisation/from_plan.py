@@ -17,7 +17,6 @@ import numpy as np
 from alignment_engine.errors import OptimisationError
 from alignment_engine.model.plan import CurveShape, Kpi, Plan
 from alignment_engine.model.plan import ResponseCurve as PlanCurve
-from alignment_engine.optimisation.curves import CODE_BY_SHAPE, ResponseCurve, Shape
 from alignment_engine.optimisation.fitting import CurveFit, Interval, fit_response_curve
 from alignment_engine.optimisation.problem import (
     CurveTable,
@@ -26,6 +25,7 @@ from alignment_engine.optimisation.problem import (
     Pools,
     ReallocationProblem,
 )
+from alignment_engine.optimisation.response_curves import CODE_BY_SHAPE, ResponseCurve, Shape
 
 CurveKey = tuple[str, str, str]  # (kpi, resource, department)
 

@@ -24,13 +24,13 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from alignment_engine.optimisation.curves import FloatArray, sum_by
 from alignment_engine.optimisation.objective import (
     SOFTMIN_TEMPERATURE,
     Objective,
     ObjectiveState,
 )
 from alignment_engine.optimisation.problem import IntArray
+from alignment_engine.optimisation.response_curves import FloatArray, sum_by
 
 _MAX_ITERATIONS = 200
 _GAP_TOLERANCE = 1e-12

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from alignment_engine.optimisation.curves import FloatArray
 from alignment_engine.optimisation.feasibility import Box
 from alignment_engine.optimisation.interior_point import Row
 from alignment_engine.optimisation.objective import Objective
 from alignment_engine.optimisation.problem import IntArray
+from alignment_engine.optimisation.response_curves import FloatArray
 from alignment_engine.optimisation.waterfilling import spread_worthless
 
 SNAP = 1e-9  # relative distance under which an amount is taken to sit on its bound

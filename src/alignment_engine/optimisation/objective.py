@@ -21,8 +21,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from alignment_engine.errors import OptimisationError
-from alignment_engine.optimisation.curves import CurveArrays, FloatArray, sum_by
 from alignment_engine.optimisation.problem import IntArray, Membership, ReallocationProblem
+from alignment_engine.optimisation.response_curves import CurveArrays, FloatArray, sum_by
 
 SOFTMIN_TEMPERATURE = 50.0
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from alignment_engine.errors import OptimisationError
-from alignment_engine.optimisation.curves import (
+from alignment_engine.optimisation.response_curves import (
     CODE_BY_SHAPE,
     SHAPE_BY_CODE,
     FloatArray,

@@ -16,12 +16,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alignment_engine.errors import OptimisationError
-from alignment_engine.optimisation.curves import CurveArrays, FloatArray, ShapeCode
 from alignment_engine.optimisation.feasibility import Box, allowed_box, format_amount
 from alignment_engine.optimisation.interior_point import solve_interior_point
 from alignment_engine.optimisation.layout import Layout, layout_of, polish, pool_rows
 from alignment_engine.optimisation.objective import Objective
 from alignment_engine.optimisation.problem import ReallocationProblem
+from alignment_engine.optimisation.response_curves import CurveArrays, FloatArray, ShapeCode
 from alignment_engine.optimisation.result import (
     Method,
     ReallocationResult,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alignment_engine.optimisation.curves import FloatArray
+from alignment_engine.optimisation.response_curves import FloatArray
 
 UNSTABLE_BELOW = 0.8  # share of parameter draws that must agree on a move's direction
 

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from alignment_engine.optimisation.curves import CurveArrays, FloatArray, sum_by
 from alignment_engine.optimisation.feasibility import Box
 from alignment_engine.optimisation.objective import Objective, ObjectiveState
+from alignment_engine.optimisation.response_curves import CurveArrays, FloatArray, sum_by
 
 _MAX_ROUNDS = 10_000
 

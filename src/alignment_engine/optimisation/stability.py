@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignment_engine.optimisation.curves import CurveArrays, FloatArray, ShapeCode, sum_by
 from alignment_engine.optimisation.objective import Objective, ObjectiveState
+from alignment_engine.optimisation.response_curves import CurveArrays, FloatArray, ShapeCode, sum_by
 from alignment_engine.optimisation.result import UNSTABLE_BELOW
 
 _CHUNK = 256  # curves per block of draws, to bound memory

@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 
-from alignment_engine.optimisation.curves import FloatArray
 from alignment_engine.optimisation.feasibility import Box
 from alignment_engine.optimisation.layout import SNAP
 from alignment_engine.optimisation.objective import Objective, ObjectiveState
 from alignment_engine.optimisation.problem import ReallocationProblem
+from alignment_engine.optimisation.response_curves import FloatArray
 from alignment_engine.optimisation.result import (
     AllocationTable,
     BoundStatus,

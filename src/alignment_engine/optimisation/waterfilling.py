@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignment_engine.optimisation.curves import CurveArrays, FloatArray, ShapeCode, sum_by
 from alignment_engine.optimisation.problem import IntArray
+from alignment_engine.optimisation.response_curves import CurveArrays, FloatArray, ShapeCode, sum_by
 
 _MAX_LAMBDA_STEPS = 200
 _MAX_NEWTON = 100

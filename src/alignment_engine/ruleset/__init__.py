@@ -1,4 +1,6 @@
 """The rule language: pack schema, compiler to durable_rules, facts from a plan, shipped packs.
 
-``_durable.py`` is the only module that imports durable_rules.
+The ``durable`` subpackage is the only code that imports durable_rules; the rest of the package
+reaches it through that subpackage's interface (``RuleEngine``, ``Match``, ``compile_ruleset``
+and the engine's limits).
 """

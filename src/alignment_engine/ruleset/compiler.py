@@ -366,10 +366,10 @@ def _engine_refusal(condition: CompiledCondition) -> str | None:
 
 def _adapter_problem(rule_id: str, rule: dict[str, Any]) -> str | None:
     """The adapter's own verdict on one rule (pure Python: builds nothing in the engine)."""
-    from alignment_engine.ruleset import _durable
+    from alignment_engine.ruleset.durable import compile_ruleset
 
     try:
-        _durable._compile_ruleset(rule_id, {rule_id: rule})
+        compile_ruleset(rule_id, {rule_id: rule})
     except RuleError as exc:
         return exc.message
     return None

@@ -27,8 +27,8 @@ from alignment_engine.collector import collector_paused
 from alignment_engine.conflicts import PartyGroup, conflicting
 from alignment_engine.errors import RuleError
 from alignment_engine.model.findings import Finding
-from alignment_engine.ruleset._durable import Match, RuleEngine
 from alignment_engine.ruleset.compiler import GROUP_ALIAS, TYPE_FIELD, CompiledRule, RuleProgram
+from alignment_engine.ruleset.durable import Match, RuleEngine
 from alignment_engine.ruleset.expressions import (
     Compare,
     Env,

@@ -30,7 +30,7 @@ ever compares finite numbers, with IEEE semantics, as Python does::
 Rulesets are compiled once per set of gate conditions (effects and targets are not part of the
 rules, so policies that differ only in effects share them) and kept in a small cache. A policy
 with more than :data:`GATES_PER_RULESET` gates is split over several rulesets, well inside the
-adapter's limit of :data:`~alignment_engine.ruleset._durable.MAX_RULES_PER_RULESET` rules.
+adapter's limit of :data:`~alignment_engine.ruleset.durable.MAX_RULES_PER_RULESET` rules.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from alignment_engine.model.policy import Comparison, Gate
-from alignment_engine.ruleset._durable import MAX_RULES_PER_RULESET, RuleEngine
+from alignment_engine.ruleset.durable import MAX_RULES_PER_RULESET, RuleEngine
 from alignment_engine.scoring.gates import (
     GateOutcome,
     KpiFact,

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from alignment_engine.errors import InputError, Problem, ScenarioError
-from alignment_engine.loading import LoadedYaml, model_from_data
 from alignment_engine.model import Plan, Policy, did_you_mean
 from alignment_engine.model.common import annotation_types
+from alignment_engine.model.located import validated
 from alignment_engine.scenarios.paths import PathSegment, parse_path
 
 POLICY_PREFIX = "policy"
@@ -241,7 +241,7 @@ def _revalidated(
 ) -> Any:
     source = next((o.file for o in overrides if o.file), None) or "<scenario>"
     try:
-        return model_from_data(model, LoadedYaml(data=data, source=source))
+        return validated(model, data, source)
     except InputError as error:
         problems = []
         for problem in error.problems:

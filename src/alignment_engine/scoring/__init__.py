@@ -1,14 +1,13 @@
 """Incentive scoring: KPI results -> payout factors -> employee payouts, vectorised.
 
 ``score_period`` is the entry point; the modules below it each do one job:
-periods (period labels, proration), curves (payout curves), formula (metric formulas),
+periods (period labels, proration), payout_curves, formula (metric formulas),
 actuals (checking and resolving results), missing (missing results, a wrong period), precision
 (computed results read as decimals), catalogue (KPIs with their curves), gates, combine
 (scope scores, components), money (rounding), pool (fitting to the pool), employees (the
 employee table), result and explanation (outputs).
 """
 
-from alignment_engine.scoring.curves import CurveEvaluation, CurvePoints, CurveSet, evaluate_curve
 from alignment_engine.scoring.formula import Formula, FormulaError
 from alignment_engine.scoring.gates import (
     GateEvaluator,
@@ -18,6 +17,12 @@ from alignment_engine.scoring.gates import (
     gate_outcomes,
 )
 from alignment_engine.scoring.money import format_units, to_units, units_to_decimal
+from alignment_engine.scoring.payout_curves import (
+    CurveEvaluation,
+    CurvePoints,
+    CurveSet,
+    evaluate_curve,
+)
 from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.pool import PoolFit, fit_to_pool, largest_remainder
 from alignment_engine.scoring.result import (

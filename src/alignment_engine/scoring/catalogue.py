@@ -22,7 +22,7 @@ from alignment_engine.errors import PolicyError, Problem
 from alignment_engine.model.consistency import policy_plan_problems
 from alignment_engine.model.plan import Kpi, Metric, Plan
 from alignment_engine.model.policy import Curve, LevelPoints, Policy
-from alignment_engine.scoring.curves import CurvePoints, CurveSet, monotone_levels
+from alignment_engine.scoring.payout_curves import CurvePoints, CurveSet, monotone_levels
 
 ScopeKind = Literal["company", "department", "shared"]
 FloatArray = npt.NDArray[np.float64]

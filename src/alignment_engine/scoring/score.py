@@ -49,13 +49,6 @@ from alignment_engine.scoring.combine import (
     scope_scores,
     shared_scores,
 )
-from alignment_engine.scoring.curves import (
-    CurveEvaluation,
-    apply_cap,
-    attainment,
-    monotone_values,
-    segment_label,
-)
 from alignment_engine.scoring.employees import EmployeeTable, check_employees, empty_employees
 from alignment_engine.scoring.gates import (
     GateEvaluator,
@@ -67,6 +60,13 @@ from alignment_engine.scoring.gates import (
 )
 from alignment_engine.scoring.missing import check_missing
 from alignment_engine.scoring.money import to_units
+from alignment_engine.scoring.payout_curves import (
+    CurveEvaluation,
+    apply_cap,
+    attainment,
+    monotone_values,
+    segment_label,
+)
 from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.pool import fit_to_pool
 from alignment_engine.scoring.result import (

@@ -14,8 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from alignment_engine import engine
-from alignment_engine.model import Plan, Policy, Scenario
+from alignment_engine import Plan, Policy, Scenario, engine
 from alignment_engine.tables import PERIOD_PATTERN
 
 __all__ = [

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from alignment_engine import Plan, Policy, Scenario
 from alignment_engine.errors import InputError, Problem
 from alignment_engine.loading import LoadedYaml, model_from_data
-from alignment_engine.model import Plan, Policy, Scenario
 from alignment_engine.tables import (
     ACTUALS,
     EMPLOYEES,

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alignment_engine import did_you_mean
 from alignment_engine.errors import (
     AlignmentError,
     AuthError,
@@ -26,7 +27,6 @@ from alignment_engine.errors import (
     Problem,
     StorageError,
 )
-from alignment_engine.model import did_you_mean
 from alignment_engine.service.documents import DOCUMENT_MODELS, document_problems, json_path
 
 __all__ = [

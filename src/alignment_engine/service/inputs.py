@@ -9,8 +9,8 @@ import pandas as pd
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from alignment_engine import Plan, Policy
 from alignment_engine.errors import InputError, NotFoundError
-from alignment_engine.model import Plan, Policy
 from alignment_engine.service.api import ActualRow, EmployeeRow
 from alignment_engine.service.documents import actuals_table, document_from_json, employees_table
 from alignment_engine.service.state import ServiceState

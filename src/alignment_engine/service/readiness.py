@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from alignment_engine.errors import AlignmentError
-from alignment_engine.ruleset.packs import packs_in, program_for
+from alignment_engine.rulepacks import packs_in, program_for
 from alignment_engine.service.state import ServiceState
 
 __all__ = ["readiness_checks"]

@@ -29,10 +29,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from alignment_engine.engine import ScoreResult
 from alignment_engine.errors import AlignmentError
 from alignment_engine.jsonio import dumps
 from alignment_engine.pipeline import RunDefinition, result_text
-from alignment_engine.scoring.result import ScoreResult
 from alignment_engine.service.auth import Caller
 from alignment_engine.service.errors import TimeLimitError, error_body
 from alignment_engine.service.isolation import available, run_isolated

@@ -10,10 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from alignment_engine.checking import load_packs
 from alignment_engine.errors import InputError
 from alignment_engine.pipeline import CheckRun
-from alignment_engine.ruleset.packs import LoadedPack
+from alignment_engine.rulepacks import LoadedPack, load_packs
 from alignment_engine.service.api import CheckRequest, CheckResponse
 from alignment_engine.service.deps import CheckCaller, StateDep, error_responses
 from alignment_engine.service.errors import NotReadyError

@@ -9,16 +9,16 @@ from typing import Any, Final, TypeAlias
 
 import orjson
 
-from alignment_engine.ruleset._durable_ids import _RESERVED_HASHES, _fnv1_32
-from alignment_engine.ruleset._durable_json import (
-    _PLAIN,
-    _format_float,
-    _format_int,
-    _format_scalar,
-    _format_string,
-    _ValueProblem,
+from alignment_engine.ruleset.durable.ids import RESERVED_HASHES, fnv1_32
+from alignment_engine.ruleset.durable.jsontext import (
+    PLAIN,
+    ValueProblem,
+    format_float,
+    format_int,
+    format_scalar,
+    format_string,
 )
-from alignment_engine.ruleset._durable_limits import MAX_FACT_PROPERTIES
+from alignment_engine.ruleset.durable.limits import MAX_FACT_PROPERTIES
 
 # ---------------------------------------------------------------------------------------------
 # Field names. durable owns "id" and "sid" and the adapter owns names starting with "$"; names
@@ -29,17 +29,17 @@ _SHIFTED_NAME = re.compile(r"_*s?id")
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
-def _check_name(name: object, what: str) -> str:
+def check_name(name: object, what: str) -> str:
     if not isinstance(name, str):
-        raise _ValueProblem(f"{what} {name!r} is not text")
+        raise ValueProblem(f"{what} {name!r} is not text")
     if not name:
-        raise _ValueProblem(f"{what} is empty")
+        raise ValueProblem(f"{what} is empty")
     if name.startswith("$"):
-        raise _ValueProblem(f"{what} '{name}' starts with '$', which the rule engine reserves")
+        raise ValueProblem(f"{what} '{name}' starts with '$', which the rule engine reserves")
     if "." in name:
-        raise _ValueProblem(f"{what} '{name}' contains '.', which separates nested fields")
+        raise ValueProblem(f"{what} '{name}' contains '.', which separates nested fields")
     if _ESCAPED.search(name):
-        raise _ValueProblem(f"{what} {name!r} contains a quote, backslash or control character")
+        raise ValueProblem(f"{what} {name!r} contains a quote, backslash or control character")
     return name
 
 
@@ -47,11 +47,11 @@ def _internal_name(name: str) -> str:
     return "_" + name if _SHIFTED_NAME.fullmatch(name) else name
 
 
-def _internal_path(path: object) -> str:
-    """A field path ``a.b`` as written for durable; raises _ValueProblem."""
+def internal_path(path: object) -> str:
+    """A field path ``a.b`` as written for durable; raises ValueProblem."""
     if not isinstance(path, str) or not path:
-        raise _ValueProblem(f"{path!r} is not a field name")
-    return ".".join(_internal_name(_check_name(part, "field name")) for part in path.split("."))
+        raise ValueProblem(f"{path!r} is not a field name")
+    return ".".join(_internal_name(check_name(part, "field name")) for part in path.split("."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,10 +68,10 @@ def _field_plan(prefix: str, keys: tuple[Any, ...]) -> _FieldPlan:
     plan = _plans.get(cache_key)
     if plan is not None:
         return plan
-    fields = sorted((_internal_name(_check_name(key, "field name")), key) for key in keys)
-    hashes = [_fnv1_32(prefix + internal) for internal, _ in fields]
-    if len(set(hashes)) != len(hashes) or _RESERVED_HASHES.intersection(hashes):
-        raise _ValueProblem(
+    fields = sorted((_internal_name(check_name(key, "field name")), key) for key in keys)
+    hashes = [fnv1_32(prefix + internal) for internal, _ in fields]
+    if len(set(hashes)) != len(hashes) or RESERVED_HASHES.intersection(hashes):
+        raise ValueProblem(
             "two field names collide under durable_rules' 32-bit hash, which would confuse "
             "them; rename one of: " + ", ".join(sorted(str(key) for key in keys))
         )
@@ -95,7 +95,7 @@ class _FactWriter:
         plan = _field_plan(prefix, tuple(fact))
         self.properties += len(plan)
         if self.properties > MAX_FACT_PROPERTIES:
-            raise _ValueProblem(
+            raise ValueProblem(
                 f"a fact has more than {MAX_FACT_PROPERTIES} fields (nested fields count too)"
             )
         parts = []
@@ -104,12 +104,12 @@ class _FactWriter:
             kind = type(value)
             # The common types first: this loop runs once per field of every fact.
             if kind is str:
-                parts.append(written + _format_string(value))
+                parts.append(written + format_string(value))
             elif kind is float:
-                parts.append(written + _format_float(value))
+                parts.append(written + format_float(value))
             elif kind is int:
-                parts.append(written + _format_int(value))
-            elif kind is dict or (kind not in _PLAIN and isinstance(value, Mapping)):
+                parts.append(written + format_int(value))
+            elif kind is dict or (kind not in PLAIN and isinstance(value, Mapping)):
                 self.nested = True
                 parts.append(written + "{" + self.fields(value, prefix + written[1:-2] + ".") + "}")
             else:
@@ -119,7 +119,7 @@ class _FactWriter:
     def value(self, value: object) -> str:
         if isinstance(value, list | tuple):
             return "[" + ",".join(self.element(item) for item in value) + "]"
-        return _format_scalar(value)
+        return format_scalar(value)
 
     def element(self, value: object) -> str:
         """A list element; a list is one property to durable, so its objects are opaque."""
@@ -127,8 +127,8 @@ class _FactWriter:
             items = []
             for key, item in value.items():
                 if not isinstance(key, str):
-                    raise _ValueProblem(f"field name {key!r} is not text")
-                items.append(f"{_format_string(key)}:{self.element(item)}")
+                    raise ValueProblem(f"field name {key!r} is not text")
+                items.append(f"{format_string(key)}:{self.element(item)}")
             return "{" + ",".join(items) + "}"
         return self.value(value)
 
@@ -185,24 +185,24 @@ def _fast_fields(fact: dict[str, Any]) -> str | None:
         return None
 
 
-def _fact_fields(fact: object) -> str:
-    """The written fields of one fact; raises _ValueProblem."""
+def fact_fields(fact: object) -> str:
+    """The written fields of one fact; raises ValueProblem."""
     if type(fact) is dict:
         fast = _fast_fields(fact)
         if fast is not None:
             return fast
     if type(fact) is not dict and not isinstance(fact, Mapping):
-        raise _ValueProblem(f"a fact is a mapping of fields, not a {type(fact).__name__}")
+        raise ValueProblem(f"a fact is a mapping of fields, not a {type(fact).__name__}")
     writer = _FactWriter()
     written = writer.fields(fact)
     if writer.nested:  # plans check one level at a time; across levels needs the whole fact
-        hashes = [_fnv1_32(path) for path in _all_paths(fact)]
+        hashes = [fnv1_32(path) for path in _all_paths(fact)]
         if len(set(hashes)) != len(hashes):
-            raise _ValueProblem("two nested field names collide under durable_rules' hash")
+            raise ValueProblem("two nested field names collide under durable_rules' hash")
     return written
 
 
-def _field_value(fact: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
+def field_value(fact: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
     value: Any = fact
     for part in path:
         if not isinstance(value, Mapping) or part not in value:

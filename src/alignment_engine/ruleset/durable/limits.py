@@ -1,5 +1,5 @@
 """The limits of durable_rules' C engine that the adapter keeps to (defects 4 and 7 in
-:mod:`alignment_engine.ruleset._durable`): checked in Python before anything reaches C."""
+:mod:`alignment_engine.ruleset.durable.engine`): checked in Python before anything reaches C."""
 
 from __future__ import annotations
 
@@ -19,25 +19,25 @@ MAX_ALIASES_PER_RULE: Final = 16
 #: 513th distinct condition after the same test does. The adapter stops well before.
 MAX_BRANCHES_PER_CONDITION: Final = 500
 #: NEXT_LIST_LENGTH (rules.h) is 128 and is scanned for a zero one past the end when full.
-_MAX_NOT_EXISTS_PER_CONDITION: Final = 100
+MAX_NOT_EXISTS_PER_CONDITION: Final = 100
 #: BETA_LIST_LENGTH (rules.h) is 256; linking a 257th alias to one condition writes past it.
-_MAX_ALIASES_PER_CONDITION: Final = 200
+MAX_ALIASES_PER_CONDITION: Final = 200
 #: MAX_STACK_SIZE (events.c): 64 conditions pending while one fact is matched.
-_MAX_PENDING_CONDITIONS: Final = 60
+MAX_PENDING_CONDITIONS: Final = 60
 #: MAX_SEQUENCE_EXPRESSIONS (rete.h): 32 slots, 31 usable, per alias.
-_MAX_SEQUENCE_LENGTH: Final = 31
+MAX_SEQUENCE_LENGTH: Final = 31
 #: reduceString (events.c) takes lengths as unsigned short.
 MAX_STRING_BYTES: Final = 65535
 #: durable keeps about 8 KB per stored fact; this bounds one evaluation to about 2 GB.
 MAX_FACTS_PER_EVALUATION: Final = 250_000
-_INT64_MIN: Final = -(2**63)
-_INT64_MAX: Final = 2**63 - 1
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
 #: States that could not be armed are never deleted (defect 1); this many rebuild the ruleset,
 #: which keeps live states far below durable's 1,024 (defect 4).
-_MAX_RETIRED_STATES: Final = 32
+MAX_RETIRED_STATES: Final = 32
 #: Children per alpha node, and aliases ending on one test, before the adapter spreads them
-#: under always-true bucket tests (see _spread).
-_FAN: Final = 8
-_ENDS_PER_TEST: Final = 100
+#: under always-true bucket tests (see spread_wide_nodes).
+FAN: Final = 8
+ENDS_PER_TEST: Final = 100
 #: Matches handed over per action (durable's ``cap``): fewer round trips through Python.
-_MATCHES_PER_ACTION: Final = 1000
+MATCHES_PER_ACTION: Final = 1000

@@ -1,4 +1,4 @@
-"""The durable_rules adapter: the only module that touches durable_rules (stock PyPI 2.0.28).
+"""The durable_rules adapter's engine: the only module loading durable_rules (PyPI 2.0.28).
 
 :class:`RuleEngine` takes rulesets in durable_rules' JSON format, checks them against every limit
 of the C engine up front, and evaluates a list of facts (plain dicts) against one ruleset at a
@@ -51,7 +51,7 @@ source ``src/rules``) and what this module does about each:
    actions synchronously, and makes every C call on one engine thread, one job at a time.
 4. At most 1,024 live states per ruleset: one is live per evaluation; retired ones are capped.
 5. States and facts are told apart by a 32-bit FNV-1 hash only (over signed ``char``): fact
-   ids and state ids are generated here and kept collision-free (``_durable_ids._fnv1_32`` is
+   ids and state ids are generated here and kept collision-free (``ids.fnv1_32`` is
    the C hash), and so are the field names of each fact and the adapter's own names.
 6. Numbers: facts and rules are written by this module's JSON writer: floats in plain decimal
    (no exponent), NaN and infinities refused, integers outside int64 refused. ``$div`` becomes
@@ -60,7 +60,7 @@ source ``src/rules``) and what this module does about each:
    per match, expression slots per alias, string length, and the alpha network, simulated as
    rete.c builds it. Wide nodes (the 513th condition after one test hangs; more than 64
    conditions pending for one fact fail the assertion) are spread under always-true bucket
-   tests (``_durable_alpha._spread``); what cannot be spread, like one huge ``$or``, is refused.
+   tests (``alpha.spread_wide_nodes``); what cannot be spread, like one huge ``$or``, is refused.
 8. The C calls hold the GIL, so serialising them on one thread costs no throughput.
 9. ``PyEval_CallObject`` (gone in Python 3.13) is only reached through storage callbacks, which
    this module never sets; the package still does not build there (pyproject.toml pins <3.13).
@@ -78,12 +78,12 @@ Found while building this adapter, and handled:
 
 This module keeps only what loads and calls the C extension: the native calls, the engine
 thread, rulesets and states, and :class:`RuleEngine`. The pure parts are its siblings:
-``_durable_limits`` (the C engine's limits), ``_durable_json`` (the JSON writer),
-``_durable_ids`` (FNV-1 hashes and collision-free ids), ``_durable_facts`` (field names and
-facts), ``_durable_conditions`` (the condition tree), ``_durable_derive`` (``derive``
-templates), ``_durable_compile`` (validation and compilation to durable's JSON),
-``_durable_alpha`` (the alpha network simulated and spread), ``_durable_errors`` (our errors
-for durable's) and ``_durable_matches`` (:class:`Match`, negation blockers, forward chaining).
+``limits`` (the C engine's limits), ``jsontext`` (the JSON writer),
+``ids`` (FNV-1 hashes and collision-free ids), ``facts`` (field names and
+facts), ``conditions`` (the condition tree), ``derive`` (``derive``
+templates), ``compiling`` (validation and compilation to durable's JSON),
+``alpha`` (the alpha network simulated and spread), ``errors`` (our errors
+for durable's) and ``matches`` (:class:`Match`, negation blockers, forward chaining).
 None of them imports durable_rules.
 """
 
@@ -102,38 +102,18 @@ from concurrent.futures import Future
 from typing import Any, Final, Protocol, TypeAlias, TypeVar, cast
 
 from alignment_engine.errors import RuleError
-
-# Imported as X as X: re-exported for compiler.py and the tests, which reach them here.
-from alignment_engine.ruleset._durable_compile import _compile_ruleset as _compile_ruleset
-from alignment_engine.ruleset._durable_compile import _CompiledRuleset
-from alignment_engine.ruleset._durable_errors import _explain, _native_failure
-from alignment_engine.ruleset._durable_facts import _fact_fields
-from alignment_engine.ruleset._durable_ids import _MARK, _SENTINEL_RULE, _id_table
-from alignment_engine.ruleset._durable_ids import _fnv1_32 as _fnv1_32
-from alignment_engine.ruleset._durable_ids import _IdTable as _IdTable
-from alignment_engine.ruleset._durable_json import _format_float as _format_float
-from alignment_engine.ruleset._durable_json import _ValueProblem
-from alignment_engine.ruleset._durable_limits import (
-    _MAX_RETIRED_STATES,
-    MAX_ALIASES_PER_RULE,
-    MAX_BRANCHES_PER_CONDITION,
-    MAX_FACT_PROPERTIES,
+from alignment_engine.ruleset.durable.compiling import CompiledRuleset, compile_ruleset
+from alignment_engine.ruleset.durable.errors import explain_failure, native_failure
+from alignment_engine.ruleset.durable.facts import fact_fields
+from alignment_engine.ruleset.durable.ids import MARK, SENTINEL_RULE, fnv1_32, id_table
+from alignment_engine.ruleset.durable.jsontext import ValueProblem
+from alignment_engine.ruleset.durable.limits import (
     MAX_FACTS_PER_EVALUATION,
-    MAX_RULES_PER_RULESET,
-    MAX_STRING_BYTES,
+    MAX_RETIRED_STATES,
 )
-from alignment_engine.ruleset._durable_matches import Match, _Chaining, _Outcome
+from alignment_engine.ruleset.durable.matches import Chaining, Match, Outcome
 
-__all__ = [
-    "MAX_ALIASES_PER_RULE",
-    "MAX_BRANCHES_PER_CONDITION",
-    "MAX_FACTS_PER_EVALUATION",
-    "MAX_FACT_PROPERTIES",
-    "MAX_RULES_PER_RULESET",
-    "MAX_STRING_BYTES",
-    "Match",
-    "RuleEngine",
-]
+__all__ = ["RuleEngine"]
 
 T = TypeVar("T")
 
@@ -246,7 +226,7 @@ _engine_thread = _EngineThread()
 class _NativeRuleset:
     """One C ruleset and its states; a state lives for one evaluation."""
 
-    def __init__(self, compiled: _CompiledRuleset) -> None:
+    def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
         self.handle = self._create()
         self.deleted = False
@@ -262,20 +242,20 @@ class _NativeRuleset:
         try:
             return _native.create_ruleset("alignment-engine", self.compiled.text)
         except (_native.error, MemoryError) as exc:
-            raise _native_failure(exc, f"ruleset '{self.compiled.name}' was refused") from exc
+            raise native_failure(exc, f"ruleset '{self.compiled.name}' was refused") from exc
 
     def open_state(self) -> tuple[str, int]:
         """A fresh, armed state: its sid and offset."""
         if self.deleted:
             raise RuleError("the rule engine is closed")
-        if len(self.retired) >= _MAX_RETIRED_STATES:
+        if len(self.retired) >= MAX_RETIRED_STATES:
             self._rebuild()
         while True:
             self.counter += 1
             sid = f"s{self.counter}"
-            sid_hash = _fnv1_32(sid)
-            fact_hash = _fnv1_32("sid-" + sid)  # the id durable gives the state's own fact
-            if sid_hash not in self.retired and fact_hash not in _id_table.hashes:
+            sid_hash = fnv1_32(sid)
+            fact_hash = fnv1_32("sid-" + sid)  # the id durable gives the state's own fact
+            if sid_hash not in self.retired and fact_hash not in id_table.hashes:
                 break
         state = f'{{"sid":"{sid}","id":"sid-{sid}","$s":1}}'
         self.payloads = [state]
@@ -285,8 +265,8 @@ class _NativeRuleset:
             completed = _native.complete_and_start_action(self.handle, offset)
         except (_native.error, MemoryError) as exc:
             self.retired.add(sid_hash)
-            raise _native_failure(exc, "could not open a rule engine session") from exc
-        if started is None or f'"{_SENTINEL_RULE}"' not in started[1] or completed is not None:
+            raise native_failure(exc, "could not open a rule engine session") from exc
+        if started is None or f'"{SENTINEL_RULE}"' not in started[1] or completed is not None:
             self.retired.add(sid_hash)  # pragma: no cover - durable always fires the sentinel
             raise RuleError("could not open a rule engine session (the sentinel did not fire)")
         self.open_state_fact = fact_hash
@@ -298,7 +278,7 @@ class _NativeRuleset:
         try:
             _native.delete_state(self.handle, sid)
         except (_native.error, MemoryError):  # pragma: no cover - the state exists
-            self.retired.add(_fnv1_32(sid))
+            self.retired.add(fnv1_32(sid))
         self.payloads = []  # a retired state is never read again
 
     def _rebuild(self) -> None:
@@ -330,7 +310,7 @@ def _drain(handle: int, offset: int) -> list[str]:
 # Evaluation.
 
 
-class _Evaluation(_Chaining):
+class _Evaluation(Chaining):
     """One evaluation on the engine thread, in rounds: assert, drain, derive, repeat."""
 
     def __init__(
@@ -343,7 +323,7 @@ class _Evaluation(_Chaining):
         super().__init__(native.compiled, facts, fields, max_derived)
         self.native = native
 
-    def run(self) -> _Outcome:
+    def run(self) -> Outcome:
         sid, offset = self.native.open_state()
         try:
             todo = range(len(self.fields))
@@ -360,22 +340,24 @@ class _Evaluation(_Chaining):
                 todo = self._derive(found)
         except (_native.error, MemoryError) as exc:
             doing = f"ruleset '{self.compiled.name}' could not be evaluated"
-            raise _native_failure(
+            raise native_failure(
                 exc,
                 doing,
-                _explain(self.compiled.arithmetic_fields, self.compiled.join_fields, self.facts),
+                explain_failure(
+                    self.compiled.arithmetic_fields, self.compiled.join_fields, self.facts
+                ),
             ) from exc
         finally:
             self.native.close_state(sid)
             if len(self.facts) >= _TRIM_AFTER_FACTS and _trim_heap is not None:
                 _trim_heap()
         self.matches.sort()
-        return _Outcome(self.matches, self.facts)
+        return Outcome(self.matches, self.facts)
 
     def _assert(self, sid: str, positions: range) -> None:
         avoid = set() if self.native.open_state_fact is None else {self.native.open_state_fact}
-        ids = _id_table.ensure(positions.stop, avoid)
-        head = f'{{"sid":"{sid}","{_MARK}":1,"id":"'
+        ids = id_table.ensure(positions.stop, avoid)
+        head = f'{{"sid":"{sid}","{MARK}":1,"id":"'
         texts = [
             head + ids[p] + '"' + ("," + self.fields[p] if self.fields[p] else "") + "}"
             for p in positions
@@ -406,11 +388,11 @@ class RuleEngine:
     ) -> None:
         if not isinstance(rulesets, Mapping) or not rulesets:
             raise RuleError("rulesets must be a non-empty mapping of names to rulesets")
-        compiled: dict[str, _CompiledRuleset] = {}
+        compiled: dict[str, CompiledRuleset] = {}
         for name, definition in rulesets.items():
             if not isinstance(name, str) or not name:
                 raise RuleError(f"ruleset name {name!r} must be non-empty text")
-            compiled[name] = _compile_ruleset(name, definition)
+            compiled[name] = compile_ruleset(name, definition)
         self._compiled = compiled
         self._max_derived = max_derived_facts
         self._closed = False
@@ -452,8 +434,8 @@ class RuleEngine:
             text = None if written is None else written.get(id(fact))
             if text is None:
                 try:
-                    text = _fact_fields(fact)
-                except _ValueProblem as exc:
+                    text = fact_fields(fact)
+                except ValueProblem as exc:
                     raise RuleError(f"fact {position}: {exc}", key=f"facts[{position}]") from None
                 if written is not None:
                     written[id(fact)] = text
@@ -487,7 +469,7 @@ class RuleEngine:
         self.close()
 
 
-def _create_native(compiled: Iterable[_CompiledRuleset]) -> dict[str, _NativeRuleset]:
+def _create_native(compiled: Iterable[CompiledRuleset]) -> dict[str, _NativeRuleset]:
     created: dict[str, _NativeRuleset] = {}
     try:
         for ruleset in compiled:

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from alignment_engine.errors import RuleError
-from alignment_engine.ruleset._durable_facts import _field_value
+from alignment_engine.ruleset.durable.facts import field_value
 
 FieldRules = Sequence[tuple[tuple[str, ...], str]]  # (field path, rule id)
 
 
-def _problem(
+def rule_problem(
     ruleset: str, rule: str | None, message: str, suggestion: str | None = None
 ) -> RuleError:
     key = ruleset if rule is None else f"{ruleset}.{rule}"
@@ -35,8 +35,8 @@ def _error_code(exc: BaseException) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _native_failure(exc: BaseException, doing: str, hint: str | None = None) -> RuleError:
-    """Our error for a failed C call (``durable_rules_engine.error`` or MemoryError)."""
+def native_failure(exc: BaseException, doing: str, hint: str | None = None) -> RuleError:
+    """Our error for a failed C call (the C extension's ``error`` or MemoryError)."""
     code = _error_code(exc)
     if isinstance(exc, MemoryError):
         reason = "durable_rules ran out of memory"
@@ -47,14 +47,14 @@ def _native_failure(exc: BaseException, doing: str, hint: str | None = None) -> 
     return RuleError(f"{doing}: {reason}", suggestion=hint)
 
 
-def _explain(
+def explain_failure(
     arithmetic_fields: FieldRules, join_fields: FieldRules, facts: Sequence[Mapping[str, Any]]
 ) -> str | None:
     """A likely cause of durable's errors 311/312: text in arithmetic, objects in joins (the
     compiled ruleset's fields that rules compute with, and that they join on)."""
     for path, rule in arithmetic_fields:
         for position, fact in enumerate(facts):
-            present, value = _field_value(fact, path)
+            present, value = field_value(fact, path)
             if present and isinstance(value, str | Mapping | list | tuple):
                 return (
                     f"fact {position} has {'.'.join(path)} = {value!r} and rule '{rule}' does "
@@ -62,7 +62,7 @@ def _explain(
                 )
     for path, rule in join_fields:
         for position, fact in enumerate(facts):
-            present, value = _field_value(fact, path)
+            present, value = field_value(fact, path)
             if present and isinstance(value, Mapping | list | tuple):
                 return (
                     f"fact {position} has an object or list in {'.'.join(path)} and rule "

@@ -1,22 +1,28 @@
 """The alpha network durable_rules will build, simulated to keep it inside the C engine's
 fixed-size arrays, and wide nodes spread under always-true bucket tests (defect 7 in
-:mod:`alignment_engine.ruleset._durable`)."""
+:mod:`alignment_engine.ruleset.durable.engine`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from alignment_engine.ruleset._durable_conditions import _Condition, _Group, _Literal, _Test, _test
-from alignment_engine.ruleset._durable_errors import _problem
-from alignment_engine.ruleset._durable_ids import _MARK, _fnv1_32
-from alignment_engine.ruleset._durable_json import Scalar
-from alignment_engine.ruleset._durable_limits import (
-    _ENDS_PER_TEST,
-    _FAN,
-    _MAX_ALIASES_PER_CONDITION,
-    _MAX_NOT_EXISTS_PER_CONDITION,
-    _MAX_PENDING_CONDITIONS,
+from alignment_engine.ruleset.durable.conditions import (
+    Condition,
+    Group,
+    LiteralValue,
+    Test,
+    make_test,
+)
+from alignment_engine.ruleset.durable.errors import rule_problem
+from alignment_engine.ruleset.durable.ids import MARK, fnv1_32
+from alignment_engine.ruleset.durable.jsontext import Scalar
+from alignment_engine.ruleset.durable.limits import (
+    ENDS_PER_TEST,
+    FAN,
+    MAX_ALIASES_PER_CONDITION,
     MAX_BRANCHES_PER_CONDITION,
+    MAX_NOT_EXISTS_PER_CONDITION,
+    MAX_PENDING_CONDITIONS,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -59,8 +65,8 @@ def _loose_key(value: Scalar) -> object:
     return None if value is None else float(value)
 
 
-def _simulate(condition: _Condition, parent: _AlphaNode) -> _AlphaNode:
-    if isinstance(condition, _Group):
+def _simulate(condition: Condition, parent: _AlphaNode) -> _AlphaNode:
+    if isinstance(condition, Group):
         if condition.op == "$and":
             node = parent
             for item in condition.items:
@@ -72,10 +78,10 @@ def _simulate(condition: _Condition, parent: _AlphaNode) -> _AlphaNode:
             end.not_exists[object()] = forward
             end.others += 1
         return forward
-    field_hash = _fnv1_32(condition.internal)
+    field_hash = fnv1_32(condition.internal)
     operand = condition.operand
-    if operand is None or isinstance(operand, _Literal):
-        value = operand.value if isinstance(operand, _Literal) else 1
+    if operand is None or isinstance(operand, LiteralValue):
+        value = operand.value if isinstance(operand, LiteralValue) else 1
         key: object = (condition.op, field_hash, _shared_key(value))
     else:
         key = object()  # references and expressions are never shared
@@ -83,7 +89,11 @@ def _simulate(condition: _Condition, parent: _AlphaNode) -> _AlphaNode:
     child = children.get(key)
     if child is None:
         child = children[key] = _AlphaNode()
-        if condition.op == "$eq" and isinstance(operand, _Literal) and operand.value is not None:
+        if (
+            condition.op == "$eq"
+            and isinstance(operand, LiteralValue)
+            and operand.value is not None
+        ):
             parent.equalities.setdefault(field_hash, []).append(_loose_key(operand.value))
         else:
             parent.others += 1
@@ -124,22 +134,22 @@ class _TrieNode:
         self.weight = weight  # durable nodes it stands for (an $or: one per branch)
 
 
-def _trie_key(item: _Condition) -> object:
+def _trie_key(item: Condition) -> object:
     """The identity durable's findAlpha gives a test under a given parent."""
-    if isinstance(item, _Test) and (item.operand is None or isinstance(item.operand, _Literal)):
-        value = item.operand.value if isinstance(item.operand, _Literal) else 1
-        return (item.op, _fnv1_32(item.internal), _shared_key(value))
+    if isinstance(item, Test) and (item.operand is None or isinstance(item.operand, LiteralValue)):
+        value = item.operand.value if isinstance(item.operand, LiteralValue) else 1
+        return (item.op, fnv1_32(item.internal), _shared_key(value))
     return object()  # references, expressions and $or groups are never shared
 
 
-def _bucket_test(value: int) -> _Test:
+def _bucket_test(value: int) -> Test:
     """A test every asserted fact passes (its mark is 1); distinct values, distinct nodes."""
-    return _test("$neq", _MARK, _Literal(value))
+    return make_test("$neq", MARK, LiteralValue(value))
 
 
-def _spread(chains: Sequence[list[_Condition]]) -> None:
-    """Insert always-true bucket tests so that no alpha node has more than _FAN children and
-    no test ends more than _ENDS_PER_TEST aliases. durable evaluates every child of a node a
+def spread_wide_nodes(chains: Sequence[list[Condition]]) -> None:
+    """Insert always-true bucket tests so that no alpha node has more than FAN children and
+    no test ends more than ENDS_PER_TEST aliases. durable evaluates every child of a node a
     fact reaches and keeps the matching ones on a 64-entry stack; with buckets the stack holds
     a few siblings per level instead of every rule's next test."""
     root = _TrieNode()
@@ -149,25 +159,25 @@ def _spread(chains: Sequence[list[_Condition]]) -> None:
             key = _trie_key(item)
             child = node.children.get(key)
             if child is None:
-                weight = len(item.items) if isinstance(item, _Group) else 1
+                weight = len(item.items) if isinstance(item, Group) else 1
                 child = node.children[key] = _TrieNode(weight)
             child.entries.append((number, position))
             node = child
         node.ends.append(number)
-    inserts: dict[int, list[tuple[int, list[_Condition]]]] = {}
+    inserts: dict[int, list[tuple[int, list[Condition]]]] = {}
     pending = [root]
     while pending:
         node = pending.pop()
         children = list(node.children.values())
         pending.extend(children)
-        if len(children) > 1 and sum(child.weight for child in children) > _FAN:
+        if len(children) > 1 and sum(child.weight for child in children) > FAN:
             for digits, child in zip(_bucket_digits(children), children, strict=True):
-                tests: list[_Condition] = [_bucket_test(2 + digit) for digit in digits]
+                tests: list[Condition] = [_bucket_test(2 + digit) for digit in digits]
                 for number, position in child.entries:
                     inserts.setdefault(number, []).append((position, tests))
-        if len(node.ends) > _ENDS_PER_TEST:
+        if len(node.ends) > ENDS_PER_TEST:
             for order, number in enumerate(node.ends):
-                test = _bucket_test(-1 - order // _ENDS_PER_TEST)
+                test = _bucket_test(-1 - order // ENDS_PER_TEST)
                 inserts.setdefault(number, []).append((len(chains[number]), [test]))
     for number, places in inserts.items():
         chain = chains[number]
@@ -176,55 +186,55 @@ def _spread(chains: Sequence[list[_Condition]]) -> None:
 
 
 def _bucket_digits(children: Sequence[_TrieNode]) -> list[tuple[int, ...]]:
-    """Bucket numbers, as base-_FAN digits, for children filled in order up to _FAN each."""
+    """Bucket numbers, as base-FAN digits, for children filled in order up to FAN each."""
     buckets: list[int] = []
-    bucket, load = -1, _FAN
+    bucket, load = -1, FAN
     for child in children:
-        if load + child.weight > _FAN:
+        if load + child.weight > FAN:
             bucket, load = bucket + 1, 0
         load += child.weight
         buckets.append(bucket)
     levels = 1
-    while _FAN**levels < buckets[-1] + 1:
+    while FAN**levels < buckets[-1] + 1:
         levels += 1
-    return [tuple((b // _FAN**level) % _FAN for level in reversed(range(levels))) for b in buckets]
+    return [tuple((b // FAN**level) % FAN for level in reversed(range(levels))) for b in buckets]
 
 
-def _check_alpha_network(ruleset: str, conditions: Sequence[tuple[str, _Condition]]) -> None:
+def check_alpha_network(ruleset: str, conditions: Sequence[tuple[str, Condition]]) -> None:
     root = _AlphaNode()
     for rule_name, condition in conditions:
         end = _simulate(condition, root)
         end.aliases += 1
-        if end.aliases > _MAX_ALIASES_PER_CONDITION:
-            raise _problem(
+        if end.aliases > MAX_ALIASES_PER_CONDITION:
+            raise rule_problem(
                 ruleset,
                 rule_name,
-                f"more than {_MAX_ALIASES_PER_CONDITION} aliases have the same condition "
+                f"more than {MAX_ALIASES_PER_CONDITION} aliases have the same condition "
                 "(durable_rules links at most 256 aliases to one condition)",
                 "vary the conditions or split the ruleset",
             )
     for node in _nodes(root, set()):
         if len(node.branches) > MAX_BRANCHES_PER_CONDITION:
-            raise _problem(
+            raise rule_problem(
                 ruleset,
                 None,
                 f"{len(node.branches)} different conditions follow the same test; durable_rules "
                 f"hangs above 511 and this adapter allows {MAX_BRANCHES_PER_CONDITION}",
                 "use fewer alternatives in one $or, or give rules a common first test",
             )
-        if len(node.not_exists) > _MAX_NOT_EXISTS_PER_CONDITION:
-            raise _problem(
+        if len(node.not_exists) > MAX_NOT_EXISTS_PER_CONDITION:
+            raise rule_problem(
                 ruleset,
                 None,
                 f"{len(node.not_exists)} $nex tests and $or branches follow the same test; "
-                f"this adapter allows {_MAX_NOT_EXISTS_PER_CONDITION}",
+                f"this adapter allows {MAX_NOT_EXISTS_PER_CONDITION}",
             )
     depth = _pending(root, {})
-    if depth > _MAX_PENDING_CONDITIONS:
-        raise _problem(
+    if depth > MAX_PENDING_CONDITIONS:
+        raise rule_problem(
             ruleset,
             None,
             f"one fact could match {depth} conditions at once; durable_rules tracks at most 64 "
-            f"(this adapter allows {_MAX_PENDING_CONDITIONS})",
+            f"(this adapter allows {MAX_PENDING_CONDITIONS})",
             "start rules with a more selective common test, or split the ruleset",
         )

@@ -41,10 +41,10 @@ from alignment_engine.loading import (
 )
 from alignment_engine.model import Plan, Policy, did_you_mean, policy_plan_problems
 from alignment_engine.model.findings import Finding
+from alignment_engine.rulepacks import TEST_KIND, YAML_SUFFIXES, packs_in, program_for
 from alignment_engine.ruleset.compiler import TYPE_FIELD, RuleProgram
 from alignment_engine.ruleset.evaluation import evaluate_program
 from alignment_engine.ruleset.facts import Fact, facts_from_plan
-from alignment_engine.ruleset.packs import TEST_KIND, YAML_SUFFIXES, packs_in, program_for
 from alignment_engine.ruleset.test_schema import ExpectedFinding, RuleTestCase, RuleTestFile
 
 __all__ = [

@@ -1,18 +1,18 @@
 """Names and ids durable_rules tells apart by a 32-bit FNV-1 hash only (defect 5 in
-:mod:`alignment_engine.ruleset._durable`): the C hash, the names the adapter reserves, and fact
+:mod:`alignment_engine.ruleset.durable.engine`): the C hash, the names the adapter reserves, and fact
 ids generated collision-free."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from alignment_engine.ruleset._durable_limits import MAX_ALIASES_PER_RULE
+from alignment_engine.ruleset.durable.limits import MAX_ALIASES_PER_RULE
 
 # ---------------------------------------------------------------------------------------------
 # Hashing as the C engine does it.
 
 
-def _fnv1_32(text: str) -> int:
+def fnv1_32(text: str) -> int:
     """durable's ``fnv1Hash32`` over the UTF-8 bytes of ``text``.
 
     The C code XORs a signed ``char``, so bytes from 0x80 up enter sign-extended.
@@ -26,12 +26,12 @@ def _fnv1_32(text: str) -> int:
 
 #: A field the adapter adds to every fact it asserts, and tests first in every condition, so no
 #: condition can match the per-state fact durable keeps (``{"sid", "id", "$s"}``).
-_MARK: Final = "$f"
-_SENTINEL_RULE: Final = "$open"
-_RESERVED_HASHES: Final = frozenset(_fnv1_32(name) for name in ("id", "sid", _MARK))
+MARK: Final = "$f"
+SENTINEL_RULE: Final = "$open"
+RESERVED_HASHES: Final = frozenset(fnv1_32(name) for name in ("id", "sid", MARK))
 #: Keys durable's parser recognises by hash; generated names must not hash like them.
 _KEYWORD_HASHES: Final = frozenset(
-    _fnv1_32(word)
+    fnv1_32(word)
     for word in [
         "$lt",
         "$lte",
@@ -72,21 +72,21 @@ _KEYWORD_HASHES: Final = frozenset(
 
 def _alias_names() -> tuple[str, ...]:
     names = tuple(f"f{position}" for position in range(MAX_ALIASES_PER_RULE))
-    hashes = {_fnv1_32(name) for name in names}
-    if len(hashes) != len(names) or hashes & (_KEYWORD_HASHES | _RESERVED_HASHES):
+    hashes = {fnv1_32(name) for name in names}
+    if len(hashes) != len(names) or hashes & (_KEYWORD_HASHES | RESERVED_HASHES):
         raise RuntimeError("internal alias names collide under FNV-1")  # pragma: no cover
     return names
 
 
 #: Internal alias names by position in a rule's ``all`` list; user names never reach C.
-_ALIASES: Final = _alias_names()
+ALIASES: Final = _alias_names()
 
 
 # ---------------------------------------------------------------------------------------------
 # Fact ids (used on the engine thread only).
 
 
-class _IdTable:
+class IdTable:
     """Fact ids ``0, 1, 2, ...`` whose 32-bit FNV-1 hashes all differ (defect 5); a colliding
     candidate gets a suffix. Shared by all evaluations; it grows to the largest one seen."""
 
@@ -100,7 +100,7 @@ class _IdTable:
             position = len(self.ids)
             candidate = str(position)
             attempt = 0
-            while (value := _fnv1_32(candidate)) in self.hashes or value in avoid:
+            while (value := fnv1_32(candidate)) in self.hashes or value in avoid:
                 attempt += 1
                 candidate = f"{position}-{attempt}"
             self.ids.append(candidate)
@@ -109,4 +109,4 @@ class _IdTable:
         return self.ids
 
 
-_id_table = _IdTable()
+id_table = IdTable()

@@ -19,7 +19,9 @@ from alignment_engine.ruleset.compiler import CompiledPack, RulePack, RuleProgra
 __all__ = [
     "SHIPPED_PACK_FILES",
     "LoadedPack",
+    "PackSource",
     "load_pack",
+    "load_packs",
     "packs_in",
     "program_for",
     "shipped_packs",
@@ -41,7 +43,7 @@ class LoadedPack:
 
 
 def shipped_rules_dir() -> Path:
-    package = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent
     for candidate in (package / "_data" / "rules", package.parent.parent / "rules"):
         if all((candidate / name).is_file() for name in SHIPPED_PACK_FILES):
             return candidate
@@ -120,6 +122,26 @@ def packs_in(folder: str | Path) -> list[LoadedPack]:
                 suggestion="keep only rule packs and rule tests in a rules folder",
             )
         loaded.append(load_pack(path))
+    return loaded
+
+
+PackSource = RulePack | LoadedPack | str | Path
+"""A user rule pack: validated, loaded, or a file or folder to load it from."""
+
+
+def load_packs(sources: Iterable[PackSource]) -> list[LoadedPack]:
+    """User packs from models, files or folders (folders: every pack inside, sorted)."""
+    loaded: list[LoadedPack] = []
+    for source in sources:
+        if isinstance(source, LoadedPack):
+            loaded.append(source)
+        elif isinstance(source, RulePack):
+            compiled = source._compiled
+            loaded.append(LoadedPack(source, compiled, f"<pack {source.id}>"))
+        elif Path(source).is_dir():
+            loaded += packs_in(source)
+        else:
+            loaded.append(load_pack(source))
     return loaded
 
 

@@ -9,28 +9,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignment_engine.errors import RuleError
-from alignment_engine.ruleset._durable_facts import _check_name, _field_value, _internal_path
-from alignment_engine.ruleset._durable_json import (
-    _PLAIN,
-    _format_scalar,
-    _plain_scalar,
-    _ValueProblem,
+from alignment_engine.ruleset.durable.facts import check_name, field_value, internal_path
+from alignment_engine.ruleset.durable.jsontext import (
+    PLAIN,
+    ValueProblem,
+    format_scalar,
+    plain_scalar,
 )
 
 
 @dataclass(frozen=True, slots=True)
-class _TemplateRef:
+class TemplateRef:
     alias: str
     path: tuple[str, ...]
 
 
-def _parse_derive(raw: object, positives: Sequence[str]) -> list[Any]:
+def parse_derive(raw: object, positives: Sequence[str]) -> list[Any]:
     if not isinstance(raw, list | tuple):
-        raise _ValueProblem("'derive' is a list of fact templates")
+        raise ValueProblem("'derive' is a list of fact templates")
     templates = []
     for template in raw:
         if not isinstance(template, Mapping) or not template:
-            raise _ValueProblem("a 'derive' template is a non-empty mapping of fields")
+            raise ValueProblem("a 'derive' template is a non-empty mapping of fields")
         templates.append(_parse_template(template, positives))
     return templates
 
@@ -40,45 +40,45 @@ def _parse_template(value: object, positives: Sequence[str]) -> Any:
         if set(value) == {"$ref"}:
             target = value["$ref"]
             if not isinstance(target, str) or "." not in target:
-                raise _ValueProblem("$ref takes 'alias.field'")
+                raise ValueProblem("$ref takes 'alias.field'")
             alias, path = target.split(".", 1)
             if alias not in positives:
-                raise _ValueProblem(
+                raise ValueProblem(
                     f"$ref '{target}': '{alias}' is not a positive alias of this rule "
                     f"(known: {', '.join(positives)})"
                 )
-            _internal_path(path)
-            return _TemplateRef(alias, tuple(path.split(".")))
+            internal_path(path)
+            return TemplateRef(alias, tuple(path.split(".")))
         result = {}
         for key, item in value.items():
-            result[_check_name(key, "field name")] = _parse_template(item, positives)
+            result[check_name(key, "field name")] = _parse_template(item, positives)
         return result
     if isinstance(value, list | tuple):
         return [_parse_template(item, positives) for item in value]
-    plain = value if value is None or type(value) in _PLAIN else _plain_scalar(value)
-    _format_scalar(plain)
+    plain = value if value is None or type(value) in PLAIN else plain_scalar(value)
+    format_scalar(plain)
     return plain
 
 
-def _template_refs(template: Any) -> Iterator[_TemplateRef]:
-    if isinstance(template, _TemplateRef):
+def template_refs(template: Any) -> Iterator[TemplateRef]:
+    if isinstance(template, TemplateRef):
         yield template
     elif isinstance(template, dict):
         for item in template.values():
-            yield from _template_refs(item)
+            yield from template_refs(item)
     elif isinstance(template, list):
         for item in template:
-            yield from _template_refs(item)
+            yield from template_refs(item)
 
 
-def _instantiate(template: Any, bound: Mapping[str, Mapping[str, Any]]) -> Any:
-    if isinstance(template, _TemplateRef):
-        present, value = _field_value(bound[template.alias], template.path)
+def instantiate(template: Any, bound: Mapping[str, Mapping[str, Any]]) -> Any:
+    if isinstance(template, TemplateRef):
+        present, value = field_value(bound[template.alias], template.path)
         if not present:  # pragma: no cover - the alias's condition requires the field
             raise RuleError(f"a matched fact has no field {'.'.join(template.path)}")
         return copy.deepcopy(value)
     if isinstance(template, dict):
-        return {key: _instantiate(item, bound) for key, item in template.items()}
+        return {key: instantiate(item, bound) for key, item in template.items()}
     if isinstance(template, list):
-        return [_instantiate(item, bound) for item in template]
+        return [instantiate(item, bound) for item in template]
     return template

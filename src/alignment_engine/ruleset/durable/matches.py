@@ -1,5 +1,5 @@
 """Matches and forward chaining, free of C calls: which of durable_rules' firings are new and
-not blocked by a negation (defect 2 in :mod:`alignment_engine.ruleset._durable`), and the facts
+not blocked by a negation (defect 2 in :mod:`alignment_engine.ruleset.durable.engine`), and the facts
 their ``derive`` templates add."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from typing import Any, Final, TypeAlias, cast
 
 import orjson
 
-from alignment_engine.ruleset._durable_compile import _CompiledRuleset, _UserRule
-from alignment_engine.ruleset._durable_derive import _instantiate
-from alignment_engine.ruleset._durable_errors import _problem
-from alignment_engine.ruleset._durable_facts import _fact_fields
-from alignment_engine.ruleset._durable_ids import _MARK, _id_table
-from alignment_engine.ruleset._durable_json import _ValueProblem
+from alignment_engine.ruleset.durable.compiling import CompiledRuleset, UserRule
+from alignment_engine.ruleset.durable.derive import instantiate
+from alignment_engine.ruleset.durable.errors import rule_problem
+from alignment_engine.ruleset.durable.facts import fact_fields
+from alignment_engine.ruleset.durable.ids import MARK, id_table
+from alignment_engine.ruleset.durable.jsontext import ValueProblem
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ _Found: TypeAlias = tuple[int, tuple[int, ...]]  # (rule index, fact positions b
 
 
 @dataclass(slots=True)
-class _Outcome:
+class Outcome:
     matches: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
     facts: list[Mapping[str, Any]] = field(default_factory=list)
 
@@ -43,7 +43,7 @@ class _Outcome:
 # ``":{"sid":"`` ends an alias name and starts a fact, and a ``[`` before it opens a rule's
 # list of frames.
 _FACT_START: Final = '":{"sid":"'
-_FACT_ID: Final = f'","{_MARK}":1,"id":"'
+_FACT_ID: Final = f'","{MARK}":1,"id":"'
 
 
 def _flat(text: str) -> bool:
@@ -85,13 +85,13 @@ def _parsed_frames(message: str) -> list[tuple[str, list[dict[str, str]]]]:
     ]
 
 
-class _Chaining:
+class Chaining:
     """What one evaluation has found so far, in rounds: each round's firings are decoded,
     blocked ones removed, and the facts they derive become the next round's input."""
 
     def __init__(
         self,
-        compiled: _CompiledRuleset,
+        compiled: CompiledRuleset,
         facts: Sequence[Mapping[str, Any]],
         fields: list[str],
         max_derived: int,
@@ -109,7 +109,7 @@ class _Chaining:
 
     def _decode(self, messages: list[str]) -> list[_Found]:
         """This round's new matches, blocked ones removed, in order."""
-        position = _id_table.position
+        position = id_table.position
         read = _frames if self.flat else _parsed_frames
         candidates: list[_Found] = []
         for message in messages:
@@ -146,19 +146,19 @@ class _Chaining:
                     a.name: self.facts[p] for a, p in zip(rule.positives, positions, strict=True)
                 }
                 for template in rule.derive:
-                    made += self._add(rule, cast(dict[str, Any], _instantiate(template, bound)))
+                    made += self._add(rule, cast(dict[str, Any], instantiate(template, bound)))
             self.matches.append((rule_index, positions, tuple(made)))
         return range(start, len(self.facts))
 
-    def _add(self, rule: _UserRule, fact: dict[str, Any]) -> list[int]:
+    def _add(self, rule: UserRule, fact: dict[str, Any]) -> list[int]:
         try:
-            written = _fact_fields(fact)
-        except _ValueProblem as exc:
-            raise _problem(self.compiled.name, rule.name, f"a derived fact: {exc}") from None
+            written = fact_fields(fact)
+        except ValueProblem as exc:
+            raise rule_problem(self.compiled.name, rule.name, f"a derived fact: {exc}") from None
         if written in self.known:
             return []
         if len(self.facts) - self.inputs >= self.max_derived:
-            raise _problem(
+            raise rule_problem(
                 self.compiled.name,
                 rule.name,
                 f"forward chaining derived more than {self.max_derived} facts; a rule probably "
