@@ -2,6 +2,7 @@
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -292,15 +293,53 @@ def test_same_inputs_give_byte_identical_json():
     assert first == second
 
 
-def test_maintain_direction_scores_in_the_metrics_better_direction():
+def _maintained_defects(actual: float, **curves: Any) -> Any:
+    """production.defect_rate (threshold 0.03, target 0.02, maximum 0.01) set to maintain."""
     document = make_plan().model_dump(by_alias=True, exclude_none=True)
     document["departments"][1]["kpis"][0]["direction"] = "maintain"
     result = run(
-        with_actuals(**{"production.defect_rate": 0.015}),
+        with_actuals(**{"production.defect_rate": actual}),
         plan=make_plan(departments=document["departments"]),
+        **curves,
     )
-    defect = next(k for k in result.kpis if k.kpi == "production.defect_rate")
-    assert defect.payout_factor == pytest.approx(1.5)
+    return next(k for k in result.kpis if k.kpi == "production.defect_rate")
+
+
+@pytest.mark.parametrize("actual", [0.01, 0.015, 0.02, 0.03])
+def test_a_maintained_kpi_inside_its_band_pays_the_target_and_no_more(actual: float) -> None:
+    # Beating the target of a "hold it here" KPI is no achievement: the band pays 1.0 flat.
+    defect = _maintained_defects(actual)
+    assert defect.attainment == 1.0
+    assert defect.payout_factor == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("actual", "attained"),
+    [(0.005, 0.5), (0.0075, 0.75), (0.04, 0.75), (0.06, 0.5)],
+)
+def test_a_maintained_kpi_falls_off_on_both_sides_of_its_band(
+    actual: float, attained: float
+) -> None:
+    # Below the band: actual / 0.01; above it: 0.03 / actual; the same attainment either side.
+    defect = _maintained_defects(actual)
+    assert defect.attainment == pytest.approx(attained)
+    # On the levels curve it sits at target x attainment: 0.75 -> 0.015, between the threshold's
+    # position (0.02**2 / 0.03) and the target; 0.5 -> 0.01, below the threshold: nothing.
+    expected = (
+        0.0 if attained == 0.5 else 0.5 + 0.5 * (0.015 - 0.02**2 / 0.03) / (0.02 - 0.02**2 / 0.03)
+    )
+    assert defect.payout_factor == pytest.approx(expected)
+
+
+def test_a_maintained_kpi_on_an_attainment_curve_is_paid_its_band_attainment() -> None:
+    curves = {
+        "default": {"basis": "levels", "points": {"threshold": 0.5, "target": 1.0, "maximum": 2.0}},
+        "flat": {"basis": "attainment", "points": [[0.5, 0.0], [1.0, 1.0], [1.5, 2.0]]},
+    }
+    kpi_curves = {"production.defect_rate": "flat"}
+    assert _maintained_defects(0.02, curves=curves, kpi_curves=kpi_curves).payout_factor == 1.0
+    over = _maintained_defects(0.04, curves=curves, kpi_curves=kpi_curves)
+    assert (over.attainment, over.payout_factor) == (0.75, pytest.approx(0.5))
 
 
 def test_attainment_curve_with_step_interpolation_per_kpi():

@@ -3,15 +3,23 @@
 Rows are in plan order: company KPIs, then each department's KPIs, then shared goals. A KPI's
 scope is ``company``, its department's id, or (a shared goal) its own id.
 
-Which way is better: ``direction: increase``/``decrease`` decides; ``maintain`` (hold the metric
-where it is) is scored in the metric's own ``better`` direction. For a lower-is-better KPI the
-levels run downwards (threshold > target > maximum); they and the actuals are negated so that
-every curve is evaluated in a coordinate where bigger is better.
+Which way is better: ``direction: increase``/``decrease`` decides (without one, the metric's own
+``better``). For a lower-is-better KPI the levels run downwards (threshold > target > maximum);
+they and the actuals are negated so that every curve is evaluated in a coordinate where bigger is
+better.
+
+``maintain`` holds the metric inside a band, [threshold, maximum] (each defaults to the target):
+its attainment is 1 inside the band, actual/threshold below it and maximum/actual above it (SPEC,
+"Balanced Scorecard"), so beating the target pays nothing more. On an attainment curve it is paid
+at that attainment; on a levels curve at ``target x attainment`` on the curve's levels, so the
+band pays the target's factor and the pay falls off on either side as an ``increase`` KPI's
+falls off below its target.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,6 +62,9 @@ class KpiCatalogue:
     lower_is_better: BoolArray
     target: FloatArray  # NaN where the KPI has no target
     weight: FloatArray
+    maintain: BoolArray  # direction: maintain (attainment from the band below)
+    band_low: FloatArray  # a maintain KPI's threshold (or target); NaN for the others
+    band_high: FloatArray  # a maintain KPI's maximum (or target); NaN for the others
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -62,7 +73,35 @@ class KpiCatalogue:
         return [e.kpi.id for e in self.entries if e.scope == scope]
 
 
+def _maintains(kpi: Kpi) -> bool:
+    return kpi.direction is not None and str(kpi.direction) == "maintain"
+
+
+def _band(kpi: Kpi) -> tuple[float, float]:
+    """A maintain KPI's band: between threshold and maximum (either may be the larger, as a
+    lower-is-better metric writes them), each defaulting to the target."""
+    if not _maintains(kpi) or kpi.target is None:
+        return math.nan, math.nan
+    edges = [float(v if v is not None else kpi.target) for v in (kpi.threshold, kpi.maximum)]
+    return min(edges), max(edges)
+
+
+def _band_levels(kpi: Kpi, values: list[float]) -> tuple[float, ...] | None:
+    """A maintain KPI's levels where it is paid on a levels curve, at ``target x attainment``:
+    as written when they rise; when they fall (all above zero), each level ``v`` moves to
+    ``target**2 / v``, the position of the attainment ``target / v`` it stands for."""
+    if all(b >= a for a, b in itertools.pairwise(values)):
+        return tuple(values)
+    target = kpi.target
+    falling = all(b <= a for a, b in itertools.pairwise(values))
+    if target is None or not falling or any(v <= 0 for v in values):
+        return None
+    return tuple(float(target) ** 2 / v for v in values)
+
+
 def _lower_is_better(kpi: Kpi, metric: Metric | None) -> bool:
+    if _maintains(kpi):
+        return False  # scored on its band's attainment, where bigger is better
     direction = str(kpi.direction) if kpi.direction is not None else None
     if direction == "decrease":
         return True
@@ -84,6 +123,20 @@ def _curve_points(
             return None, names, []  # reported by policy_plan_problems
         factors = [float(getattr(curve.points, level)) for level in names]
         levels = monotone_levels([float(v) for v in values], lower_is_better)
+        if _maintains(entry_kpi):
+            held = _band_levels(entry_kpi, [float(v) for v in values])
+            if held is None:
+                shown = ", ".join(f"{n} {v:g}" for n, v in zip(names, values, strict=True))
+                return (
+                    None,
+                    names,
+                    [
+                        f"curve '{curve_name}' needs maintain KPI '{entry_kpi.id}' to hold a "
+                        "band, threshold <= target <= maximum (or, all above zero, the "
+                        f"reverse), but they are {shown}"
+                    ],
+                )
+            return CurvePoints(held, tuple(factors), step=step, below=below), names, []
         if any(b < a for a, b in itertools.pairwise(levels)):
             order = " >= ".join(names) if lower_is_better else " <= ".join(names)
             shown = ", ".join(f"{n} {v:g}" for n, v in zip(names, values, strict=True))
@@ -172,4 +225,7 @@ def build_catalogue(plan: Plan, policy: Policy) -> KpiCatalogue:
             dtype=np.float64,
         ),
         weight=np.array([float(e.kpi.weight) for e in entries], dtype=np.float64),
+        maintain=np.array([_maintains(e.kpi) for e in entries], dtype=np.bool_),
+        band_low=np.array([_band(e.kpi)[0] for e in entries], dtype=np.float64),
+        band_high=np.array([_band(e.kpi)[1] for e in entries], dtype=np.float64),
     )

@@ -169,6 +169,24 @@ def attainment(
     return np.where(np.isnan(actual_values) | np.isnan(target_values), np.nan, ratio)
 
 
+def band_attainment(actual: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike) -> FloatArray:
+    """A ``maintain`` KPI's attainment: 1 inside [low, high], ``actual / low`` below it and
+    ``high / actual`` above it, rounded like :func:`attainment` (NaN without a band or result).
+    A band edge at or below zero gives no ratio: an actual past it is undefined (NaN)."""
+    actual_values = np.asarray(actual, dtype=np.float64)
+    low_values = np.asarray(low, dtype=np.float64)
+    high_values = np.asarray(high, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        below = np.where(low_values > 0, actual_values / low_values, np.nan)
+        above = np.where(high_values > 0, high_values / actual_values, np.nan)
+    ratio = np.where(
+        actual_values < low_values, below, np.where(actual_values > high_values, above, 1.0)
+    )
+    ratio = round_significant(ratio)
+    unknown = np.isnan(actual_values) | np.isnan(low_values) | np.isnan(high_values)
+    return np.where(unknown, np.nan, ratio)
+
+
 def monotone_levels(levels: Sequence[float], lower_is_better: bool) -> tuple[float, ...]:
     """A KPI's levels (threshold, target, maximum order) in the coordinate where bigger is
     better: negated when lower is better, so ``threshold > target > maximum`` becomes increasing.

@@ -64,6 +64,7 @@ from alignment_engine.scoring.payout_curves import (
     CurveEvaluation,
     apply_cap,
     attainment,
+    band_attainment,
     monotone_values,
     segment_label,
 )
@@ -154,6 +155,13 @@ def _evaluate_curves(
     lower = catalogue.lower_is_better
     attained = attainment(actual, catalogue.target, lower)
     position = np.where(catalogue.levels_basis, monotone_values(actual, lower), attained)
+    if catalogue.maintain.any():
+        held = band_attainment(actual, catalogue.band_low, catalogue.band_high)
+        attained = np.where(catalogue.maintain, held, attained)
+        on_levels = catalogue.target * held  # a band pays the target's level on a levels curve
+        position = np.where(
+            catalogue.maintain, np.where(catalogue.levels_basis, on_levels, held), position
+        )
     return catalogue.curves.evaluate(position), attained
 
 
