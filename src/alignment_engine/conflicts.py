@@ -73,6 +73,7 @@ class PartyGroup:
     sign: int
     scope: str  # "department" or "shared"
     parties: tuple[Party, ...]
+    holds: bool = False  # maintain KPIs: any move of the metric, up or down, works against them
 
     @functools.cached_property
     def shared_parties(self) -> bool:
@@ -112,7 +113,9 @@ def conflicting(side: PartyGroup, other: PartyGroup) -> tuple[Party, ...]:
 def party_groups(plan: Plan) -> list[PartyGroup]:
     """Department KPIs and shared goals grouped by metric, direction and kind, in plan order.
 
-    Company KPIs are never parties, and neither are ``maintain`` KPIs (they push nothing).
+    Company KPIs are never parties. ``maintain`` KPIs push nothing, and whoever moves their
+    metric either way works against them: their group comes twice, as if raising it and as if
+    lowering it (``holds``), so that every move meets it once and never a copy of itself.
     """
     goals = {goal.id: tuple(goal.departments) for goal in plan.shared_goals}
     grouped: dict[tuple[str, int, str], list[Party]] = {}
@@ -120,8 +123,6 @@ def party_groups(plan: Plan) -> list[PartyGroup]:
         if scope == "company":
             continue
         sign = direction_sign(kpi.effective_direction)
-        if sign == 0:
-            continue
         shared = scope in goals
         party = Party(
             kpi.id,
@@ -133,7 +134,13 @@ def party_groups(plan: Plan) -> list[PartyGroup]:
         )
         key = (kpi.metric, sign, "shared" if shared else "department")
         grouped.setdefault(key, []).append(party)
-    return [PartyGroup(m, sign, kind, tuple(p)) for (m, sign, kind), p in grouped.items()]
+    groups: list[PartyGroup] = []
+    for (metric, sign, kind), parties in grouped.items():
+        if sign == 0:
+            groups += [PartyGroup(metric, s, kind, tuple(parties), holds=True) for s in (1, -1)]
+        else:
+            groups.append(PartyGroup(metric, sign, kind, tuple(parties)))
+    return groups
 
 
 @dataclass(frozen=True)

@@ -416,7 +416,10 @@ class _Group:
                 parties = tuple(
                     dict.fromkeys(p for g in groups if isinstance(g, PartyGroup) for p in g.parties)
                 )
-                merged[alias] = group_fact(first, parties)
+                holding = {
+                    p for g in groups if isinstance(g, PartyGroup) and g.holds for p in g.parties
+                }
+                merged[alias] = group_fact(first, parties, holding)
                 continue
             collected = list_fields.get(str(fact.get(TYPE_FIELD)), set())
             if not collected:

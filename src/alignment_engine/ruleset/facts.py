@@ -322,8 +322,14 @@ KPI_GROUP_FACT_TYPE = _type(
     [
         ("metric", "text", "the metric they push"),
         ("sign", "number", "+1 they raise it, -1 they lower it"),
-        ("direction", "text", "'increase' or 'decrease'"),
-        ("verb", "text", "'raise' or 'lower' (for messages)"),
+        ("direction", "text", "'increase', 'decrease' or 'maintain'"),
+        ("verb", "text", "'raise', 'lower' or 'hold' (for messages)"),
+        (
+            "held",
+            "number",
+            "1: maintain KPIs, which any move of the metric works against; their group comes "
+            "twice, with sign +1 and -1, so a move either way meets it once",
+        ),
         ("scope", "text", "'department' (department KPIs) or 'shared' (shared goals)"),
         ("kpi_count", "number", "KPIs (or shared goals) in the group"),
         ("department_count", "number", "departments owning them (members, for goals)"),
@@ -333,6 +339,10 @@ KPI_GROUP_FACT_TYPE = _type(
         ("labels", "list", "the owners as messages name them: 'sales', 'shared.x (a, b)'"),
         ("objectives", "list", "the objectives they serve"),
         ("target", "number", "their target, when they all have the same one"),
+        ("moving_kpis", "list", "kpis, when they move the metric (else empty)"),
+        ("moving_labels", "list", "labels, when they move the metric (else empty)"),
+        ("holding_kpis", "list", "kpis, when they hold the metric (else empty)"),
+        ("holding_labels", "list", "labels, when they hold the metric (else empty)"),
     ],
 )
 
@@ -348,19 +358,28 @@ GROUP_KEY = "_group"
 """Where a kpi_group fact keeps its PartyGroup (not a field: rules never see it)."""
 
 
-def group_fact(group: PartyGroup, parties: tuple[Party, ...] | None = None) -> Fact:
-    """The kpi_group fact of ``group``, or of the subset ``parties`` of it."""
+def group_fact(
+    group: PartyGroup,
+    parties: tuple[Party, ...] | None = None,
+    holding: Collection[Party] | None = None,
+) -> Fact:
+    """The kpi_group fact of ``group``, or of the subset ``parties`` of it; ``holding`` says
+    which of them hold the metric (by default all of a holding group's, none of the others')."""
     members = group.parties if parties is None else parties
+    held = set(members if group.holds else ()) if holding is None else set(holding)
     departments = list(dict.fromkeys(d for p in members for d in p.departments))
     subset = (
-        group if parties is None else PartyGroup(group.metric, group.sign, group.scope, members)
+        group
+        if parties is None
+        else PartyGroup(group.metric, group.sign, group.scope, members, holds=group.holds)
     )
     fact: Fact = {
         "type": "kpi_group",
         "metric": group.metric,
         "sign": float(group.sign),
-        "direction": "increase" if group.sign > 0 else "decrease",
-        "verb": _VERBS[group.sign][1],
+        "direction": "maintain" if group.holds else "increase" if group.sign > 0 else "decrease",
+        "verb": _VERBS[0 if group.holds else group.sign][1],
+        "held": 1.0 if group.holds else 0.0,
         "scope": group.scope,
         "kpi_count": float(len(members)),
         "department_count": float(len(departments)),
@@ -371,6 +390,14 @@ def group_fact(group: PartyGroup, parties: tuple[Party, ...] | None = None) -> F
         "objectives": list(dict.fromkeys(o for p in members for o in p.objectives)),
         GROUP_KEY: subset,
     }
+    # Who moves the metric and who holds it: a grouped finding merges the groups of its matches,
+    # and a message still tells raisers and lowerers from holders.
+    for kind, chosen in (
+        ("moving", [p for p in members if p not in held]),
+        ("holding", [p for p in members if p in held]),
+    ):
+        fact[f"{kind}_kpis"] = [p.kpi for p in chosen]
+        fact[f"{kind}_labels"] = list(dict.fromkeys(p.label for p in chosen))
     targets = {p.target for p in members}
     if len(targets) == 1 and None not in targets:
         fact["target"] = float(next(iter(targets)))  # type: ignore[arg-type]
