@@ -62,7 +62,11 @@ def test_messages_show_the_path_and_who_must_do_what(plan: Plan) -> None:
     )
     assert promo.departments == ["marketing", "finance"]
     assert promo.objectives == ["C1", "F2"]
-    assert "bound marketing.promo_intensity with a maximum" in promo.suggestion
+    # It has a maximum (0.22) already: the suggestion is to bring it closer, not to add one.
+    assert "bring the maximum of marketing.promo_intensity closer to target, give" in (
+        promo.suggestion
+    )
+    assert "bound marketing.promo_intensity" not in promo.suggestion
     cost = messages[("trade-off", ("production.unit_cost", "quality.defect_rate"))]
     assert cost.message.startswith("production lowers unit_cost -> defect_rate up, which quality")
     gap = next(f for f in messages.values() if f.rule == "cascade-gap")

@@ -225,3 +225,12 @@ def test_did_you_mean_never_suggests_the_word_itself() -> None:
 
     assert did_you_mean("actuals", ["actuals", "actual"]) == "did you mean 'actual'?"
     assert did_you_mean("actuals", ["actuals"]) is None
+
+
+def test_suggestions_ignore_case() -> None:
+    from alignment_engine.model import did_you_mean
+
+    # 'IT' is no close match for 'it' by letters alone; a department typed in capitals still is.
+    assert did_you_mean("IT", ["it", "sales"]) == "did you mean 'it'?"
+    assert did_you_mean("SALSE", ["sales", "finance"]) == "did you mean 'sales'?"
+    assert did_you_mean("hr", ["engineering", "sales"]) is None

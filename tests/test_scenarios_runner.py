@@ -261,6 +261,30 @@ def test_cli_run_table_and_out(folder: Path, tmp_path: Path) -> None:
     assert json.loads((out / "scenario.json").read_text(encoding="utf-8"))["scenario"] == "sweep"
 
 
+def test_cli_run_says_why_the_reallocation_failed_and_exits_2(folder: Path, tmp_path: Path) -> None:
+    path = scenario(
+        folder,
+        "floor",
+        SCORED + "set:\n  - {path: 'resources[budget].minimum', value: {sales: 4000000}}\n",
+    )
+    out = tmp_path / "out"
+    for extra in ([], ["--format", "json"]):
+        result = CliRunner().invoke(main, ["scenario", "run", str(path), "--out", str(out), *extra])
+        assert result.exit_code == 2, result.output
+        assert "error: optimiser (floor): " in result.stderr
+        assert "minimum 4000000" in result.stderr
+        assert (out / "scenario.json").is_file()  # the other results still stand, written
+
+
+def test_cli_run_lists_every_file_it_wrote(folder: Path, tmp_path: Path) -> None:
+    path = scenario(folder, "sweep", f"sweep: {{path: '{SHARE}', values: [0.23, 0.27]}}\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["scenario", "run", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = ", ".join(str(out / n) for n in ("scenario.json", "report.html", "variant-1.html"))
+    assert f"wrote {written} and {out / 'variant-2.html'}" in " ".join(result.stdout.split())
+
+
 def test_cli_compare_plan_and_scenario(folder: Path) -> None:
     fixed = scenario(folder, "fix", SCORED + f"set:\n  - {{path: '{SHARE}', value: 0.25}}\n")
     pushed = scenario(folder, "pushed", f"set:\n  - {{path: '{SHARE}', value: 0.27}}\n")

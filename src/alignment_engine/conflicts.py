@@ -53,6 +53,7 @@ class Party:
     shared: bool
     objectives: tuple[str, ...] = ()
     target: float | None = None
+    bounded: bool = False  # the KPI has a maximum (suggestions tighten it, not add one)
 
     @property
     def label(self) -> str:
@@ -131,6 +132,7 @@ def party_groups(plan: Plan) -> list[PartyGroup]:
             shared,
             tuple(kpi.objectives),
             kpi.target,
+            kpi.maximum is not None,
         )
         key = (kpi.metric, sign, "shared" if shared else "department")
         grouped.setdefault(key, []).append(party)

@@ -14,7 +14,9 @@ from alignment_engine.cli.storage import db_option, open_store
 
 __all__ = ["COMMANDS", "scenario_group"]
 
-FORMAT = format_option("table", "json", help="A table for people, or the SPEC's JSON for tools.")
+FORMAT = format_option(
+    "table", "json", help="A table for people, or JSON for tools (shapes in docs/cli.md)."
+)
 RULES = rules_option(
     help="A folder (or file) of user rules added to the shipped ones (repeatable).",
     name="rule_dirs",
@@ -218,6 +220,7 @@ def run_command(
     result = run_inputs(inputs, rule_dirs=rule_dirs)
     data = result.to_dict()
     _record_scenario_run(inputs, rule_dirs, data, db_url)
+    written: list[Path] = []
     if out_dir is not None:
         pages = {}
         sweep_rows = result.table() if result.sweep else None
@@ -240,8 +243,10 @@ def run_command(
 
         texts = {"scenario.json": _json(data) + "\n", **pages}
         write_atomically(out_dir, {name: _text_writer(text) for name, text in texts.items()})
+        written = [out_dir / name for name in texts]
     if output_format == "json":
         click.echo(_json(data))
+        _fail_on_optimiser_errors(result)
         return
     console = make_console(markup=False)  # ids have [brackets]
     console.print(f"Scenario {result.id} ({' <- '.join(result.files)})")
@@ -262,8 +267,31 @@ def run_command(
     console.print(runs)
     if len(result.variants) == 1 and result.variants[0].compare is not None:
         _print_differences(console, result.variants[0].compare)
-    if out_dir is not None:
-        console.print(f"wrote {out_dir / 'scenario.json'} and {out_dir / 'report.html'}")
+    if written:
+        console.print(f"wrote {_listed(written)}")
+    _fail_on_optimiser_errors(result)
+
+
+def _listed(paths: list[Path]) -> str:
+    names = [str(p) for p in paths]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _fail_on_optimiser_errors(result: Any) -> None:
+    """The reallocation of a variant failed: say why, as ``optimise`` does, and exit 2 (the
+    other results, printed, written and stored above, still stand)."""
+    from alignment_engine import InfeasibleError, OptimisationError
+
+    failed = [
+        (variant.label, variant.optimise)
+        for variant in result.variants
+        if isinstance(variant.optimise, dict)
+        and variant.optimise.get("status") in (OptimisationError.code, InfeasibleError.code)
+    ]
+    for label, optimise in failed:
+        click.echo(f"error: optimiser ({label}): {optimise.get('message')}", err=True)
+    if failed:
+        raise SystemExit(2)
 
 
 @scenario_group.command("compare")

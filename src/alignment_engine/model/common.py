@@ -66,9 +66,15 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     itself is never suggested (a key valid elsewhere but not here: "did you mean 'actuals'?"
     for 'actuals' helped nobody)."""
     options = sorted(set(choices) - {word})
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    same_letters = [o for o in options if o.casefold() == word.casefold()]
+    if same_letters:  # 'IT' for 'it': no difflib ratio sees these as close
+        return f"did you mean '{same_letters[0]}'?"
+    by_folded: dict[str, str] = {}
+    for option in options:
+        by_folded.setdefault(option.casefold(), option)
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{by_folded[close[0]]}'?"
     return None
 
 

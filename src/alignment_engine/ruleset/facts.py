@@ -343,6 +343,8 @@ KPI_GROUP_FACT_TYPE = _type(
         ("moving_labels", "list", "labels, when they move the metric (else empty)"),
         ("holding_kpis", "list", "kpis, when they hold the metric (else empty)"),
         ("holding_labels", "list", "labels, when they hold the metric (else empty)"),
+        ("bounded_kpis", "list", "the kpis that have a maximum"),
+        ("unbounded_kpis", "list", "the kpis without a maximum"),
     ],
 )
 
@@ -398,6 +400,8 @@ def group_fact(
     ):
         fact[f"{kind}_kpis"] = [p.kpi for p in chosen]
         fact[f"{kind}_labels"] = list(dict.fromkeys(p.label for p in chosen))
+    fact["bounded_kpis"] = [p.kpi for p in members if p.bounded]
+    fact["unbounded_kpis"] = [p.kpi for p in members if not p.bounded]
     targets = {p.target for p in members}
     if len(targets) == 1 and None not in targets:
         fact["target"] = float(next(iter(targets)))  # type: ignore[arg-type]
