@@ -81,6 +81,7 @@ LAYERS = {
         "ruletests",
         "validation",
         "schemas",
+        "starter",
         "scenarios.files",
         "cli",
         "service",

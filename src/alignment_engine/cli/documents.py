@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -100,4 +102,42 @@ def summary(plan_path: Path) -> None:
     )
 
 
-COMMANDS = [validate, schema, summary]
+@click.command()
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--period",
+    "period_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="A day in the quarter the starter actuals are for (default: today).",
+)
+def init(folder: Path, period_of: datetime | None) -> None:
+    """Write a starter company into DIR: a commented plan and policy, a quarter's actuals, an
+    employees table and a README with the commands to run on them. They validate, check and
+    score as they are; replace the numbers with your own.
+
+    DIR must be new or empty: nothing is overwritten. Exits 2 otherwise."""
+    from alignment_engine.errors import InputError
+    from alignment_engine.outputs import write_atomically
+    from alignment_engine.starter import starter_files
+
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InputError(
+            "is not an empty folder: init never overwrites anything",
+            file=str(folder),
+            suggestion="name a new folder, e.g. alignment-engine init my-company",
+        )
+    files = starter_files((period_of or datetime.now()).date())
+    write_atomically(folder, {name: _writer(text) for name, text in files.items()})
+    click.echo(f"wrote {', '.join(str(folder / name) for name in files)}")
+    click.echo(f"next: cd {folder} and follow README.md (alignment-engine validate *.yaml)")
+
+
+def _writer(text: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+COMMANDS = [validate, schema, summary, init]

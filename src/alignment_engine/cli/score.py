@@ -59,8 +59,8 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
     console.print(table)
     totals = result["totals"]
     console.print(
-        f"Total payout {totals.get('payout_text', totals['payout'])} {currency}; pool "
-        f"{totals.get('pool_text', totals['pool'])}; scale {totals['scale']}"
+        f"Total payout {_grouped(totals.get('payout_text', totals['payout']))} {currency}; pool "
+        f"{_grouped(totals.get('pool_text', totals['pool']))}; scale {totals['scale']}"
     )
     fired = [g for g in result.get("gates", []) if g.get("triggered")]
     for gate in fired:
@@ -69,6 +69,16 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
             f"(observed {gate.get('observed')}) -> {gate.get('effect')} {gate.get('value', '')} "
             f"on {gate.get('applies_to')}"
         )
+
+
+def _grouped(amount: object) -> str:
+    """An exact amount's text with thousands separators: ``48808.02`` -> ``48,808.02``."""
+    text = str(amount)
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, point, fraction = digits.partition(".")
+    if not whole.isdigit():
+        return text  # None, or no number: shown as it is
+    return f"{sign}{int(whole):,}{point}{fraction}"
 
 
 @click.command()

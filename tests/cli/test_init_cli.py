@@ -1,0 +1,98 @@
+"""``alignment-engine init DIR``: a starter company a new user can run every command on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from alignment_engine.cli import main
+from alignment_engine.starter import STARTER_FILES
+
+
+def test_the_starter_validates_checks_scores_and_optimises(tmp_path: Path) -> None:
+    folder = tmp_path / "my-company"
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    made = CliRunner().invoke(main, ["init", str(folder), "--period", "2026-11-15"])
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in folder.iterdir()) == sorted(STARTER_FILES)
+    assert "2026-Q4,sales,sales.revenue" in (folder / "actuals.csv").read_text(encoding="utf-8")
+    runner = CliRunner()
+    plan, policy = str(folder / "plan.yaml"), str(folder / "policy.yaml")
+    valid = runner.invoke(main, ["validate", plan, policy])
+    assert valid.exit_code == 0, valid.output
+    check = runner.invoke(main, ["check", plan, "--policy", policy, "--format", "json", "--db", db])
+    assert check.exit_code == 0, check.output
+    assert json.loads(check.stdout)["summary"]["total"] >= 1  # the budget asks for more
+    score = runner.invoke(
+        main,
+        [
+            "score",
+            "--plan",
+            plan,
+            "--policy",
+            policy,
+            "--actuals",
+            str(folder / "actuals.csv"),
+            "--employees",
+            str(folder / "employees.csv"),
+            "--period",
+            "2026-Q4",
+            "--format",
+            "json",
+            "--db",
+            db,
+        ],
+    )
+    assert score.exit_code == 0, score.output
+    result = json.loads(score.stdout)
+    assert len(result["employees"]) == 5
+    assert result["totals"]["payout"] > 0
+    optimise = runner.invoke(main, ["optimise", plan, "--format", "json", "--db", db])
+    assert optimise.exit_code == 0, optimise.output
+    assert json.loads(optimise.stdout)["allocations"]
+
+
+def test_the_readme_commands_name_the_starter_period(tmp_path: Path) -> None:
+    folder = tmp_path / "co"
+    assert CliRunner().invoke(main, ["init", str(folder), "--period", "2027-02-01"]).exit_code == 0
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "--period 2027-Q1" in readme
+    assert "score --plan plan.yaml" in readme
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    (folder / "plan.yaml").write_text("mine\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", str(folder)])
+    assert result.exit_code == 2
+    assert "is not an empty folder" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["plan.yaml"]
+    assert (folder / "plan.yaml").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_the_score_table_groups_thousands(tmp_path: Path) -> None:
+    folder = tmp_path / "co"
+    CliRunner().invoke(main, ["init", str(folder), "--period", "2026-11-15"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            "--plan",
+            str(folder / "plan.yaml"),
+            "--policy",
+            str(folder / "policy.yaml"),
+            "--actuals",
+            str(folder / "actuals.csv"),
+            "--employees",
+            str(folder / "employees.csv"),
+            "--period",
+            "2026-Q4",
+            "--db",
+            f"sqlite:///{tmp_path / 'runs.db'}",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "pool 60,000.00;" in result.stdout
