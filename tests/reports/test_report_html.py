@@ -171,6 +171,31 @@ def test_an_infeasible_optimisation_is_explained(plan: Plan) -> None:
     assert "budget: minimum amounts exceed capacity" in page
 
 
+def test_predicted_changes_are_green_when_the_kpi_improves_whichever_way_is_better() -> None:
+    plan = acme_plan()
+    lower = "marketing.customer_acquisition_cost"  # direction: decrease
+    page = render_report(
+        plan=plan,
+        optimise={
+            "status": "optimal",
+            "objective": 1.0,
+            "allocations": [],
+            "predicted": [
+                {"kpi": lower, "current": 40.0, "proposed": 38.0},  # cheaper: better
+                {"kpi": "sales.market_share", "current": 0.2, "proposed": 0.19},  # worse
+            ],
+        },
+    )
+    rows = {
+        kpi: re.search(rf"{re.escape(kpi)}</td>.*?class=\"(delta-\w+)\"", page, re.S)
+        for kpi in (lower, "sales.market_share")
+    }
+    assert {kpi: m.group(1) if m else None for kpi, m in rows.items()} == {
+        lower: "delta-up",
+        "sales.market_share": "delta-down",
+    }
+
+
 class ScoreLike:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data

@@ -159,10 +159,13 @@ def _number(value: Any, digits: int = 2) -> str:
     return esc(value)
 
 
-def _delta(value: Any, digits: int = 2) -> str:
+def _delta(value: Any, digits: int = 2, *, lower_is_better: bool = False) -> str:
+    """A signed change, green when it is an improvement and red when not (a KPI where lower
+    is better improves as it falls)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return "–"
-    css = "delta-up" if value > 0 else "delta-down" if value < 0 else ""
+    better = -value if lower_is_better else value
+    css = "delta-up" if better > 0 else "delta-down" if better < 0 else ""
     text = f"{value:+,.{digits}f}"
     return f'<span class="{css}">{esc(text)}</span>' if css else esc(text)
 
@@ -329,7 +332,19 @@ def _department_table(score: Mapping[str, Any]) -> str:
     )
 
 
-def _predicted_table(optimise: Mapping[str, Any]) -> str:
+def _lower_is_better(plan: Plan) -> set[str]:
+    """The KPIs (and shared goals) that improve as they fall: ``decrease``, or no direction
+    on a lower-is-better metric."""
+    better = {m.id: str(m.better) for m in plan.metrics}
+    found = set()
+    for _, kpi in plan.kpis():
+        direction = str(kpi.direction) if kpi.direction is not None else None
+        if direction == "decrease" or (direction is None and better.get(kpi.metric) == "lower"):
+            found.add(kpi.id)
+    return found
+
+
+def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> str:
     rows = [
         [
             esc(p.get("kpi", "")),
@@ -341,6 +356,7 @@ def _predicted_table(optimise: Mapping[str, Any]) -> str:
                 and isinstance(p.get("current"), int | float)
                 else None,
                 4,
+                lower_is_better=p.get("kpi") in lower_is_better,
             ),
         ]
         for p in optimise.get("predicted") or []
@@ -567,7 +583,7 @@ def render_report(
             note += f" {optimise_d['message']}"
         body = _figure(allocation_chart(plan, optimise_d))
         if optimise_d is not None:
-            body += _predicted_table(optimise_d)
+            body += _predicted_table(optimise_d, _lower_is_better(plan))
         sections.append(_section("allocations", "Resource allocation", note, body, long=True))
     if compare is not None:
         sections.append(
