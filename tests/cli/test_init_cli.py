@@ -11,6 +11,18 @@ from alignment_engine.cli import main
 from alignment_engine.starter import STARTER_FILES
 
 
+def score_args(folder: Path, db: str, *extra: str) -> list[str]:
+    """``score`` on the starter's files for its quarter."""
+    tables = [
+        "--actuals",
+        str(folder / "actuals.csv"),
+        "--employees",
+        str(folder / "employees.csv"),
+    ]
+    documents = ["--plan", str(folder / "plan.yaml"), "--policy", str(folder / "policy.yaml")]
+    return ["score", *documents, *tables, "--period", "2026-Q4", "--db", db, *extra]
+
+
 def test_the_starter_validates_checks_scores_and_optimises(tmp_path: Path) -> None:
     folder = tmp_path / "my-company"
     db = f"sqlite:///{tmp_path / 'runs.db'}"
@@ -25,26 +37,7 @@ def test_the_starter_validates_checks_scores_and_optimises(tmp_path: Path) -> No
     check = runner.invoke(main, ["check", plan, "--policy", policy, "--format", "json", "--db", db])
     assert check.exit_code == 0, check.output
     assert json.loads(check.stdout)["summary"]["total"] >= 1  # the budget asks for more
-    score = runner.invoke(
-        main,
-        [
-            "score",
-            "--plan",
-            plan,
-            "--policy",
-            policy,
-            "--actuals",
-            str(folder / "actuals.csv"),
-            "--employees",
-            str(folder / "employees.csv"),
-            "--period",
-            "2026-Q4",
-            "--format",
-            "json",
-            "--db",
-            db,
-        ],
-    )
+    score = runner.invoke(main, score_args(folder, db, "--format", "json"))
     assert score.exit_code == 0, score.output
     result = json.loads(score.stdout)
     assert len(result["employees"]) == 5
@@ -76,23 +69,6 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
 def test_the_score_table_groups_thousands(tmp_path: Path) -> None:
     folder = tmp_path / "co"
     CliRunner().invoke(main, ["init", str(folder), "--period", "2026-11-15"])
-    result = CliRunner().invoke(
-        main,
-        [
-            "score",
-            "--plan",
-            str(folder / "plan.yaml"),
-            "--policy",
-            str(folder / "policy.yaml"),
-            "--actuals",
-            str(folder / "actuals.csv"),
-            "--employees",
-            str(folder / "employees.csv"),
-            "--period",
-            "2026-Q4",
-            "--db",
-            f"sqlite:///{tmp_path / 'runs.db'}",
-        ],
-    )
+    result = CliRunner().invoke(main, score_args(folder, f"sqlite:///{tmp_path / 'runs.db'}"))
     assert result.exit_code == 0, result.output
     assert "pool 60,000.00;" in result.stdout
