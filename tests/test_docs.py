@@ -88,3 +88,16 @@ def test_every_command_has_help_and_is_documented(name: str, command: click.Comm
     assert f"## `alignment-engine {name}`" in text or f"### `alignment-engine {name}`" in text, (
         f"docs/cli.md does not document 'alignment-engine {name}'"
     )
+
+
+def test_the_code_cites_only_documents_in_this_repository() -> None:
+    # Readers of a clone have docs/ and README.md, not the product brief or notes beside it.
+    source = Path(__file__).resolve().parent.parent / "src" / "alignment_engine"
+    outside = re.compile(r"\bSPEC\b|DESIGN\.md|/work/|\.\./shared|shared/notes")
+    cited = [
+        f"{path.relative_to(source)}:{number}"
+        for path in sorted(source.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if outside.search(line)
+    ]
+    assert cited == []

@@ -1,7 +1,7 @@
 """The facade that the CLI, the HTTP service and library users call.
 
 Each function takes validated documents (and pandas tables) and returns a result object whose
-``to_dict()`` is the SPEC's ``--format json`` shape. Nothing here imports click, FastAPI or
+``to_dict()`` is the command's ``--format json`` shape (docs/cli.md). Nothing here imports click, FastAPI or
 SQLAlchemy: storing a run is the caller's choice (see ``alignment_engine.storage``).
 """
 
@@ -36,7 +36,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class OptimiseOptions:
-    """The ``optimise`` command's options (SPEC: --resource, --shared-weight, --balance, --keep-total)."""
+    """The ``optimise`` command's options (docs/cli.md: --resource, --shared-weight, --balance, --keep-total)."""
 
     resources: tuple[str, ...] | None = None
     shared_weight: float = 0.3
@@ -116,7 +116,7 @@ def _refuse_broken_payroll(plan: Plan, policy: Policy, employees: pd.DataFrame |
 def suggest_reallocation(
     plan: Plan, options: OptimiseOptions | None = None, fits: Mapping[Any, Any] | None = None
 ) -> ReallocationResult:
-    """A reallocation of the plan's resources per the SPEC's optimisation model. ``fits`` are the
+    """A reallocation of the plan's resources per the optimisation model of docs/cli.md (``optimise``). ``fits`` are the
     curves fitted from history (``optimisation.fit_plan_curves``) for curves marked
     ``fit: history``."""
     from alignment_engine.optimisation import (

@@ -59,7 +59,7 @@ class RunDefinition(Protocol):
         ...
 
     def document(self, result: Any) -> dict[str, Any]:
-        """The canonical result document (the SPEC's JSON shape, without ``run_id``)."""
+        """The canonical result document (the ``--format json`` shape, without ``run_id``)."""
         ...
 
     def output(self, result: Any, run_id: str, *, with_run_id: bool = True) -> RunOutput:

@@ -1,4 +1,4 @@
-"""What ``check`` reports: findings of the alignment and conflict rules (SPEC section 3, check)."""
+"""What ``check`` reports: findings of the alignment and conflict rules (docs/cli.md, ``check``)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class Finding(Document):
 
 
 class CheckResult(Document):
-    """The findings of one check and a summary of them: ``to_dict()`` is the SPEC JSON shape."""
+    """The findings of one check and a summary of them: ``to_dict()`` is ``check --format json`` (docs/cli.md)."""
 
     findings: list[Finding] = Field(default_factory=list)
     summary: dict[str, Any] = Field(default_factory=dict)

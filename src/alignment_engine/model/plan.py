@@ -1,4 +1,4 @@
-"""The plan: one company's Balanced Scorecard for a fiscal period (SPEC section 2, Plan)."""
+"""The plan: one company's Balanced Scorecard for a fiscal period (docs/file-formats.md, "Plan")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The policy: HR's incentive design (SPEC section 2, Policy)."""
+"""The policy: HR's incentive design (docs/file-formats.md, "Policy")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fitting response curves from a few periods of history (SPEC: ``fit: history``).
+"""Fitting response curves from a few periods of history (docs/cli.md, ``fit``).
 
 What was measured (notes/optimisation.md): naive ``curve_fit`` in natural units fails every time
 for the saturating curve (exp underflow, infinite covariance, no exception); rescaling x and y by

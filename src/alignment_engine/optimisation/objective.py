@@ -1,4 +1,4 @@
-"""The reallocation objective (SPEC, "Optimisation model"), with analytic derivatives.
+"""The reallocation objective (docs/cli.md, ``optimise``), with analytic derivatives.
 
 Predicted KPI value v_k = baseline_k + sum over its curves of (curve(new) - curve(today)).
 Score u_k = v_k / target_k, or target_k / v_k when lower is better. Department performance

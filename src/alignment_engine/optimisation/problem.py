@@ -1,4 +1,4 @@
-"""The reallocation problem as plain arrays (SPEC, "Optimisation model").
+"""The reallocation problem as plain arrays (docs/cli.md, ``optimise``).
 
 Departments are indexed 0..D-1 and resources 0..R-1; one variable per (resource, department).
 KPIs (department KPIs and shared goals alike) are indexed 0..K-1 and response curves 0..C-1.

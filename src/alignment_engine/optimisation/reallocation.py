@@ -1,4 +1,4 @@
-"""Suggest a reallocation of resources between departments (SPEC, "Optimisation model").
+"""Suggest a reallocation of resources between departments (docs/cli.md, ``optimise``).
 
 Steps: check feasibility (naming the clashing constraint), fix what cannot move, solve (exact
 water-filling when the objective is separable and concave, the interior-point method otherwise),
@@ -56,7 +56,7 @@ class ReallocationOptions:
 def suggest_reallocation(
     problem: ReallocationProblem, options: ReallocationOptions | None = None
 ) -> ReallocationResult:
-    """The allocation that maximises the SPEC objective within the constraints."""
+    """The allocation that maximises the objective of docs/cli.md (``optimise``) within the constraints."""
     options = options or ReallocationOptions()
     optimised = _optimised_mask(problem, options.resources)
     objective = Objective(problem, shared_weight=options.shared_weight, balance=options.balance)

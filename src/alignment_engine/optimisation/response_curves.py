@@ -1,6 +1,6 @@
 """Response curves: how a KPI moves with one department's amount of one resource.
 
-Shapes (SPEC, optimisation model): ``linear`` a*x, ``saturating`` a*(1-exp(-b*x)),
+Shapes (docs/file-formats.md, "ResponseCurve"): ``linear`` a*x, ``saturating`` a*(1-exp(-b*x)),
 ``log`` a*ln(1+b*x) and ``power`` a*x**b. Everything here is vectorised over many curves of mixed
 shapes at once, because the optimiser evaluates every curve on every iteration.
 """
@@ -219,7 +219,7 @@ class CurveArrays:
     def inverse_derivative(self, slope: FloatArray) -> FloatArray:
         """The x where f'(x) equals ``slope`` (elementwise), for concave increasing curves.
 
-        Closed forms (SPEC note "structure worth exploiting"). Where no such x >= 0 exists the
+        Closed forms, because each curve is concave and one-dimensional. Where no such x >= 0 exists the
         answer is -inf (the curve is flatter than ``slope`` everywhere) or +inf (steeper
         everywhere). Linear curves have no inverse: +inf where a > slope, -inf where a < slope,
         and 0 on an exact tie (callers resolve ties by bracketing).

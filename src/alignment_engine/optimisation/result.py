@@ -273,7 +273,7 @@ class ReallocationResult:
         return self.allocations[index + table.departments.index(department)]
 
     def to_dict(self) -> dict[str, Any]:
-        """The SPEC's ``optimise --format json`` shape, with the extra detail alongside."""
+        """The ``optimise --format json`` shape (docs/cli.md), with the extra detail alongside."""
         return {
             "status": self.status.value,
             "objective": _number(self.objective_proposed),

@@ -2,7 +2,7 @@
 fetched when viewed) with the strategy map, the conflict graph, a RAG heat map of KPI results,
 payout distributions and the allocation before and after.
 
-The page is a pure function of the plan and the SPEC JSON shapes of check, score and optimise
+The page is a pure function of the plan and the ``--format json`` shapes of check, score and optimise
 results (and, for scenarios, a comparison and a sweep table): the same inputs give the same
 bytes. Nothing time-dependent is written unless ``generated_at`` is passed in.
 """
@@ -131,7 +131,7 @@ ResultLike = Mapping[str, Any] | Any
 
 
 def as_result_dict(result: ResultLike | None) -> dict[str, Any] | None:
-    """A result as its SPEC JSON shape: dicts as they are, engine results via ``to_dict()``
+    """A result as its ``--format json`` shape: dicts as they are, engine results via ``to_dict()``
     (score results without per-employee explanations, which the page does not show)."""
     if result is None:
         return None

@@ -1,4 +1,4 @@
-"""Comparisons of two runs: pure functions of the SPEC JSON shapes."""
+"""Comparisons of two runs: pure functions of the ``--format json`` shapes (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -228,7 +228,7 @@ def _compare_allocations(
 
 
 def compare_results(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """The SPEC ``scenario compare`` shape from two runs.
+    """The ``scenario compare --format json`` shape from two runs.
 
     A run is ``{"check": <check JSON>, "score": <score JSON>, "optimise": <optimise JSON>,
     "allocations": [{"resource", "department", "amount"}]}``, any part missing or None.

@@ -11,7 +11,7 @@ from alignment_engine.scenarios.overrides import LocatedOverride
 
 @dataclass(frozen=True)
 class VariantResult:
-    """One variant's results as the SPEC JSON shapes (dicts), and its resolved plan."""
+    """One variant's results as their ``--format json`` shapes (dicts), and its resolved plan."""
 
     label: str
     value: Any

@@ -20,7 +20,7 @@ from alignment_engine.scenarios.sweeps import Variant
 
 
 class _Result(Protocol):
-    """What the engine returns: an object that renders the SPEC's JSON shape."""
+    """What the engine returns: an object that renders its ``--format json`` shape (docs/cli.md)."""
 
     def to_dict(self) -> dict[str, Any]: ...
 

@@ -9,8 +9,7 @@ they and the actuals are negated so that every curve is evaluated in a coordinat
 better.
 
 ``maintain`` holds the metric inside a band, [threshold, maximum] (each defaults to the target):
-its attainment is 1 inside the band, actual/threshold below it and maximum/actual above it (SPEC,
-"Balanced Scorecard"), so beating the target pays nothing more. On an attainment curve it is paid
+its attainment is 1 inside the band, actual/threshold below it and maximum/actual above it (docs/file-formats.md, "Curve"), so beating the target pays nothing more. On an attainment curve it is paid
 at that attainment; on a levels curve at ``target x attainment`` on the curve's levels, so the
 band pays the target's factor and the pay falls off on either side as an ``increase`` KPI's
 falls off below its target.

@@ -9,7 +9,7 @@ Components (company, department, shared, individual) combine with the policy's w
 component has no score for a department (no company KPIs, a department without KPIs of its own,
 a department in no shared goal, or all of them excluded), its weight is shared out among the
 other components in proportion to their weights: people are then paid on what there is to pay
-them on, as SPEC says for departments without KPIs. If nothing is left the factor is 0.
+them on, as documented for departments without KPIs. If nothing is left the factor is 0.
 """
 
 from __future__ import annotations

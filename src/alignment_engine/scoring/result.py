@@ -1,4 +1,4 @@
-"""The outcome of scoring a period, and its JSON-able form (SPEC ``score --format json``).
+"""The outcome of scoring a period, and its JSON-able form (``score --format json``, docs/cli.md).
 
 Employee results are kept as columns (numpy arrays), not as a million objects; per-employee dicts
 and explanations are built only when asked for (:meth:`ScoreResult.to_dict`,
@@ -175,7 +175,7 @@ class ScoreResult:
         }
 
     def to_dict(self, explanations: ExplanationStyle = "full") -> dict[str, Any]:
-        """The SPEC score JSON shape (without ``run_id``, which the run recorder adds).
+        """The ``score --format json`` shape (without ``run_id``, which the run recorder adds).
 
         ``explanations``: ``full`` puts each employee's whole chain in their row; ``compact``
         puts per-employee numbers there and the department part once, under

@@ -1,6 +1,7 @@
 """Scoring a period: actuals and employees in, payouts with their explanations out.
 
-How a payout is computed (SPEC, normative), and the choices made where SPEC is silent:
+How a payout is computed (docs/file-formats.md, "Policy"), and the choices made where the
+documents are silent:
 
 1. Each KPI's actual for the period is resolved (:mod:`.actuals`). Most results missing while
    the actuals hold other periods is taken for a wrong period (:mod:`.missing`). Otherwise a

@@ -2,7 +2,7 @@
 
 Requests hold documents as the files hold them (``plan``, ``policy``, ``scenario``) or name a
 stored version by its content hash (``plan_id``, ``policy_id``); tables are lists of rows with the
-files' columns. Responses are the CLI's ``--format json`` shapes plus ``run_id``; the SPEC's keys
+files' columns. Responses are the CLI's ``--format json`` shapes plus ``run_id``; the documented keys
 are declared (so the OpenAPI document says what a client may rely on) and further keys the engine
 adds are allowed through unchanged.
 """

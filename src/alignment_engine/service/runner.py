@@ -45,7 +45,7 @@ logger = logging.getLogger("alignment_engine.service")
 
 
 class Result(Protocol):
-    """What the engine's calls return: an object rendering the SPEC's JSON shape."""
+    """What the engine's calls return: an object rendering its ``--format json`` shape (docs/cli.md)."""
 
     def to_dict(self) -> dict[str, Any]: ...
 

@@ -29,7 +29,7 @@ undo it. A fact derived with the same content as a known fact is not asserted ag
 come back sorted by rule (definition order) and then by the positions of their facts, each
 reported once; the facts in a match are the very objects passed in (derived ones are new).
 
-The defects of durable_rules 2.0.28 (/work/shared/notes/durable-rules.md, re-read in the C
+The defects of durable_rules 2.0.28 (measured before this adapter was built, re-read in the C
 source ``src/rules``) and what this module does about each:
 
 1. ``delete_state`` on a state where no action ran frees uninitialised pointers
