@@ -107,7 +107,12 @@ def db_status(db_url: str | None) -> None:
 
     with Store.open(db_url, check_schema=False) as store:
         state = store.schema_state()
-        verdict = "up to date" if state.up_to_date else "needs `alignment-engine db upgrade`"
+        if state.up_to_date:
+            verdict = "up to date"
+        elif store.upgrades_itself(state):
+            verdict = "upgraded automatically on first use (or now by `alignment-engine db upgrade`)"
+        else:
+            verdict = "needs `alignment-engine db upgrade`"
         click.echo(f"database: {store.where}")
         click.echo(f"revision: {state.current or 'none'} (this engine: {state.head}), {verdict}")
 

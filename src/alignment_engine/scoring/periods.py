@@ -108,13 +108,13 @@ def parse_period(text: object) -> Period:
     Integers (a spreadsheet's ``2026``) are accepted as years.
     """
     if isinstance(text, bool):
-        raise ValueError(f"period {text!r} is not a period (use 2026, 2026-Q3 or 2026-07)")
+        raise ValueError(f"{text!r} is not a period (use 2026, 2026-Q3 or 2026-07)")
     if isinstance(text, int | np.integer):
         text = str(int(text))
     if isinstance(text, float | np.floating) and float(text).is_integer():
         text = str(int(text))
     if not isinstance(text, str):
-        raise ValueError(f"period {text!r} is not a period (use 2026, 2026-Q3 or 2026-07)")
+        raise ValueError(f"{text!r} is not a period (use 2026, 2026-Q3 or 2026-07)")
     value = text.strip()
     if match := _YEAR.match(value):
         return year(int(match.group(1)))
@@ -122,7 +122,7 @@ def parse_period(text: object) -> Period:
         return quarter(int(match.group(1)), int(match.group(2)))
     if (match := _MONTH.match(value)) and 1 <= int(match.group(2)) <= 12:
         return month(int(match.group(1)), int(match.group(2)))
-    raise ValueError(f"period {text!r} is not a period (use 2026, 2026-Q3 or 2026-07)")
+    raise ValueError(f"{text!r} is not a period (use 2026, 2026-Q3 or 2026-07)")
 
 
 def proration_fractions(

@@ -268,10 +268,15 @@ class Store:
         state = schema_state(self._engine)
         if state.up_to_date:
             return
-        if is_sqlite(self.url) and state.known:
+        if self.upgrades_itself(state):
             self.upgrade()
             return
         check_schema(state, self.where)
+
+    def upgrades_itself(self, state: SchemaState) -> bool:
+        """SQLite files (a single user's) are brought up to date when first opened for work;
+        a shared PostgreSQL waits for an explicit ``db upgrade``."""
+        return is_sqlite(self.url) and state.known
 
     def schema_state(self) -> SchemaState:
         with self._errors():
