@@ -193,3 +193,24 @@ def test_a_row_with_an_extra_field_is_named_by_its_line_with_what_to_do(tmp_path
     assert "row 3 has 4 fields where the header names 3 columns" in problem.message
     assert '"10,5"' in str(problem.suggestion)
     assert "tokenizing" not in caught.value.message
+
+
+def test_a_semicolon_separated_file_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, "actuals.csv", "period;scope;kpi;actual\n2026-Q3;sales;sales.x;10,5\n")
+    with pytest.raises(InputError) as caught:
+        read_table(path, ACTUALS)
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert "separated by ';'" in problem.message
+    assert "comma delimited" in str(problem.suggestion)
+    assert "missing column" not in caught.value.message
+
+
+def test_a_quoted_decimal_comma_gets_the_fix(tmp_path: Path) -> None:
+    path = write(tmp_path, "actuals.csv", 'period,scope,kpi,actual\n2026-Q3,sales,sales.x,"10,5"\n')
+    with pytest.raises(InputError) as caught:
+        read_table(path, ACTUALS)
+    assert caught.value.message == (
+        f"{path}:row 2: column 'actual': not a number '10,5' "
+        "(looks like a decimal comma: write 10.5)"
+    )

@@ -83,11 +83,19 @@ HISTORY_ALLOCATIONS = TableSpec(
 )
 
 
-def _read_csv(path: Path, spec: TableSpec) -> pd.DataFrame:
+def _read_csv(path: Path, spec: TableSpec, source: str) -> pd.DataFrame:
     """Text columns as text; number columns parsed by pandas' C parser (ten times faster than
     converting text), falling back to text for a column that holds something else, so that
     ``_typed`` can name the bad cells."""
     header = pd.read_csv(path, nrows=0, encoding="utf-8-sig", skipinitialspace=True)
+    names = [str(c) for c in header.columns]
+    if len(names) == 1 and ";" in names[0]:  # what a spreadsheet in a decimal-comma locale saves
+        raise InputError(
+            f"this file is separated by ';', not ',' (header {names[0]!r})",
+            file=source,
+            line=1,
+            suggestion='save it as "CSV UTF-8 (comma delimited)" with decimal points, e.g. 10.5',
+        )
     text_columns = {str(c): str for c in header.columns if str(c).strip() not in spec.numbers}
     return pd.read_csv(
         path,
@@ -100,6 +108,7 @@ def _read_csv(path: Path, spec: TableSpec) -> pd.DataFrame:
 
 
 _FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
 def _read_raw(path: Path, source: str, spec: TableSpec) -> tuple[pd.DataFrame, int]:
@@ -118,7 +127,7 @@ def _read_raw(path: Path, source: str, spec: TableSpec) -> tuple[pd.DataFrame, i
                     line=line,
                     suggestion="save the file as UTF-8 CSV",
                 ) from None
-            return _read_csv(path, spec), 2
+            return _read_csv(path, spec, source), 2
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
             return frame.astype(object).where(frame.notna(), "").astype(str), 1
@@ -199,7 +208,14 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
             value = frame[column].iloc[index]
             if isinstance(value, np.generic):  # inf, not np.float64(inf)
                 value = value.item()
-            problems.append(Problem(f"{what} {value!r}", source, key=column, row=int(rows[index])))
+            hint = None
+            if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()):
+                hint = f"looks like a decimal comma: write {value.strip().replace(',', '.')}"
+            problems.append(
+                Problem(
+                    f"{what} {value!r}", source, key=column, suggestion=hint, row=int(rows[index])
+                )
+            )
 
     result: dict[str, object] = {}
     for column in frame.columns:

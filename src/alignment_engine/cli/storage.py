@@ -110,7 +110,9 @@ def db_status(db_url: str | None) -> None:
         if state.up_to_date:
             verdict = "up to date"
         elif store.upgrades_itself(state):
-            verdict = "upgraded automatically on first use (or now by `alignment-engine db upgrade`)"
+            verdict = (
+                "upgraded automatically on first use (or now by `alignment-engine db upgrade`)"
+            )
         else:
             verdict = "needs `alignment-engine db upgrade`"
         click.echo(f"database: {store.where}")
