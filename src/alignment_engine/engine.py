@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from alignment_engine.conflicts import pool_totals
 from alignment_engine.model import Plan, Policy
 from alignment_engine.ruleset.expressions import brief
 from alignment_engine.scoring.result import ScoreResult
@@ -28,6 +29,7 @@ __all__ = [
     "ScoreResult",
     "brief",
     "check_plan",
+    "pool_totals",
     "reallocation_document",
     "score_period",
     "suggest_reallocation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -40,3 +41,22 @@ def test_db_status_on_a_new_sqlite_file_says_it_upgrades_itself(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "upgraded automatically on first use" in result.stdout
     assert "needs `alignment-engine db upgrade`" not in result.stdout
+
+
+def test_summary_counts_a_pools_demand_as_check_does(tmp_path: Path) -> None:
+    # engineering_hours: departments without a stated demand want their allocation.
+    plan = str(ACME / "plan.yaml")
+    summary = CliRunner().invoke(main, ["summary", plan])
+    assert summary.exit_code == 0, summary.output
+    row = next(line for line in summary.stdout.splitlines() if "engineering_hours" in line)
+    check = CliRunner().invoke(
+        main, ["check", plan, "--format", "json", "--db", f"sqlite:///{tmp_path / 'runs.db'}"]
+    )
+    message = next(
+        f["message"]
+        for f in json.loads(check.stdout)["findings"]
+        if f["rule"] == "resource-oversubscription" and "engineering_hours" in f["message"]
+    )
+    total = message.split(" total ")[1].split(" ")[0]
+    assert total == "362,000" and total in row
+    assert "one without a stated demand wants its allocation" in summary.stdout

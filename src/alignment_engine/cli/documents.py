@@ -84,16 +84,23 @@ def summary(plan_path: Path) -> None:
             ", ".join(goals),
         )
     console.print(departments)
+    from alignment_engine.engine import pool_totals
+
     resources = Table("resource", "unit", "capacity", "allocated", "demanded", title="Resources")
-    for resource in plan.resources:
+    # Demand as `check` counts it: a department without a stated demand wants its allocation.
+    for resource, total in zip(plan.resources, pool_totals(plan), strict=True):
         resources.add_row(
             resource.id,
             resource.unit,
             f"{resource.capacity:,.0f}",
-            f"{sum(resource.allocation.values()):,.0f}",
-            f"{sum(resource.demand.values()):,.0f}",
+            f"{total.allocated:,.0f}",
+            f"{total.demanded:,.0f}",
         )
     console.print(resources)
+    if plan.resources:
+        console.print(
+            "demanded: what departments ask for; one without a stated demand wants its allocation"
+        )
     kpi_count = sum(len(d.kpis) for d in plan.departments)
     console.print(
         f"{len(plan.metrics)} metrics, {len(plan.influences)} influences, "
