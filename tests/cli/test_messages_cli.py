@@ -60,3 +60,33 @@ def test_summary_counts_a_pools_demand_as_check_does(tmp_path: Path) -> None:
     total = message.split(" total ")[1].split(" ")[0]
     assert total == "362,000" and total in row
     assert "one without a stated demand wants its allocation" in summary.stdout
+
+
+def test_an_explanation_reads_as_sentences(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            "--plan",
+            str(ACME / "plan.yaml"),
+            "--policy",
+            str(POLICY),
+            "--actuals",
+            str(ACME / "actuals-2026-q3.csv"),
+            "--employees",
+            str(ACME / "employees.csv"),
+            "--period",
+            "2026-Q3",
+            "--explain",
+            "E00042",
+            "--db",
+            f"sqlite:///{tmp_path / 'runs.db'}",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "gate quality-gate fired: kpi:quality.defect_rate attainment < 0.85 (observed 0.8108) "
+        "-> multiply 0.8 on department:production"
+    ) in result.stdout
+    assert "employee cap 2.0 not reached -> factor 0.757921" in result.stdout
+    assert '{"gate"' not in result.stdout

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-__all__ = ["render_explanation"]
+__all__ = ["gate_line", "render_explanation"]
+
+
+def gate_line(gate: dict[str, Any]) -> str:
+    """A gate's outcome as a sentence: ``gate quality-gate fired: kpi:quality.defect_rate
+    attainment < 0.85 (observed 0.8108) -> multiply 0.8 on department:production``."""
+    observed = gate.get("observed")
+    seen = f"{observed:.4g}" if isinstance(observed, int | float) else "no result"
+    value = gate.get("value")
+    effect = f"{gate.get('effect')} {value}" if value is not None else str(gate.get("effect"))
+    state = "fired" if gate.get("triggered") else "did not fire"
+    return (
+        f"gate {gate.get('gate')} {state}: {gate.get('subject')} {gate.get('condition')} "
+        f"(observed {seen}) -> {effect} on {gate.get('applies_to')}"
+    )
 
 
 def render_explanation(explanation: dict[str, Any], employee_id: str, currency: str) -> str:
@@ -32,12 +45,15 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
         lines.append(f"  individual score {explanation['individual_score']}")
     lines.append(f"  factor before gates {explanation['factor_before_gates']:.6f}")
     for gate in explanation.get("gates", []):
-        lines.append(f"  gate {json.dumps(gate, ensure_ascii=False)}")
-    cap_note = " (capped)" if explanation.get("capped") else ""
-    lines.append(
-        f"  employee cap {explanation.get('employee_cap')}{cap_note} -> factor "
-        f"{explanation['factor']:.6f}"
-    )
+        lines.append(f"  {gate_line(gate)}" if isinstance(gate, dict) else f"  gate {gate}")
+    cap = explanation.get("employee_cap")
+    if cap is None:
+        cap_text = "no employee cap"
+    elif explanation.get("capped"):
+        cap_text = f"employee cap {cap} applied"
+    else:
+        cap_text = f"employee cap {cap} not reached"
+    lines.append(f"  {cap_text} -> factor {explanation['factor']:.6f}")
     proration = explanation["proration"]
     lines.append(f"  proration {proration['method']}: share {proration['share']:.6f}")
     pool = explanation["pool"]

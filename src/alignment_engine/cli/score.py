@@ -62,13 +62,11 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
         f"Total payout {_grouped(totals.get('payout_text', totals['payout']))} {currency}; pool "
         f"{_grouped(totals.get('pool_text', totals['pool']))}; scale {totals['scale']}"
     )
-    fired = [g for g in result.get("gates", []) if g.get("triggered")]
-    for gate in fired:
-        console.print(
-            f"gate {gate.get('gate')} fired: {gate.get('subject')} {gate.get('condition')} "
-            f"(observed {gate.get('observed')}) -> {gate.get('effect')} {gate.get('value', '')} "
-            f"on {gate.get('applies_to')}"
-        )
+    from alignment_engine.cli.explain import gate_line
+
+    for gate in result.get("gates", []):
+        if gate.get("triggered"):
+            console.print(gate_line(gate))
 
 
 def _grouped(amount: object) -> str:
