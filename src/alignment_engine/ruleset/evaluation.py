@@ -17,6 +17,7 @@ members of its two kpi_group facts that conflict with the other side.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -450,8 +451,14 @@ class _Group:
             values: list[str] = []
             for item in templates:
                 field = item.list_field()
-                listed = None if field is None else env[field.alias].get(field.name)
-                if type(listed) is list and set(map(type, listed)) <= _TEXT:
+                owner = None if field is None else env[field.alias]
+                listed = None if owner is None or field is None else owner.get(field.name)
+                # A party group's lists are text by construction; others are checked.
+                if (
+                    type(listed) is list
+                    and owner is not None
+                    and (GROUP_KEY in owner or set(map(type, listed)) <= _TEXT)
+                ):
                     values += listed  # the merged list itself: no template to render
                 elif field is not None:
                     values += item.values(env)
@@ -491,7 +498,13 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
+_UNTIDY = re.compile(r"\s\s|[^\S ]")  # two whitespace characters, or one that is not a space
+
+
 def _tidy(text: str) -> str:
+    """Whitespace runs as one space, ends trimmed (most messages already are: left as they are)."""
+    if _UNTIDY.search(text) is None and text == text.strip():
+        return text
     return " ".join(text.split())
 
 
