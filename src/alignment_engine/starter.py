@@ -148,7 +148,7 @@ employee_id,department,target_bonus,individual_score,start_date,end_date,currenc
 E001,sales,12000,1.1,,,EUR
 E002,sales,9000,0.95,,,EUR
 E003,operations,8000,1.0,,,EUR
-E004,operations,7000,1.05,{year}-08-01,,EUR
+E004,operations,7000,1.05,{joined},,EUR
 E005,finance,10000,1.0,,,EUR
 """
 
@@ -171,7 +171,9 @@ def starter_files(period_of: date) -> Mapping[str, str]:
     """The starter's files (name -> text) for the quarter holding ``period_of``."""
     year = period_of.year
     period = f"{year}-Q{(period_of.month - 1) // 3 + 1}"
-    values = {"year": year, "period": period}
+    quarter_start = 3 * ((period_of.month - 1) // 3) + 1
+    joined = f"{year}-{quarter_start + 1:02d}-01"  # joined in the quarter's second month
+    values = {"year": year, "period": period, "joined": joined}
     return {
         "plan.yaml": _PLAN.format(**values),
         "policy.yaml": _POLICY.format(**values),

@@ -11,7 +11,7 @@ from alignment_engine.cli import main
 from alignment_engine.starter import STARTER_FILES
 
 
-def score_args(folder: Path, db: str, *extra: str) -> list[str]:
+def score_args(folder: Path, db: str, *extra: str, period: str = "2026-Q4") -> list[str]:
     """``score`` on the starter's files for its quarter."""
     tables = [
         "--actuals",
@@ -20,7 +20,7 @@ def score_args(folder: Path, db: str, *extra: str) -> list[str]:
         str(folder / "employees.csv"),
     ]
     documents = ["--plan", str(folder / "plan.yaml"), "--policy", str(folder / "policy.yaml")]
-    return ["score", *documents, *tables, "--period", "2026-Q4", "--db", db, *extra]
+    return ["score", *documents, *tables, "--period", period, "--db", db, *extra]
 
 
 def test_the_starter_validates_checks_scores_and_optimises(tmp_path: Path) -> None:
@@ -53,6 +53,16 @@ def test_the_readme_commands_name_the_starter_period(tmp_path: Path) -> None:
     readme = (folder / "README.md").read_text(encoding="utf-8")
     assert "--period 2027-Q1" in readme
     assert "score --plan plan.yaml" in readme
+
+
+def test_every_starter_employee_is_paid_in_any_quarter(tmp_path: Path) -> None:
+    folder = tmp_path / "co"
+    assert CliRunner().invoke(main, ["init", str(folder), "--period", "2027-02-01"]).exit_code == 0
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    result = CliRunner().invoke(main, score_args(folder, db, "--format", "json", period="2027-Q1"))
+    assert result.exit_code == 0, result.output
+    payouts = {e["employee_id"]: e["payout"] for e in json.loads(result.stdout)["employees"]}
+    assert len(payouts) == 5 and all(p > 0 for p in payouts.values())
 
 
 def test_init_never_overwrites(tmp_path: Path) -> None:

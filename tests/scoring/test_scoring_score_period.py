@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scoring_builders import ON_TARGET, actuals_frame, make_plan, make_policy
 
+from alignment_engine.errors import PolicyError
 from alignment_engine.scoring import GateOutcome, score_period
 
 SPEC_KEYS = {
@@ -340,6 +341,21 @@ def test_a_maintained_kpi_on_an_attainment_curve_is_paid_its_band_attainment() -
     assert _maintained_defects(0.02, curves=curves, kpi_curves=kpi_curves).payout_factor == 1.0
     over = _maintained_defects(0.04, curves=curves, kpi_curves=kpi_curves)
     assert (over.attainment, over.payout_factor) == (0.75, pytest.approx(0.5))
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        {"threshold": -10, "target": 0, "maximum": 10},
+        {"threshold": -10, "target": -5, "maximum": 5},
+    ],
+)
+def test_a_maintained_kpi_needs_a_band_above_zero(levels: dict[str, float]) -> None:
+    # Its pay is a ratio to the band: at or below zero, a miss would read as on target or better.
+    document = make_plan().model_dump(by_alias=True, exclude_none=True)
+    document["departments"][1]["kpis"][0].update(direction="maintain", **levels)
+    with pytest.raises(PolicyError, match="needs its target, threshold and maximum above zero"):
+        run(plan=make_plan(departments=document["departments"]))
 
 
 def test_attainment_curve_with_step_interpolation_per_kpi():

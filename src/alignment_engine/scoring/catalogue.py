@@ -115,6 +115,21 @@ def _curve_points(
     """The curve in the KPI's monotone coordinate, its point names, and any problems."""
     step = str(curve.interpolation) == "step"
     below = float(curve.below_threshold)
+    if _maintains(entry_kpi) and entry_kpi.target is not None:
+        levels_given = [
+            (name, float(v)) for name in _LEVELS if (v := getattr(entry_kpi, name)) is not None
+        ]
+        if any(v <= 0 for _, v in levels_given):
+            shown = ", ".join(f"{n} {v:g}" for n, v in levels_given)
+            return (
+                None,
+                (),
+                [
+                    f"curve '{curve_name}' pays maintain KPI '{entry_kpi.id}' on the ratio of "
+                    "its result to its band, which needs its target, threshold and maximum "
+                    f"above zero, but they are {shown}"
+                ],
+            )
     if isinstance(curve.points, LevelPoints):
         names = tuple(level for level in _LEVELS if getattr(curve.points, level) is not None)
         values = [getattr(entry_kpi, level) for level in names]
