@@ -39,7 +39,7 @@ from alignment_engine.ruleset.expressions import (
     aliases_in,
     evaluate,
 )
-from alignment_engine.ruleset.facts import GROUP_KEY, Fact, group_fact
+from alignment_engine.ruleset.facts import GROUP_KEY, Fact, group_fact, party_kind
 from alignment_engine.ruleset.templates import RenderMemo, Template
 
 __all__ = ["MAX_DERIVED_FACTS", "Evaluation", "evaluate_program"]
@@ -417,10 +417,10 @@ class _Group:
                 parties = tuple(
                     dict.fromkeys(p for g in groups if isinstance(g, PartyGroup) for p in g.parties)
                 )
-                holding = {
-                    p for g in groups if isinstance(g, PartyGroup) and g.holds for p in g.parties
+                kinds = {
+                    p: party_kind(g) for g in groups if isinstance(g, PartyGroup) for p in g.parties
                 }
-                merged[alias] = group_fact(first, parties, holding)
+                merged[alias] = group_fact(first, parties, kinds)
                 continue
             collected = list_fields.get(str(fact.get(TYPE_FIELD)), set())
             if not collected:

@@ -183,6 +183,7 @@ FUNCTIONS: dict[str, tuple[int, int]] = {  # name -> (fewest, most) arguments
     "join": (1, 2),
     "brief": (1, 2),
     "text": (1, 1),
+    "union": (2, 2),
 }
 
 BRIEF_ITEMS = 5
@@ -465,6 +466,10 @@ def type_of(node: Node) -> ValueType:
         if kinds[0] not in ("list", "null") or (len(kinds) > 1 and kinds[1] != "text"):
             raise ExpressionError("brief() takes a list and optionally what one item is")
         return "text"
+    if node.function == "union":
+        if any(k not in ("list", "null") for k in kinds):
+            raise ExpressionError("union() takes two lists")
+        return "list"
     if any(k not in ("number", "null") for k in kinds):
         raise ExpressionError(f"{node.function}() takes numbers")
     return "number"
@@ -625,6 +630,8 @@ def _call(function: str, args: list[Any]) -> Any:
         return format_value(args[0])
     if function == "brief":
         return None if args[0] is None else brief(args[0], args[1] if len(args) > 1 else "")
+    if function == "union":  # the first list's items, then the second's not already in it
+        return list(dict.fromkeys([*(args[0] or ()), *(args[1] or ())]))
     if any(a is None for a in args):
         return None
     if function == "abs":

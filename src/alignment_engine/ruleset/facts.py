@@ -339,8 +339,10 @@ KPI_GROUP_FACT_TYPE = _type(
         ("labels", "list", "the owners as messages name them: 'sales', 'shared.x (a, b)'"),
         ("objectives", "list", "the objectives they serve"),
         ("target", "number", "their target, when they all have the same one"),
-        ("moving_kpis", "list", "kpis, when they move the metric (else empty)"),
-        ("moving_labels", "list", "labels, when they move the metric (else empty)"),
+        ("raising_kpis", "list", "kpis, when they raise the metric (else empty)"),
+        ("raising_labels", "list", "labels, when they raise the metric (else empty)"),
+        ("lowering_kpis", "list", "kpis, when they lower the metric (else empty)"),
+        ("lowering_labels", "list", "labels, when they lower the metric (else empty)"),
         ("holding_kpis", "list", "kpis, when they hold the metric (else empty)"),
         ("holding_labels", "list", "labels, when they hold the metric (else empty)"),
         ("bounded_kpis", "list", "the kpis that have a maximum"),
@@ -360,15 +362,20 @@ GROUP_KEY = "_group"
 """Where a kpi_group fact keeps its PartyGroup (not a field: rules never see it)."""
 
 
+def party_kind(group: PartyGroup) -> str:
+    """What a group's members do to its metric: 'raise', 'lower' or 'hold'."""
+    return _VERBS[0 if group.holds else group.sign][1]
+
+
 def group_fact(
     group: PartyGroup,
     parties: tuple[Party, ...] | None = None,
-    holding: Collection[Party] | None = None,
+    kinds: Mapping[Party, str] | None = None,
 ) -> Fact:
-    """The kpi_group fact of ``group``, or of the subset ``parties`` of it; ``holding`` says
-    which of them hold the metric (by default all of a holding group's, none of the others')."""
+    """The kpi_group fact of ``group``, or of the subset ``parties`` of it; ``kinds`` says what
+    each member does to the metric (by default what the group does: :func:`party_kind`)."""
     members = group.parties if parties is None else parties
-    held = set(members if group.holds else ()) if holding is None else set(holding)
+    kind_of = kinds or {}
     departments = list(dict.fromkeys(d for p in members for d in p.departments))
     subset = (
         group
@@ -392,14 +399,13 @@ def group_fact(
         "objectives": list(dict.fromkeys(o for p in members for o in p.objectives)),
         GROUP_KEY: subset,
     }
-    # Who moves the metric and who holds it: a grouped finding merges the groups of its matches,
-    # and a message still tells raisers and lowerers from holders.
-    for kind, chosen in (
-        ("moving", [p for p in members if p not in held]),
-        ("holding", [p for p in members if p in held]),
-    ):
-        fact[f"{kind}_kpis"] = [p.kpi for p in chosen]
-        fact[f"{kind}_labels"] = list(dict.fromkeys(p.label for p in chosen))
+    # Who raises, lowers or holds the metric: a grouped finding merges the groups of its
+    # matches, and its message still tells them apart.
+    default = party_kind(group)
+    for kind, field in (("raise", "raising"), ("lower", "lowering"), ("hold", "holding")):
+        chosen = [p for p in members if kind_of.get(p, default) == kind]
+        fact[f"{field}_kpis"] = [p.kpi for p in chosen]
+        fact[f"{field}_labels"] = list(dict.fromkeys(p.label for p in chosen))
     fact["bounded_kpis"] = [p.kpi for p in members if p.bounded]
     fact["unbounded_kpis"] = [p.kpi for p in members if not p.bounded]
     targets = {p.target for p in members}
