@@ -45,6 +45,13 @@ def test_halves_past_a_billion_units_are_still_halves():
     assert to_units([12345678.125], 2, "down").tolist() == [1234567812]
 
 
+def test_whole_units_past_two_to_the_52_stay_as_they_are():
+    # 4503599627370497 + 0.5 is not a double: half-up must not round it to ...498.
+    for mode in ("half_up", "half_even", "down"):
+        assert to_units([4503599627370497.0], 0, mode).tolist() == [4503599627370497]
+        assert to_units([-4503599627370497.0], 0, mode).tolist() == [-4503599627370497]
+
+
 def test_unknown_mode_and_non_finite_amounts_are_refused():
     with pytest.raises(ValueError, match="rounding mode"):
         to_units([1.0], 2, "ceiling")

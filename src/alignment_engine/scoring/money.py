@@ -29,6 +29,7 @@ IntArray = npt.NDArray[np.int64]
 _GUARD_DECIMALS = 6
 _GUARD_LIMIT = 1e9
 _SIGNIFICANT_DIGITS = 15
+_WHOLE_FROM = 2.0**52
 _UNITS_LIMIT = float(PAYABLE_UNITS)  # beyond this a double no longer holds every whole unit
 
 
@@ -53,7 +54,10 @@ def to_units(amounts: npt.ArrayLike, decimals: int, mode: str) -> IntArray:
     # ``str()`` also accepts the policy model's StrEnum members.
     rounding = str(mode)
     if rounding == "half_up":
-        rounded = np.sign(guarded) * np.floor(np.abs(guarded) + 0.5)
+        # From 2**52 up a double holds only whole numbers, and adding 0.5 could round up to the
+        # next even one: those are already rounded.
+        whole = np.abs(guarded) >= _WHOLE_FROM
+        rounded = np.where(whole, guarded, np.sign(guarded) * np.floor(np.abs(guarded) + 0.5))
     elif rounding == "half_even":
         rounded = np.rint(guarded)
     elif rounding == "down":
