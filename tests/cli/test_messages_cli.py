@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -13,23 +14,18 @@ ACME = Path(__file__).resolve().parents[2] / "scenarios" / "acme"
 POLICY = ACME.parent.parent / "policies" / "annual-bonus-2026.yaml"
 
 
-def test_a_bad_period_is_named_once_without_a_placeholder_file(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "score",
-            "--plan",
-            str(ACME / "plan.yaml"),
-            "--policy",
-            str(POLICY),
-            "--actuals",
-            str(ACME / "actuals-2026-q3.csv"),
-            "--period",
-            "2026Q3",
-            "--db",
-            f"sqlite:///{tmp_path / 'runs.db'}",
-        ],
+def score_acme(tmp_path: Path, *extra: str, period: str = "2026-Q3") -> Any:
+    """``score`` of the example company for ``period``, its run stored in a new database."""
+    documents = ["--plan", str(ACME / "plan.yaml"), "--policy", str(POLICY)]
+    tables = ["--actuals", str(ACME / "actuals-2026-q3.csv")]
+    database = ["--db", f"sqlite:///{tmp_path / 'runs.db'}"]
+    return CliRunner().invoke(
+        main, ["score", *documents, *tables, "--period", period, *database, *extra]
     )
+
+
+def test_a_bad_period_is_named_once_without_a_placeholder_file(tmp_path: Path) -> None:
+    result = score_acme(tmp_path, period="2026Q3")
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "error: period: '2026Q3' is not a period (use 2026, 2026-Q3 or 2026-07)"
@@ -63,26 +59,8 @@ def test_summary_counts_a_pools_demand_as_check_does(tmp_path: Path) -> None:
 
 
 def test_an_explanation_reads_as_sentences(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "score",
-            "--plan",
-            str(ACME / "plan.yaml"),
-            "--policy",
-            str(POLICY),
-            "--actuals",
-            str(ACME / "actuals-2026-q3.csv"),
-            "--employees",
-            str(ACME / "employees.csv"),
-            "--period",
-            "2026-Q3",
-            "--explain",
-            "E00042",
-            "--db",
-            f"sqlite:///{tmp_path / 'runs.db'}",
-        ],
-    )
+    employees = ["--employees", str(ACME / "employees.csv")]
+    result = score_acme(tmp_path, *employees, "--explain", "E00042")
     assert result.exit_code == 0, result.output
     assert (
         "gate quality-gate fired: kpi:quality.defect_rate attainment < 0.85 (observed 0.8108) "
