@@ -26,9 +26,27 @@ from alignment_engine.errors import InputError
 if TYPE_CHECKING:  # pandas loads in half a second: only the commands that write tables pay it
     import pandas as pd
 
-__all__ = ["Writer", "ensure_writable", "flat_frame", "write_atomically", "write_table"]
+__all__ = [
+    "Writer",
+    "ensure_writable",
+    "flat_frame",
+    "text_writer",
+    "write_atomically",
+    "write_table",
+]
 
 Writer = Callable[[Path], None]
+
+
+def text_writer(text: str) -> Writer:
+    """A writer of ``text`` as UTF-8, for :func:`write_atomically`."""
+
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
+
+
 """Writes one output file at the path it is given."""
 
 

@@ -65,6 +65,16 @@ def test_every_starter_employee_is_paid_in_any_quarter(tmp_path: Path) -> None:
     assert len(payouts) == 5 and all(p > 0 for p in payouts.values())
 
 
+def test_init_refuses_a_file_in_the_way(tmp_path: Path) -> None:
+    target = tmp_path / "plan.yaml"
+    target.write_text("mine\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", str(target)])
+    assert result.exit_code == 2
+    assert f"error: {target}: is not an empty folder" in result.stderr
+    assert "Traceback" not in result.output
+    assert target.read_text(encoding="utf-8") == "mine\n"
+
+
 def test_init_never_overwrites(tmp_path: Path) -> None:
     folder = tmp_path / "taken"
     folder.mkdir()

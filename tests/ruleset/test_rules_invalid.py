@@ -261,6 +261,18 @@ CASES = {
         "pack.yaml:9:15: rules[my-rule].finding.message: in placeholder {brief(a.metric)}: "
         "brief() takes a list and optionally what one item is",
     ),
+    "union-of-text": (
+        """
+        - id: my-rule
+          kind: conflict
+          severity: low
+          when:
+            - {fact: kpi_group, as: a}
+          finding: {message: "{brief(union(a.kpis, a.metric))}"}
+        """,
+        "pack.yaml:9:15: rules[my-rule].finding.message: in placeholder "
+        "{brief(union(a.kpis, a.metric))}: union() takes two lists",
+    ),
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -125,7 +124,7 @@ def init(folder: Path, period_of: datetime | None) -> None:
 
     DIR must be new or empty: nothing is overwritten. Exits 2 otherwise."""
     from alignment_engine.errors import InputError
-    from alignment_engine.outputs import write_atomically
+    from alignment_engine.outputs import text_writer, write_atomically
     from alignment_engine.starter import starter_files
 
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
@@ -135,16 +134,9 @@ def init(folder: Path, period_of: datetime | None) -> None:
             suggestion="name a new folder, e.g. alignment-engine init my-company",
         )
     files = starter_files((period_of or datetime.now()).date())
-    write_atomically(folder, {name: _writer(text) for name, text in files.items()})
+    write_atomically(folder, {name: text_writer(text) for name, text in files.items()})
     click.echo(f"wrote {', '.join(str(folder / name) for name in files)}")
     click.echo(f"next: cd {folder} and follow README.md (alignment-engine validate *.yaml)")
-
-
-def _writer(text: str) -> Callable[[Path], None]:
-    def write(path: Path) -> None:
-        path.write_text(text, encoding="utf-8")
-
-    return write
 
 
 COMMANDS = [validate, schema, summary, init]

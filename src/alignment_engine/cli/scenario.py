@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +141,6 @@ def scenario_group() -> None:
     """What-if analysis: run scenarios (sweeps included) and compare plans or scenarios."""
 
 
-def _text_writer(text: str) -> Callable[[Path], None]:
-    def write(path: Path) -> None:
-        path.write_text(text, encoding="utf-8")
-
-    return write
-
-
 def _record_scenario_run(
     inputs: Any, rule_dirs: tuple[Path, ...], data: dict[str, Any], db_url: str | None
 ) -> None:
@@ -239,10 +232,10 @@ def run_command(
                 pages["report.html"] = page
             if result.sweep:
                 pages[f"variant-{index + 1}.html"] = page
-        from alignment_engine.outputs import write_atomically
+        from alignment_engine.outputs import text_writer, write_atomically
 
         texts = {"scenario.json": _json(data) + "\n", **pages}
-        write_atomically(out_dir, {name: _text_writer(text) for name, text in texts.items()})
+        write_atomically(out_dir, {name: text_writer(text) for name, text in texts.items()})
         written = [out_dir / name for name in texts]
     if output_format == "json":
         click.echo(_json(data))

@@ -14,7 +14,7 @@ from alignment_engine.cli.explain import render_explanation
 from alignment_engine.cli.options import format_option
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.jsonio import dumps
-from alignment_engine.outputs import ensure_writable
+from alignment_engine.outputs import ensure_writable, text_writer
 
 __all__ = ["COMMANDS"]
 
@@ -306,16 +306,10 @@ def _write_outputs(
     def table_writer(frame: pd.DataFrame, fmt: str) -> Writer:
         return lambda path: write_table(frame, path, fmt, raw=raw_cells)
 
-    def text_writer(text: str) -> Writer:
-        def write(path: Path) -> None:
-            path.write_text(text + "\n", encoding="utf-8")
-
-        return write
-
     summary = {key: value for key, value in document.items() if key != "employees"}
     writers: dict[str, Callable[[Path], None]] = {
-        "score.json": text_writer(result_json),
-        "summary.json": text_writer(dumps(summary)),
+        "score.json": text_writer(result_json + "\n"),
+        "summary.json": text_writer(dumps(summary) + "\n"),
     }
     for name, frame in frames.items():
         for fmt in dict.fromkeys(out_formats):
