@@ -242,7 +242,8 @@ def postgres_rows(
     folder: Path, cli: list[str], score: Callable[[str, str], list[str]]
 ) -> list[dict[str, object]]:
     """The baseline and the CLI (after check) on a throwaway PostgreSQL, where one can start."""
-    from alignment_engine.storage.throwaway import (
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from throwaway_postgres import (  # a test helper: tests/throwaway_postgres.py
         PostgresUnavailableError,
         ThrowawayPostgres,
         postgres_unavailable_reason,

@@ -34,7 +34,9 @@ from sqlalchemy.orm import Session
 from alignment_engine.storage import RunRecord, Store
 from alignment_engine.storage.bulk import payout_rows
 from alignment_engine.storage.orm import PayoutRow
-from alignment_engine.storage.throwaway import (
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from throwaway_postgres import (
     PostgresUnavailableError,
     ThrowawayPostgres,
     postgres_unavailable_reason,

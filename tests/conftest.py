@@ -57,7 +57,7 @@ import shutil  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
-from alignment_engine.storage.throwaway import (  # noqa: E402
+from throwaway_postgres import (  # noqa: E402
     PostgresUnavailableError,
     ThrowawayPostgres,
     postgres_unavailable_reason,

@@ -17,7 +17,7 @@ from alignment_engine.conflicts import pay_mix, pool_totals, rollup_totals
 from alignment_engine.loading import plan_from_yaml, policy_from_yaml
 from alignment_engine.model import Plan, Policy
 from alignment_engine.model.findings import CheckResult
-from alignment_engine.reach import metric_reach
+from reach_oracle import metric_reach
 
 DATA = Path(__file__).resolve().parent / "data" / "checks"
 EXPECTED = yaml.safe_load((DATA / "planted-expected.yaml").read_text(encoding="utf-8"))

@@ -78,7 +78,7 @@ def score_period(
 
     Gates are decided by the rule engine (one rule per gate, over the KPI, department and
     company results); the per-employee arithmetic stays vectorised in ``scoring``."""
-    from alignment_engine.ruleset.gates import rule_gate_outcomes
+    from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
     from alignment_engine.scoring import score_period as run_scoring
 
     if not accept_findings:

@@ -30,11 +30,9 @@ against the code)::
     ├── ValueProblem                                   ruleset/durable/jsontext.py: a value durable cannot take
     ├── _OverrideFailure                               scenarios/overrides.py: raised as a located ScenarioError
     ├── _Refused                                       optimisation/fitting.py: a curve the history cannot fit
-    ├── ValueError
-    │   ├── FormulaError                               scoring/formula.py: a policy formula; raised as PolicyError
-    │   └── _DuplicateKeyError                         service/limits.py: a JSON body's repeated key; a 422
-    └── RuntimeError
-        └── PostgresUnavailableError                   storage/throwaway.py: tests and benchmarks only
+    └── ValueError
+        ├── FormulaError                               scoring/formula.py: a policy formula; raised as PolicyError
+        └── _DuplicateKeyError                         service/limits.py: a JSON body's repeated key; a 422
 
 Foreign exceptions (yaml, pydantic, durable_rules, SQLAlchemy, scipy) are translated at the adapter
 that calls them, with ``raise OurError(...) from exc``; nothing above the adapters sees them, and

@@ -1,6 +1,6 @@
 """How raising one metric moves the others through the plan's influences, over several hops.
 
-One :class:`Reach` per (source, metric, sign): raising ``source`` moves ``metric`` the way
+One row of :class:`ReachTable` per (source, metric, sign): raising ``source`` moves ``metric`` the way
 ``sign`` says through a chain of 1 to ``hop_limit`` influences (``hops`` is the shortest such
 chain, ``path`` one shortest chain, ``paths`` how many chains there are), plus the source itself
 at 0 hops. A chain never comes back to its source (that would say "raising X raises X"); other
@@ -27,7 +27,7 @@ from alignment_engine.model import Influence
 if TYPE_CHECKING:  # scipy loads in half a second; every command that reads a plan imports this
     from scipy import sparse
 
-__all__ = ["HOP_LIMIT", "Reach", "ReachTable", "metric_reach", "reach_table"]
+__all__ = ["HOP_LIMIT", "ReachTable", "reach_table"]
 
 HOP_LIMIT = 5
 """Influence chains longer than this are not followed."""
@@ -35,31 +35,11 @@ HOP_LIMIT = 5
 _Ints = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True)
-class Reach:
-    """Raising ``source`` moves ``metric`` the way ``sign`` says, through ``hops`` influences."""
-
-    source: str
-    metric: str
-    sign: int
-    hops: int
-    strength: float
-    path: tuple[str, ...]
-    paths: int
-
-
-def metric_reach(
-    influences: Iterable[Influence], hop_limit: int = HOP_LIMIT, sources: Sequence[str] = ()
-) -> list[Reach]:
-    """Every (source, metric, sign) reachable from ``sources`` (default: every metric named in
-    an influence), sources in the order given, then by hops and by metric order."""
-    return reach_table(influences, hop_limit, sources).rows()
-
-
 def reach_table(
     influences: Iterable[Influence], hop_limit: int = HOP_LIMIT, sources: Sequence[str] = ()
 ) -> ReachTable:
-    """:func:`metric_reach` as columns."""
+    """Every (source, metric, sign) reachable from ``sources`` (default: every metric named in
+    an influence), as columns: sources in the order given, then by hops and by metric order."""
     edges = list(influences)
     names: dict[str, int] = {}
     for influence in edges:
@@ -223,7 +203,7 @@ class _Search:
 
 @dataclass(frozen=True, eq=False)
 class ReachTable:
-    """Every reach of :func:`metric_reach` as columns (one row per (source, metric, sign)).
+    """Every reach as columns (one row per (source, metric, sign)).
 
     Chains are kept as parent pointers and spelled out only when asked for: most of the
     100,000 reaches of a large plan are never shown to anyone.
@@ -255,24 +235,6 @@ class ReachTable:
             row = int(self.parent[row])
         chain.reverse()
         return chain
-
-    def rows(self) -> list[Reach]:
-        """Every reach as an object (for tests and small plans)."""
-        sources, metrics = self.source.tolist(), self.metric.tolist()
-        signs, hops = self.sign.tolist(), self.hops.tolist()
-        strengths, paths = self.strength.tolist(), self.paths.tolist()
-        return [
-            Reach(
-                self.source_names[sources[i]],
-                self.metric_names[metrics[i]],
-                signs[i],
-                hops[i],
-                strengths[i],
-                self.path(i),
-                paths[i],
-            )
-            for i in range(len(self))
-        ]
 
 
 def _chain_counts(

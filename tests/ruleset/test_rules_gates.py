@@ -1,5 +1,5 @@
-"""Gates decided by durable_rules (ruleset/gates.py) agree with the pure-Python gate_outcomes,
-and the engine facade scores with them."""
+"""Gates decided by durable_rules (ruleset/gate_rules.py) agree with the plain-Python reference
+(tests/gate_oracle.py), and the engine facade scores with them."""
 
 from __future__ import annotations
 
@@ -14,10 +14,15 @@ from hypothesis import strategies as st
 from alignment_engine import engine
 from alignment_engine.loading import plan_from_yaml, policy_from_yaml
 from alignment_engine.model.policy import Comparison, Gate
-from alignment_engine.ruleset.gates import GATES_PER_RULESET, compiled_gates, rule_gate_outcomes
+from alignment_engine.ruleset.gate_rules import (
+    GATES_PER_RULESET,
+    compiled_gates,
+    rule_gate_outcomes,
+)
 from alignment_engine.scoring import score_period
-from alignment_engine.scoring.gates import KpiFact, gate_outcomes
+from alignment_engine.scoring.gate_effects import KpiFact
 from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
+from gate_oracle import gate_outcomes
 
 ROOT = Path(__file__).resolve().parents[2]
 ACME = ROOT / "scenarios" / "acme"
@@ -286,5 +291,7 @@ def test_the_example_company_is_scored_with_rule_gates() -> None:
     production = next(d for d in result.departments if d.department == "production")
     assert production.gates == ("quality-gate",)
     # The same payouts, to the cent, as the pure-Python gates give.
-    python_gates = score_period(plan, policy, actuals, employees, "2026-Q3")
+    python_gates = score_period(
+        plan, policy, actuals, employees, "2026-Q3", evaluate_gates=gate_outcomes
+    )
     assert result.to_dict() == python_gates.to_dict()

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alignment_engine.model import Influence, Plan
-from alignment_engine.reach import metric_reach
 from alignment_engine.rulepacks import (
     SHIPPED_PACK_FILES,
     shipped_packs,
@@ -17,6 +16,7 @@ from alignment_engine.rulepacks import (
 )
 from alignment_engine.ruleset.facts import facts_from_plan
 from alignment_engine.ruletests import run_rule_tests
+from reach_oracle import metric_reach
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD = {

@@ -12,6 +12,9 @@ import pandas as pd
 
 from alignment_engine.model.plan import Plan
 from alignment_engine.model.policy import Policy
+from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
+from alignment_engine.scoring import ScoreResult
+from alignment_engine.scoring import score_period as score_core
 
 
 def make_plan(**overrides: Any) -> Plan:
@@ -135,3 +138,25 @@ ON_TARGET = [
     ("2026-Q3", "production", "production.defect_rate", 0.02),
     ("2026-Q3", "shared.gross_margin", "shared.gross_margin", 0.4),
 ]
+
+
+def score_period(
+    plan: Plan,
+    policy: Policy,
+    actuals: pd.DataFrame,
+    employees: pd.DataFrame | None,
+    period: str,
+    *,
+    measures: pd.DataFrame | None = None,
+) -> ScoreResult:
+    """The scoring core with the product's gate decision (the rule engine's), and none of the
+    facade's refusals, so a test can score any plan it builds."""
+    return score_core(
+        plan,
+        policy,
+        actuals,
+        employees,
+        period,
+        measures=measures,
+        evaluate_gates=rule_gate_outcomes,
+    )

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from alignment_engine.model.policy import Gate
-from alignment_engine.scoring.gates import KpiFact, Modifier, gate_outcomes, modifiers_by_target
+from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
+from alignment_engine.scoring.gate_effects import KpiFact, Modifier, modifiers_by_target
 
 
 def gate(gate_id, when, effect, applies_to="all"):
@@ -18,7 +19,7 @@ FACTS = {
 
 
 def test_kpi_gate_fires_on_attainment():
-    [outcome] = gate_outcomes(
+    [outcome] = rule_gate_outcomes(
         [gate("profit", {"kpi": "company.net_margin", "attainment": {"lt": 0.8}}, {"cap": 0.5})],
         FACTS,
         {},
@@ -38,14 +39,14 @@ def test_department_and_company_gates_read_scores():
         ),
         gate("strong-company", {"scope": "company", "score": {"gte": 1.2}}, {"multiply": 1.1}),
     ]
-    outcomes = gate_outcomes(gates, FACTS, {"sales": 0.4}, company_score=1.0)
+    outcomes = rule_gate_outcomes(gates, FACTS, {"sales": 0.4}, company_score=1.0)
     assert [o.triggered for o in outcomes] == [True, False]
     assert outcomes[0].subject == "department:sales"
     assert outcomes[1].subject == "company" and outcomes[1].observed == 1.0
 
 
 def test_a_gate_without_a_result_does_not_fire():
-    outcomes = gate_outcomes(
+    outcomes = rule_gate_outcomes(
         [
             gate("g1", {"kpi": "sales.revenue", "actual": {"lt": 100}}, {"zero": True}),
             gate("g2", {"department": "finance", "score": {"lt": 1}}, {"zero": True}),
@@ -64,7 +65,7 @@ def test_effects_combine_multiply_then_cap_then_zero():
         gate("limit", {"scope": "company", "score": {"gte": 0}}, {"cap": 1.2}),
         gate("boost2", {"scope": "company", "score": {"gte": 0}}, {"multiply": 1.2}),
     ]
-    modifiers = modifiers_by_target(gate_outcomes(gates, {}, {}, company_score=1.0))
+    modifiers = modifiers_by_target(rule_gate_outcomes(gates, {}, {}, company_score=1.0))
     combined = modifiers["all"]
     assert combined.multiply == pytest.approx(1.8) and combined.cap == 1.2
     np.testing.assert_allclose(combined.apply(np.array([0.5, 1.0])), [0.9, 1.2])
@@ -78,6 +79,6 @@ def test_modifiers_are_grouped_by_target():
         gate("b", {"scope": "company", "score": {"gte": 0}}, {"cap": 0.7}, "company"),
         gate("c", {"scope": "company", "score": {"lt": 0}}, {"zero": True}, "company"),
     ]
-    modifiers = modifiers_by_target(gate_outcomes(gates, {}, {}, company_score=1.0))
+    modifiers = modifiers_by_target(rule_gate_outcomes(gates, {}, {}, company_score=1.0))
     assert set(modifiers) == {"kpi:sales.revenue", "company"}
     assert modifiers["company"] == Modifier(cap=0.7)

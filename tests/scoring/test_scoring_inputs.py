@@ -2,10 +2,9 @@
 
 import pandas as pd
 import pytest
-from scoring_builders import ON_TARGET, actuals_frame, make_plan, make_policy
+from scoring_builders import ON_TARGET, actuals_frame, make_plan, make_policy, score_period
 
 from alignment_engine.errors import InputError, PolicyError
-from alignment_engine.scoring import score_period
 from alignment_engine.tables import ACTUALS, read_table
 
 

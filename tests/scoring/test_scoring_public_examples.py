@@ -11,10 +11,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from scoring_builders import score_period
 
 from alignment_engine.model.plan import Plan
 from alignment_engine.model.policy import Policy
-from alignment_engine.scoring import evaluate_curve, score_period
+from alignment_engine.scoring import evaluate_curve
 
 
 def company_plan(kpis: list[dict[str, Any]], departments: tuple[str, ...] = ("staff",)) -> Plan:

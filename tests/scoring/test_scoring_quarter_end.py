@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from scoring_builders import ON_TARGET, actuals_frame, make_plan, make_policy
+from scoring_builders import ON_TARGET, actuals_frame, make_plan, make_policy, score_period
 
 from alignment_engine.errors import InputError
 from alignment_engine.loading import plan_from_yaml, policy_from_yaml
-from alignment_engine.scoring import score_period
 from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,18 +3,18 @@
 ``score_period`` is the entry point; the modules below it each do one job:
 periods (period labels, proration), payout_curves, formula (metric formulas),
 actuals (checking and resolving results), missing (missing results, a wrong period), precision
-(computed results read as decimals), catalogue (KPIs with their curves), gates, combine
+(computed results read as decimals), catalogue (KPIs with their curves), gate_effects (gate arithmetic; the rule engine
+decides which fire), combine
 (scope scores, components), money (rounding), pool (fitting to the pool), employees (the
 employee table), result and explanation (outputs).
 """
 
 from alignment_engine.scoring.formula import Formula, FormulaError
-from alignment_engine.scoring.gates import (
+from alignment_engine.scoring.gate_effects import (
     GateEvaluator,
     GateOutcome,
     KpiFact,
     Modifier,
-    gate_outcomes,
 )
 from alignment_engine.scoring.money import format_units, to_units, units_to_decimal
 from alignment_engine.scoring.payout_curves import (
@@ -52,7 +52,6 @@ __all__ = [
     "evaluate_curve",
     "fit_to_pool",
     "format_units",
-    "gate_outcomes",
     "largest_remainder",
     "parse_period",
     "score_period",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from alignment_engine.scoring.gates import IDENTITY, Modifier
+from alignment_engine.scoring.gate_effects import IDENTITY, Modifier
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alignment_engine.scoring.combine import COMPONENTS, DepartmentFactors
-from alignment_engine.scoring.gates import GateOutcome
+from alignment_engine.scoring.gate_effects import GateOutcome
 from alignment_engine.scoring.money import format_units, units_to_float
 from alignment_engine.scoring.outcome import EmployeePayouts, KpiResult, Settings, Totals
 

@@ -28,7 +28,7 @@ from alignment_engine.scoring.explanation import (
     employee_columns,
     employee_explanation,
 )
-from alignment_engine.scoring.gates import GateOutcome
+from alignment_engine.scoring.gate_effects import GateOutcome
 from alignment_engine.scoring.money import format_units, units_to_decimal, units_to_float
 from alignment_engine.scoring.outcome import (  # re-exported: the result's parts
     DepartmentResult,

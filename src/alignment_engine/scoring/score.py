@@ -51,12 +51,11 @@ from alignment_engine.scoring.combine import (
     shared_scores,
 )
 from alignment_engine.scoring.employees import EmployeeTable, check_employees, empty_employees
-from alignment_engine.scoring.gates import (
+from alignment_engine.scoring.gate_effects import (
     GateEvaluator,
     GateOutcome,
     KpiFact,
     Modifier,
-    gate_outcomes,
     modifiers_by_target,
 )
 from alignment_engine.scoring.missing import check_missing
@@ -93,15 +92,17 @@ def score_period(
     period: str,
     *,
     measures: pd.DataFrame | None = None,
-    evaluate_gates: GateEvaluator = gate_outcomes,
+    evaluate_gates: GateEvaluator,
 ) -> ScoreResult:
     """Score ``period`` (``2026``, ``2026-Q3`` or ``2026-07``) for a plan under a policy.
 
     ``actuals`` has ``period,scope,kpi,actual`` and/or ``period,scope,measure,value`` rows;
     ``measures`` is an optional second table of base measures. ``employees`` may be None (KPI
-    and department results only). ``evaluate_gates`` decides which gates fire (the default is
-    :func:`~alignment_engine.scoring.gates.gate_outcomes`; see :class:`GateEvaluator`). Raises InputError (bad rows, missing actuals, a formula that
-    divides by zero) or PolicyError (the policy does not fit the plan).
+    and department results only). ``evaluate_gates`` decides which gates fire (the product's
+    is the rule engine's, ``alignment_engine.ruleset.gate_rules.rule_gate_outcomes``, which
+    ``alignment_engine.score_period`` passes; see :class:`GateEvaluator`). Raises InputError
+    (bad rows, missing actuals, a formula that divides by zero) or PolicyError (the policy does
+    not fit the plan).
     """
     target_period = _target_period(period)
     if plan.currency.upper() != policy.currency.upper():

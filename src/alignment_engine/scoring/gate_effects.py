@@ -1,9 +1,13 @@
-"""Gates: conditions on a few results (a KPI, a department, the company) that change payouts.
+"""Gate arithmetic: what a gate reads, what its outcome says, how triggered gates combine.
 
-Evaluation is a small pure function, :func:`gate_outcomes`, over a handful of facts (never per
-employee), so it can be swapped for the rule engine without touching the vectorised arithmetic.
-Conditions are read on results *before* any gate acts (KPI factors already capped by
-``caps.kpi``), so the order gates are listed in never changes which of them fire.
+Gates are conditions on a few results (a KPI, a department, the company) that change payouts.
+Whether a gate fires is decided in one place, by the rule engine
+(``alignment_engine.ruleset.gate_rules``), handed in to scoring as a :class:`GateEvaluator`;
+this module reads the values a gate compares (:func:`read_gate`), writes the outcome
+(:func:`gate_outcome`) and combines the effects of the gates that fired
+(:func:`modifiers_by_target`) for the vectorised arithmetic. Conditions are read on results
+*before* any gate acts (KPI factors already capped by ``caps.kpi``), so the order gates are
+listed in never changes which of them fire.
 
 Effects on one target combine in a fixed order: every ``multiply`` (their product), then the
 lowest ``cap``, then ``zero``. A cap is therefore the last word over a multiplier.
@@ -188,7 +192,8 @@ def gate_outcome(gate: Gate, reading: GateReading, triggered: bool) -> GateOutco
 
 class GateEvaluator(Protocol):
     """What :func:`score_period <alignment_engine.scoring.score.score_period>` calls to decide
-    gates; :func:`gate_outcomes` is the built-in one, a rule-engine backed one can replace it."""
+    which gates fire. The product has one, the rule engine's
+    (``alignment_engine.ruleset.gate_rules.rule_gate_outcomes``); scoring itself never decides."""
 
     def __call__(
         self,
@@ -197,22 +202,6 @@ class GateEvaluator(Protocol):
         department_scores: Mapping[str, float | None],
         company_score: float | None = None,
     ) -> list[GateOutcome]: ...
-
-
-def gate_outcomes(
-    gates: Sequence[Gate],
-    kpi_results: Mapping[str, KpiFact],
-    department_scores: Mapping[str, float | None],
-    company_score: float | None = None,
-) -> list[GateOutcome]:
-    """Which gates fire on these results. A gate whose subject has no result (or a NaN one) does
-    not fire; its outcome says so with ``observed=None``."""
-    outcomes = []
-    for gate in gates:
-        reading = read_gate(gate, kpi_results, department_scores, company_score)
-        triggered = reading.observed is not None and reading.comparison.holds(reading.observed)
-        outcomes.append(gate_outcome(gate, reading, triggered))
-    return outcomes
 
 
 def modifiers_by_target(outcomes: Sequence[GateOutcome]) -> dict[str, Modifier]:

@@ -1,9 +1,11 @@
-"""Gates decided by the rule engine: each gate of a policy is one durable_rules rule.
+"""Gate rules: the one place that decides whether a gate fires, each gate one durable_rules rule.
 
-:func:`rule_gate_outcomes` is a :class:`~alignment_engine.scoring.gates.GateEvaluator`: scoring
-hands it the few results gates read (KPI results, department scores, the company score; never
-employees) and it returns exactly what :func:`~alignment_engine.scoring.gates.gate_outcomes`
-returns, with the decision "does this gate fire" taken by the rules.
+:func:`rule_gate_outcomes` is the product's
+:class:`~alignment_engine.scoring.gate_effects.GateEvaluator`: scoring hands it the few results
+gates read (KPI results, department scores, the company score; never employees) and it returns
+one outcome per gate, in order; the gate arithmetic (readings, outcomes, combined effects) is
+``scoring/gate_effects.py``. ``tests/gate_oracle.py`` decides the same gates in plain Python and
+the tests hold the two to the same answers.
 
 Facts, one per subject some gate reads::
 
@@ -15,7 +17,7 @@ A finite measure is written as its value. durable_rules cannot hold an infinite 
 attainment is +inf when a lower-is-better KPI hits zero (no defects at all), so an infinite
 measure is written as ``<measure>_infinity: 1`` (or ``-1``) instead. A missing or NaN measure is
 left out, and a comparison never matches a fact without the field: a gate without a result does
-not fire, as in ``gate_outcomes``.
+not fire.
 
 The rule of a gate tests the subject, then the comparison. Python decides, when the rule is
 built, whether an infinite measure passes the comparison and how a non-finite threshold compares
@@ -47,7 +49,7 @@ from typing import Any, Final
 
 from alignment_engine.model.policy import Comparison, Gate
 from alignment_engine.ruleset.durable import MAX_RULES_PER_RULESET, RuleEngine
-from alignment_engine.scoring.gates import (
+from alignment_engine.scoring.gate_effects import (
     GateOutcome,
     KpiFact,
     gate_outcome,
@@ -275,8 +277,9 @@ def rule_gate_outcomes(
     department_scores: Mapping[str, float | None],
     company_score: float | None = None,
 ) -> list[GateOutcome]:
-    """Which gates fire on these results, decided by durable_rules; the same outcomes, in the
-    same order, as :func:`~alignment_engine.scoring.gates.gate_outcomes`."""
+    """Which gates fire on these results, decided by durable_rules: one outcome per gate, in
+    order. A gate whose subject has no result (or a NaN one) does not fire; its outcome says so
+    with ``observed=None``."""
     if not gates:
         return []
     readings = [read_gate(g, kpi_results, department_scores, company_score) for g in gates]
