@@ -2,6 +2,12 @@
 fetched when viewed) with the strategy map, the conflict graph, a RAG heat map of KPI results,
 payout distributions and the allocation before and after.
 
+The markup is in Jinja2 templates beside this module (``templates/``: the page, its CSS and the
+parts this module assembles), rendered with autoescape: text from plans and results is escaped
+wherever it lands, and only the hand-made SVG charts and the templates' own parts are passed in
+as markup. Escaping is ``reports.svg.esc`` (the standard library's, quotes included) everywhere,
+so the page and the charts in it escape alike.
+
 The page is a pure function of the plan and the ``--format json`` shapes of check, score and optimise
 results (and, for scenarios, a comparison and a sweep table): the same inputs give the same
 bytes. Nothing time-dependent is written unless ``generated_at`` is passed in.
@@ -13,8 +19,12 @@ import inspect
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from alignment_engine import __version__
 from alignment_engine.model import Plan
@@ -37,97 +47,30 @@ FONTS = (
     '"Helvetica Neue", Arial, sans-serif'
 )
 
-CSS = """
-:root { --ink: #1f2937; --muted: #6b7280; --line: #d1d5db; --paper: #ffffff;
-  --critical: #7f1d1d; --high: #dc2626; --medium: #f59e0b; --low: #3b82f6;
-  --green: #16a34a; --amber: #f59e0b; --red: #dc2626; --grey: #d1d5db; }
-* { box-sizing: border-box; }
-body { font-family: FONTS; color: var(--ink); background: #f3f4f6; margin: 0; line-height: 1.45; }
-main { max-width: 1280px; margin: 0 auto; padding: 24px; }
-header.page { background: #111827; color: #f9fafb; padding: 24px; }
-header.page h1 { margin: 0 0 6px 0; font-size: 26px; }
-header.page p { margin: 0; color: #d1d5db; }
-section { background: var(--paper); border-radius: 10px; padding: 18px 22px; margin: 18px 0;
-  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.08); }
-section h2 { margin: 0 0 4px 0; font-size: 20px; }
-section p.note { color: var(--muted); margin: 0 0 12px 0; font-size: 14px; }
-figure { margin: 8px 0; }
-svg.chart { width: 100%; height: auto; display: block; font-family: FONTS; }
-svg text { fill: var(--ink); }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; }
-.card { flex: 1 1 180px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
-.card .value { font-size: 22px; font-weight: 600; }
-.card .label { color: var(--muted); font-size: 13px; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 8px 0 4px 0; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
-th { background: #f9fafb; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.badge { display: inline-block; border-radius: 10px; padding: 1px 8px; color: #fff; font-size: 12px; }
-.badge.severity-critical { background: var(--critical); }
-.badge.severity-high { background: var(--high); }
-.badge.severity-medium { background: var(--medium); color: #111827; }
-.badge.severity-low { background: var(--low); }
-.delta-up { color: var(--green); }
-.delta-down { color: var(--red); }
-/* strategy map */
-.band { stroke: none; }
-.band-financial { fill: #eef2ff; }
-.band-customer { fill: #ecfeff; }
-.band-internal_process { fill: #f0fdf4; }
-.band-learning_growth { fill: #fefce8; }
-.band-label { fill: #374151; }
-.objective-box { fill: #ffffff; stroke: #4b5563; stroke-width: 1.2; }
-.objective-box.horizon-short { stroke-dasharray: 5 3; }
-.objective-id { fill: var(--muted); }
-.objective-kpis { fill: #374151; }
-.drive { fill: none; stroke: #6b7280; stroke-width: 1.4; opacity: 0.8; }
-.drive-head { fill: #6b7280; }
-/* conflict graph */
-.node { fill: #e5e7eb; stroke: #374151; stroke-width: 1.5; }
-.finding-edge, .legend { fill: none; stroke-width: 2.5; opacity: 0.85; }
-.pair-edge { fill: none; opacity: 0.7; }
-.conflict-graph .note { fill: var(--muted); stroke: none; }
-.finding-edge .hub { stroke-width: 1; }
-.severity-critical { stroke: var(--critical); }
-.severity-critical .hub { fill: var(--critical); }
-.severity-high { stroke: var(--high); }
-.severity-high .hub { fill: var(--high); }
-.severity-medium { stroke: var(--medium); }
-.severity-medium .hub { fill: var(--medium); }
-.severity-low { stroke: var(--low); stroke-dasharray: 4 3; }
-.severity-low .hub { fill: var(--low); }
-.legend text { stroke: none; }
-/* heat map */
-.rag-green { fill: #bbf7d0; stroke: var(--green); }
-.rag-amber { fill: #fde68a; stroke: var(--amber); }
-.rag-red { fill: #fecaca; stroke: var(--red); }
-.rag-grey { fill: #f3f4f6; stroke: var(--grey); }
-/* payouts and allocations */
-.grid { stroke: #e5e7eb; stroke-width: 1; }
-.axis-label, .stats { fill: var(--muted); }
-.whisker { stroke: #374151; stroke-width: 1.5; }
-.box { fill: #bfdbfe; stroke: #1d4ed8; stroke-width: 1.2; }
-.median { stroke: #1e3a8a; stroke-width: 2.5; }
-.payout-bar { fill: #60a5fa; }
-.alloc-bar[data-kind="current"] { fill: #9ca3af; }
-.alloc-bar[data-kind="proposed"] { fill: #2563eb; }
-.alloc-bar[data-kind="demand"] { fill: #f59e0b; }
-footer { color: var(--muted); font-size: 12px; text-align: center; padding: 12px 0 24px 0; }
-@media print {
-  @page { size: A4 landscape; margin: 12mm; }
-  body { background: #ffffff; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  main { max-width: none; padding: 0; }
-  header.page { background: #ffffff; color: #000000; border-bottom: 2px solid #000000; padding: 0 0 8px 0; }
-  header.page p { color: #374151; }
-  section { box-shadow: none; border: 1px solid #d1d5db; break-inside: avoid-page; page-break-inside: avoid; }
-  section.long { break-inside: auto; page-break-inside: auto; }
-  figure, svg.chart, tr { break-inside: avoid; page-break-inside: avoid; }
-  thead { display: table-header-group; }
-}
-""".replace("FONTS", FONTS)
 
 ResultLike = Mapping[str, Any] | Any
+
+
+def _escaped(value: Any) -> Any:
+    """Jinja2's ``finalize``: text escaped as the charts escape it, markup left alone."""
+    return value if hasattr(value, "__html__") else Markup(esc(value))
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("alignment_engine.reports", "templates"),
+        autoescape=True,
+        finalize=_escaped,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _part(macro: str, *arguments: Any) -> Markup:
+    """One macro of ``templates/parts.html.j2``: text arguments escaped, Markup ones kept."""
+    module = _templates().get_template("parts.html.j2").module
+    return Markup(getattr(module, macro)(*arguments))
 
 
 def as_result_dict(result: ResultLike | None) -> dict[str, Any] | None:
@@ -156,56 +99,43 @@ def _number(value: Any, digits: int = 2) -> str:
         if abs(value) >= 1000:
             return f"{value:,.{min(digits, 2)}f}"
         return f"{value:,.{digits}f}"
-    return esc(value)
+    return str(value)
 
 
-def _delta(value: Any, digits: int = 2, *, lower_is_better: bool = False) -> str:
+def _delta(value: Any, digits: int = 2, *, lower_is_better: bool = False) -> Markup | str:
     """A signed change, green when it is an improvement and red when not (a KPI where lower
     is better improves as it falls)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return "–"
     better = -value if lower_is_better else value
     css = "delta-up" if better > 0 else "delta-down" if better < 0 else ""
-    text = f"{value:+,.{digits}f}"
-    return f'<span class="{css}">{esc(text)}</span>' if css else esc(text)
+    return _part("delta", css, f"{value:+,.{digits}f}")
 
 
 def _table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()
-) -> str:
-    """A table; cells are HTML already (callers escape text with ``esc``)."""
-    head = "".join(
-        f'<th class="num">{esc(h)}</th>' if i in numeric else f"<th>{esc(h)}</th>"
-        for i, h in enumerate(headers)
-    )
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
-            for i, cell in enumerate(row)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
+) -> Markup:
+    """A table: text cells are escaped, Markup cells (badges, deltas) kept."""
+    return _part("table", headers, rows, tuple(numeric))
 
 
-def _badge(severity: Any) -> str:
+def _badge(severity: Any) -> Markup:
     name = str(severity)
-    css = name if name in SEVERITIES else "low"
-    return f'<span class="badge severity-{css}">{esc(name)}</span>'
+    return _part("badge", name if name in SEVERITIES else "low", name)
 
 
 def _list(values: Any) -> str:
-    return esc(", ".join(str(v) for v in values or ()))
+    return ", ".join(str(v) for v in values or ())
 
 
-def _section(anchor: str, title: str, note: str, body: str, *, long: bool = False) -> str:
-    css = ' class="long"' if long else ""
-    note_html = f'<p class="note">{esc(note)}</p>' if note else ""
-    return f'<section id="{esc(anchor)}"{css}><h2>{esc(title)}</h2>{note_html}{body}</section>'
+def _section(
+    anchor: str, title: str, note: str, body: str, *, long: bool = False
+) -> dict[str, Any]:
+    return {"anchor": anchor, "title": title, "note": note, "body": Markup(body), "long": long}
 
 
-def _figure(svg: str) -> str:
-    return f"<figure>{svg}</figure>"
+def _figure(svg: str) -> Markup:
+    return _part("figure", Markup(svg))
 
 
 def _cards(
@@ -236,18 +166,11 @@ def _cards(
     if optimise is not None:
         cards.append(
             (
-                f"Optimiser ({esc(optimise.get('status', ''))}) objective",
+                f"Optimiser ({optimise.get('status', '')}) objective",
                 _number(optimise.get("objective"), 4),
             )
         )
-    return (
-        '<div class="cards">'
-        + "".join(
-            f'<div class="card"><div class="value">{value}</div><div class="label">{esc(label)}</div></div>'
-            for label, value in cards
-        )
-        + "</div>"
-    )
+    return _part("cards", cards)
 
 
 TABLE_FINDINGS = 200
@@ -256,7 +179,7 @@ TABLE_FINDINGS = 200
 
 def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> str:
     if not findings:
-        return '<p class="note">No findings.</p>'
+        return _part("note", "No findings.")
     if len(findings) <= TABLE_FINDINGS:
         return _findings_table(findings)
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}
@@ -267,23 +190,23 @@ def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> str:
             -len(f.get("kpis") or ()) - len(f.get("departments") or ()),
         ),
     )[:TABLE_FINDINGS]
-    return _findings_table(shown) + (
-        f'<p class="note">The {TABLE_FINDINGS} most severe and broadest of {len(findings):,} '
-        "findings. Every finding, with every department and KPI: <code>alignment-engine check "
-        "--format json</code>, or <code>runs show</code> on the stored check run.</p>"
-    )
+    return _findings_table(shown) + Markup(
+        '<p class="note">The {} most severe and broadest of {} findings. Every finding, with every '
+        "department and KPI: <code>alignment-engine check --format json</code>, or "
+        "<code>runs show</code> on the stored check run.</p>"
+    ).format(TABLE_FINDINGS, f"{len(findings):,}")
 
 
-def _findings_table(findings: Sequence[Mapping[str, Any]]) -> str:
+def _findings_table(findings: Sequence[Mapping[str, Any]]) -> Markup:
     rows = [
         [
             _badge(f.get("severity")),
-            esc(f.get("rule", "")),
-            esc(f.get("kind", "")),
+            f.get("rule", ""),
+            f.get("kind", ""),
             _list(f.get("departments")),
             _list(f.get("kpis")),
-            esc(f.get("message", "")),
-            esc(f.get("suggestion") or ""),
+            f.get("message", ""),
+            f.get("suggestion") or "",
         ]
         for f in findings
     ]
@@ -306,14 +229,15 @@ def _department_table(score: Mapping[str, Any]) -> str:
             return float(value) if isinstance(value, int | float) else float("inf")
 
         kept = {id(d) for d in sorted(departments, key=low)[:TABLE_DEPARTMENTS]}
-        note = (
-            f'<p class="note">The {TABLE_DEPARTMENTS} lowest-scoring of {len(departments):,} '
-            "departments; departments.csv lists every one.</p>"
+        note = _part(
+            "note",
+            f"The {TABLE_DEPARTMENTS} lowest-scoring of {len(departments):,} "
+            "departments; departments.csv lists every one.",
         )
         departments = [d for d in departments if id(d) in kept]
     rows = [
         [
-            esc(d.get("department", "")),
+            d.get("department", ""),
             _number(d.get("score"), 3),
             _number(d.get("payout_factor"), 3),
             _number(d.get("employees")),
@@ -347,7 +271,7 @@ def _lower_is_better(plan: Plan) -> set[str]:
 def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> str:
     rows = [
         [
-            esc(p.get("kpi", "")),
+            p.get("kpi", ""),
             _number(p.get("current"), 4),
             _number(p.get("proposed"), 4),
             _delta(
@@ -368,20 +292,20 @@ def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> 
 
 def _comparison(compare: Mapping[str, Any]) -> str:
     findings = compare.get("findings") or {}
-    parts = []
+    parts: list[Markup] = []
     for key, title in (("added", "Findings added"), ("resolved", "Findings resolved")):
         items = findings.get(key) or []
-        parts.append(f"<h3>{esc(title)} ({len(items)})</h3>")
-        parts.append(_findings_table(items) if items else '<p class="note">None.</p>')
+        parts.append(_part("heading", f"{title} ({len(items)})"))
+        parts.append(_findings_table(items) if items else _part("note", "None."))
     changed = findings.get("changed") or []
     if changed:
-        parts.append(f"<h3>Severity changed ({len(changed)})</h3>")
+        parts.append(_part("heading", f"Severity changed ({len(changed)})"))
         parts.append(
             _table(
                 ["rule", "departments", "KPIs", "before", "after"],
                 [
                     [
-                        esc(c.get("rule", "")),
+                        c.get("rule", ""),
                         _list(c.get("departments")),
                         _list(c.get("kpis")),
                         _badge(c.get("severity_before")),
@@ -395,7 +319,7 @@ def _comparison(compare: Mapping[str, Any]) -> str:
         s for s in compare.get("scores") or [] if s.get("delta") or s.get("payout_factor_delta")
     ]
     if scores:
-        parts.append("<h3>Score changes</h3>")
+        parts.append(_part("heading", "Score changes"))
         parts.append(
             _table(
                 [
@@ -409,7 +333,7 @@ def _comparison(compare: Mapping[str, Any]) -> str:
                 ],
                 [
                     [
-                        esc(s.get("department", "")),
+                        s.get("department", ""),
                         _number(s.get("before"), 3),
                         _number(s.get("after"), 3),
                         _delta(s.get("delta"), 3),
@@ -424,13 +348,13 @@ def _comparison(compare: Mapping[str, Any]) -> str:
         )
     payouts = [p for p in compare.get("payouts") or [] if p.get("delta")]
     if payouts:
-        parts.append("<h3>Payout changes</h3>")
+        parts.append(_part("heading", "Payout changes"))
         parts.append(
             _table(
                 ["department", "before", "after", "change"],
                 [
                     [
-                        esc(p.get("department", "")),
+                        p.get("department", ""),
                         _number(p.get("before")),
                         _number(p.get("after")),
                         _delta(p.get("delta")),
@@ -446,14 +370,14 @@ def _comparison(compare: Mapping[str, Any]) -> str:
         if a.get("current_delta") or a.get("proposed_delta")
     ]
     if allocations:
-        parts.append("<h3>Allocation changes</h3>")
+        parts.append(_part("heading", "Allocation changes"))
         parts.append(
             _table(
                 ["resource", "department", "today before", "after", "proposed before", "after"],
                 [
                     [
-                        esc(a.get("resource", "")),
-                        esc(a.get("department", "")),
+                        a.get("resource", ""),
+                        a.get("department", ""),
                         _number(a.get("current_before")),
                         _number(a.get("current_after")),
                         _number(a.get("proposed_before")),
@@ -464,7 +388,7 @@ def _comparison(compare: Mapping[str, Any]) -> str:
                 (2, 3, 4, 5),
             )
         )
-    return "".join(parts)
+    return Markup("").join(parts)
 
 
 def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -477,10 +401,7 @@ def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return _table(
         columns,
         [
-            [
-                _number(r.get(c), 4) if i in numeric else esc(r.get(c, ""))
-                for i, c in enumerate(columns)
-            ]
+            [_number(r.get(c), 4) if i in numeric else r.get(c, "") for i, c in enumerate(columns)]
             for r in rows
         ],
         numeric,
@@ -601,13 +522,15 @@ def render_report(
             _section("sweep", "Sweep", "One run per value.", _sweep_table(sweep), long=True)
         )
     return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(heading)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        f'<header class="page"><h1>{esc(heading)}</h1><p>{esc(" · ".join(meta))}</p></header>\n'
-        "<main>\n" + "\n".join(sections) + "\n</main>\n"
-        f"<footer>alignment-engine {esc(__version__)}</footer>\n</body>\n</html>\n"
+        _templates()
+        .get_template("report.html.j2")
+        .render(
+            heading=heading,
+            meta=" · ".join(meta),
+            fonts=FONTS,
+            sections=sections,
+            version=__version__,
+        )
     )
 
 

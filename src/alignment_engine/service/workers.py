@@ -10,6 +10,16 @@ gives to a worker still starting waits in its socket's queue), and hands one to 
 then only supervises: a worker that dies, or does not answer a ping within 10 s (stopped or
 stuck), is replaced on the same socket, and SIGINT or SIGTERM stops them all. Elsewhere than on
 Linux (see :func:`reuse_port_supported`), ``serve`` falls back to uvicorn's shared socket.
+
+Why not uvicorn's own supervisor (``uvicorn.supervisors.Multiprocess``, read at 0.55): it hands
+the same socket list to every worker it starts (``Process(self.config, self.sockets)`` in
+``init_processes``, ``keep_subprocess_alive``, ``restart_all`` and ``handle_ttin``), so a socket
+per worker means overriding four of its methods and building on its ``Process`` class and
+``uvicorn._subprocess``, neither of which uvicorn documents as API. What would remain of it is
+the signal loop, while this module also gives each worker ``PR_SET_PDEATHSIG`` (no worker
+serves on after a SIGKILLed supervisor), pings all workers in parallel rather than one after
+another, and backs off a worker that keeps dying young. The loop below is about 110 lines and
+``tests/service`` kills, stops and starves its workers; a subclass would not be much smaller.
 """
 
 from __future__ import annotations
