@@ -6,6 +6,7 @@ Imported by name (``from scoring_builders import ...``): pytest puts this direct
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pandas as pd
@@ -13,7 +14,6 @@ import pandas as pd
 from alignment_engine.model.plan import Plan
 from alignment_engine.model.policy import Policy
 from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
-from alignment_engine.scoring import ScoreResult
 from alignment_engine.scoring import score_period as score_core
 
 
@@ -140,23 +140,6 @@ ON_TARGET = [
 ]
 
 
-def score_period(
-    plan: Plan,
-    policy: Policy,
-    actuals: pd.DataFrame,
-    employees: pd.DataFrame | None,
-    period: str,
-    *,
-    measures: pd.DataFrame | None = None,
-) -> ScoreResult:
-    """The scoring core with the product's gate decision (the rule engine's), and none of the
-    facade's refusals, so a test can score any plan it builds."""
-    return score_core(
-        plan,
-        policy,
-        actuals,
-        employees,
-        period,
-        measures=measures,
-        evaluate_gates=rule_gate_outcomes,
-    )
+#: The scoring core with the product's gate decision (the rule engine's) and none of the
+#: facade's refusals, so a test can score any plan it builds.
+score_period = functools.partial(score_core, evaluate_gates=rule_gate_outcomes)
