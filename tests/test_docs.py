@@ -101,3 +101,34 @@ def test_the_code_cites_only_documents_in_this_repository() -> None:
         if outside.search(line)
     ]
     assert cited == []
+
+
+def _documented_defaults(section: str) -> dict[str, str]:
+    rows = re.findall(r"^\| `(\w+)` \| [^|]* \| ([^|]*) \|", section, re.M)
+    return {key: default.strip() for key, default in rows}
+
+
+def test_a_policy_key_documented_with_a_default_can_be_left_out(tmp_path: Path) -> None:
+    """The docs' default column is a promise: leaving such a key out of the shipped policy
+    still loads ('required' keys are the ones that may not be left out)."""
+    import yaml
+
+    from alignment_engine.errors import InputError
+    from alignment_engine.loading import policy_from_yaml
+
+    sections = _sections((DOCS / "file-formats.md").read_text(encoding="utf-8"))
+    defaults = _documented_defaults(sections["Policy"])
+    shipped = Path(__file__).resolve().parent.parent / "policies" / "annual-bonus-2026.yaml"
+    document = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    assert defaults, "no rows read from the Policy section"
+    for key, default in defaults.items():
+        if key not in document or not default:
+            continue
+        reduced = tmp_path / f"without-{key}.yaml"
+        without = {k: v for k, v in document.items() if k != key}
+        reduced.write_text(yaml.safe_dump(without, allow_unicode=True), encoding="utf-8")
+        if default == "required":
+            with pytest.raises(InputError):
+                policy_from_yaml(reduced)
+        else:
+            policy_from_yaml(reduced)
