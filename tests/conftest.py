@@ -33,6 +33,9 @@ def _runs_go_to_a_temporary_database(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Commands store runs by default (./alignment-engine.db): keep tests out of the checkout."""
+    # Tables are laid out for $COLUMNS when stdout is not a terminal: the terminal the tests
+    # were started from must not change what they read.
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setenv(
         "ALIGNMENT_DB_URL", f"sqlite:///{tmp_path_factory.mktemp('runs') / 'runs.db'}"
     )

@@ -287,3 +287,31 @@ def test_a_check_with_the_same_inputs_is_reused_from_the_store(tmp_path: Path) -
     assert first == second and first[0] == 0
     with Store.open(db) as store:
         assert len(store.list_runs(kind="check")) == 1
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_the_table_fits_a_narrow_terminal_without_cutting_text(
+    monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    """``COLUMNS=80 alignment-engine check ... | less``: every line fits, and no id or word
+    is cut to an ellipsis."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code, out, err = run("check", ACME, "--policy", POLICY, "--format", "json")
+    assert code == 0, err
+    findings = json.loads(out)["findings"]
+    code, out, err = run("check", ACME, "--policy", POLICY)
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= columns
+    assert "…" not in out
+    flowing = " ".join(out.replace("│", " ").split())
+    for finding in findings:
+        assert finding["rule"] in out
+        for word in finding["message"].split():
+            assert word in flowing or word.rstrip(",.;:") in out, word
+
+
+def test_a_pipe_without_columns_gets_the_wide_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, out, err = run("check", ACME, "--policy", POLICY)
+    assert code == 0, err
+    assert "┃ severity ┃ rule" in out

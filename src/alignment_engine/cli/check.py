@@ -26,13 +26,15 @@ TABLE_FINDINGS = 25
 """The table shows this many findings at most: the most severe and broadest first, after counts
 per rule; ``--format json`` lists every one."""
 
+NARROW = 120
+"""Consoles narrower than this get the two-column finding table."""
+
 
 def _print_table(result: CheckResult) -> None:
     from rich.table import Table
 
     from alignment_engine.cli.console import make_console
 
-    # Wide enough that ids stay on one line when the output goes to a file or a pipe.
     console = make_console()
     summary = result.summary
     title = f"Findings for plan '{summary.get('plan')}'"
@@ -66,22 +68,27 @@ def _print_table(result: CheckResult) -> None:
         )
         shown = [shown[i] for i in ranked[:TABLE_FINDINGS]]
         title = f"The {TABLE_FINDINGS} most severe and broadest findings"
+    # Below NARROW columns (an 80-column terminal) severity, rule and departments share one
+    # column, so the finding keeps most of the width; long ids fold, never cut to an ellipsis.
+    narrow = console.width < NARROW
     table = Table(title=title, show_lines=True, expand=False)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("rule", no_wrap=True)
-    table.add_column("departments")
-    table.add_column("finding and suggestion", ratio=1)
+    if narrow:
+        table.add_column("finding", overflow="fold")
+    else:
+        table.add_column("severity", no_wrap=True)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("departments", overflow="fold")
+    table.add_column("finding and suggestion", ratio=1, overflow="fold")
     for finding in shown:
         involved = _brief(finding.departments) or _brief(finding.resources)
+        severity = f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity.value}[/]"
         text = finding.message
         if finding.suggestion:
             text += f"\n[dim]-> {finding.suggestion}[/dim]"
-        table.add_row(
-            f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity.value}[/]",
-            finding.rule,
-            involved,
-            text,
-        )
+        if narrow:
+            table.add_row(f"{severity}\n{finding.rule}\n{involved}".rstrip(), text)
+        else:
+            table.add_row(severity, finding.rule, involved, text)
     console.print(table)
     counts_text = ", ".join(f"{n:,} {s}" for s, n in summary["by_severity"].items() if n)
     console.print(f"{summary['total']:,} findings ({counts_text})")

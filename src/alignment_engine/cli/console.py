@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
 
 # Wide enough that ids stay on one line when the output goes to a file, a pipe or CI logs.
 PIPE_WIDTH = 160
+NARROWEST = 40
+
+
+def output_width() -> int | None:
+    """The width tables are laid out for: the terminal's (None: rich asks it); when stdout is
+    not a terminal, ``$COLUMNS`` if set (``COLUMNS=80 alignment-engine check ... | less``),
+    else PIPE_WIDTH."""
+    if sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit():
+        return max(NARROWEST, int(columns))
+    return PIPE_WIDTH
 
 
 def make_console(*, markup: bool = True) -> Console:
-    """A console on stdout: the terminal's width, or PIPE_WIDTH when not a terminal.
+    """A console on stdout at :func:`output_width`.
 
     ``markup=False`` for text that holds square brackets (ids in scenario paths)."""
     return Console(
         file=sys.stdout,
-        width=None if sys.stdout.isatty() else PIPE_WIDTH,
+        width=output_width(),
         soft_wrap=True,
         markup=markup,
         highlight=False,
