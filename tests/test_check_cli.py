@@ -310,8 +310,14 @@ def test_the_table_fits_a_narrow_terminal_without_cutting_text(
             assert word in flowing or word.rstrip(",.;:") in out, word
 
 
-def test_a_pipe_without_columns_gets_the_wide_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("COLUMNS", raising=False)
+@pytest.mark.parametrize("columns", [None, "", "wide", "-80"])
+def test_a_pipe_without_usable_columns_gets_the_wide_table(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None
+) -> None:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
     code, out, err = run("check", ACME, "--policy", POLICY)
     assert code == 0, err
     assert "┃ severity ┃ rule" in out

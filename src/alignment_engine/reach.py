@@ -1,9 +1,9 @@
 """How raising one metric moves the others through the plan's influences, over several hops.
 
-One row of :class:`ReachTable` per (source, metric, sign): raising ``source`` moves ``metric`` the way
-``sign`` says through a chain of 1 to ``hop_limit`` influences (``hops`` is the shortest such
-chain, ``path`` one shortest chain, ``paths`` how many chains there are), plus the source itself
-at 0 hops. A chain never comes back to its source (that would say "raising X raises X"); other
+One row of :class:`ReachTable` per (source, metric, sign): raising ``source`` moves ``metric``
+the way ``sign`` says through a chain of 1 to ``hop_limit`` influences (``hops`` is the shortest
+such chain, ``path`` one shortest chain, ``paths`` how many chains there are), plus the source
+itself at 0 hops. A chain never comes back to its source (that would say "raising X raises X"); other
 cycles are followed until the hop limit, and count as further chains.
 
 Computed for every source at once over (metric, sign) states with sparse matrices, so a plan of

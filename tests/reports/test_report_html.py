@@ -378,3 +378,25 @@ def test_the_payout_chart_shows_the_departments_paying_the_most_and_counts_the_r
     assert len(shown) == MAX_ROWS
     assert shown == [f"d{i:03d}" for i in range(120 - MAX_ROWS, 120)]  # plan order, largest
     assert "80 more departments (the 40 paying the most are shown): 240 employees" in svg
+
+
+def test_tables_and_charts_escape_text_alike() -> None:
+    """The templates escape as the hand-made charts do (quotes included), so a name reads the
+    same in a table as in the SVG beside it, and no text passes unescaped."""
+    check = {
+        "findings": [
+            {
+                "rule": "opposing-targets",
+                "kind": "conflict",
+                "severity": "high",
+                "departments": ["sales", "finance"],
+                "kpis": [],
+                "message": "a \"b\" 'c' <d> & e",
+                "suggestion": "",
+            }
+        ]
+    }
+    page = render_report(plan=plan_from_yaml(MINIMAL), check=check, title="<t>")
+    assert "a &quot;b&quot; &#x27;c&#x27; &lt;d&gt; &amp; e" in page
+    assert "<title>&lt;t&gt;</title>" in page
+    assert "<d>" not in page

@@ -129,9 +129,10 @@ def _list(values: Any) -> str:
 
 
 def _section(
-    anchor: str, title: str, note: str, body: str, *, long: bool = False
+    anchor: str, title: str, note: str, body: Markup, *, long: bool = False
 ) -> dict[str, Any]:
-    return {"anchor": anchor, "title": title, "note": note, "body": Markup(body), "long": long}
+    """A section for the page template; ``body`` is markup already (its text escaped)."""
+    return {"anchor": anchor, "title": title, "note": note, "body": body, "long": long}
 
 
 def _figure(svg: str) -> Markup:
@@ -143,7 +144,7 @@ def _cards(
     check: Mapping[str, Any] | None,
     score: Mapping[str, Any] | None,
     optimise: Mapping[str, Any] | None,
-) -> str:
+) -> Markup:
     cards = [
         ("Objectives", str(len(plan.objectives))),
         ("Departments", str(len(plan.departments))),
@@ -177,7 +178,7 @@ TABLE_FINDINGS = 200
 """Findings listed in the page at most (the most severe first); check.json has all of them."""
 
 
-def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> str:
+def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> Markup:
     if not findings:
         return _part("note", "No findings.")
     if len(findings) <= TABLE_FINDINGS:
@@ -190,11 +191,7 @@ def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> str:
             -len(f.get("kpis") or ()) - len(f.get("departments") or ()),
         ),
     )[:TABLE_FINDINGS]
-    return _findings_table(shown) + Markup(
-        '<p class="note">The {} most severe and broadest of {} findings. Every finding, with every '
-        "department and KPI: <code>alignment-engine check --format json</code>, or "
-        "<code>runs show</code> on the stored check run.</p>"
-    ).format(TABLE_FINDINGS, f"{len(findings):,}")
+    return _findings_table(shown) + _part("capped_findings", TABLE_FINDINGS, f"{len(findings):,}")
 
 
 def _findings_table(findings: Sequence[Mapping[str, Any]]) -> Markup:
@@ -219,7 +216,7 @@ TABLE_DEPARTMENTS = 200
 """Departments listed in the page at most (the lowest-scoring); departments.csv has all."""
 
 
-def _department_table(score: Mapping[str, Any]) -> str:
+def _department_table(score: Mapping[str, Any]) -> Markup:
     departments = list(score.get("departments") or [])
     note = ""
     if len(departments) > TABLE_DEPARTMENTS:
@@ -268,7 +265,7 @@ def _lower_is_better(plan: Plan) -> set[str]:
     return found
 
 
-def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> str:
+def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> Markup:
     rows = [
         [
             p.get("kpi", ""),
@@ -286,11 +283,11 @@ def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> 
         for p in optimise.get("predicted") or []
     ]
     if not rows:
-        return ""
+        return Markup("")
     return _table(["KPI", "predicted today", "predicted after", "change"], rows, (1, 2, 3))
 
 
-def _comparison(compare: Mapping[str, Any]) -> str:
+def _comparison(compare: Mapping[str, Any]) -> Markup:
     findings = compare.get("findings") or {}
     parts: list[Markup] = []
     for key, title in (("added", "Findings added"), ("resolved", "Findings resolved")):
@@ -391,7 +388,7 @@ def _comparison(compare: Mapping[str, Any]) -> str:
     return Markup("").join(parts)
 
 
-def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> str:
+def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> Markup:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     numeric = tuple(
         i

@@ -1,12 +1,12 @@
 """Incentive scoring: KPI results -> payout factors -> employee payouts, vectorised.
 
-``score_period`` is the entry point; the modules below it each do one job:
-periods (period labels, proration), payout_curves, formula (metric formulas),
-actuals (checking and resolving results), missing (missing results, a wrong period), precision
-(computed results read as decimals), catalogue (KPIs with their curves), gate_effects (gate arithmetic; the rule engine
-decides which fire), combine
-(scope scores, components), money (rounding), pool (fitting to the pool), employees (the
-employee table), result and explanation (outputs).
+``score_period`` is the entry point (it is handed the gate decision: the rule engine's, in the
+product); the modules below it each do one job: periods (period labels, proration),
+payout_curves, formula (metric formulas), actuals (checking and resolving results), missing
+(missing results, a wrong period), precision (computed results read as decimals), catalogue
+(KPIs with their curves), gate_effects (gate arithmetic), combine (scope scores, components),
+money (rounding), pool (fitting to the pool), employees (the employee table), result and
+explanation (outputs).
 """
 
 from alignment_engine.scoring.formula import Formula, FormulaError
