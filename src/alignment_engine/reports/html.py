@@ -64,13 +64,18 @@ def _templates() -> jinja2.Environment:
         finalize=_escaped,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates ship with the package: no file check per render
     )
+
+
+@cache
+def _parts() -> Any:
+    return _templates().get_template("parts.html.j2").module
 
 
 def _part(macro: str, *arguments: Any) -> Markup:
     """One macro of ``templates/parts.html.j2``: text arguments escaped, Markup ones kept."""
-    module = _templates().get_template("parts.html.j2").module
-    return Markup(getattr(module, macro)(*arguments))
+    return Markup(getattr(_parts(), macro)(*arguments))
 
 
 def as_result_dict(result: ResultLike | None) -> dict[str, Any] | None:
