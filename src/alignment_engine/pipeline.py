@@ -203,8 +203,11 @@ class CheckRun:
 
     def output(self, result: CheckResult, run_id: str, *, with_run_id: bool = True) -> RunOutput:
         shown = run_id if with_run_id and self.run_id_first else None
+        document = self.document(result)
+        # The rows come from the document itself: the store need not parse the text back.
         return RunOutput(
-            result_json=result_text(self.document(result), shown, compact=self.compact)
+            result_json=result_text(document, shown, compact=self.compact),
+            findings=document["findings"],
         )
 
     @classmethod

@@ -11,7 +11,7 @@ import click
 
 from alignment_engine import CheckResult, Severity
 from alignment_engine.cli.options import format_option, plan_argument, rules_option
-from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.cli.storage import db_option, echo_result, open_store
 from alignment_engine.collector import collector_paused
 
 _SEVERITY_STYLE = {
@@ -144,13 +144,31 @@ def check(
         policy = policy_from_yaml(policy_path) if policy_path is not None else None
         user_packs = load_packs(rules_paths)
         text = stored_check(plan, policy, user_packs, db_url)
-        result = CheckResult.model_validate_json(text)
     if output_format == "json":
-        click.echo(text)
+        echo_result(text)
+        # Only the counts are needed: validating 200,000 findings again took seconds.
+        found = _severities_found(text) if fail_on is not None else set()
     else:
+        result = CheckResult.model_validate_json(text)
         _print_table(result)
-    if fail_on is not None and result.at_or_above(Severity(fail_on)):
+        found = {finding.severity for finding in result.findings}
+    if fail_on is not None and any(s.rank >= Severity(fail_on).rank for s in found):
         sys.exit(1)
+
+
+def _severities_found(text: str) -> set[Severity]:
+    """The severities a check result's summary counts, read from the summary alone (the last
+    top-level key; a key cannot occur inside a JSON string, whose quotes are escaped)."""
+    start = text.rfind('"summary":')
+    try:
+        position = start + len('"summary":')
+        while text[position] in " \n":
+            position += 1
+        summary, _ = json.JSONDecoder().raw_decode(text, position)
+        counts = summary["by_severity"]
+    except (ValueError, KeyError, IndexError, TypeError):  # not the shape expected: read it all
+        counts = json.loads(text)["summary"]["by_severity"]
+    return {Severity(name) for name, count in counts.items() if count}
 
 
 def stored_check(plan: Any, policy: Any, user_packs: list[Any], db_url: str | None) -> str:

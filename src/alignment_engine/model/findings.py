@@ -64,6 +64,20 @@ class Finding(Document):
             return (self.rule, *ids, self.message)
         return (self.rule, *ids)
 
+    def to_dict(self) -> dict[str, Any]:
+        # What model_dump(mode="json") gives, built directly: a large check has 200,000.
+        return {
+            "rule": self.rule,
+            "kind": self.kind.value,
+            "severity": self.severity.value,
+            "departments": list(self.departments),
+            "kpis": list(self.kpis),
+            "objectives": list(self.objectives),
+            "resources": list(self.resources),
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
     def sort_key(self) -> tuple[Any, ...]:
         """Most severe first, then by rule and the ids involved: a total, stable order."""
         return (
@@ -77,9 +91,6 @@ class Finding(Document):
             self.message,
             self.suggestion,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
 
 class CheckResult(Document):

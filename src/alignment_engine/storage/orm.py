@@ -154,7 +154,8 @@ class PayoutRow(Base):
 
 
 class FindingRow(Base):
-    """One finding of a check run."""
+    """One finding of a check run, by the columns a query filters on; the finding itself, with
+    every id it names, is in the run's result document (stored once)."""
 
     __tablename__ = "findings"
 
@@ -164,7 +165,6 @@ class FindingRow(Base):
     kind: Mapped[str | None] = mapped_column(String(32))
     severity: Mapped[str | None] = mapped_column(String(16))
     message: Mapped[str | None] = mapped_column(Text)
-    detail: Mapped[str] = mapped_column(Text)
 
 
 class AllocationRow(Base):
