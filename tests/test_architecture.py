@@ -43,6 +43,26 @@ def test_engine_import_loads_no_edge_libraries() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_a_stored_check_loads_no_table_libraries(tmp_path: Path) -> None:
+    """pandas and pyarrow cost about 0.7 s to import: a check reads no table, so it waits for
+    neither (the CLI end to end, the run stored)."""
+    plan = Path(__file__).resolve().parent.parent / "scenarios" / "acme" / "plan.yaml"
+    code = (
+        "import sys\n"
+        "from alignment_engine.cli import main\n"
+        "try:\n"
+        f"    main(['check', {str(plan)!r}, '--db', {f'sqlite:///{tmp_path}/runs.db'!r},"
+        " '--format', 'json'])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print('LOADED:' + ','.join(m for m in ('pandas', 'pyarrow') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.rstrip().endswith("LOADED:"), result.stdout[-300:]
+
+
 LAYERS = {
     # Used by every layer: the error tree, the collector switch, canonical JSON.
     "shared": ("errors", "collector", "jsonio"),

@@ -55,6 +55,11 @@ class Party:
     target: float | None = None
     bounded: bool = False  # the KPI has a maximum (suggestions tighten it, not add one)
 
+    def __hash__(self) -> int:
+        # A KPI is one party: hashing the id alone agrees with equality (equal parties have
+        # the same id) and spares hashing every field, 400,000 times in a large check.
+        return hash(self.kpi)
+
     @property
     def label(self) -> str:
         """The owner as messages name it: a department, or a goal with its members."""

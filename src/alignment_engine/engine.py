@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from alignment_engine.conflicts import pool_totals
 from alignment_engine.model import Plan, Policy
 from alignment_engine.ruleset.expressions import brief
-from alignment_engine.scoring.result import ScoreResult
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from alignment_engine.model.findings import CheckResult
     from alignment_engine.optimisation import ReallocationResult
     from alignment_engine.rulepacks import PackSource
+    from alignment_engine.scoring.result import ScoreResult
 
 __all__ = [
     "OptimiseOptions",
@@ -34,6 +34,15 @@ __all__ = [
     "score_period",
     "suggest_reallocation",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Scoring (and pandas with it) loads when a score needs it, not for every check.
+    if name == "ScoreResult":
+        from alignment_engine.scoring.result import ScoreResult
+
+        return ScoreResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -16,24 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from alignment_engine import engine
 from alignment_engine.errors import InputError
 from alignment_engine.jsonio import dumps, is_compact
 from alignment_engine.model import Plan, Policy
 from alignment_engine.storage.records import RunInputs, RunKind, RunOutput, RunRecord, StoredTable
-from alignment_engine.tables import (
-    ACTUALS,
-    EMPLOYEES,
-    HISTORY_ALLOCATIONS,
-    TableSpec,
-    table_from_text,
-)
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from alignment_engine.model.findings import CheckResult
     from alignment_engine.optimisation import ReallocationResult
     from alignment_engine.rulepacks import PackSource
@@ -74,9 +67,20 @@ def result_text(document: Mapping[str, Any], run_id: str | None, *, compact: boo
     return dumps(body, compact=compact)
 
 
-def _stored_table(inputs: RunInputs, role: str, spec: TableSpec) -> pd.DataFrame:
+def _stored_table(
+    inputs: RunInputs, role: str, spec: Literal["ACTUALS", "EMPLOYEES", "HISTORY_ALLOCATIONS"]
+) -> pd.DataFrame:
+    """The stored table ``role`` read as the table spec named ``spec``."""
+    # Late, with pandas: a check, or an optimisation without history, reads no table.
+    from alignment_engine import tables
+
+    specs = {
+        "ACTUALS": tables.ACTUALS,
+        "EMPLOYEES": tables.EMPLOYEES,
+        "HISTORY_ALLOCATIONS": tables.HISTORY_ALLOCATIONS,
+    }
     stored: StoredTable = inputs.tables[role]
-    return table_from_text(stored.frame(), spec, f"stored table '{role}'")
+    return tables.table_from_text(stored.frame(), specs[spec], f"stored table '{role}'")
 
 
 def _pack_order(role: str) -> tuple[int, str]:
@@ -157,8 +161,8 @@ class ScoreRun:
         return cls(
             plan=Plan.model_validate(inputs.documents["plan"].content),
             policy=Policy.model_validate(inputs.documents["policy"].content),
-            actuals=_stored_table(inputs, "actuals", ACTUALS),
-            employees=_stored_table(inputs, "employees", EMPLOYEES)
+            actuals=_stored_table(inputs, "actuals", "ACTUALS"),
+            employees=_stored_table(inputs, "employees", "EMPLOYEES")
             if "employees" in inputs.tables
             else None,
             period=run.period,
@@ -308,10 +312,10 @@ class OptimiseRun:
                 balance=float(run.options.get("balance", 0.1)),
                 keep_total=bool(run.options.get("keep_total", False)),
             ),
-            history_results=_stored_table(inputs, "history_results", ACTUALS)
+            history_results=_stored_table(inputs, "history_results", "ACTUALS")
             if has_history
             else None,
-            history_allocations=_stored_table(inputs, "history_allocations", HISTORY_ALLOCATIONS)
+            history_allocations=_stored_table(inputs, "history_allocations", "HISTORY_ALLOCATIONS")
             if has_history
             else None,
             compact=is_compact(run.result_json),

@@ -503,7 +503,12 @@ _UNTIDY = re.compile(r"\s\s|[^\S ]")  # two whitespace characters, or one that i
 
 def _tidy(text: str) -> str:
     """Whitespace runs as one space, ends trimmed (most messages already are: left as they are)."""
-    if _UNTIDY.search(text) is None and text == text.strip():
+    # isprintable() is false for every whitespace character but the space: a printable text
+    # without two spaces in a row, or one at either end, is tidy (the test is C, the regex not).
+    if text.isprintable():
+        if "  " not in text and text[:1] != " " and text[-1:] != " ":
+            return text
+    elif _UNTIDY.search(text) is None and text == text.strip():
         return text
     return " ".join(text.split())
 

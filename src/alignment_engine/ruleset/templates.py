@@ -36,7 +36,8 @@ class RenderMemo:
 
     A large check renders 200,000 findings whose placeholders mostly read facts shared by
     thousands of them (one party group on either side): each is rendered once per distinct
-    facts. Facts are keyed by identity and kept alive here (beside their text), so an id is
+    facts, and a run of placeholders reading the same one alias (with the text between them)
+    as one. Facts are keyed by identity and kept alive here (beside their text), so an id is
     never reused while the memo lives; the facts must not change meanwhile. Placeholders
     reading an alias in ``fresh`` (made anew for each finding) are always rendered.
     """
@@ -48,23 +49,66 @@ class RenderMemo:
     def render(self, template: Template, env: Env) -> str:
         steps = self._steps.get(id(template))
         if steps is None:
-            steps = self._steps[id(template)] = [
-                part if isinstance(part, str) else _Step(part, self.fresh)
-                for part in template.parts
-            ]
+            steps = self._steps[id(template)] = _steps(template.parts, self.fresh)
         return "".join([step if isinstance(step, str) else step.text(env) for step in steps])
 
 
+def _steps(parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> list[str | _Step]:
+    """The template's parts with each run of placeholders that read one same alias (and the
+    text between them) made one step."""
+    steps: list[str | _Step] = []
+    run: list[str | Placeholder] = []  # the open run: placeholders of one alias, texts between
+    run_alias: str | None = None
+    pending: list[str] = []  # text after the open run's last placeholder
+
+    def close() -> None:
+        nonlocal run, run_alias
+        if run:
+            steps.append(_Step(tuple(run), fresh))
+        steps.extend(pending)
+        run, run_alias = [], None
+        pending.clear()
+
+    for part in parts:
+        if isinstance(part, str):
+            (pending if run else steps).append(part)
+            continue
+        alias = part.reads[0] if len(part.reads) == 1 and part.reads[0] not in fresh else None
+        if alias is not None and alias == run_alias:
+            run += [*pending, part]
+            pending.clear()
+            continue
+        close()
+        if alias is None:
+            steps.append(_Step((part,), fresh))
+        else:
+            run, run_alias = [part], alias
+    close()
+    return steps
+
+
 class _Step:
-    """One placeholder and the texts it rendered, by the identity of the facts it read."""
+    """Placeholders (with the text between them) and the texts they rendered, by the identity
+    of the facts they read."""
 
-    __slots__ = ("alias", "part", "reads", "texts")
+    __slots__ = ("alias", "parts", "reads", "texts")
 
-    def __init__(self, part: Placeholder, fresh: frozenset[str]) -> None:
-        self.part = part
-        self.reads: tuple[str, ...] | None = None if fresh.intersection(part.reads) else part.reads
-        self.alias = part.reads[0] if self.reads is not None and len(part.reads) == 1 else None
+    def __init__(self, parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> None:
+        self.parts = parts
+        reads = tuple(sorted({a for p in parts if isinstance(p, Placeholder) for a in p.reads}))
+        self.reads: tuple[str, ...] | None = None if fresh.intersection(reads) else reads
+        self.alias = reads[0] if self.reads is not None and len(reads) == 1 else None
         self.texts: dict[object, tuple[str, object]] = {}
+
+    def render(self, env: Env) -> str:
+        return "".join(
+            [
+                part
+                if isinstance(part, str)
+                else _render_value(evaluate(part.expression, env), part.spec)
+                for part in self.parts
+            ]
+        )
 
     def text(self, env: Env) -> str:
         if self.alias is not None:
@@ -74,10 +118,10 @@ class _Step:
             fact = tuple([env.get(alias) for alias in self.reads])
             key = tuple(map(id, fact))
         else:
-            return _render_value(evaluate(self.part.expression, env), self.part.spec)
+            return self.render(env)
         found = self.texts.get(key)
         if found is None:
-            found = _render_value(evaluate(self.part.expression, env), self.part.spec), fact
+            found = self.render(env), fact
             self.texts[key] = found
         return found[0]
 

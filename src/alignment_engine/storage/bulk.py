@@ -10,15 +10,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from sqlalchemy import Connection, Table
 
 from alignment_engine.errors import InputError
-from alignment_engine.scoring.money import to_units
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PAYOUT_COLUMNS", "insert_frame", "insert_records", "payout_rows", "read_payouts"]
 
@@ -29,6 +30,10 @@ _COPY_CHUNK_ROWS = 200_000
 def payout_rows(run_id: str, payouts: pd.DataFrame, decimals: int) -> pd.DataFrame:
     """The payouts table's rows for a run, from a frame with ``employee_id``, ``department``,
     ``payout`` (currency, already rounded) or ``payout_units`` (integers), and ``factor``."""
+    import pandas as pd
+
+    from alignment_engine.scoring.money import to_units
+
     missing = [c for c in ("employee_id", "department") if c not in payouts.columns]
     if "payout" not in payouts.columns and "payout_units" not in payouts.columns:
         missing.append("payout")
@@ -77,10 +82,14 @@ def _texts(series: pd.Series) -> npt.NDArray[np.object_]:
 def _objects(values: npt.NDArray[np.object_]) -> pd.Series:
     """Text kept as Python objects: pandas would convert it to Arrow strings and the insert
     back again, a second per million rows each way."""
+    import pandas as pd
+
     return pd.Series(values, dtype=object, copy=False)
 
 
 def _numbers(series: pd.Series) -> npt.NDArray[np.float64]:
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
@@ -176,6 +185,8 @@ def insert_records(connection: Connection, table: Table, records: Sequence[dict[
 def read_payouts(connection: Connection, run_id: str) -> pd.DataFrame:
     """A run's payout rows in output order: ``employee_id``, ``department``, ``payout_units``,
     ``factor`` (COPY TO on PostgreSQL; one fetch on SQLite, built column by column)."""
+    import pandas as pd
+
     query = (
         "SELECT employee_id, department, payout_units, factor FROM payouts "
         "WHERE run_id = {} ORDER BY position"
@@ -218,6 +229,8 @@ def _payout_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _empty_payouts() -> pd.DataFrame:
+    import pandas as pd
+
     return _payout_frame(
         pd.DataFrame({"employee_id": [], "department": [], "payout_units": [], "factor": []})
     )

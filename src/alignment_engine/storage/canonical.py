@@ -16,12 +16,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import BaseModel
 
 from alignment_engine.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "JsonDocument",
@@ -115,6 +117,8 @@ def table_from_bytes(data: bytes) -> pd.DataFrame:
 
     Types are left to the table loader that checks the columns, as for any file a user gives.
     """
+    import pandas as pd
+
     if not data.strip():
         return pd.DataFrame()
     return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8")

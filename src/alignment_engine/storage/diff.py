@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from alignment_engine.storage.canonical import canonical_json
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["RunDiff", "findings_diff", "json_diff", "payouts_diff"]
 

@@ -9,9 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from alignment_engine import __version__
 from alignment_engine.errors import InputError
@@ -24,6 +22,9 @@ from alignment_engine.storage.canonical import (
     document_content,
     table_from_bytes,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ROLES",

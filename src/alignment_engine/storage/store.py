@@ -15,10 +15,9 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pandas as pd
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -76,6 +75,9 @@ from alignment_engine.storage.records import (
 )
 from alignment_engine.storage.translate import translate_errors
 from alignment_engine.storage.url import display_url, is_sqlite, resolve_database_url
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Store"]
 
@@ -183,6 +185,8 @@ def _allocation_records(
 
 
 def _payouts_from_result(result: Any) -> pd.DataFrame | None:
+    import pandas as pd
+
     employees = _json_list(result, "employees")
     if employees is None:
         return None
