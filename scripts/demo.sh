@@ -21,24 +21,28 @@ alignment-engine score --plan "$plan" --policy "$policy" \
   --actuals scenarios/acme/actuals-2026-q3.csv --employees scenarios/acme/employees.csv \
   --period 2026-Q3 --db "$db" --out "$out/2026-Q3"
 echo
-echo "== 5. why one person got what they got"
+echo "== 5. the Balanced Scorecard of 2026-Q3: KPIs, objectives and perspectives (no pay in it)"
+alignment-engine scorecard "$plan" --actuals scenarios/acme/actuals-2026-q3.csv \
+  --period 2026-Q3 --db "$db" --out "$out/2026-Q3-scorecard"
+echo
+echo "== 6. why one person got what they got"
 alignment-engine score --plan "$plan" --policy "$policy" \
   --actuals scenarios/acme/actuals-2026-q3.csv --employees scenarios/acme/employees.csv \
   --period 2026-Q3 --db "$db" --explain E00002
 echo
-echo "== 6. suggested reallocation of budget, headcount and engineering hours"
+echo "== 7. suggested reallocation of budget, headcount and engineering hours"
 alignment-engine optimise "$plan" --db "$db"
 echo
-echo "== 7. what-if: does removing the promo push fix the margin conflict?"
+echo "== 8. what-if: does removing the promo push fix the margin conflict?"
 alignment-engine scenario compare "$plan" scenarios/acme/fix-margin-conflict.yaml
 echo
-echo "== 8. the stored runs, and the score run recomputed from the database alone"
+echo "== 9. the stored runs, and the score run recomputed from the database alone"
 alignment-engine runs list --db "$db"
 score_run=$(alignment-engine runs list --kind score --format json --db "$db" \
   | python -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["id"])')
 alignment-engine runs replay "$score_run" --db "$db"
 echo
-echo "== 9. one payout explained again from the stored run alone (checked against the stored cent)"
+echo "== 10. one payout explained again from the stored run alone (checked against the stored cent)"
 alignment-engine runs show "$score_run" --explain E00002 --db "$db" | tail -3
 echo
-echo "Report: $out/2026-Q3/report.html"
+echo "Reports: $out/2026-Q3/report.html, $out/2026-Q3-scorecard/report.html"

@@ -37,6 +37,13 @@ EXPECTED = {
     "wrong-kind.yaml": "wrong-kind.yaml:1:1: kind: unknown kind 'polcy' (did you mean 'policy'?)",
     "yaml-bomb.yaml": "yaml-bomb.yaml:3:16: aliases expand to more than 200,000 values "
     "(aliases nested inside aliases?) (write the values out instead of nesting aliases)",
+    "parent-cycle.yaml": "parent-cycle.yaml:6:22: departments[commercial].parent: departments' "
+    "parents form a cycle: commercial -> sales -> commercial (one department of the cycle must "
+    "have no parent (or one outside it))",
+    "unknown-parent.yaml": "unknown-parent.yaml:7:17: departments[sales].parent: unknown "
+    "department 'comercial' (did you mean 'commercial'?)",
+    "scorecard-amber.yaml": "scorecard-amber.yaml:7:3: scorecard.amber: Input should be less "
+    "than 1",
     "scenario/missing-extends.yaml": "missing-extends.yaml:3:1: extends: file 'plann.yaml' does "
     "not exist (looked in {dir}) (did you mean 'plan.yaml'?)",
 }

@@ -44,6 +44,7 @@ _LAZY = {
     "check_plan": "alignment_engine.engine",
     "reallocation_document": "alignment_engine.engine",
     "score_period": "alignment_engine.engine",
+    "scorecard": "alignment_engine.engine",
     "suggest_reallocation": "alignment_engine.engine",
     "plan_from_yaml": "alignment_engine.loading",
     "policy_from_yaml": "alignment_engine.loading",
@@ -97,5 +98,6 @@ __all__ = [
     "reallocation_document",
     "scenario_from_yaml",
     "score_period",
+    "scorecard",
     "suggest_reallocation",
 ]

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from alignment_engine.optimisation import ReallocationResult
     from alignment_engine.rulepacks import PackSource
     from alignment_engine.scoring.result import ScoreResult
+    from alignment_engine.scoring.scorecard import Scorecard
 
 __all__ = [
     "OptimiseOptions",
@@ -32,6 +33,7 @@ __all__ = [
     "pool_totals",
     "reallocation_document",
     "score_period",
+    "scorecard",
     "suggest_reallocation",
 ]
 
@@ -94,6 +96,32 @@ def score_period(
         _refuse_broken_payroll(plan, policy, employees)
 
     return run_scoring(plan, policy, actuals, employees, period, evaluate_gates=rule_gate_outcomes)
+
+
+def scorecard(
+    plan: Plan,
+    actuals: pd.DataFrame,
+    period: str,
+    *,
+    department: str | None = None,
+    previous: Mapping[str, Any] | None = None,
+) -> Scorecard:
+    """The Balanced Scorecard of a period: KPI, objective, perspective and overall scores and
+    statuses (docs/cli.md, `scorecard`), for the company or one ``department`` (its subtree
+    and the shared goals it belongs to). ``previous`` is the preceding period's scorecard as
+    :func:`scorecard_trend` reads it from a stored run (``run_id``, ``period``, ``scores``),
+    for each item's ``previous`` and ``change``; None gives no trend. No policy is involved."""
+    from alignment_engine.scoring.scorecard import score_scorecard
+
+    scores = None if previous is None else dict(previous.get("scores") or {})
+    compared = (
+        None
+        if previous is None
+        else {"run_id": previous.get("run_id"), "period": previous.get("period")}
+    )
+    return score_scorecard(
+        plan, [actuals], period, department=department, previous=scores, compared_with=compared
+    )
 
 
 def _refuse_broken_payroll(plan: Plan, policy: Policy, employees: pd.DataFrame | None) -> None:

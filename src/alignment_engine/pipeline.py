@@ -32,10 +32,19 @@ if TYPE_CHECKING:
     from alignment_engine.rulepacks import PackSource
     from alignment_engine.scoring import ScoreResult
     from alignment_engine.scoring.result import ExplanationStyle
+    from alignment_engine.scoring.scorecard import Scorecard
 
 Fits = Mapping[Any, Any]  # response curves fitted from history, by (resource, department, kpi)
 
-__all__ = ["DEFINITIONS", "CheckRun", "OptimiseRun", "RunDefinition", "ScoreRun", "result_text"]
+__all__ = [
+    "DEFINITIONS",
+    "CheckRun",
+    "OptimiseRun",
+    "RunDefinition",
+    "ScoreRun",
+    "ScorecardRun",
+    "result_text",
+]
 
 
 class RunDefinition(Protocol):
@@ -332,9 +341,86 @@ def _resources(options: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(chosen) if chosen else None
 
 
+# -- scorecard --------------------------------------------------------------------------------
+
+
+def _period_label(text: str) -> str:
+    """``2026-q3`` recorded as ``2026-Q3``, so that the next period's trend finds it (a bad
+    period is left as given: computing it raises the error)."""
+    from alignment_engine.scoring.periods import parse_period
+
+    try:
+        return parse_period(text).label
+    except ValueError:
+        return text
+
+
+@dataclass(frozen=True)
+class ScorecardRun:
+    """The Balanced Scorecard of a period, for the company or one department. ``previous`` is
+    the preceding period's scorecard (``run_id``, ``period``, ``scores``), recorded as an input:
+    the trend a run showed is replayed from the run alone."""
+
+    kind: ClassVar[RunKind] = RunKind.SCORECARD
+
+    plan: Plan
+    actuals: pd.DataFrame
+    period: str
+    department: str | None = None
+    previous: Mapping[str, Any] | None = None
+    compact: bool = False
+
+    def record(self, actor: str | None = None) -> RunRecord:
+        documents: dict[str, Any] = {"plan": self.plan}
+        if self.previous is not None:
+            documents["previous"] = dict(self.previous)
+        return RunRecord.create(
+            self.kind,
+            period=_period_label(self.period),
+            documents=documents,
+            tables={"actuals": self.actuals},
+            options={"plan": self.plan.id, "department": self.department},
+            actor=actor,
+        )
+
+    def compute(self) -> Scorecard:
+        return engine.scorecard(
+            self.plan,
+            self.actuals,
+            self.period,
+            department=self.department,
+            previous=self.previous,
+        )
+
+    def document(self, result: Scorecard) -> dict[str, Any]:
+        return result.to_dict()
+
+    def output(self, result: Scorecard, run_id: str, *, with_run_id: bool = True) -> RunOutput:
+        shown = run_id if with_run_id else None
+        return RunOutput(
+            result_json=result_text(self.document(result), shown, compact=self.compact)
+        )
+
+    @classmethod
+    def from_stored(cls, inputs: RunInputs) -> ScorecardRun:
+        run = inputs.run
+        if run.period is None:
+            raise InputError(f"run {run.id} has no period to score")
+        previous = inputs.documents.get("previous")
+        return cls(
+            plan=Plan.model_validate(inputs.documents["plan"].content),
+            actuals=_stored_table(inputs, "actuals", "ACTUALS"),
+            period=run.period,
+            department=run.options.get("department"),
+            previous=None if previous is None else previous.content,
+            compact=is_compact(run.result_json),
+        )
+
+
 DEFINITIONS: Mapping[str, Any] = {
     RunKind.SCORE.value: ScoreRun,
     RunKind.CHECK.value: CheckRun,
     RunKind.OPTIMISE.value: OptimiseRun,
+    RunKind.SCORECARD.value: ScorecardRun,
 }
 """The run kinds ``runs replay`` recomputes, by name: each has ``from_stored(RunInputs)``."""

@@ -38,9 +38,18 @@ def main() -> None:
 
 def _register() -> None:
     # One module per command group; each lists its commands in COMMANDS.
-    from alignment_engine.cli import check, documents, optimise, scenario, score, serve, storage
+    from alignment_engine.cli import (
+        check,
+        documents,
+        optimise,
+        scenario,
+        score,
+        scorecard,
+        serve,
+        storage,
+    )
 
-    for module in (documents, check, score, optimise, scenario, storage, serve):
+    for module in (documents, check, score, scorecard, optimise, scenario, storage, serve):
         for command in module.COMMANDS:
             main.add_command(command)
 

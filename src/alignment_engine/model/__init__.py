@@ -19,6 +19,7 @@ from alignment_engine.model.plan import (
     Resource,
     ResponseCurve,
     Rollup,
+    ScorecardSettings,
     SharedGoal,
     formula_names,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "Rounding",
     "RoundingMode",
     "Scenario",
+    "ScorecardSettings",
     "Severity",
     "SharedGoal",
     "Sweep",

@@ -195,6 +195,7 @@ class Kpi(Document):
 class Department(Document):
     id: Id
     name: str = ""
+    parent: Id | None = None  # the department this one belongs to (org units; no cycles)
     kpis: list[Kpi] = Field(default_factory=list)
     description: str = ""
 
@@ -267,6 +268,28 @@ class ResponseCurve(Document):
         return self
 
 
+class ScorecardSettings(Document):
+    """How results roll up into the Balanced Scorecard (docs/cli.md, `scorecard`)."""
+
+    cap: Number = Field(default=1.2, ge=1)  # no KPI scores above this
+    amber: Number = Field(default=0.9, gt=0, lt=1)  # amber from here, green from 1
+    # A perspective missing here weighs 1 in the overall score.
+    perspective_weights: dict[Perspective, Number] = Field(default_factory=dict)
+
+    @field_validator("perspective_weights")
+    @classmethod
+    def _non_negative_weights(cls, value: dict[Perspective, float]) -> dict[Perspective, float]:
+        for perspective, weight in value.items():
+            if weight < 0:
+                raise ValueError(
+                    f"the weight of '{perspective}' must not be negative, got {weight}"
+                )
+        return value
+
+    def weight_of(self, perspective: Perspective) -> float:
+        return float(self.perspective_weights.get(perspective, 1.0))
+
+
 class Plan(Document):
     kind: Literal["plan"] = "plan"
     id: Id
@@ -282,6 +305,7 @@ class Plan(Document):
     shared_goals: list[SharedGoal] = Field(default_factory=list)
     resources: list[Resource] = Field(default_factory=list)
     response_curves: list[ResponseCurve] = Field(default_factory=list)
+    scorecard: ScorecardSettings = Field(default_factory=ScorecardSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -366,6 +390,21 @@ class Plan(Document):
                 return department
         raise KeyError(department_id)
 
+    def subtree(self, department_id: str) -> list[str]:
+        """The department and every department below it (through ``parent``), in plan order."""
+        children: dict[str, list[str]] = {}
+        for department in self.departments:
+            if department.parent is not None:
+                children.setdefault(department.parent, []).append(department.id)
+        found = {department_id}
+        todo = [department_id]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return [d.id for d in self.departments if d.id in found]
+
     def resource(self, resource_id: str) -> Resource:
         for resource in self.resources:
             if resource.id == resource_id:
@@ -440,6 +479,33 @@ def plan_reference_problems(plan: Plan) -> list[ReferenceProblem]:
             problems.append(
                 ReferenceProblem(
                     ("shared_goals", index, "departments"), "a department is listed twice"
+                )
+            )
+
+    parents = {d.id: d.parent for d in plan.departments}
+    in_reported_cycle: set[str] = set()
+    for index, department in enumerate(plan.departments):
+        if department.parent is None:
+            continue
+        at = ("departments", index, "parent")
+        if department.parent == department.id:
+            problems.append(ReferenceProblem(at, "a department cannot be its own parent"))
+            continue
+        check(department.parent, department_ids, at, "department")
+        # Walk up: coming back to this department is a cycle (reported once, on its first
+        # department in the file).
+        chain = [department.id]
+        above: str | None = department.parent
+        while above is not None and above != department.id and len(chain) <= len(parents):
+            chain.append(above)
+            above = parents.get(above)
+        if above == department.id and department.id not in in_reported_cycle:
+            in_reported_cycle.update(chain)
+            problems.append(
+                ReferenceProblem(
+                    at,
+                    "departments' parents form a cycle: " + " -> ".join([*chain, department.id]),
+                    "one department of the cycle must have no parent (or one outside it)",
                 )
             )
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from alignment_engine.model import Kpi, Plan
-from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate
+from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate, wrap
 
 __all__ = ["heat_map", "heat_rows", "rag"]
 
@@ -82,11 +82,13 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
     for scope, label, kpis in rows:
         lines = (len(kpis) + columns - 1) // columns
         row_height = lines * CELL_HEIGHT
+        # Wrapped onto two lines, not cut: "Human Resources 人力资源部" keeps its Chinese half.
+        label_lines = wrap(label, LABEL_WIDTH - 16, 13, 2)
         parts.append(
             text_block(
-                [truncate(label, LABEL_WIDTH - 16, 13)],
+                label_lines,
                 LABEL_WIDTH - 10,
-                y + min(row_height, CELL_HEIGHT) / 2 + 4,
+                y + min(row_height, CELL_HEIGHT) / 2 + 4 - (8 if len(label_lines) > 1 else 0),
                 13,
                 anchor="end",
                 css_class="row-label",

@@ -37,6 +37,7 @@ from alignment_engine.reports.conflict_graph import (
 )
 from alignment_engine.reports.heatmap import heat_map
 from alignment_engine.reports.payouts import payout_chart
+from alignment_engine.reports.scorecard import perspective_heat_map
 from alignment_engine.reports.strategy_map import strategy_map
 from alignment_engine.reports.svg import esc
 
@@ -410,6 +411,91 @@ def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> Markup:
     )
 
 
+def _scorecard_cards(scorecard: Mapping[str, Any]) -> Markup:
+    def shown(item: Mapping[str, Any]) -> str:
+        score = item.get("score")
+        text = item.get("status", "") if score is None else f"{score:.1%} {item.get('status')}"
+        change = item.get("change")
+        return text if change is None else f"{text} ({change:+.1%})"
+
+    cards = [("Overall", shown(scorecard.get("overall") or {}))]
+    cards += [
+        (str(p.get("perspective", "")).replace("_", " ").capitalize(), shown(p))
+        for p in scorecard.get("perspectives", [])
+    ]
+    return _part("cards", cards)
+
+
+def _status(status: Any) -> Markup:
+    return _part("status", str(status))
+
+
+def _percent(value: Any) -> str:
+    return "–" if not isinstance(value, int | float) or isinstance(value, bool) else f"{value:.1%}"
+
+
+def _scorecard_sections(plan: Plan, scorecard: Mapping[str, Any]) -> list[dict[str, Any]]:
+    trend = scorecard.get("compared_with") is not None
+    extra = ["change"] if trend else []
+    objective_rows = [
+        [
+            o["objective"],
+            str(o["perspective"]).replace("_", " "),
+            _percent(o.get("score")),
+            _status(o.get("status")),
+            *([_delta(o.get("change"), 3)] if trend else []),
+            _list(o.get("kpis")),
+        ]
+        for o in scorecard.get("objectives", [])
+    ]
+    kpi_rows = [
+        [
+            k["scope"],
+            k["kpi"],
+            _number(k.get("actual"), 4),
+            _number(k.get("target"), 4),
+            _percent(k.get("attainment")),
+            _percent(k.get("score")),
+            _status(k.get("status")),
+            *([_delta(k.get("change"), 3)] if trend else []),
+        ]
+        for k in scorecard.get("kpis", [])
+    ]
+    since = (
+        f" Change: against {scorecard['compared_with'].get('period')} (run "
+        f"{scorecard['compared_with'].get('run_id')})."
+        if trend
+        else ""
+    )
+    return [
+        _section(
+            "scorecard",
+            "Scorecard by perspective and department",
+            "Each cell: the share-weighted score of the department's own KPIs serving the "
+            "perspective's objectives (departments under their parent unit)." + since,
+            _figure(perspective_heat_map(plan, scorecard))
+            + _table(
+                ["objective", "perspective", "score", "status", *extra, "KPIs"],
+                objective_rows,
+                (2,),
+            ),
+            long=True,
+        ),
+        _section(
+            "scorecard-kpis",
+            "KPI scores",
+            f"Score: attainment (actual against target, by the KPI's direction) between 0 and "
+            f"{plan.scorecard.cap:g}.",
+            _table(
+                ["scope", "KPI", "actual", "target", "attainment", "score", "status", *extra],
+                kpi_rows,
+                (2, 3, 4, 5),
+            ),
+            long=True,
+        ),
+    ]
+
+
 def render_report(
     *,
     plan: Plan,
@@ -418,6 +504,7 @@ def render_report(
     optimise: ResultLike | None = None,
     compare: Mapping[str, Any] | None = None,
     sweep: Sequence[Mapping[str, Any]] | None = None,
+    scorecard: Mapping[str, Any] | None = None,
     title: str | None = None,
     subtitle: str | None = None,
     generated_at: str | None = None,
@@ -438,20 +525,43 @@ def render_report(
             meta.append(f"policy {score_d['policy']}")
         if score_d.get("run_id"):
             meta.append(f"run {score_d['run_id']}")
+    if scorecard is not None:
+        meta.append(f"scorecard {scorecard.get('period', '')}")
+        if scorecard.get("department"):
+            meta.append(f"department {scorecard['department']}")
+        if scorecard.get("run_id"):
+            meta.append(f"run {scorecard['run_id']}")
     if generated_at:
         meta.append(f"generated {generated_at}")
     if subtitle:
         meta.insert(0, subtitle)
+    map_note = (
+        "Objectives by perspective; arrows show what drives what; each box lists the KPIs "
+        "and shared goals that serve the objective (dashed boxes: short-term objectives)."
+    )
+    if scorecard is None:
+        summary = _cards(plan, check_d, score_d, optimise_d)
+        drawn_map = strategy_map(plan)
+    else:
+        summary = _scorecard_cards(scorecard)
+        drawn_map = strategy_map(
+            plan,
+            {o["objective"]: (o["score"], o["status"]) for o in scorecard.get("objectives", [])},
+            {
+                p["perspective"]: (p["score"], p["status"])
+                for p in scorecard.get("perspectives", [])
+            },
+        )
+        map_note += (
+            " Coloured by the scorecard: green at or above target, amber from "
+            f"{plan.scorecard.amber:.0%}, red below, grey without data or not due this period."
+        )
     sections = [
-        _section("summary", "Summary", "", _cards(plan, check_d, score_d, optimise_d)),
-        _section(
-            "strategy-map",
-            "Strategy map",
-            "Objectives by perspective; arrows show what drives what; each box lists the KPIs "
-            "and shared goals that serve the objective (dashed boxes: short-term objectives).",
-            _figure(strategy_map(plan)),
-        ),
+        _section("summary", "Summary", "", summary),
+        _section("strategy-map", "Strategy map", map_note, _figure(drawn_map)),
     ]
+    if scorecard is not None:
+        sections += _scorecard_sections(plan, scorecard)
     if check_d is not None:
         findings = list(check_d.get("findings") or [])
         drawn = len(graph_findings(plan, findings))

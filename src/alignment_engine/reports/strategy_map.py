@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from alignment_engine.model import Plan
 from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate, wrap
 
-__all__ = ["PERSPECTIVES", "strategy_map"]
+__all__ = ["PERSPECTIVES", "Standing", "strategy_map"]
+
+Standing = tuple[float | None, str]
+"""A scorecard item's score and status (green, amber, red, no-data, not-due)."""
+
+_COLOUR = {"green": "green", "amber": "amber", "red": "red"}  # no-data, not-due: grey
+
+
+def _standing_text(standing: Standing) -> str:
+    score, status = standing
+    return status if score is None else f"{score:.0%} {status}"
+
 
 PERSPECTIVES = (
     ("financial", "Financial"),
@@ -141,9 +152,14 @@ def _arrow(source: _Box, target: _Box) -> str:
     )
 
 
-def strategy_map(plan: Plan) -> str:
+def strategy_map(
+    plan: Plan,
+    objectives: dict[str, Standing] | None = None,
+    perspectives: dict[str, Standing] | None = None,
+) -> str:
     """The strategy map as one ``<svg>``: a ``g.objective`` per objective, a ``path.drive`` per
-    ``drives`` link."""
+    ``drives`` link. With a scorecard's ``objectives`` and ``perspectives`` (id -> score and
+    status) each box is coloured by its status and shows its score, each band its own."""
     boxes, band_tops, band_heights = _boxes(plan)
     by_id = {box.id: box for box in boxes}
     height = band_tops[-1] + band_heights[-1] + 10
@@ -190,17 +206,32 @@ def strategy_map(plan: Plan) -> str:
                 weight="600",
             )
         )
+        if perspectives is not None and perspective in perspectives:
+            band_standing = perspectives[perspective]
+            parts.append(
+                text_block(
+                    [_standing_text(band_standing)],
+                    16,
+                    top + band_height / 2 + 22,
+                    12,
+                    anchor="start",
+                    css_class=f"band-score status-{band_standing[1]}",
+                )
+            )
     for objective in plan.objectives:
         for driven in objective.drives:
             if objective.id in by_id and driven in by_id:
                 parts.append(_arrow(by_id[objective.id], by_id[driven]))
     for box in boxes:
+        standing = None if objectives is None else objectives.get(box.id)
+        colour = "" if standing is None else f" rag-{_COLOUR.get(standing[1], 'grey')}"
+        tooltip = box.tooltip if standing is None else f"{box.tooltip} — {_standing_text(standing)}"
         inner = [
-            element("title", {}, esc(box.tooltip)),
+            element("title", {}, esc(tooltip)),
             element(
                 "rect",
                 {
-                    "class": f"objective-box horizon-{box.horizon}",
+                    "class": f"objective-box horizon-{box.horizon}{colour}",
                     "x": fmt(box.x),
                     "y": fmt(box.y),
                     "width": fmt(box.width),
@@ -216,11 +247,10 @@ def strategy_map(plan: Plan) -> str:
             )
         )
         y += TITLE_SIZE * 1.25 * len(box.title) + 2
-        inner.append(
-            text_block(
-                [f"{box.id} · {box.horizon} term"], box.centre_x, y, 10, css_class="objective-id"
-            )
-        )
+        caption = f"{box.id} · {box.horizon} term"
+        if standing is not None:
+            caption += f" · {_standing_text(standing)}"
+        inner.append(text_block([caption], box.centre_x, y, 10, css_class="objective-id"))
         y += 16
         lines = list(box.kpis)
         if box.more:
@@ -245,6 +275,7 @@ def strategy_map(plan: Plan) -> str:
                     "class": "objective",
                     "data-id": box.id,
                     "data-kpis": str(len(box.kpis) + box.more),
+                    **({} if standing is None else {"data-status": standing[1]}),
                 },
                 "".join(inner),
             )

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from alignment_engine.errors import PolicyError, Problem
 from alignment_engine.model.consistency import policy_plan_problems
 from alignment_engine.model.plan import Kpi, Metric, Plan
-from alignment_engine.model.policy import Curve, LevelPoints, Policy
+from alignment_engine.model.policy import Curve, CurveBasis, LevelPoints, Policy
 from alignment_engine.scoring.payout_curves import CurvePoints, CurveSet, monotone_levels
 
 ScopeKind = Literal["company", "department", "shared"]
@@ -180,18 +180,28 @@ def _curve_points(
     return CurvePoints(xs, ys, step=step, below=below), point_names, problems
 
 
-def build_catalogue(plan: Plan, policy: Policy) -> KpiCatalogue:
+_UNPAID = Curve(basis=CurveBasis.ATTAINMENT, points=[(1.0, 1.0)])
+"""The curve of a catalogue built without a policy (the scorecard's): nothing reads its factors."""
+
+
+def build_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
     """Raises PolicyError naming every KPI the policy cannot score (missing levels, levels out
-    of order, zero or negative targets on attainment curves, unknown KPIs or departments in the policy)."""
-    problems = [
-        Problem(
-            message=p.message,
-            file=f"policy '{policy.id}'",
-            key=".".join(str(part) for part in p.path),
-            suggestion=p.suggestion,
-        )
-        for p in policy_plan_problems(policy, plan)
-    ]
+    of order, zero or negative targets on attainment curves, unknown KPIs or departments in the policy).
+
+    Without a policy (the scorecard) every KPI is listed, none is refused, and no curve pays."""
+    problems = (
+        []
+        if policy is None
+        else [
+            Problem(
+                message=p.message,
+                file=f"policy '{policy.id}'",
+                key=".".join(str(part) for part in p.path),
+                suggestion=p.suggestion,
+            )
+            for p in policy_plan_problems(policy, plan)
+        ]
+    )
     metrics = {m.id: m for m in plan.metrics}
     goal_members = {g.id: tuple(g.departments) for g in plan.shared_goals}
     scope_kinds: dict[str, ScopeKind] = {"company": "company"}
@@ -204,12 +214,17 @@ def build_catalogue(plan: Plan, policy: Policy) -> KpiCatalogue:
         kind = scope_kinds.get(scope, "department")
         metric = metrics.get(kpi.metric)
         lower = _lower_is_better(kpi, metric)
-        curve_name, curve = policy.curve_for(kpi.id)
-        curve_points, names, messages = _curve_points(kpi, curve, lower, curve_name)
-        problems.extend(
-            Problem(message=m, file=f"policy '{policy.id}'", key=f"curves.{curve_name}")
-            for m in messages
-        )
+        if policy is None:
+            curve_name, curve = "", _UNPAID
+            curve_points: CurvePoints | None = CurvePoints((1.0,), (1.0,))
+            names: tuple[str, ...] = ()
+        else:
+            curve_name, curve = policy.curve_for(kpi.id)
+            curve_points, names, messages = _curve_points(kpi, curve, lower, curve_name)
+            problems.extend(
+                Problem(message=m, file=f"policy '{policy.id}'", key=f"curves.{curve_name}")
+                for m in messages
+            )
         entries.append(
             KpiEntry(
                 scope=scope,

@@ -35,6 +35,8 @@ __all__ = [
     "ScoreOptions",
     "ScoreRequest",
     "ScoreResponse",
+    "ScorecardRequest",
+    "ScorecardResponse",
     "engine_options",
 ]
 
@@ -161,6 +163,16 @@ class ScoreRequest(_PlanMembers):
         return self
 
 
+class ScorecardRequest(_PlanMembers):
+    actuals: list[ActualRow] = Field(min_length=1)
+    period: Period
+    department: Text | None = Field(
+        default=None,
+        description="one department's scorecard: its KPIs (its subtree's, through 'parent') "
+        "and the shared goals it belongs to; company KPIs are left out",
+    )
+
+
 class OptimiseOptions(_Request):
     resource: Text | list[Text] | None = Field(
         default=None, description="only this resource pool (or these pools)"
@@ -279,6 +291,44 @@ class ScoreTotals(_Response):
     payout: float
     pool: float | None
     scale: float | None
+
+
+class ScorecardStanding(_Response):
+    score: float | None
+    status: Literal["green", "amber", "red", "no-data", "not-due"]
+
+
+class PerspectiveStanding(ScorecardStanding):
+    perspective: str
+
+
+class ObjectiveStanding(ScorecardStanding):
+    objective: str
+    perspective: str
+    kpis: list[str]
+
+
+class KpiStanding(ScorecardStanding):
+    scope: str
+    kpi: str
+    actual: float | None
+    target: float | None
+    attainment: float | None
+
+
+class ScorecardResponse(_Response):
+    """Each item also has ``previous`` and ``change`` when ``compared_with`` names the
+    preceding period's stored scorecard."""
+
+    run_id: str
+    plan: str
+    period: str
+    department: str | None
+    compared_with: dict[str, Any] | None
+    overall: ScorecardStanding
+    perspectives: list[PerspectiveStanding]
+    objectives: list[ObjectiveStanding]
+    kpis: list[KpiStanding]
 
 
 class ScoreResponse(_Response):

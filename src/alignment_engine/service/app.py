@@ -32,6 +32,7 @@ from alignment_engine.service.routes import (
     runs,
     scenarios,
     score,
+    scorecard,
 )
 from alignment_engine.service.settings import ServiceSettings
 from alignment_engine.service.state import ServiceState
@@ -93,7 +94,7 @@ def create_app(
     )
     app.state.service = state
     install_error_handlers(app)
-    for module in (check, score, optimise, scenarios, runs, health, metrics):
+    for module in (check, score, scorecard, optimise, scenarios, runs, health, metrics):
         app.include_router(module.router)
     if chosen.benchmark_endpoints:
         app.include_router(benchmark.router)

@@ -59,6 +59,7 @@ class Action(StrEnum):
     SCORE = "score"
     OPTIMISE = "optimise"
     SCENARIO = "scenario"
+    SCORECARD = "scorecard"
     READ_RUNS = "read runs"
 
 
@@ -67,6 +68,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SCORE: frozenset({Role.ADMIN, Role.HR, Role.SERVICE}),
     Action.OPTIMISE: frozenset({Role.ADMIN, Role.PLANNER, Role.SERVICE}),
     Action.SCENARIO: frozenset({Role.ADMIN, Role.PLANNER, Role.SERVICE}),
+    Action.SCORECARD: frozenset(Role),  # how the company stands: no pay in it
     Action.READ_RUNS: frozenset(Role),
 }
 
@@ -74,8 +76,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
 # the runs it recorded itself (a machine client has no business reading HR's payout runs).
 RUN_KINDS_READABLE: dict[Role, frozenset[str] | None] = {
     Role.ADMIN: None,
-    Role.HR: frozenset({"check", "score"}),
-    Role.PLANNER: frozenset({"check", "optimise", "scenario"}),
+    Role.HR: frozenset({"check", "score", "scorecard"}),
+    Role.PLANNER: frozenset({"check", "optimise", "scenario", "scorecard"}),
     Role.SERVICE: None,
 }
 

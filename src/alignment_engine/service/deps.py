@@ -16,6 +16,7 @@ __all__ = [
     "RunsCaller",
     "ScenarioCaller",
     "ScoreCaller",
+    "ScorecardCaller",
     "StateDep",
     "error_responses",
 ]
@@ -32,6 +33,7 @@ CheckCaller = Annotated[Caller, Depends(require(Action.CHECK))]
 ScoreCaller = Annotated[Caller, Depends(require(Action.SCORE))]
 OptimiseCaller = Annotated[Caller, Depends(require(Action.OPTIMISE))]
 ScenarioCaller = Annotated[Caller, Depends(require(Action.SCENARIO))]
+ScorecardCaller = Annotated[Caller, Depends(require(Action.SCORECARD))]
 RunsCaller = Annotated[Caller, Depends(require(Action.READ_RUNS))]
 
 _DESCRIPTIONS = {

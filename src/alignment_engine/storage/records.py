@@ -55,6 +55,7 @@ class RunKind(StrEnum):
     SCORE = "score"
     OPTIMISE = "optimise"
     SCENARIO = "scenario"
+    SCORECARD = "scorecard"
 
 
 class RunStatus(StrEnum):

@@ -663,6 +663,42 @@ class Store:
         with self._reading() as session:
             return self._stored(session, self._find_run(session, run_id, kinds, actor))
 
+    def previous_scorecard(
+        self, plan_id: str, department: str | None, period: str
+    ) -> dict[str, Any] | None:
+        """The trend input of a scorecard of ``period``: the newest stored scorecard run of the
+        same plan id and ``--department`` for the preceding period of the same length, as
+        ``{"run_id", "period", "scores"}`` (each item's score by ``item_key``), or None."""
+        from alignment_engine.scoring.periods import parse_period
+        from alignment_engine.scoring.scorecard import item_key, preceding_period
+
+        try:
+            before = preceding_period(parse_period(period)).label
+        except ValueError:
+            return None  # the scorecard itself reports the bad period
+        wanted = {"plan": plan_id, "department": department}
+        with self._reading() as session:
+            rows = session.scalars(
+                select(RunRow)
+                .where(
+                    RunRow.kind == RunKind.SCORECARD.value,
+                    RunRow.period == before,
+                    RunRow.status.in_([RunStatus.COMPLETED.value, RunStatus.FINAL.value]),
+                )
+                .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
+            ).all()
+            row = next((r for r in rows if json.loads(r.options) == wanted), None)
+            if row is None:
+                return None
+            result = orjson.loads(zlib.decompress(row.result))
+        scores: dict[str, float | None] = {item_key("overall"): result["overall"]["score"]}
+        scores |= {
+            item_key("perspective", p["perspective"]): p["score"] for p in result["perspectives"]
+        }
+        scores |= {item_key("objective", o["objective"]): o["score"] for o in result["objectives"]}
+        scores |= {item_key("kpi", k["kpi"]): k["score"] for k in result["kpis"]}
+        return {"run_id": row.id, "period": before, "scores": scores}
+
     def list_runs(
         self,
         *,
