@@ -118,3 +118,32 @@ def test_scenario_run_command_writes_the_report(tmp_path: Path) -> None:
     assert all(v["score"] is not None for v in data["variants"])
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("<svg ") == 5
+
+
+def test_a_scenario_with_actuals_shows_its_forecast_scorecard_beside_the_base() -> None:
+    from alignment_engine import engine
+    from alignment_engine.tables import ACTUALS, read_table
+
+    result = run_scenario(ACME / "discount-push.yaml")
+    actuals = read_table(ACME / "actuals-2026-q3.csv", ACTUALS)
+    for variant in result.variants:
+        # Each variant's scorecard is the scorecard of its changed plan on the same actuals.
+        expected = engine.scorecard(variant.plan, actuals, "2026-Q3").to_dict()
+        assert variant.scorecard == expected
+        assert variant.summary()["scorecard"] == expected["overall"]["score"]
+    base = result.base
+    assert base is not None and base.scorecard is not None
+    compared = result.variants[0].compare
+    assert compared is not None
+    overall = compared["scorecard"]["overall"]
+    assert overall["before"] == base.scorecard["overall"]["score"]
+    assert overall["after"] == result.variants[0].scorecard["overall"]["score"]
+    assert [p["perspective"] for p in compared["scorecard"]["perspectives"]] == [
+        "financial",
+        "customer",
+        "internal_process",
+        "learning_growth",
+    ]
+    # A higher market-share target lowers the customer perspective's forecast.
+    customer = compared["scorecard"]["perspectives"][1]
+    assert customer["after"] < customer["before"] and customer["delta"] < 0

@@ -181,3 +181,57 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         if header[x] < 60 and header[x + 1] < 60 and header[x + 2] < 80
     )
     assert dark > width * 0.5
+
+
+def test_the_scorecard_report_renders_its_coloured_map_in_headless_chromium(
+    tmp_path: Path,
+) -> None:
+    import pandas as pd
+
+    from alignment_engine.scoring.scorecard import score_scorecard
+
+    binary = chromium()
+    plan = acme_plan()
+    acme = Path(__file__).resolve().parents[2] / "scenarios" / "acme"
+    actuals = pd.read_csv(acme / "actuals-2026-q3.csv", dtype=str, keep_default_na=False)
+    card = score_scorecard(plan, [actuals], "2026-Q3").to_dict()
+    history = [{"period": "2026-Q2", "scores": {f"kpi:{k['kpi']}": 0.9 for k in card["kpis"]}}]
+    report = write_report(
+        tmp_path / "report.html",
+        plan=plan,
+        scorecard=card,
+        scorecard_history=history,
+        title="ACME 2026 计分卡",
+    )
+    url = report.resolve().as_uri()
+    shot = tmp_path / "shot.png"
+    run = subprocess.run(
+        browser_command(binary, tmp_path / "profile-shot", f"--screenshot={shot}", url),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    dumped = subprocess.run(
+        browser_command(binary, tmp_path / "profile-dom", "--dump-dom", url),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    dom = dumped.stdout
+    # Every objective box carries its status and its colour; every band its score.
+    for objective in card["objectives"]:
+        colour = objective["status"] if objective["status"] in ("green", "amber", "red") else "grey"
+        box = re.search(
+            rf'<g class="objective" data-id="{objective["objective"]}"[^>]*'
+            rf'data-status="{objective["status"]}">.*?<rect class="objective-box [^"]*rag-{colour}"',
+            dom,
+        )
+        assert box is not None, objective["objective"]
+    assert len(re.findall(r'class="band-score status-', dom)) == 4
+    assert len(re.findall(r'<g class="cell"', dom)) == 4 * len(plan.departments)
+    assert len(re.findall(r'<svg class="sparkline"', dom)) == len(card["kpis"])
+    assert "ACME 2026 计分卡" in dom
+    width, height, _, nonzero = png_rows(shot.read_bytes(), limit=40)
+    assert (width, height) == WINDOW and nonzero > 0.01

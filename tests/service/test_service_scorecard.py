@@ -150,3 +150,23 @@ def test_every_role_may_ask_for_a_scorecard(service: Service) -> None:
     assert_error(service.post("/v1/scorecard", _body("2026-Q3"), role=None), 401)
     bad = service.post("/v1/scorecard", _body("2026-Q3", department="nobody"))
     assert "unknown department 'nobody'" in assert_error(bad, 422)["message"]
+
+
+def test_the_report_draws_each_kpis_trend_over_the_stored_periods(tmp_path: Path) -> None:
+    plan_path, q2, q3 = _files(tmp_path)
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    out = tmp_path / "out"
+    for period, actuals in (("2026-Q2", q2), ("2026-Q3", q3)):
+        made = cli(
+            "scorecard", str(plan_path), "--actuals", str(actuals), "--period", period,
+            "--out", str(out / period), "--db", db, cwd=tmp_path,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+    first = (out / "2026-Q2" / "report.html").read_text(encoding="utf-8")
+    assert 'class="sparkline"' not in first  # nothing stored before it
+    html = (out / "2026-Q3" / "report.html").read_text(encoding="utf-8")
+    document = json.loads((out / "2026-Q3" / "scorecard.json").read_text(encoding="utf-8"))
+    assert html.count('class="sparkline"') == len(document["kpis"])
+    kpi = document["kpis"][0]
+    previous = kpi["previous"]
+    assert f"2026-Q2: {previous:.0%}, 2026-Q3: {kpi['score']:.0%}" in html

@@ -95,6 +95,18 @@ def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
                 _signed(row["payout_factor_delta"]),
             )
         console.print(table)
+    scorecard = differences.get("scorecard")
+    if scorecard is not None:
+        table = Table("scorecard", "A -> B", "change", "status A -> B", title="Scorecard")
+        rows = [{"perspective": "overall", **scorecard["overall"]}, *scorecard["perspectives"]]
+        for row in rows:
+            table.add_row(
+                row["perspective"],
+                f"{_cell(row['before'])} -> {_cell(row['after'])}",
+                _signed(row["delta"]),
+                f"{row['status_before']} -> {row['status_after']}",
+            )
+        console.print(table)
     payouts = [p for p in differences["payouts"] if p["delta"]]
     if payouts:
         table = Table("department", "before", "after", "change", title="Payouts")
@@ -247,16 +259,23 @@ def run_command(
         console.print(f"  set {override.path} = {override.value!r}")
     if result.sweep is not None:
         console.print(f"  sweep {result.sweep['path']} over {result.sweep['values']!r}")
-    runs = Table("variant", "findings", "added", "resolved", "payout", "optimiser", title="Runs")
-    for row in result.table():
-        runs.add_row(
+    rows = result.table()
+    scorecards = any("scorecard" in row for row in rows)
+    columns = ["variant", "findings", "added", "resolved", "payout"]
+    runs = Table(*columns, *(["scorecard"] if scorecards else []), "optimiser", title="Runs")
+    for row in rows:
+        cells = [
             _cell(row["value"]) if result.sweep is not None else str(row["label"]),
             _cell(row["findings"]),
             _cell(row.get("added")),
             _cell(row.get("resolved")),
             _cell(row["payout"]),
-            f"{row['optimise_status'] or '–'} {_cell(row['objective'])}",
-        )
+        ]
+        if scorecards:
+            score = row.get("scorecard")
+            shown = "–" if score is None else f"{score:.1%}"
+            cells.append(f"{shown} {row.get('scorecard_status') or ''}".strip())
+        runs.add_row(*cells, f"{row['optimise_status'] or '–'} {_cell(row['objective'])}")
     console.print(runs)
     if len(result.variants) == 1 and result.variants[0].compare is not None:
         _print_differences(console, result.variants[0].compare)

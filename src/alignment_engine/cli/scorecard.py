@@ -157,9 +157,12 @@ def scorecard(
         stored = store.record_or_reuse(
             run.record(), lambda run_id: run.output(run.compute(), run_id), force=force
         )
+        history = (
+            store.scorecard_history(plan.id, department, period) if out_dir is not None else []
+        )
     document = json.loads(stored.result_json)
     if out_dir is not None:
-        _write_outputs(out_dir, out_formats, stored.result_json, document, plan)
+        _write_outputs(out_dir, out_formats, stored.result_json, document, plan, history)
     if output_format == "json":
         echo_result(stored.result_json)
     else:
@@ -174,6 +177,7 @@ def _write_outputs(
     result_json: str,
     document: dict[str, Any],
     plan: Any,
+    history: list[dict[str, Any]],
 ) -> None:
     import pandas as pd
 
@@ -196,6 +200,7 @@ def _write_outputs(
         html = render_report(
             plan=plan,
             scorecard=document,
+            scorecard_history=history,
             title=f"{plan.name or plan.id}: scorecard {document['period']}{where}",
         )
         path.write_text(html, encoding="utf-8")

@@ -37,7 +37,7 @@ from alignment_engine.reports.conflict_graph import (
 )
 from alignment_engine.reports.heatmap import heat_map
 from alignment_engine.reports.payouts import payout_chart
-from alignment_engine.reports.scorecard import perspective_heat_map
+from alignment_engine.reports.scorecard import perspective_heat_map, sparkline
 from alignment_engine.reports.strategy_map import strategy_map
 from alignment_engine.reports.svg import esc
 
@@ -318,6 +318,27 @@ def _comparison(compare: Mapping[str, Any]) -> Markup:
                 ],
             )
         )
+    scorecard = compare.get("scorecard")
+    if scorecard:
+        rows = [{"perspective": "overall", **scorecard["overall"]}, *scorecard["perspectives"]]
+        parts.append(_part("heading", "Scorecard: base and forecast"))
+        parts.append(
+            _table(
+                ["", "before", "after", "change", "status before", "status after"],
+                [
+                    [
+                        str(r["perspective"]).replace("_", " "),
+                        _percent(r.get("before")),
+                        _percent(r.get("after")),
+                        _delta(r.get("delta"), 3),
+                        _status(r.get("status_before") or "no-data"),
+                        _status(r.get("status_after") or "no-data"),
+                    ]
+                    for r in rows
+                ],
+                (1, 2, 3),
+            )
+        )
     scores = [
         s for s in compare.get("scores") or [] if s.get("delta") or s.get("payout_factor_delta")
     ]
@@ -434,9 +455,20 @@ def _percent(value: Any) -> str:
     return "–" if not isinstance(value, int | float) or isinstance(value, bool) else f"{value:.1%}"
 
 
-def _scorecard_sections(plan: Plan, scorecard: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _scorecard_sections(
+    plan: Plan, scorecard: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     trend = scorecard.get("compared_with") is not None
     extra = ["change"] if trend else []
+    periods = [str(h.get("period")) for h in history] + [str(scorecard.get("period"))]
+    lines = ["trend"] if history else []
+
+    def trend_line(kpi: str, score: Any) -> list[Markup]:
+        if not history:
+            return []
+        values = [(h.get("scores") or {}).get(f"kpi:{kpi}") for h in history] + [score]
+        return [Markup(sparkline(values, periods))]
+
     objective_rows = [
         [
             o["objective"],
@@ -458,6 +490,7 @@ def _scorecard_sections(plan: Plan, scorecard: Mapping[str, Any]) -> list[dict[s
             _percent(k.get("score")),
             _status(k.get("status")),
             *([_delta(k.get("change"), 3)] if trend else []),
+            *trend_line(k["kpi"], k.get("score")),
         ]
         for k in scorecard.get("kpis", [])
     ]
@@ -487,7 +520,17 @@ def _scorecard_sections(plan: Plan, scorecard: Mapping[str, Any]) -> list[dict[s
             f"Score: attainment (actual against target, by the KPI's direction) between 0 and "
             f"{plan.scorecard.cap:g}.",
             _table(
-                ["scope", "KPI", "actual", "target", "attainment", "score", "status", *extra],
+                [
+                    "scope",
+                    "KPI",
+                    "actual",
+                    "target",
+                    "attainment",
+                    "score",
+                    "status",
+                    *extra,
+                    *lines,
+                ],
                 kpi_rows,
                 (2, 3, 4, 5),
             ),
@@ -505,11 +548,13 @@ def render_report(
     compare: Mapping[str, Any] | None = None,
     sweep: Sequence[Mapping[str, Any]] | None = None,
     scorecard: Mapping[str, Any] | None = None,
+    scorecard_history: Sequence[Mapping[str, Any]] = (),
     title: str | None = None,
     subtitle: str | None = None,
     generated_at: str | None = None,
 ) -> str:
-    """The whole page as text."""
+    """The whole page as text. ``scorecard_history``: the stored scorecards of the periods
+    before ``scorecard``'s, oldest first (``{"period", "scores"}``), for the KPIs' trend lines."""
     check_d, score_d, optimise_d = (
         as_result_dict(check),
         as_result_dict(score),
@@ -561,7 +606,7 @@ def render_report(
         _section("strategy-map", "Strategy map", map_note, _figure(drawn_map)),
     ]
     if scorecard is not None:
-        sections += _scorecard_sections(plan, scorecard)
+        sections += _scorecard_sections(plan, scorecard, scorecard_history)
     if check_d is not None:
         findings = list(check_d.get("findings") or [])
         drawn = len(graph_findings(plan, findings))
@@ -655,6 +700,8 @@ def write_report(
     optimise: ResultLike | None = None,
     compare: Mapping[str, Any] | None = None,
     sweep: Sequence[Mapping[str, Any]] | None = None,
+    scorecard: Mapping[str, Any] | None = None,
+    scorecard_history: Sequence[Mapping[str, Any]] = (),
     title: str | None = None,
     subtitle: str | None = None,
     generated_at: str | None = None,
@@ -668,6 +715,8 @@ def write_report(
         optimise=optimise,
         compare=compare,
         sweep=sweep,
+        scorecard=scorecard,
+        scorecard_history=scorecard_history,
         title=title,
         subtitle=subtitle,
         generated_at=generated_at,

@@ -4,14 +4,14 @@ serving the perspective's objectives (as the scorecard rolls up KPIs into object
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alignment_engine.model import Plan
 from alignment_engine.reports.strategy_map import PERSPECTIVES
 from alignment_engine.reports.svg import element, esc, fmt, text_block, wrap
 
-__all__ = ["department_order", "perspective_heat_map", "status_of"]
+__all__ = ["department_order", "perspective_heat_map", "sparkline", "status_of"]
 
 CELL_WIDTH = 170.0
 CELL_HEIGHT = 34.0
@@ -175,4 +175,50 @@ def perspective_heat_map(plan: Plan, scorecard: Mapping[str, Any]) -> str:
             "aria-label": "Scores by perspective and department",
         },
         "".join(parts),
+    )
+
+
+def sparkline(scores: Sequence[float | None], periods: Sequence[str]) -> str:
+    """A KPI's score over the stored periods as a small ``<svg>`` line (the last point is this
+    period's; a period without a score breaks the line)."""
+    width, height, pad = 96.0, 22.0, 3.0
+    known = [s for s in scores if s is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 1.0)
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    step = (width - 2 * pad) / max(len(scores) - 1, 1)
+
+    def point(index: int, score: float) -> str:
+        y = height - pad - (score - low) / (high - low) * (height - 2 * pad)
+        return f"{fmt(pad + index * step)},{fmt(y)}"
+
+    runs: list[list[str]] = [[]]
+    for index, score in enumerate(scores):
+        if score is None:
+            runs.append([])
+        else:
+            runs[-1].append(point(index, score))
+    parts = [
+        element("polyline", {"class": "spark", "points": " ".join(r), "fill": "none"})
+        for r in runs
+        if len(r) > 1
+    ]
+    if scores and scores[-1] is not None:
+        x, y = point(len(scores) - 1, scores[-1]).split(",")
+        parts.append(element("circle", {"class": "spark-now", "cx": x, "cy": y, "r": "2"}))
+    shown = ", ".join(
+        f"{p}: {'–' if s is None else f'{s:.0%}'}" for p, s in zip(periods, scores, strict=False)
+    )
+    return element(
+        "svg",
+        {
+            "class": "sparkline",
+            "xmlns": "http://www.w3.org/2000/svg",
+            "width": fmt(width),
+            "height": fmt(height),
+            "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
+            "role": "img",
+            "aria-label": shown,
+        },
+        element("title", {}, esc(shown)) + "".join(parts),
     )

@@ -18,7 +18,7 @@ _COLOUR = {"green": "green", "amber": "amber", "red": "red"}  # no-data, not-due
 
 def _standing_text(standing: Standing) -> str:
     score, status = standing
-    return status if score is None else f"{score:.0%} {status}"
+    return status if score is None else f"{score:.1%} {status}"
 
 
 PERSPECTIVES = (
@@ -195,9 +195,10 @@ def strategy_map(
                 },
             )
         )
+        label_lines = wrap(label, LABEL_WIDTH - 20, 14, 2)
         parts.append(
             text_block(
-                wrap(label, LABEL_WIDTH - 20, 14, 2),
+                label_lines,
                 16,
                 top + band_height / 2,
                 14,
@@ -212,7 +213,7 @@ def strategy_map(
                 text_block(
                     [_standing_text(band_standing)],
                     16,
-                    top + band_height / 2 + 22,
+                    top + band_height / 2 + 14 * 1.25 * (len(label_lines) - 1) + 20,
                     12,
                     anchor="start",
                     css_class=f"band-score status-{band_standing[1]}",

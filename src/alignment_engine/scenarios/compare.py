@@ -227,6 +227,39 @@ def _compare_allocations(
     return rows
 
 
+def _compare_scorecards(
+    a: Mapping[str, Any] | None, b: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """Overall, perspective and objective scores and statuses of two scorecards side by side."""
+    if a is None and b is None:
+        return None
+
+    def row(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
+        score_a = None if before is None else before.get("score")
+        score_b = None if after is None else after.get("score")
+        return {
+            "before": score_a,
+            "after": score_b,
+            "delta": _delta(score_a, score_b),
+            "status_before": None if before is None else before.get("status"),
+            "status_after": None if after is None else after.get("status"),
+        }
+
+    def rows(key: str, name: str) -> list[dict[str, Any]]:
+        left = _by((a or {}).get(key), name)
+        right = _by((b or {}).get(key), name)
+        return [
+            {name: item[0], **row(left.get(item), right.get(item))}
+            for item in _ordered_keys(left, right)
+        ]
+
+    return {
+        "overall": row((a or {}).get("overall"), (b or {}).get("overall")),
+        "perspectives": rows("perspectives", "perspective"),
+        "objectives": rows("objectives", "objective"),
+    }
+
+
 def compare_results(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """The ``scenario compare --format json`` shape from two runs.
 
@@ -268,6 +301,7 @@ def compare_results(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict
         "payouts": _compare_payouts(score_a, score_b),
         "allocations": _compare_allocations(before, after),
         "kpis": _compare_kpis(score_a, score_b),
+        "scorecard": _compare_scorecards(before.get("scorecard"), after.get("scorecard")),
         "totals": {
             "payout_before": _money_float(pay_a),
             "payout_after": _money_float(pay_b),

@@ -23,6 +23,7 @@ class VariantResult:
     score: dict[str, Any] | None
     optimise: dict[str, Any] | None
     compare: dict[str, Any] | None = None  # against the base, when asked for
+    scorecard: dict[str, Any] | None = None  # the forecast scorecard, with actuals
 
     def run(self) -> dict[str, Any]:
         """The run form :func:`compare_results` takes."""
@@ -30,6 +31,7 @@ class VariantResult:
             "check": self.check,
             "score": self.score,
             "optimise": self.optimise,
+            "scorecard": self.scorecard,
             "allocations": plan_allocations(self.plan),
         }
 
@@ -62,6 +64,9 @@ class VariantResult:
         }
         if company is not None:
             row["company_score"] = company.get("score")
+        if self.scorecard is not None:
+            row["scorecard"] = self.scorecard["overall"]["score"]
+            row["scorecard_status"] = self.scorecard["overall"]["status"]
         if self.compare is not None:
             row["added"] = len(self.compare["findings"]["added"])
             row["resolved"] = len(self.compare["findings"]["resolved"])
@@ -77,6 +82,7 @@ class VariantResult:
             "check": self.check,
             "score": self.score,
             "optimise": self.optimise,
+            "scorecard": self.scorecard,
         }
         if self.compare is not None:
             body["compare"] = self.compare

@@ -79,6 +79,11 @@ def _run_variant(
                 accept_findings=True,
             )
         )
+    scorecard = None
+    if inputs.actuals is not None:
+        # The forecast scorecard beside the forecast pay (no policy needed).
+        period = period or inputs.scoring_period()
+        scorecard = engine.scorecard(plan, inputs.actuals, typing.cast(str, period)).to_dict()
     optimise = None
     if plan.resources:
         try:
@@ -93,7 +98,16 @@ def _run_variant(
                 "message": error.message,
             }
     return VariantResult(
-        variant.label, variant.value, variant.swept, plan, policy, period, check, score, optimise
+        variant.label,
+        variant.value,
+        variant.swept,
+        plan,
+        policy,
+        period,
+        check,
+        score,
+        optimise,
+        scorecard=scorecard,
     )
 
 

@@ -146,6 +146,20 @@ def _parse_result(result_json: str) -> Any:
         raise InputError(f"the run's result is not JSON: {exc}") from exc
 
 
+def _scorecard_scores(result: Mapping[str, Any]) -> dict[str, float | None]:
+    """A stored scorecard's scores by item (``item_key``: overall, perspective:x, objective:x,
+    kpi:x)."""
+    from alignment_engine.scoring.scorecard import item_key
+
+    scores: dict[str, float | None] = {item_key("overall"): result["overall"]["score"]}
+    scores |= {
+        item_key("perspective", p["perspective"]): p["score"] for p in result["perspectives"]
+    }
+    scores |= {item_key("objective", o["objective"]): o["score"] for o in result["objectives"]}
+    scores |= {item_key("kpi", k["kpi"]): k["score"] for k in result["kpis"]}
+    return scores
+
+
 def _finding_records(run_id: str, findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     records = []
     for position, finding in enumerate(findings, start=1):
@@ -669,35 +683,52 @@ class Store:
         """The trend input of a scorecard of ``period``: the newest stored scorecard run of the
         same plan id and ``--department`` for the preceding period of the same length, as
         ``{"run_id", "period", "scores"}`` (each item's score by ``item_key``), or None."""
-        from alignment_engine.scoring.periods import parse_period
-        from alignment_engine.scoring.scorecard import item_key, preceding_period
+        history = self.scorecard_history(plan_id, department, period, periods=1)
+        return history[-1] if history else None
+
+    def scorecard_history(
+        self, plan_id: str, department: str | None, period: str, *, periods: int = 8
+    ) -> list[dict[str, Any]]:
+        """The stored scorecards of the ``periods`` periods before ``period`` (same plan id,
+        same ``--department``, same period length; the newest run of each), oldest first,
+        each as ``{"run_id", "period", "scores"}``; a period without one ends the history."""
+        from alignment_engine.scoring.periods import Period, parse_period
+        from alignment_engine.scoring.scorecard import preceding_period
 
         try:
-            before = preceding_period(parse_period(period)).label
+            current: Period = parse_period(period)
         except ValueError:
-            return None  # the scorecard itself reports the bad period
+            return []  # the scorecard itself reports the bad period
         wanted = {"plan": plan_id, "department": department}
+        found: list[dict[str, Any]] = []
         with self._reading() as session:
-            rows = session.scalars(
-                select(RunRow)
-                .where(
-                    RunRow.kind == RunKind.SCORECARD.value,
-                    RunRow.period == before,
-                    RunRow.status.in_([RunStatus.COMPLETED.value, RunStatus.FINAL.value]),
+            for _ in range(periods):
+                current = preceding_period(current)
+                row = next(
+                    (
+                        r
+                        for r in session.scalars(
+                            select(RunRow)
+                            .where(
+                                RunRow.kind == RunKind.SCORECARD.value,
+                                RunRow.period == current.label,
+                                RunRow.status.in_(
+                                    [RunStatus.COMPLETED.value, RunStatus.FINAL.value]
+                                ),
+                            )
+                            .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
+                        )
+                        if json.loads(r.options) == wanted
+                    ),
+                    None,
                 )
-                .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
-            ).all()
-            row = next((r for r in rows if json.loads(r.options) == wanted), None)
-            if row is None:
-                return None
-            result = orjson.loads(zlib.decompress(row.result))
-        scores: dict[str, float | None] = {item_key("overall"): result["overall"]["score"]}
-        scores |= {
-            item_key("perspective", p["perspective"]): p["score"] for p in result["perspectives"]
-        }
-        scores |= {item_key("objective", o["objective"]): o["score"] for o in result["objectives"]}
-        scores |= {item_key("kpi", k["kpi"]): k["score"] for k in result["kpis"]}
-        return {"run_id": row.id, "period": before, "scores": scores}
+                if row is None:
+                    break
+                result = orjson.loads(zlib.decompress(row.result))
+                found.append(
+                    {"run_id": row.id, "period": current.label, "scores": _scorecard_scores(result)}
+                )
+        return found[::-1]
 
     def list_runs(
         self,
