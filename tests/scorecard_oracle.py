@@ -146,7 +146,8 @@ def scorecard(
         elif not scored or sum(s for _, s in scored) <= 0:
             score, status = None, "no-data"
         else:
-            score = sum(v * s for v, s in scored) / sum(s for _, s in scored)
+            # Rounded to 12 digits like attainment, so that a mean of 0.85 and 0.95 is 0.9.
+            score = _twelve(sum(v * s for v, s in scored) / sum(s for _, s in scored))
             status = _status(score, amber)
         objectives.append(
             {
@@ -162,7 +163,7 @@ def scorecard(
         members = [o for o in objectives if o["perspective"] == perspective]
         numbers = [o["score"] for o in members if o["score"] is not None]
         if numbers:
-            score = sum(numbers) / len(numbers)
+            score = _twelve(sum(numbers) / len(numbers))
             status = _status(score, amber)
         else:
             score = None
@@ -175,7 +176,7 @@ def scorecard(
     scored_p = [(p["score"], float(weights.get(p["perspective"], 1))) for p in perspectives]
     scored_p = [(s, w) for s, w in scored_p if s is not None]
     if scored_p and sum(w for _, w in scored_p) > 0:
-        overall = sum(s * w for s, w in scored_p) / sum(w for _, w in scored_p)
+        overall = _twelve(sum(s * w for s, w in scored_p) / sum(w for _, w in scored_p))
         overall_status = _status(overall, amber)
     else:
         overall = None

@@ -94,6 +94,24 @@ def test_the_example_company_quarter_pinned() -> None:
     }
 
 
+def test_the_example_company_month_pinned() -> None:
+    plan = plan_from_yaml(ACME / "plan.yaml")
+    actuals = pd.read_csv(ACME / "actuals-2026-q3.csv", dtype=str, keep_default_na=False)
+    card = _engine(plan, actuals, "2026-07")
+    assert card["overall"] == {"score": 0.882922530445, "status": "red"}
+    assert [
+        (o["objective"], o["status"]) for o in card["objectives"] if o["score"] is not None
+    ] == [
+        ("F3", "red"),
+        ("C2", "green"),
+        ("P1", "amber"),
+        ("P2", "amber"),
+        ("L2", "red"),
+    ]
+    # Only the monthly rows count: the quarter's own rows are not July's.
+    assert sum(1 for k in card["kpis"] if k["status"] == "no-data") == 30
+
+
 def test_a_month_leaves_long_horizon_objectives_not_due() -> None:
     plan = plan_from_yaml(ACME / "plan.yaml")
     actuals = pd.read_csv(ACME / "actuals-2026-q3.csv", dtype=str, keep_default_na=False)
@@ -330,3 +348,22 @@ def test_roll_ups_agree_with_the_formulas(
     scored = [k["score"] for k in engine["kpis"] if k["score"] is not None]
     f1 = engine["objectives"][0]["score"]
     assert min(scored) - 1e-9 <= f1 <= max(scored) + 1e-9  # a weighted mean
+
+
+def test_a_roll_up_on_the_amber_boundary_is_amber() -> None:
+    """0.85 and 0.95 average to 0.8999999999999999 in binary floating point; rounded like
+    attainment, the objective scores 0.9 and is amber, as a person adding them up finds."""
+    kpis = [
+        {"id": f"d.k{i}", "metric": "revenue", "target": 100, "objectives": {"F1": 1.0}}
+        for i in range(2)
+    ]
+    plan = _plan(company_kpis=[], shared_goals=[], departments=[{"id": "d", "kpis": kpis}])
+    rows = _actuals([("2026-Q3", "d", "d.k0", 85.0), ("2026-Q3", "d", "d.k1", 95.0)])
+    objective = _engine(plan, rows, "2026-Q3")["objectives"][0]
+    assert objective == {
+        "objective": "F1",
+        "perspective": "financial",
+        "score": 0.9,
+        "status": "amber",
+        "kpis": ["d.k0", "d.k1"],
+    }
