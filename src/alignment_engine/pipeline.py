@@ -92,6 +92,12 @@ def _stored_table(
     return tables.table_from_text(stored.frame(), specs[spec], f"stored table '{role}'")
 
 
+def _restated_payouts(inputs: RunInputs) -> pd.DataFrame:
+    """The restated run's payouts as this run recorded them (text cells back to integers)."""
+    frame = inputs.tables["restated_payouts"].frame()
+    return frame.assign(payout_units=frame["payout_units"].astype("int64"))
+
+
 def _pack_order(role: str) -> tuple[int, str]:
     """``rules.2`` before ``rules.10``: packs apply in the order the run gave them."""
     suffix = role.removeprefix("rules.")
@@ -117,18 +123,25 @@ class ScoreRun:
     accept_findings: bool = False  # pay despite findings that make payouts wrong (recorded)
     # A stored run is recomputed as it was computed: it passed (or predates) the payroll check.
     recomputing: bool = False
+    # A restatement: the final run it restates, and that run's payouts (``employee_id``,
+    # ``payout_units``), recorded as an input so that the adjustments replay from this run alone.
+    restates: str | None = None
+    restated_payouts: pd.DataFrame | None = None
 
     def record(self, actor: str | None = None) -> RunRecord:
         tables = {"actuals": self.actuals}
         if self.employees is not None:
             tables["employees"] = self.employees
+        if self.restated_payouts is not None:
+            tables["restated_payouts"] = self.restated_payouts
         return RunRecord.create(
             self.kind,
             period=self.period,
             documents={"plan": self.plan, "policy": self.policy},
             tables=tables,
             options={"explanations": self.explanations}
-            | ({"accept_findings": True} if self.accept_findings else {}),
+            | ({"accept_findings": True} if self.accept_findings else {})
+            | ({"restates": self.restates} if self.restates is not None else {}),
             actor=actor,
         )
 
@@ -143,7 +156,41 @@ class ScoreRun:
         )
 
     def document(self, result: ScoreResult) -> dict[str, Any]:
-        return result.to_dict(self.explanations)
+        body = result.to_dict(self.explanations)
+        if self.restates is None:
+            return body
+        from alignment_engine.scoring.money import format_units
+        from alignment_engine.scoring.restatement import restatement
+
+        previous = self.restated_payouts
+        paid = (
+            []
+            if previous is None
+            else list(
+                zip(
+                    previous["employee_id"].astype(str).tolist(),
+                    previous["payout_units"].astype("int64").tolist(),
+                    strict=True,
+                )
+            )
+        )
+        restated = list(
+            zip(
+                [str(e) for e in result.employees.employee_id],
+                [int(u) for u in result.employees.units],
+                strict=True,
+            )
+        )
+        change = restatement(self.restates, paid, restated, result.settings.decimals)
+        body["restates"] = self.restates
+        body["adjustments"] = change.adjustments_list()
+        decimals = result.settings.decimals
+        body["totals"] = {
+            **body["totals"],
+            "adjustment": change.total_units / 10**decimals,
+            "adjustment_text": format_units(change.total_units, decimals),
+        }
+        return body
 
     def output(
         self,
@@ -178,6 +225,10 @@ class ScoreRun:
             explanations=run.options.get("explanations", "full"),
             compact=is_compact(run.result_json),
             accept_findings=bool(run.options.get("accept_findings", False)),
+            restates=run.options.get("restates"),
+            restated_payouts=_restated_payouts(inputs)
+            if "restated_payouts" in inputs.tables
+            else None,
             recomputing=True,
         )
 

@@ -146,6 +146,14 @@ def _grouped(amount: object) -> str:
     help="Pay even though the plan has findings that make payouts wrong on KPIs this run pays "
     "on (weights not summing to 1, a missing target, levels out of order); recorded in the run.",
 )
+@click.option(
+    "--restates",
+    "restates",
+    metavar="RUN_ID",
+    help="Re-score a period whose run is final (late or corrected actuals): a new run with "
+    "per-employee adjustments against RUN_ID, the period's final run, which stays as it is. "
+    "--actuals is the complete corrected period.",
+)
 @click.option("--force", is_flag=True, help="Store a new run even when an identical one exists.")
 @db_option
 def score(
@@ -161,6 +169,7 @@ def score(
     explain_id: str | None,
     explanations: str,
     accept_findings: bool,
+    restates: str | None,
     force: bool,
     db_url: str | None,
 ) -> None:
@@ -175,6 +184,7 @@ def score(
 
     if out_dir is not None:
         ensure_writable(out_dir)
+    restated = _restated(restates, period, db_url) if restates is not None else None
     with Stages(total=5) as stages:
         stages.step("reading the plan and policy")
         plan = plan_from_yaml(plan_path)
@@ -190,7 +200,17 @@ def score(
         explanation = _explanation(result, employees, explain_id) if explain_id else None
         stages.step("storing the run")
         stored, document = _store(
-            result, plan, policy, actuals, employees, period, style, force, db_url, accept_findings
+            result,
+            plan,
+            policy,
+            actuals,
+            employees,
+            period,
+            style,
+            force,
+            db_url,
+            accept_findings,
+            restated,
         )
         if out_dir is not None:
             stages.step("writing outputs")
@@ -216,6 +236,14 @@ def score(
         click.echo(stored.result_json)
     else:
         _print_table(document, policy.currency)
+        if document.get("restates"):
+            totals = document["totals"]
+            click.echo(
+                f"Restates run {document['restates']}: {len(document['adjustments']):,} "
+                f"employees' payouts change, adjustment "
+                f"{_grouped(totals['adjustment_text'])} {policy.currency} in all "
+                "(finalise this run to make it the period's final run)"
+            )
         if out_dir is not None:
             click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
 
@@ -235,6 +263,12 @@ def _explanation(result: Any, employees: Any, employee_id: str) -> dict[str, Any
     return explanation
 
 
+def _restated(run_id: str, period: str, db_url: str | None) -> tuple[str, Any]:
+    """The final run a restatement restates (its id and payouts), checked before any work."""
+    with open_store(db_url) as store:
+        return store.restatement_base(run_id, period)
+
+
 def _store(
     result: Any,
     plan: Any,
@@ -246,6 +280,7 @@ def _store(
     force: bool,
     db_url: str | None,
     accept_findings: bool = False,
+    restated: tuple[str, Any] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Record the run (or find the identical stored one); returns it and its JSON document."""
     from alignment_engine.pipeline import ScoreRun
@@ -258,6 +293,8 @@ def _store(
         period,
         explanations=style,  # type: ignore[arg-type]
         accept_findings=accept_findings,
+        restates=None if restated is None else restated[0],
+        restated_payouts=None if restated is None else restated[1],
     )
     produced: dict[str, Any] = {}
 

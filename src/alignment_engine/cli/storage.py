@@ -24,8 +24,8 @@ __all__ = ["COMMANDS", "db_option", "open_store"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RUN_KINDS = ("check", "score", "optimise", "scenario")
-RUN_STATUSES = ("completed", "failed", "final")
+RUN_KINDS = ("check", "score", "scorecard", "optimise", "scenario")
+RUN_STATUSES = ("completed", "failed", "final", "superseded")
 TOKEN_ROLES = ("admin", "hr", "planner", "service")
 _TABLE_ROWS = 50
 

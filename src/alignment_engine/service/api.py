@@ -70,6 +70,11 @@ DocumentHash = Annotated[
     ),
 ]
 
+RunId = Annotated[
+    str,
+    Field(pattern=r"^[0-9a-f]{4,32}$", description="a run id (or a unique prefix of 4+ digits)"),
+]
+
 
 # ---------------------------------------------------------------------------------------------
 # Rows
@@ -144,6 +149,12 @@ class ScoreOptions(_Request):
         description="pay even though the plan has findings that make payouts wrong on KPIs "
         "this run pays on (weights not summing to 1, a missing target, levels out of order); "
         "recorded in the run",
+    )
+    restates: RunId | None = Field(
+        default=None,
+        description="re-score a period whose run is final (late or corrected actuals): the id "
+        "of the period's final score run; the answer adds 'restates', per-employee "
+        "'adjustments' and totals.adjustment, and the final run stays as it is",
     )
 
 

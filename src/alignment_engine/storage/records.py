@@ -62,6 +62,7 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     FINAL = "final"
+    SUPERSEDED = "superseded"  # was final; a finalised restatement replaced it (kept as it was)
 
 
 def utc_now() -> datetime:

@@ -549,11 +549,19 @@ class Store:
             if final is not None:
                 if final.run_hash == record.run_hash:
                     return self._stored(session, final, reused=True)
-                raise ConflictError(
-                    f"{record.kind.value} run {final.id} is final for period {record.period}; "
-                    "a run with different inputs cannot replace it",
-                    details=[{"final_run": final.id, "period": record.period}],
-                )
+                restates = json.loads(record.options_json).get("restates")
+                if restates != final.id:
+                    fix = (
+                        f"; to correct it, re-score with --restates {final.id} (a new run with "
+                        "per-employee adjustments; the final run stays as it is)"
+                        if record.kind is RunKind.SCORE
+                        else ""
+                    )
+                    raise ConflictError(
+                        f"{record.kind.value} run {final.id} is final for period "
+                        f"{record.period}; a run with different inputs cannot replace it{fix}",
+                        details=[{"final_run": final.id, "period": record.period}],
+                    )
         if force:
             return None
         same = session.scalars(
@@ -751,9 +759,65 @@ class Store:
         with self._reading() as session:
             return [RunSummary(**_summary_fields(row)) for row in session.scalars(query)]
 
+    def final_run(self, kind: RunKind | str, period: str) -> StoredRun | None:
+        """The period's final run of ``kind``, if it has one."""
+        with self._reading() as session:
+            row = session.scalars(
+                select(RunRow).where(
+                    RunRow.kind == parse_kind(kind).value,
+                    RunRow.period == period,
+                    RunRow.status == RunStatus.FINAL.value,
+                )
+            ).first()
+            return None if row is None else self._stored(session, row)
+
+    def restatement_base(
+        self, run_id: str, period: str, *, actor: str | None = None
+    ) -> tuple[str, pd.DataFrame]:
+        """What a score of ``period`` restating ``run_id`` needs: that run's full id and its
+        payouts (``employee_id``, ``payout_units``). Raises InputError unless ``run_id`` is the
+        period's final score run (NotFoundError when there is no such run, or, with ``actor``,
+        none that actor recorded)."""
+        from alignment_engine.scoring.periods import parse_period
+
+        def label(text: str | None) -> str | None:
+            if text is None:
+                return None
+            try:
+                return parse_period(text).label
+            except ValueError:
+                return text
+
+        run = self.get_run(run_id, kinds=[RunKind.SCORE.value], actor=actor)
+        final = None if run.period is None else self.final_run(RunKind.SCORE, run.period)
+        if (
+            run.kind is not RunKind.SCORE
+            or label(run.period) != label(period)
+            or final is None
+            or final.id != run.id
+        ):
+            now = self.final_run(RunKind.SCORE, period)
+            hint = (
+                None  # who reads only their own runs learns no other run's id
+                if actor is not None
+                else f"the final score run of {period} is {now.id}"
+                if now is not None
+                else f"{period} has no final score run: score it and finalise that run"
+            )
+            raise InputError(
+                f"run {run.id} is a {run.kind.value} run of {run.period or 'no period'} "
+                f"({run.status.value}); a restatement restates the final score run of the period "
+                "it scores",
+                key="restates",
+                suggestion=hint,
+            )
+        return run.id, self.payouts(run.id)[["employee_id", "payout_units"]]
+
     def finalise(self, run_id: str, actor: str | None = None) -> StoredRun:
-        """Mark a completed run final for its kind and period. Nothing replaces a final run;
-        finalising the final run again changes nothing."""
+        """Mark a completed run final for its kind and period. Nothing replaces a final run
+        but a restatement of it: finalising one marks the run it restates ``superseded`` (its
+        record otherwise unchanged) in the same transaction. Finalising the final run again
+        changes nothing."""
         current = self.get_run(run_id)
         if current.status is RunStatus.FINAL:
             return current
@@ -770,11 +834,36 @@ class Store:
                     RunRow.status == RunStatus.FINAL.value,
                 )
             ).first()
-            if final is not None:
+            restates = current.options.get("restates")
+            if final is not None and final == restates:
+                session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == final)
+                    .values(status=RunStatus.SUPERSEDED.value)
+                )
+                self._audit(
+                    session,
+                    who,
+                    "run.superseded",
+                    final,
+                    {"kind": current.kind.value, "period": current.period, "by": current.id},
+                )
+            elif final is not None:
                 raise ConflictError(
                     f"period {current.period} already has a final {current.kind.value} run: "
-                    f"{final}",
+                    f"{final}"
+                    + (
+                        f"; run {current.id} restates {restates}, which is no longer final"
+                        if restates
+                        else ""
+                    ),
                     details=[{"final_run": final}],
+                )
+            elif restates:
+                raise ConflictError(
+                    f"run {current.id} restates {restates}, which is no longer the final run of "
+                    f"period {current.period}",
+                    details=[{"restates": restates}],
                 )
             session.execute(
                 update(RunRow)

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from alignment_engine.errors import InputError
+from alignment_engine.errors import InputError, NotFoundError
 from alignment_engine.pipeline import ScoreRun
 from alignment_engine.service.api import ScoreRequest, ScoreResponse
+from alignment_engine.service.auth import Caller
 from alignment_engine.service.deps import ScoreCaller, StateDep, error_responses
 from alignment_engine.service.inputs import plan_of, policy_of, table_builder
 from alignment_engine.service.runner import Decision, Tables, decide
+from alignment_engine.service.state import ServiceState
 from alignment_engine.storage import RunKind
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 router = APIRouter(tags=["decisions"])
+
+
+def _restated(
+    state: ServiceState, caller: Caller, run_id: str, period: str
+) -> tuple[str, pd.DataFrame]:
+    """The final run a restatement restates, among the runs this caller may read."""
+    try:
+        return state.store().restatement_base(run_id, period, actor=caller.readable_actor)
+    except NotFoundError as error:
+        # The store's message names the database; ours only what was asked for.
+        if "several" in error.message:
+            raise NotFoundError(f"run id prefix {run_id!r} matches several runs") from None
+        raise NotFoundError(f"no score run {run_id!r} to restate") from None
 
 
 @router.post(
@@ -34,6 +55,13 @@ async def score(
     period = body.period
     explanations = body.options.explanations
     build = table_builder(body.actuals, body.employees)
+    restates = body.options.restates
+    # The run a restatement restates, checked (and its payouts read) before the decision.
+    restated = (
+        None
+        if restates is None
+        else await run_in_threadpool(_restated, state, caller, restates, period)
+    )
 
     def run(tables: Tables) -> ScoreRun:
         return ScoreRun(
@@ -45,6 +73,8 @@ async def score(
             explanations=explanations,
             compact=True,
             accept_findings=body.options.accept_findings,
+            restates=None if restated is None else restated[0],
+            restated_payouts=None if restated is None else restated[1],
         )
 
     decision = Decision(

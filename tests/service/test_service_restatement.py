@@ -1,0 +1,47 @@
+"""``POST /v1/score`` with ``options.restates``: the HTTP face of restating a final period."""
+
+from __future__ import annotations
+
+import copy
+
+from service_harness import Service, assert_error
+from service_samples import score_body
+
+from alignment_engine.storage import RunStatus, Store
+
+
+def test_a_final_period_is_restated_over_http(service: Service) -> None:
+    body = score_body()
+    body["period"] = "2025-Q4"
+    for row in body["actuals"]:
+        row["period"] = "2025-Q4"
+    first = service.post("/v1/score", body, role="hr")
+    assert first.status_code == 200, first.text
+    run_id = first.json()["run_id"]
+    with Store.open(service.db_url) as store:
+        store.finalise(run_id, actor="hr-user")
+    late = copy.deepcopy(body)
+    late["actuals"][1]["actual"] = 0.2  # sales.market_share corrected downwards
+    refused = service.post("/v1/score", late, role="hr")
+    assert f"--restates {run_id}" in assert_error(refused, 409)["message"]
+
+    restating = copy.deepcopy(late)
+    restating["options"] = {"restates": run_id}
+    # A service token reads only the runs it recorded: HR's final run is not there for it.
+    assert_error(service.post("/v1/score", restating, role="service"), 404)
+    answer = service.post("/v1/score", restating, role="hr")
+    assert answer.status_code == 200, answer.text
+    restated = answer.json()
+    assert restated["restates"] == run_id
+    before = {e["employee_id"]: e["payout"] for e in first.json()["employees"]}
+    after = {e["employee_id"]: e["payout"] for e in restated["employees"]}
+    for adjustment in restated["adjustments"]:
+        employee = adjustment["employee_id"]
+        assert adjustment["previous"] == before[employee]
+        assert adjustment["restated"] == after[employee]
+        assert round((after[employee] - before[employee]) * 100) == round(
+            adjustment["adjustment"] * 100
+        )
+    assert restated["adjustments"], "the corrected share changes sales payouts"
+    with Store.open(service.db_url) as store:
+        assert store.get_run(run_id).status is RunStatus.FINAL
