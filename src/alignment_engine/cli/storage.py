@@ -25,7 +25,7 @@ __all__ = ["COMMANDS", "db_option", "open_store"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 RUN_KINDS = ("check", "score", "scorecard", "optimise", "scenario")
-RUN_STATUSES = ("completed", "failed", "final", "superseded")
+RUN_STATUSES = ("completed", "approved", "failed", "final", "superseded")
 TOKEN_ROLES = ("admin", "hr", "planner", "service")
 _TABLE_ROWS = 50
 
@@ -131,12 +131,33 @@ def db_status(db_url: str | None) -> None:
         click.echo(f"revision: {state.current or 'none'} (this engine: {state.head}), {verdict}")
 
 
+@db.command("settings")
+@click.option(
+    "--require-approval",
+    type=click.Choice(["yes", "no"]),
+    help="yes: a run is final only once someone other than its maker approved it "
+    "(`runs approve`); no (the default): `runs finalise` alone.",
+)
+@click.option("--by", "actor", metavar="NAME", help="Who changes it (recorded; default: you).")
+@db_option
+def db_settings(require_approval: str | None, actor: str | None, db_url: str | None) -> None:
+    """Show this database's settings, or change one (audited)."""
+    with open_store(db_url) as store:
+        if require_approval is not None:
+            value = "true" if require_approval == "yes" else "false"
+            settings = store.set_setting("require_approval", value, actor)
+        else:
+            settings = store.settings()
+    for key, value in settings.items():
+        click.echo(f"{key}: {value}")
+
+
 # -- runs -------------------------------------------------------------------------------------
 
 
 @click.group()
 def runs() -> None:
-    """List, show, compare, finalise and export recorded runs."""
+    """List, show, compare, approve, finalise and export recorded runs."""
 
 
 @runs.command("list")
@@ -231,6 +252,7 @@ def _print_run(run: StoredRun) -> None:
         ("actor", run.actor),
         ("started (UTC)", _when(run.started_at)),
         ("finished (UTC)", _when(run.finished_at)),
+        ("approved", f"{_when(run.approved_at)} by {run.approved_by}"),
         ("final since", f"{_when(run.finalised_at)} by {run.finalised_by}"),
         ("engine version", run.engine_version),
         ("run hash", run.run_hash),
@@ -239,6 +261,8 @@ def _print_run(run: StoredRun) -> None:
     )
     for name, value in rows:
         if name == "final since" and run.finalised_at is None:
+            continue
+        if name == "approved" and run.approved_at is None:
             continue
         details.add_row(name, value)
     console.print(details)
@@ -335,17 +359,37 @@ def _cell(change: dict[str, Any], side: str) -> str:
     return json.dumps(change[side], ensure_ascii=False)
 
 
+@runs.command("approve")
+@click.argument("run_id", metavar="ID")
+@click.option("--by", "approver", metavar="NAME", help="Who approves (recorded; default: you).")
+@db_option
+def runs_approve(run_id: str, approver: str | None, db_url: str | None) -> None:
+    """Approve a run of a period for finalising (maker-checker).
+
+    The approver must not be the run's maker (its actor). Where the database requires
+    approval (`db settings --require-approval yes`) only an approved run can be final.
+    """
+    with open_store(db_url) as store:
+        run = store.approve(run_id, approver)
+    click.echo(
+        f"run {run.id} ({run.kind.value} {run.period}) approved by {run.approved_by}; "
+        f"`alignment-engine runs finalise {run.id}` makes it final"
+    )
+
+
 @runs.command("finalise")
 @click.argument("run_id", metavar="ID")
+@click.option("--by", "actor", metavar="NAME", help="Who finalises (recorded; default: you).")
 @db_option
-def runs_finalise(run_id: str, db_url: str | None) -> None:
+def runs_finalise(run_id: str, actor: str | None, db_url: str | None) -> None:
     """Mark a run final for its period: no later run of that kind and period may replace it.
 
     Scoring the period again with identical inputs returns the final run; with different
-    inputs it is refused.
+    inputs it is refused (a correction is a restatement: `score --restates ID`). Where the
+    database requires approval, the run must be approved first (`runs approve`).
     """
     with open_store(db_url) as store:
-        run = store.finalise(run_id)
+        run = store.finalise(run_id, actor)
     click.echo(f"run {run.id} is final for {run.kind.value} {run.period}")
 
 

@@ -37,6 +37,7 @@ from alignment_engine.errors import AuthError, ForbiddenError
 
 __all__ = [
     "PERMISSIONS",
+    "RUN_APPROVERS",
     "RUN_KINDS_READABLE",
     "Action",
     "Caller",
@@ -82,12 +83,26 @@ RUN_KINDS_READABLE: dict[Role, frozenset[str] | None] = {
 }
 
 
+# Who may approve and finalise a stored run of each kind (maker-checker: never its own maker).
+RUN_APPROVERS: dict[str, frozenset[Role]] = {
+    "score": frozenset({Role.ADMIN, Role.HR}),
+    "check": frozenset({Role.ADMIN, Role.HR, Role.PLANNER}),
+    "scorecard": frozenset({Role.ADMIN, Role.HR, Role.PLANNER}),
+    "optimise": frozenset({Role.ADMIN, Role.PLANNER}),
+    "scenario": frozenset({Role.ADMIN, Role.PLANNER}),
+}
+
+
 @dataclass(frozen=True)
 class Caller:
     """An authenticated caller: the token's name (the runs' actor) and its role."""
 
     name: str
     role: Role
+
+    def may_approve(self, kind: str) -> bool:
+        """Whether this caller may approve and finalise runs of ``kind``."""
+        return self.role in RUN_APPROVERS.get(kind, frozenset())
 
     def may(self, action: Action) -> bool:
         return self.role in PERMISSIONS[action]

@@ -36,6 +36,7 @@ __all__ = [
     "RunDocumentRow",
     "RunRow",
     "RunTableRow",
+    "SettingRow",
     "TokenRow",
 ]
 
@@ -112,6 +113,8 @@ class RunRow(Base):
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     finalised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finalised_by: Mapped[str | None] = mapped_column(NAME)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(NAME)
     payout_decimals: Mapped[int | None] = mapped_column(Integer)
     result_hash: Mapped[str] = mapped_column(HASH)
     result_size: Mapped[int] = mapped_column(BigInteger)
@@ -208,3 +211,14 @@ class TokenRow(Base):
     created_by: Mapped[str] = mapped_column(NAME)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(NAME)
+
+
+class SettingRow(Base):
+    """One setting of this database (``require_approval``), with who changed it last."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(NAME)

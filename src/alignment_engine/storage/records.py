@@ -61,6 +61,7 @@ class RunKind(StrEnum):
 class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
+    APPROVED = "approved"  # checked by someone other than its maker; may become final
     FINAL = "final"
     SUPERSEDED = "superseded"  # was final; a finalised restatement replaced it (kept as it was)
 
@@ -248,6 +249,8 @@ class RunSummary:
     finished_at: datetime
     finalised_at: datetime | None
     finalised_by: str | None
+    approved_at: datetime | None
+    approved_by: str | None
     result_hash: str
     result_size: int
 
@@ -265,6 +268,8 @@ class RunSummary:
             "finished_at": self.finished_at.isoformat(),
             "finalised_at": self.finalised_at.isoformat() if self.finalised_at else None,
             "finalised_by": self.finalised_by,
+            "approved_at": self.approved_at.isoformat() if self.approved_at else None,
+            "approved_by": self.approved_by,
             "result_hash": self.result_hash,
             "result_size": self.result_size,
         }

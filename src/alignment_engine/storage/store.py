@@ -51,6 +51,7 @@ from alignment_engine.storage.orm import (
     RunDocumentRow,
     RunRow,
     RunTableRow,
+    SettingRow,
     TokenRow,
 )
 from alignment_engine.storage.records import (
@@ -83,6 +84,9 @@ __all__ = ["Store"]
 
 TABLE_ENCODING = "csv+zlib"
 _COMPRESSION_LEVEL = 3
+
+DEFAULT_SETTINGS: dict[str, str] = {"require_approval": "false"}
+"""Every setting a database has, with its value until someone changes it."""
 _BULK_FINDINGS = 1_000  # above this many, findings go through the bulk path (executemany/COPY)
 _MIN_ID_PREFIX = 4
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -116,6 +120,8 @@ def _summary_fields(row: RunRow) -> dict[str, Any]:
         "finished_at": _utc(row.finished_at),
         "finalised_at": _optional_utc(row.finalised_at),
         "finalised_by": row.finalised_by,
+        "approved_at": _optional_utc(row.approved_at),
+        "approved_by": row.approved_by,
         "result_hash": row.result_hash,
         "result_size": row.result_size,
     }
@@ -529,6 +535,8 @@ class Store:
             finished_at=_utc(finished),
             finalised_at=None,
             finalised_by=None,
+            approved_at=None,
+            approved_by=None,
             result_hash=content_hash(result_bytes),
             result_size=len(result_bytes),
             documents={d.role: d.hash for d in record.documents},
@@ -568,7 +576,9 @@ class Store:
             select(RunRow)
             .where(
                 RunRow.run_hash == record.run_hash,
-                RunRow.status.in_([RunStatus.COMPLETED.value, RunStatus.FINAL.value]),
+                RunRow.status.in_(
+                    [RunStatus.COMPLETED.value, RunStatus.APPROVED.value, RunStatus.FINAL.value]
+                ),
             )
             .order_by(RunRow.finished_at.desc(), RunRow.id)
             .limit(1)
@@ -721,7 +731,11 @@ class Store:
                                 RunRow.kind == RunKind.SCORECARD.value,
                                 RunRow.period == current.label,
                                 RunRow.status.in_(
-                                    [RunStatus.COMPLETED.value, RunStatus.FINAL.value]
+                                    [
+                                        RunStatus.COMPLETED.value,
+                                        RunStatus.APPROVED.value,
+                                        RunStatus.FINAL.value,
+                                    ]
                                 ),
                             )
                             .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
@@ -813,15 +827,92 @@ class Store:
             )
         return run.id, self.payouts(run.id)[["employee_id", "payout_units"]]
 
+    # -- settings and approvals (maker-checker) --------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        """This database's settings (``require_approval``: ``true`` or ``false``)."""
+        with self._reading() as session:
+            found = {row.key: row.value for row in session.scalars(select(SettingRow))}
+        return {**DEFAULT_SETTINGS, **found}
+
+    def requires_approval(self) -> bool:
+        return self.settings()["require_approval"] == "true"
+
+    def set_setting(self, key: str, value: str, actor: str | None = None) -> dict[str, str]:
+        """Change one setting (audited); returns every setting."""
+        if key not in DEFAULT_SETTINGS:
+            raise InputError(
+                f"unknown setting {key!r}",
+                suggestion=did_you_mean(key, DEFAULT_SETTINGS) or ", ".join(DEFAULT_SETTINGS),
+            )
+        if key == "require_approval" and value not in ("true", "false"):
+            raise InputError(f"require_approval is true or false, not {value!r}")
+        who = actor or default_actor()
+        with self._writing("settings") as (_, session):
+            row = session.get(SettingRow, key)
+            before = DEFAULT_SETTINGS[key] if row is None else row.value
+            if row is None:
+                session.add(SettingRow(key=key, value=value, updated_at=utc_now(), updated_by=who))
+            else:
+                row.value, row.updated_at, row.updated_by = value, utc_now(), who
+            self._audit(session, who, "setting.changed", key, {"from": before, "to": value})
+        return self.settings()
+
+    def approve(self, run_id: str, approver: str | None = None) -> StoredRun:
+        """Approve a completed run of a period for finalising (maker-checker): by someone other
+        than the run's actor, recorded with the time and audited. Approving an approved run
+        again changes nothing."""
+        current = self.get_run(run_id)
+        who = approver or default_actor()
+        if current.status is RunStatus.APPROVED:
+            return current
+        if current.status is not RunStatus.COMPLETED:
+            raise ConflictError(
+                f"run {current.id} is {current.status.value}; only a completed run is approved"
+            )
+        if current.period is None:
+            raise ConflictError(f"run {current.id} has no period; only a period's run is approved")
+        if who == current.actor:
+            raise ConflictError(
+                f"run {current.id} was recorded by {who}; its approval must come from someone "
+                "else (maker-checker)",
+                details=[{"actor": current.actor}],
+            )
+        with self._writing(f"run:{current.id}") as (_, session):
+            row = session.get(RunRow, current.id)
+            if row is None or row.status != RunStatus.COMPLETED.value:  # pragma: no cover - race
+                raise ConflictError(f"run {current.id} changed while it was being approved")
+            row.status, row.approved_at, row.approved_by = (
+                RunStatus.APPROVED.value,
+                utc_now(),
+                who,
+            )
+            self._audit(
+                session,
+                who,
+                "run.approved",
+                current.id,
+                {"kind": current.kind.value, "period": current.period, "actor": current.actor},
+            )
+        return self.get_run(current.id)
+
     def finalise(self, run_id: str, actor: str | None = None) -> StoredRun:
-        """Mark a completed run final for its kind and period. Nothing replaces a final run
-        but a restatement of it: finalising one marks the run it restates ``superseded`` (its
-        record otherwise unchanged) in the same transaction. Finalising the final run again
-        changes nothing."""
+        """Mark a completed (or approved) run final for its kind and period; where the database
+        requires approval (``require_approval``), only an approved one. Nothing replaces a final
+        run but a restatement of it: finalising one marks the run it restates ``superseded``
+        (its record otherwise unchanged) in the same transaction. Finalising the final run
+        again changes nothing."""
         current = self.get_run(run_id)
         if current.status is RunStatus.FINAL:
             return current
-        if current.status is not RunStatus.COMPLETED:
+        if current.status is RunStatus.COMPLETED and self.requires_approval():
+            raise ConflictError(
+                f"run {current.id} needs an approval before it is final (this database requires "
+                "one): someone other than its maker runs `alignment-engine runs approve "
+                f"{current.id} --by NAME`",
+                details=[{"status": current.status.value}],
+            )
+        if current.status not in (RunStatus.COMPLETED, RunStatus.APPROVED):
             raise ConflictError(f"run {current.id} is {current.status.value}; it cannot be final")
         if current.period is None:
             raise ConflictError(f"run {current.id} has no period; only a period's run can be final")

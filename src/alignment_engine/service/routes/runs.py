@@ -50,6 +50,53 @@ async def get_run(run_id: RunId, request: Request, caller: RunsCaller, state: St
     return Response(content=text.encode("utf-8"), media_type="application/json")
 
 
+def _summary(stored: StoredRun) -> Response:
+    return Response(
+        content=json.dumps(stored.to_dict(), ensure_ascii=False, separators=(",", ":")).encode(),
+        media_type="application/json",
+    )
+
+
+def _decide(state: ServiceState, caller: Caller, run_id: str, step: str) -> StoredRun:
+    """Approve or finalise a run this caller may read, as the token's name."""
+    stored = _find(state, caller, run_id)
+    if not caller.may_approve(stored.kind.value):
+        raise ForbiddenError(f"role '{caller.role.value}' may not {step} {stored.kind.value} runs")
+    store = state.store()
+    if step == "approve":
+        return store.approve(stored.id, caller.name)
+    return store.finalise(stored.id, caller.name)
+
+
+@router.post(
+    "/v1/runs/{run_id}/approve",
+    responses=error_responses(401, 403, 404, 409, 503),
+    summary="Approve a run for finalising (maker-checker)",
+)
+async def approve(run_id: RunId, request: Request, caller: RunsCaller, state: StateDep) -> Response:
+    """Approve a completed run of a period, as this token's name, which must not be the run's
+    maker (409 otherwise). Roles: score runs admin and hr; check and scorecard runs admin, hr
+    and planner; optimise and scenario runs admin and planner. Answers the run's summary."""
+    stored = await run_in_threadpool(_decide, state, caller, run_id, "approve")
+    request.state.run_id = stored.id
+    return _summary(stored)
+
+
+@router.post(
+    "/v1/runs/{run_id}/finalise",
+    responses=error_responses(401, 403, 404, 409, 503),
+    summary="Make a run its period's final run",
+)
+async def finalise(
+    run_id: RunId, request: Request, caller: RunsCaller, state: StateDep
+) -> Response:
+    """As `runs finalise ID`, by this token's name: an approved run where the database requires
+    approval (409 otherwise), the roles as for approving. Answers the run's summary."""
+    stored = await run_in_threadpool(_decide, state, caller, run_id, "finalise")
+    request.state.run_id = stored.id
+    return _summary(stored)
+
+
 EmployeeId = Annotated[str, Path(min_length=1, max_length=200, description="an employee id")]
 
 
