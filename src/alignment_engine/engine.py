@@ -79,6 +79,7 @@ def score_period(
     period: str,
     *,
     accept_findings: bool = False,
+    adjustments: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Quarter-end scoring: KPI results, department scores, employee payouts, totals.
 
@@ -95,7 +96,15 @@ def score_period(
     if not accept_findings:
         _refuse_broken_payroll(plan, policy, employees)
 
-    return run_scoring(plan, policy, actuals, employees, period, evaluate_gates=rule_gate_outcomes)
+    return run_scoring(
+        plan,
+        policy,
+        actuals,
+        employees,
+        period,
+        adjustments=adjustments,
+        evaluate_gates=rule_gate_outcomes,
+    )
 
 
 def scorecard(

@@ -77,7 +77,9 @@ def result_text(document: Mapping[str, Any], run_id: str | None, *, compact: boo
 
 
 def _stored_table(
-    inputs: RunInputs, role: str, spec: Literal["ACTUALS", "EMPLOYEES", "HISTORY_ALLOCATIONS"]
+    inputs: RunInputs,
+    role: str,
+    spec: Literal["ACTUALS", "EMPLOYEES", "HISTORY_ALLOCATIONS", "ADJUSTMENTS"],
 ) -> pd.DataFrame:
     """The stored table ``role`` read as the table spec named ``spec``."""
     # Late, with pandas: a check, or an optimisation without history, reads no table.
@@ -87,6 +89,7 @@ def _stored_table(
         "ACTUALS": tables.ACTUALS,
         "EMPLOYEES": tables.EMPLOYEES,
         "HISTORY_ALLOCATIONS": tables.HISTORY_ALLOCATIONS,
+        "ADJUSTMENTS": tables.ADJUSTMENTS,
     }
     stored: StoredTable = inputs.tables[role]
     return tables.table_from_text(stored.frame(), specs[spec], f"stored table '{role}'")
@@ -127,6 +130,7 @@ class ScoreRun:
     # ``payout_units``), recorded as an input so that the adjustments replay from this run alone.
     restates: str | None = None
     restated_payouts: pd.DataFrame | None = None
+    adjustments: pd.DataFrame | None = None  # manual adjustments (employee_id, amount, reason)
 
     def record(self, actor: str | None = None) -> RunRecord:
         tables = {"actuals": self.actuals}
@@ -134,6 +138,8 @@ class ScoreRun:
             tables["employees"] = self.employees
         if self.restated_payouts is not None:
             tables["restated_payouts"] = self.restated_payouts
+        if self.adjustments is not None:
+            tables["adjustments"] = self.adjustments
         return RunRecord.create(
             self.kind,
             period=self.period,
@@ -153,6 +159,7 @@ class ScoreRun:
             self.employees,
             self.period,
             accept_findings=self.accept_findings or self.recomputing,
+            adjustments=self.adjustments,
         )
 
     def document(self, result: ScoreResult) -> dict[str, Any]:
@@ -226,6 +233,9 @@ class ScoreRun:
             compact=is_compact(run.result_json),
             accept_findings=bool(run.options.get("accept_findings", False)),
             restates=run.options.get("restates"),
+            adjustments=_stored_table(inputs, "adjustments", "ADJUSTMENTS")
+            if "adjustments" in inputs.tables
+            else None,
             restated_payouts=_restated_payouts(inputs)
             if "restated_payouts" in inputs.tables
             else None,

@@ -21,6 +21,7 @@ from alignment_engine.model import did_you_mean
 
 __all__ = [
     "ACTUALS",
+    "ADJUSTMENTS",
     "EMPLOYEES",
     "HISTORY",
     "HISTORY_ALLOCATIONS",
@@ -74,6 +75,12 @@ EMPLOYEES = TableSpec(
     numbers=frozenset({"target_bonus", "individual_score"}),
     dates=frozenset({"start_date", "end_date"}),
     defaults={"individual_score": 1.0},
+)
+ADJUSTMENTS = TableSpec(
+    name="adjustments",
+    required=("employee_id", "amount", "reason"),
+    optional=("note",),
+    # Read as text: an amount must be exact in cents, which a float may not say.
 )
 HISTORY_ALLOCATIONS = TableSpec(
     name="history allocations",

@@ -45,3 +45,20 @@ def test_a_final_period_is_restated_over_http(service: Service) -> None:
     assert restated["adjustments"], "the corrected share changes sales payouts"
     with Store.open(service.db_url) as store:
         assert store.get_run(run_id).status is RunStatus.FINAL
+
+
+def test_manual_adjustments_over_http(service: Service) -> None:
+    body = score_body()
+    employee = body["employees"][0]["employee_id"]
+    body["adjustments"] = [
+        {"employee_id": employee, "amount": "250.10", "reason": "SPOT"},
+        {"employee_id": employee, "amount": -0.1, "reason": "ROUNDING", "note": "float sent"},
+    ]
+    answer = service.post("/v1/score", body, role="hr")
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["totals"]["manual_adjustment_text"] == "250.00"
+    assert [a["amount_text"] for a in document["manual_adjustments"]] == ["250.10", "-0.10"]
+    body["adjustments"] = [{"employee_id": "nobody", "amount": "1", "reason": "X"}]
+    refused = service.post("/v1/score", body, role="hr")
+    assert "'nobody' is not an employee" in assert_error(refused, 422)["message"]

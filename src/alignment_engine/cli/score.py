@@ -103,6 +103,13 @@ def _grouped(amount: object) -> str:
     type=click.Path(path_type=Path),
     help="Employees to pay: CSV, Parquet or XLSX (without it: KPI and department scores only).",
 )
+@click.option(
+    "--adjustments",
+    "adjustments_path",
+    type=click.Path(path_type=Path),
+    help="Manual adjustments after scoring: employee_id, amount, reason[, note] (CSV, Parquet "
+    "or XLSX); amounts exact in the policy's smallest unit; shown in the explanations.",
+)
 @click.option("--period", required=True, help="The period to score: 2026, 2026-Q3 or 2026-07.")
 @click.option(
     "--out",
@@ -161,6 +168,7 @@ def score(
     policy_path: Path,
     actuals_path: Path,
     employees_path: Path | None,
+    adjustments_path: Path | None,
     period: str,
     out_dir: Path | None,
     out_formats: tuple[str, ...],
@@ -180,7 +188,7 @@ def score(
     """
     from alignment_engine.engine import score_period
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
-    from alignment_engine.tables import ACTUALS, EMPLOYEES, read_table
+    from alignment_engine.tables import ACTUALS, ADJUSTMENTS, EMPLOYEES, read_table
 
     if out_dir is not None:
         ensure_writable(out_dir)
@@ -192,9 +200,16 @@ def score(
         stages.step("reading actuals and employees")
         actuals = read_table(actuals_path, ACTUALS)
         employees = read_table(employees_path, EMPLOYEES) if employees_path else None
+        adjustments = read_table(adjustments_path, ADJUSTMENTS) if adjustments_path else None
         stages.step("scoring")
         result = score_period(
-            plan, policy, actuals, employees, period, accept_findings=accept_findings
+            plan,
+            policy,
+            actuals,
+            employees,
+            period,
+            accept_findings=accept_findings,
+            adjustments=adjustments,
         )
         style = explanation_style(explanations, len(employees) if employees is not None else 0)
         explanation = _explanation(result, employees, explain_id) if explain_id else None
@@ -211,6 +226,7 @@ def score(
             db_url,
             accept_findings,
             restated,
+            adjustments,
         )
         if out_dir is not None:
             stages.step("writing outputs")
@@ -281,6 +297,7 @@ def _store(
     db_url: str | None,
     accept_findings: bool = False,
     restated: tuple[str, Any] | None = None,
+    adjustments: Any = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Record the run (or find the identical stored one); returns it and its JSON document."""
     from alignment_engine.pipeline import ScoreRun
@@ -295,6 +312,7 @@ def _store(
         accept_findings=accept_findings,
         restates=None if restated is None else restated[0],
         restated_payouts=None if restated is None else restated[1],
+        adjustments=adjustments,
     )
     produced: dict[str, Any] = {}
 

@@ -221,6 +221,8 @@ no longer holds every whole unit, so amounts at or above it cannot be paid exact
 class Pool(Document):
     amount: Number = Field(ge=0)
     mode: PoolMode = PoolMode.SCALE_DOWN
+    # Manual adjustments (`score --adjustments`): paid on top of the pool, or out of it.
+    adjustments: Literal["outside", "inside"] = "outside"
 
 
 class Rounding(Document):

@@ -9,12 +9,13 @@ an explanation is asked for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from alignment_engine.scoring.adjustments import ManualAdjustment
 from alignment_engine.scoring.combine import COMPONENTS, DepartmentFactors
 from alignment_engine.scoring.gate_effects import GateOutcome
 from alignment_engine.scoring.money import format_units, units_to_float
@@ -39,6 +40,8 @@ class ScoreResult(Protocol):
     def company_score_before_gates(self) -> float: ...
     @property
     def shared_goals_of(self) -> dict[str, tuple[str, ...]]: ...
+    @property
+    def manual_adjustments(self) -> tuple[ManualAdjustment, ...]: ...
 
     def kpis_of(self, scope: str) -> list[KpiResult]: ...
 
@@ -126,6 +129,17 @@ class EmployeeColumns:
     units: list[int]
     payout: list[float]
     shared: dict[str, Any]  # the pool and rounding parts, the same for everyone
+    adjustments: dict[int, list[ManualAdjustment]] = field(default_factory=dict)  # by row
+
+
+def _adjustments_by_row(result: ScoreResult, part: slice) -> dict[int, list[ManualAdjustment]]:
+    """Each employee's manual adjustments, by row within ``part`` (file order)."""
+    found: dict[int, list[ManualAdjustment]] = {}
+    start, stop, _ = part.indices(len(result.employees))
+    for adjustment in result.manual_adjustments:
+        if start <= adjustment.employee < stop:
+            found.setdefault(adjustment.employee - start, []).append(adjustment)
+    return found
 
 
 def _dates(values: npt.NDArray[np.datetime64]) -> list[str | None]:
@@ -153,6 +167,7 @@ def employee_columns(result: ScoreResult, rows: slice | None = None) -> Employee
         amount=employees.amount[part].tolist(),
         units=employees.units[part].tolist(),
         payout=units_to_float(employees.units[part], settings.decimals).tolist(),
+        adjustments=_adjustments_by_row(result, part),
         shared={
             "pool": {
                 "mode": settings.pool_mode,
@@ -207,12 +222,25 @@ def employee_explanation(
     explanation["amount"] = amount
     explanation["pool"] = columns.shared["pool"]
     explanation["rounding"] = columns.shared["rounding"]
+    adjustments = columns.adjustments.get(index)
+    tail = ""
+    if adjustments:
+        added = sum(a.units for a in adjustments)
+        formula_units = columns.units[index] - added
+        explanation["formula_payout"] = formula_units / 10**settings.decimals
+        explanation["adjustments"] = [a.to_dict(settings.decimals) for a in adjustments]
+        tail = " " + " ".join(
+            f"{'-' if a.units < 0 else '+'} {format_units(abs(a.units), settings.decimals)} "
+            f"({a.reason})"
+            for a in adjustments
+        )
+        tail = f" = {format_units(formula_units, settings.decimals)}{tail}"
     explanation["payout"] = columns.payout[index]
     if full:
         # One line for people; left out of compact explanations, which are for machines.
         explanation["summary"] = (
             f"{target_bonus:g} x factor {factor:.6g} x proration {proration:.6g} = {amount:.6f}"
-            f"{columns.shared['summary_tail']} -> "
+            f"{columns.shared['summary_tail']}{tail} -> "
             f"{format_units(columns.units[index], settings.decimals)} {settings.currency}"
         )
         if template["notes"]:

@@ -112,7 +112,8 @@ class EmployeePayouts:
     start: npt.NDArray[np.datetime64]
     end: npt.NDArray[np.datetime64]
     amount: FloatArray  # target_bonus * factor * proration, before rounding and the pool
-    units: IntArray  # the payout in units (cents)
+    units: IntArray  # the payout in units (cents), manual adjustments included
+    adjustment_units: IntArray | None = None  # manual adjustments in units (None: none)
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])
@@ -124,6 +125,7 @@ class Totals:
     pool_units: int | None
     scale: float
     scaled: bool  # True when the pool decided the amounts (largest remainder)
+    adjustment_units: int = 0  # manual adjustments in all (in payout_units already)
 
 
 @dataclass(frozen=True)

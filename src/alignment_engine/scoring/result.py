@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignment_engine.scoring.adjustments import ManualAdjustment
 from alignment_engine.scoring.combine import DepartmentFactors
 from alignment_engine.scoring.explanation import (
     EmployeeColumns,
@@ -66,6 +67,7 @@ class ScoreResult:
     totals: Totals
     company_score_before_gates: float
     shared_goals_of: dict[str, tuple[str, ...]]  # department -> the shared goals it belongs to
+    manual_adjustments: tuple[ManualAdjustment, ...] = ()  # `score --adjustments`, in file order
     _templates: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     _by_scope: dict[str, list[KpiResult]] = field(default_factory=dict, repr=False)
     _columns: list[EmployeeColumns] = field(default_factory=list, repr=False)
@@ -172,6 +174,16 @@ class ScoreResult:
             "employees": len(self.employees),
             "payout_text": format_units(self.totals.payout_units, decimals),
             "pool_text": None if pool is None else format_units(pool, decimals),
+            **(
+                {
+                    "manual_adjustment": float(
+                        units_to_float(self.totals.adjustment_units, decimals)
+                    ),
+                    "manual_adjustment_text": format_units(self.totals.adjustment_units, decimals),
+                }
+                if self.manual_adjustments
+                else {}
+            ),
         }
 
     def to_dict(self, explanations: ExplanationStyle = "full") -> dict[str, Any]:
@@ -192,6 +204,10 @@ class ScoreResult:
             "totals": self.totals_dict(),
             "gates": [g.to_dict() for g in self.gates],
         }
+        if self.manual_adjustments:
+            body["manual_adjustments"] = [
+                a.to_dict(self.settings.decimals) for a in self.manual_adjustments
+            ]
         if explanations == "compact":
             used = sorted(set(self.employees.department.tolist()))
             body["explanation_templates"] = {

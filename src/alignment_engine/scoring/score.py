@@ -40,6 +40,11 @@ from alignment_engine.scoring.actuals import (
     check_actual_rows,
     resolve_actuals,
 )
+from alignment_engine.scoring.adjustments import (
+    ManualAdjustment,
+    check_adjustments,
+    units_per_employee,
+)
 from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
 from alignment_engine.scoring.combine import (
     COMPONENTS,
@@ -59,7 +64,7 @@ from alignment_engine.scoring.gate_effects import (
     modifiers_by_target,
 )
 from alignment_engine.scoring.missing import check_missing
-from alignment_engine.scoring.money import to_units
+from alignment_engine.scoring.money import format_units, to_units
 from alignment_engine.scoring.payout_curves import (
     CurveEvaluation,
     apply_cap,
@@ -92,6 +97,7 @@ def score_period(
     period: str,
     *,
     measures: pd.DataFrame | None = None,
+    adjustments: pd.DataFrame | None = None,
     evaluate_gates: GateEvaluator,
 ) -> ScoreResult:
     """Score ``period`` (``2026``, ``2026-Q3`` or ``2026-07``) for a plan under a policy.
@@ -127,6 +133,19 @@ def score_period(
             table = check_employees(employees, department_ids, policy.currency)
         except InputError as error:
             problems.extend(error.problems)
+    manual: list[ManualAdjustment] = []
+    if adjustments is not None and not problems:
+        if employees is None:
+            raise InputError(
+                "adjustments are paid to employees: give the employees table too",
+                key="adjustments",
+            )
+        try:
+            manual = check_adjustments(
+                adjustments, [str(e) for e in table.employee_id], int(policy.rounding.decimals)
+            )
+        except InputError as error:
+            problems.extend(error.problems)
     if problems or rows is None:
         raise InputError(problems=problems)
 
@@ -140,7 +159,9 @@ def score_period(
         source=TableSource.of(actuals, "actuals").name,
         mode=str(policy.missing),
     )
-    return _score(plan, policy, catalogue, resolved, table, target_period, evaluate_gates)
+    return _score(
+        plan, policy, catalogue, resolved, table, target_period, evaluate_gates, tuple(manual)
+    )
 
 
 def _target_period(text: str) -> Period:
@@ -175,6 +196,7 @@ def _score(
     table: EmployeeTable,
     period: Period,
     evaluate_gates: GateEvaluator,
+    manual: tuple[ManualAdjustment, ...] = (),
 ) -> ScoreResult:
     actual = resolved.actual
     evaluation, attained = _evaluate_curves(catalogue, actual)
@@ -246,7 +268,7 @@ def _score(
         employee_cap=None if policy.caps.employee is None else float(policy.caps.employee),
     )
 
-    payouts, totals = _pay(policy, table, factors, period)
+    payouts, totals = _pay(policy, table, factors, period, manual)
     kpis = _kpi_results(
         catalogue,
         resolved,
@@ -280,6 +302,7 @@ def _score(
         totals=totals,
         company_score_before_gates=company_before,
         shared_goals_of={d: tuple(goals) for d, goals in shared_goals_of.items()},
+        manual_adjustments=manual,
     )
 
 
@@ -312,7 +335,11 @@ def _apply_kpi_gates(
 
 
 def _pay(
-    policy: Policy, table: EmployeeTable, factors: DepartmentFactors, period: Period
+    policy: Policy,
+    table: EmployeeTable,
+    factors: DepartmentFactors,
+    period: Period,
+    manual: Sequence[ManualAdjustment] = (),
 ) -> tuple[EmployeePayouts, Totals]:
     before, after, final = factors.employee_factors(table.department, table.individual_score)
     proration = table.proration(period, by_days=str(policy.proration) == "days")
@@ -328,14 +355,42 @@ def _pay(
         # A pool is never exceeded: its own amount is rounded down to whole units.
         pool_units = int(to_units([float(policy.pool.amount)], decimals, "down")[0])
         pool_mode = str(policy.pool.mode)
+    adjustment = units_per_employee(manual, len(table)) if manual else None
+    adjusted = 0 if adjustment is None else int(adjustment.sum())
+    formula_pool = pool_units
+    inside = policy.pool is not None and policy.pool.adjustments == "inside"
+    if pool_units is not None and adjustment is not None and inside:
+        # The pool holds the adjustments: the formula payouts share what is left.
+        formula_pool = pool_units - adjusted
+        if formula_pool < 0:
+            raise InputError(
+                f"manual adjustments of {format_units(adjusted, decimals)} exceed the pool "
+                f"of {format_units(pool_units, decimals)}, which holds them "
+                "(pool.adjustments: inside)",
+                key="adjustments",
+            )
     fit = fit_to_pool(
         amount,
         rounded,
         decimals=decimals,
-        pool_units=pool_units,
+        pool_units=formula_pool,
         mode=pool_mode,
         tie_order=table.employee_id,
     )
+    units = fit.units if adjustment is None else fit.units + adjustment
+    if adjustment is not None and bool((units < 0).any()):
+        below = np.flatnonzero(units < 0)
+        named = ", ".join(
+            f"{table.employee_id[i]} ({format_units(int(fit.units[i]), decimals)} + "
+            f"{format_units(int(adjustment[i]), decimals)})"
+            for i in below[:10]
+        )
+        raise InputError(
+            f"manual adjustments take {below.size} payout(s) below zero: {named}",
+            key="adjustments",
+            suggestion="a recovery larger than the payout is a clawback: carry it to a later "
+            "period",
+        )
     payouts = EmployeePayouts(
         employee_id=table.employee_id,
         department=table.department,
@@ -348,13 +403,15 @@ def _pay(
         start=table.start,
         end=table.end,
         amount=amount,
-        units=fit.units,
+        units=units,
+        adjustment_units=adjustment,
     )
     totals = Totals(
-        payout_units=int(fit.units.sum()),
+        payout_units=int(units.sum()),
         pool_units=pool_units,
         scale=fit.scale,
         scaled=fit.scaled,
+        adjustment_units=adjusted,
     )
     return payouts, totals
 

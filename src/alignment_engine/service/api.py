@@ -19,6 +19,7 @@ from alignment_engine.tables import PERIOD_PATTERN
 
 __all__ = [
     "ActualRow",
+    "AdjustmentRow",
     "CheckRequest",
     "CheckResponse",
     "EmployeeRow",
@@ -103,6 +104,17 @@ class EmployeeRow(_Request):
     name: str | None = None
 
 
+class AdjustmentRow(_Request):
+    """A manual adjustment after scoring, as a row of `score --adjustments` gives it."""
+
+    employee_id: Text
+    amount: str | FiniteFloat = Field(
+        description="exact in the policy's smallest unit (send text, e.g. '1250.00', to keep it so)"
+    )
+    reason: Text = Field(description="a reason code")
+    note: str | None = None
+
+
 # ---------------------------------------------------------------------------------------------
 # Requests
 
@@ -163,6 +175,9 @@ class ScoreRequest(_PlanMembers):
     policy_id: DocumentHash | None = None
     actuals: list[ActualRow] = Field(min_length=1)
     employees: list[EmployeeRow] | None = None
+    adjustments: list[AdjustmentRow] | None = Field(
+        default=None, description="manual adjustments applied after scoring (needs employees)"
+    )
     period: Period
     options: ScoreOptions = ScoreOptions()
 

@@ -23,6 +23,7 @@ from alignment_engine.errors import InputError, Problem
 from alignment_engine.loading import LoadedYaml, model_from_data
 from alignment_engine.tables import (
     ACTUALS,
+    ADJUSTMENTS,
     EMPLOYEES,
     HISTORY,
     TableSpec,
@@ -178,6 +179,10 @@ def actuals_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
 
 def employees_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
     return _table(rows, EMPLOYEES, "employees")
+
+
+def adjustments_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
+    return _table(rows, ADJUSTMENTS, "adjustments")
 
 
 def history_table(rows: Sequence[BaseModel]) -> pd.DataFrame:

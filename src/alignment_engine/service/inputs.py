@@ -11,8 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from alignment_engine import Plan, Policy
 from alignment_engine.errors import InputError, NotFoundError
-from alignment_engine.service.api import ActualRow, EmployeeRow
-from alignment_engine.service.documents import actuals_table, document_from_json, employees_table
+from alignment_engine.service.api import ActualRow, AdjustmentRow, EmployeeRow
+from alignment_engine.service.documents import (
+    actuals_table,
+    adjustments_table,
+    document_from_json,
+    employees_table,
+)
 from alignment_engine.service.state import ServiceState
 
 __all__ = ["plan_of", "policy_of", "stored_document", "table_builder"]
@@ -55,10 +60,13 @@ async def policy_of(
 
 
 def table_builder(
-    actuals: list[ActualRow] | None, employees: list[EmployeeRow] | None
+    actuals: list[ActualRow] | None,
+    employees: list[EmployeeRow] | None,
+    adjustments: list[AdjustmentRow] | None = None,
 ) -> Callable[[], dict[str, pd.DataFrame]]:
-    """Builds the tables given (``actuals``, ``employees``; none for rows left out or empty),
-    checked as the CLI checks files. Called in the worker thread that takes the decision."""
+    """Builds the tables given (``actuals``, ``employees``, ``adjustments``; none for rows left
+    out or empty), checked as the CLI checks files. Called in the worker thread that takes the
+    decision."""
 
     def build() -> dict[str, pd.DataFrame]:
         tables = {}
@@ -66,6 +74,8 @@ def table_builder(
             tables["actuals"] = actuals_table(actuals)
         if employees:
             tables["employees"] = employees_table(employees)
+        if adjustments:
+            tables["adjustments"] = adjustments_table(adjustments)
         return tables
 
     return build

@@ -54,7 +54,7 @@ async def score(
         raise InputError("scoring needs a policy", file="request", key="policy")
     period = body.period
     explanations = body.options.explanations
-    build = table_builder(body.actuals, body.employees)
+    build = table_builder(body.actuals, body.employees, body.adjustments)
     restates = body.options.restates
     # The run a restatement restates, checked (and its payouts read) before the decision.
     restated = (
@@ -75,6 +75,7 @@ async def score(
             accept_findings=body.options.accept_findings,
             restates=None if restated is None else restated[0],
             restated_payouts=None if restated is None else restated[1],
+            adjustments=tables.get("adjustments"),
         )
 
     decision = Decision(
