@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from report_samples import acme_plan, sample_check, sample_optimise, sample_score
 
@@ -283,6 +283,7 @@ NAMES = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_s
 
 @settings(max_examples=40, deadline=None)
 @given(name=NAMES, message=NAMES, rule=NAMES)
+@example(name="Sales \ufffe", message="a\uffff\x01b", rule="r")  # not allowed in XML at all
 def test_any_text_stays_escaped(name: str, message: str, rule: str) -> None:
     import xml.etree.ElementTree as ElementTree
 

@@ -46,10 +46,12 @@ def _register() -> None:
         score,
         scorecard,
         serve,
+        statements,
         storage,
     )
 
-    for module in (documents, check, score, scorecard, optimise, scenario, storage, serve):
+    modules = (documents, check, score, statements, scorecard, optimise, scenario, storage, serve)
+    for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)
 

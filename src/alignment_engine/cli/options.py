@@ -33,3 +33,19 @@ def rules_option(
     name: str = "rules_paths",
 ) -> Callable[[F], F]:
     return click.option("--rules", name, multiple=True, type=click.Path(path_type=Path), help=help)
+
+
+TABLE_FORMATS = ("csv", "parquet", "xlsx")
+
+
+def out_format_option() -> Callable[[F], F]:
+    """``--out-format`` (repeatable, stored as ``out_formats``): the table formats --out writes."""
+    return click.option(
+        "--out-format",
+        "out_formats",
+        multiple=True,
+        type=click.Choice(TABLE_FORMATS),
+        default=("csv",),
+        show_default=True,
+        help="Table formats for --out (repeatable).",
+    )

@@ -11,7 +11,7 @@ import click
 
 from alignment_engine.cli.console import Stages
 from alignment_engine.cli.explain import render_explanation
-from alignment_engine.cli.options import format_option
+from alignment_engine.cli.options import format_option, out_format_option
 from alignment_engine.cli.storage import db_option, open_store
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable, text_writer
@@ -19,7 +19,6 @@ from alignment_engine.outputs import ensure_writable, text_writer
 __all__ = ["COMMANDS"]
 
 FULL_EXPLANATIONS_UP_TO = 20_000
-TABLE_FORMATS = ("csv", "parquet", "xlsx")
 
 
 def explanation_style(requested: str, employees: int) -> str:
@@ -117,15 +116,7 @@ def _grouped(amount: object) -> str:
     type=click.Path(path_type=Path),
     help="Write employees/kpis/departments tables, score.json, summary.json and report.html here.",
 )
-@click.option(
-    "--out-format",
-    "out_formats",
-    multiple=True,
-    type=click.Choice(TABLE_FORMATS),
-    default=("csv",),
-    show_default=True,
-    help="Table formats for --out (repeatable).",
-)
+@out_format_option()
 @click.option(
     "--raw-cells",
     is_flag=True,

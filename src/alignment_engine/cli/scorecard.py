@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from alignment_engine.cli.options import format_option, plan_argument
+from alignment_engine.cli.options import format_option, out_format_option, plan_argument
 from alignment_engine.cli.storage import db_option, echo_result, open_store
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable, text_writer
@@ -23,7 +23,6 @@ _STATUS_STYLE = {
     "no-data": "dim",
     "not-due": "dim",
 }
-TABLE_FORMATS = ("csv", "parquet", "xlsx")
 
 
 def _score_text(value: Any) -> str:
@@ -113,15 +112,7 @@ def _print_tables(document: Mapping[str, Any]) -> None:
     type=click.Path(path_type=Path),
     help="Write kpis/objectives/perspectives tables, scorecard.json and report.html here.",
 )
-@click.option(
-    "--out-format",
-    "out_formats",
-    multiple=True,
-    type=click.Choice(TABLE_FORMATS),
-    default=("csv",),
-    show_default=True,
-    help="Table formats for --out (repeatable).",
-)
+@out_format_option()
 @click.option("--force", is_flag=True, help="Store a new run even when an identical one exists.")
 @db_option
 def scorecard(

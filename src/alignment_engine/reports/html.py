@@ -69,6 +69,12 @@ def _templates() -> jinja2.Environment:
     )
 
 
+def page_templates() -> jinja2.Environment:
+    """The templates of the pages this package writes (report.html, payee statements), with
+    the escaping every page shares."""
+    return _templates()
+
+
 @cache
 def _parts() -> Any:
     return _templates().get_template("parts.html.j2").module

@@ -8,6 +8,7 @@ sans-serif fonts the report asks for, Chinese included.
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
@@ -26,9 +27,14 @@ WIDE_EM = 1.0
 NARROW_EM = 0.56
 
 
+# Characters XML 1.0 does not allow at all (not even escaped): an SVG holding one does not
+# parse. A name may hold one (a noncharacter pasted from somewhere); it is shown as U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def esc(value: object) -> str:
     """Text for HTML or SVG, every special character escaped (quotes included)."""
-    return html.escape(str(value), quote=True)
+    return html.escape(_NOT_XML.sub("\ufffd", str(value)), quote=True)
 
 
 def fmt(value: float) -> str:

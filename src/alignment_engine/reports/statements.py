@@ -1,0 +1,142 @@
+"""Payee statements: one printable page per employee, from a score run's explanation of their
+payout (KPI results, curves, weights, gates, caps, proration, pool, rounding, adjustments), and
+the payroll export table beside them.
+
+A statement is a pure function of the explanation and the run's facts: the same run gives the
+same bytes. Text from plans and tables is escaped (autoescape, as in report.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from alignment_engine import __version__
+from alignment_engine.reports.html import FONTS, page_templates
+from alignment_engine.scoring.money import format_units
+
+__all__ = ["statement_html"]
+
+_TITLES = {
+    "company": "Company results",
+    "department": "Department results",
+    "shared": "Shared goals",
+}
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    if value is None or isinstance(value, bool):
+        return "–"
+    if isinstance(value, int | float):
+        return f"{value:,.{digits}g}" if abs(value) < 1e15 else f"{value:.6g}"
+    return str(value)
+
+
+def _percent(value: Any) -> str:
+    return "–" if not isinstance(value, int | float) else f"{value:.1%}"
+
+
+def _kpi_rows(kpis: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {
+            "kpi": str(k.get("kpi", "")),
+            "actual": _number(k.get("actual"), 6),
+            "target": _number(k.get("target"), 6),
+            "attainment": _percent(k.get("attainment")),
+            "curve": f"{k.get('curve', '')}: {k.get('segment') or ''}".rstrip(": "),
+            "factor": _number(k.get("payout_factor")),
+            "weight": _number(k.get("weight")),
+        }
+        for k in kpis
+    ]
+
+
+def statement_html(
+    *,
+    employee_id: str,
+    name: str | None,
+    explanation: Mapping[str, Any],
+    run_id: str,
+    period: str,
+    plan: str,
+    policy: str,
+    currency: str,
+    decimals: int,
+    payout_units: int,
+) -> str:
+    """The statement page of one employee as text."""
+    components = []
+    for component in explanation.get("components", []):
+        kind = str(component.get("component"))
+        if kind not in _TITLES or not component.get("weight"):
+            continue  # the individual component has no KPIs; a zero weight pays nothing
+        kpis = component.get("kpis") if kind != "shared" else component.get("goals")
+        score = component.get("score")
+        components.append(
+            {
+                "title": f"{_TITLES[kind]}: score {_number(score)} x weight "
+                f"{_number(component.get('weight'))}",
+                "kpis": _kpi_rows(kpis or []),
+                "empty": "no KPI of this kind scored",
+            }
+        )
+    proration = explanation.get("proration") or {}
+    gates = [
+        f"{g.get('gate')} ({g.get('subject')} {g.get('condition')}: {g.get('effect')} "
+        f"{_number(g.get('value'))})"
+        for g in explanation.get("gates") or []
+        if isinstance(g, Mapping) and g.get("triggered")
+    ]
+    steps = [
+        ("target bonus", f"{_number(explanation.get('target_bonus'), 12)} {currency}"),
+        ("individual score", _number(explanation.get("individual_score"))),
+        ("factor before gates", _number(explanation.get("factor_before_gates"), 6)),
+        ("gates fired", ", ".join(gates) or "none"),
+        ("factor after gates", _number(explanation.get("factor_after_gates"), 6)),
+        (
+            "employee cap",
+            "–"
+            if explanation.get("employee_cap") is None
+            else f"{_number(explanation.get('employee_cap'))}"
+            + (" (applied)" if explanation.get("capped") else " (not reached)"),
+        ),
+        ("factor", _number(explanation.get("factor"), 6)),
+        (
+            "proration",
+            f"{_number(proration.get('share'), 6)} ({proration.get('method', '')})"
+            + (
+                f", {proration.get('start_date') or '…'} to {proration.get('end_date') or '…'}"
+                if proration.get("start_date") or proration.get("end_date")
+                else ""
+            ),
+        ),
+        ("amount before rounding", _number(explanation.get("amount"), 12)),
+        (
+            "pool",
+            f"{(explanation.get('pool') or {}).get('mode', '')}, scale "
+            f"{_number((explanation.get('pool') or {}).get('scale'), 6)}",
+        ),
+    ]
+    if explanation.get("formula_payout") is not None:
+        steps.append(
+            ("payout before adjustments", f"{explanation['formula_payout']:,.{decimals}f}")
+        )
+    shown = f"{format_units(payout_units, decimals)} {currency}"
+    who = f"{employee_id} {name}" if name else employee_id
+    return (
+        page_templates()
+        .get_template("statement.html.j2")
+        .render(
+            lang="en",
+            fonts=FONTS,
+            heading=f"Incentive statement {period}: {who}",
+            meta=f"department {explanation.get('department', '')} · plan {plan} · policy {policy}",
+            payout=f"Payout {shown}",
+            summary=str(explanation.get("summary", "")),
+            components=components,
+            steps=steps,
+            adjustments=list(explanation.get("adjustments") or []),
+            run_id=run_id,
+            version=__version__,
+        )
+    )
