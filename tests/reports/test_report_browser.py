@@ -235,3 +235,62 @@ def test_the_scorecard_report_renders_its_coloured_map_in_headless_chromium(
     assert "ACME 2026 计分卡" in dom
     width, height, _, nonzero = png_rows(shot.read_bytes(), limit=40)
     assert (width, height) == WINDOW and nonzero > 0.01
+
+
+def test_a_payee_statement_renders_with_chinese_text_in_headless_chromium(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from alignment_engine.reports.statements import statement_html
+    from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
+    from alignment_engine.scoring import score_period
+
+    binary = chromium()
+    plan = acme_plan()
+    acme = Path(__file__).resolve().parents[2] / "scenarios" / "acme"
+    root = acme.parents[1]
+    from alignment_engine.loading import policy_from_yaml
+
+    policy = policy_from_yaml(root / "policies" / "annual-bonus-2026.yaml")
+    actuals = pd.read_csv(acme / "actuals-2026-q3.csv", dtype=str, keep_default_na=False)
+    employees = pd.read_csv(acme / "employees.csv").head(3)
+    result = score_period(
+        plan, policy, actuals, employees, "2026-Q3", evaluate_gates=rule_gate_outcomes
+    )
+    explanation = result.explanation(0, "full")
+    assert explanation is not None
+    page = tmp_path / "statement.html"
+    page.write_text(
+        statement_html(
+            employee_id=str(result.employees.employee_id[0]),
+            name="王小明",
+            explanation=explanation,
+            run_id="0123456789abcdef",
+            period=result.period,
+            plan=result.plan_id,
+            policy=result.policy_id,
+            currency=result.settings.currency,
+            decimals=result.settings.decimals,
+            payout_units=int(result.employees.units[0]),
+        ),
+        encoding="utf-8",
+    )
+    url = page.resolve().as_uri()
+    shot = tmp_path / "shot.png"
+    run = subprocess.run(
+        browser_command(binary, tmp_path / "profile-shot", f"--screenshot={shot}", url),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    dumped = subprocess.run(
+        browser_command(binary, tmp_path / "profile-dom", "--dump-dom", url),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    assert "王小明" in dumped.stdout
+    assert dumped.stdout.count("<tr>") > 10  # the KPI rows and the steps to the payout
+    width, height, _, nonzero = png_rows(shot.read_bytes(), limit=40)
+    assert (width, height) == WINDOW and nonzero > 0.01
