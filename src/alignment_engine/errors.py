@@ -239,18 +239,26 @@ class InfeasibleError(OptimisationError):
 
 
 class NotFoundError(AlignmentError):
+    """A stored run, document or token asked for does not exist (or the caller may not read
+    it)."""
+
     status = 404
     exit_code = 2
     code = "not_found"
 
 
 class ConflictError(AlignmentError):
+    """The request contradicts what is stored: a final period re-scored with other inputs, an
+    approval by the run's own maker, a run that is not in the state the step needs."""
+
     status = 409
     exit_code = 2
     code = "conflict"
 
 
 class StorageError(AlignmentError):
+    """The database cannot be reached or is not in a state this engine can use."""
+
     # Exit 2, not 1: the CLI keeps 1 for "--fail-on found something", so a CI gate can tell
     # a finding from a database it could not reach.
     status = 503

@@ -427,14 +427,19 @@ def document_from_file(path: str | Path, expected: str | None = None) -> BaseMod
 
 
 def plan_from_yaml(path: str | Path) -> Plan:
+    """A plan file, validated; InputError names the file, line, column and key of each
+    problem."""
     return typing.cast(Plan, document_from_file(path, "plan"))
 
 
 def policy_from_yaml(path: str | Path) -> Policy:
+    """A policy file, validated; InputError names the file, line, column and key of each
+    problem."""
     return typing.cast(Policy, document_from_file(path, "policy"))
 
 
 def scenario_from_yaml(path: str | Path) -> Scenario:
+    """A scenario file, validated (its extends chain is resolved when it runs)."""
     return typing.cast(Scenario, document_from_file(path, "scenario"))
 
 

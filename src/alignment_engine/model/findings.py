@@ -11,6 +11,8 @@ from alignment_engine.model.common import Document
 
 
 class Severity(StrEnum):
+    """How bad a finding is: low, medium, high, critical (compare with ``rank``)."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"

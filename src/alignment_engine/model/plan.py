@@ -291,6 +291,10 @@ class ScorecardSettings(Document):
 
 
 class Plan(Document):
+    """One company's strategy for a fiscal period (docs/file-formats.md, "Plan"): objectives,
+    metrics and their influences, company KPIs, departments with their KPIs, shared goals,
+    resources and response curves. Validated when built: every id it refers to is defined."""
+
     kind: Literal["plan"] = "plan"
     id: Id
     name: str = ""

@@ -231,6 +231,9 @@ class Rounding(Document):
 
 
 class Policy(Document):
+    """HR's incentive design (docs/file-formats.md, "Policy"): component weights, payout
+    curves, gates, caps, the bonus pool, rounding and proration."""
+
     kind: Literal["policy"] = "policy"
     id: Id
     name: str = ""

@@ -43,6 +43,9 @@ class Sweep(Document):
 
 
 class Scenario(Document):
+    """A what-if (docs/file-formats.md, "Scenario"): a plan it extends, overrides of its values,
+    an optional sweep over one value, and optionally a policy and forecast actuals."""
+
     kind: Literal["scenario"] = "scenario"
     id: Id
     name: str = ""

@@ -239,6 +239,10 @@ class PerformanceChange:
 
 @dataclass(frozen=True)
 class ReallocationResult:
+    """A suggested reallocation: its status and objective, each department's current and
+    proposed amounts with marginal values, and the predicted KPI changes; ``to_dict()`` is
+    ``optimise --format json``."""
+
     status: Status
     method: Method
     objective_current: float

@@ -55,6 +55,10 @@ __all__ = [
 
 @dataclass
 class ScoreResult:
+    """A scored period: KPI results, department scores, employee payouts (integer units) and
+    totals; ``to_dict()`` is ``score --format json``, ``explanation_for(id)`` one payout's
+    chain, ``employees_frame()`` the employees table."""
+
     plan_id: str
     policy_id: str
     period: str
