@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from alignment_engine.scenarios import (
     run_inputs,
     run_scenario,
 )
+from alignment_engine.storage import Store
 
 VALID = Path(__file__).resolve().parent / "data" / "valid"
 SHARE = "departments[sales].kpis[sales.market_share].target"
@@ -307,6 +309,14 @@ def test_cli_compare_plan_and_scenario(folder: Path) -> None:
     assert table.exit_code == 0, table.output
     assert "Findings resolved" in table.stdout and "ambitious-share" in table.stdout
     assert "Findings added: none" in table.stdout
+    # Recorded: the comparison as the run's result, both sides' inputs by role.
+    run_id = table.stdout.split("stored as run ")[-1].split()[0]
+    with Store.open(os.environ["ALIGNMENT_DB_URL"]) as store:
+        stored = store.get_run(run_id)
+    assert stored.kind.value == "scenario"
+    assert json.loads(stored.result_json) == data
+    assert {"a.plan", "b.plan", "b.policy"} <= set(stored.documents)
+    assert stored.options["compare"]["b"]["set"] == [{"path": SHARE, "value": 0.25}]
 
 
 def test_cli_bad_input_exits_2_without_a_traceback_or_output(folder: Path, tmp_path: Path) -> None:

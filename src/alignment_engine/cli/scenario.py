@@ -311,22 +311,69 @@ def _fail_on_optimiser_errors(result: Any) -> None:
 @click.argument("b_path", metavar="B", type=click.Path(path_type=Path))
 @FORMAT
 @RULES
+@db_option
 def compare_command(
-    a_path: Path, b_path: Path, output_format: str, rule_dirs: tuple[Path, ...]
+    a_path: Path,
+    b_path: Path,
+    output_format: str,
+    rule_dirs: tuple[Path, ...],
+    db_url: str | None,
 ) -> None:
     """Compare A with B (each a plan or a scenario): findings added and resolved, and the
     changes in scores, payouts and allocations. A side without a policy or actuals is scored
-    with the other side's."""
+    with the other side's. The comparison is stored as a scenario run (--db, else
+    $ALIGNMENT_DB_URL, else ./alignment-engine.db) with both sides' inputs."""
     from alignment_engine.cli.console import make_console
-    from alignment_engine.scenarios import compare_paths
+    from alignment_engine.scenarios import compare_inputs, read_inputs
 
-    comparison = compare_paths(a_path, b_path, rule_dirs=rule_dirs)
+    left, right = read_inputs(a_path), read_inputs(b_path)
+    comparison = compare_inputs(left, right, rule_dirs=rule_dirs)
+    data = comparison.to_dict()
+    run_id = _record_comparison(left, right, rule_dirs, data, db_url)
     if output_format == "json":
-        click.echo(_json(comparison.to_dict()))
+        click.echo(_json(data))
         return
     console = make_console(markup=False)  # ids have [brackets]
     console.print(f"{comparison.a_name} -> {comparison.b_name}")
     _print_differences(console, comparison.differences)
+    console.print(f"stored as run {run_id}")
+
+
+def _record_comparison(
+    left: Any, right: Any, rule_dirs: tuple[Path, ...], data: dict[str, Any], db_url: str | None
+) -> str:
+    """Store a comparison as a scenario run: each side's plan, policy and tables by role
+    (``a.plan``, ``b.actuals``...), its overrides as options; the comparison is the result."""
+    from alignment_engine.rulepacks import load_packs
+    from alignment_engine.storage import RunOutput, RunRecord
+
+    documents: dict[str, Any] = {}
+    tables: dict[str, Any] = {}
+    sides: dict[str, Any] = {}
+    for side, inputs in (("a", left), ("b", right)):
+        documents[f"{side}.plan"] = inputs.plan
+        if inputs.policy is not None:
+            documents[f"{side}.policy"] = inputs.policy
+        for name in ("actuals", "employees"):
+            frame = getattr(inputs, name)
+            if frame is not None:
+                tables[f"{side}.{name}"] = frame
+        sides[side] = {
+            "scenario": inputs.id,
+            "set": [{"path": o.path, "value": o.value} for o in inputs.overrides],
+        }
+    for index, loaded in enumerate(load_packs(rule_dirs)):
+        documents[f"rules.{index}"] = loaded.pack
+    record = RunRecord.create(
+        "scenario",
+        period=left.scoring_period() or right.scoring_period(),
+        documents=documents,
+        tables=tables,
+        options={"compare": sides},
+    )
+    text = _json(data)
+    with open_store(db_url) as store:
+        return store.record_or_reuse(record, lambda run_id: RunOutput(result_json=text)).id
 
 
 COMMANDS = [scenario_group]
