@@ -8,7 +8,7 @@ Rows are numbered as a person sees them in the file: the header is row 1 in CSV 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,11 +54,28 @@ class TableSpec:
     # measure+value).
     one_of: tuple[tuple[str, ...], ...] = ()
     defaults: dict[str, object] = field(default_factory=dict)
+    # Text columns carried through to the outputs when present (cost centre, grade), and a
+    # prefix for a company's own (``x_region``); absent, they are not added, so a table
+    # without them stays exactly what it was (its stored bytes and the run hash with them).
+    carried: tuple[str, ...] = ()
+    carried_prefix: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         extra = tuple(c for group in self.one_of for c in group)
         return self.required + extra + self.optional
+
+    def is_carried(self, column: str) -> bool:
+        return column in self.carried or bool(
+            self.carried_prefix and column.startswith(self.carried_prefix)
+        )
+
+    def carried_in(self, columns: Iterable[str]) -> list[str]:
+        """The carried columns among ``columns``: the named ones in their declared order, then
+        the prefixed ones in the order given (one order, whatever order a file has them in)."""
+        present = [c for c in columns if c not in self.columns and self.is_carried(c)]
+        named = [c for c in self.carried if c in present]
+        return named + [c for c in present if c not in self.carried]
 
 
 ACTUALS = TableSpec(
@@ -75,6 +92,8 @@ EMPLOYEES = TableSpec(
     numbers=frozenset({"target_bonus", "individual_score"}),
     dates=frozenset({"start_date", "end_date"}),
     defaults={"individual_score": 1.0},
+    carried=("cost_centre", "grade"),
+    carried_prefix="x_",
 )
 ADJUSTMENTS = TableSpec(
     name="adjustments",
@@ -173,7 +192,7 @@ def _check_columns(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[st
     problems = []
     known = set(spec.columns)
     for column in columns:
-        if column not in known:
+        if column not in known and not spec.is_carried(column):
             problems.append(
                 Problem(
                     f"unknown column '{column}' in {spec.name}",
@@ -181,7 +200,12 @@ def _check_columns(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[st
                     1,
                     None,
                     column,
-                    did_you_mean(column, known) or "expected: " + ", ".join(spec.columns),
+                    did_you_mean(column, [*known, *spec.carried])
+                    or "expected: "
+                    + ", ".join([*spec.columns, *spec.carried])
+                    + (
+                        f", or your own as {spec.carried_prefix}NAME" if spec.carried_prefix else ""
+                    ),
                 )
             )
     for column in spec.required:
@@ -280,7 +304,7 @@ def complete_columns(typed: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         elif default is not None and column in spec.numbers:
             values = typed[column].to_numpy(dtype=float)
             typed[column] = np.where(np.isnan(values), fill, values)
-    return typed[list(spec.columns)]
+    return typed[[*spec.columns, *spec.carried_in(typed.columns)]]
 
 
 def read_table(path: str | Path, spec: TableSpec) -> pd.DataFrame:

@@ -51,6 +51,8 @@ employee_rows = st.builds(
     end_date=st.none() | dates,
     currency=st.none() | st.sampled_from(["CNY", "EUR"]),
     name=st.none() | texts,
+    cost_centre=st.none() | texts,
+    grade=st.none() | texts,
 )
 
 

@@ -231,6 +231,7 @@ def score(
                 policy,
                 db_url,
                 raw_cells=raw_cells,
+                employees=employees,
             )
 
     if explain_id is not None and explanation is not None:
@@ -332,6 +333,7 @@ def _write_outputs(
     db_url: str | None,
     *,
     raw_cells: bool = False,
+    employees: Any = None,
 ) -> None:
     import pandas as pd
 
@@ -347,7 +349,7 @@ def _write_outputs(
         ),
     }
     if document.get("employees"):
-        frames["employees"] = result.employees_frame()
+        frames["employees"] = with_carried_columns(result.employees_frame(), employees)
 
     def table_writer(frame: pd.DataFrame, fmt: str) -> Writer:
         return lambda path: write_table(frame, path, fmt, raw=raw_cells)
@@ -362,6 +364,21 @@ def _write_outputs(
             writers[f"{name}.{fmt}"] = table_writer(frame, fmt)
     writers["report.html"] = _report_writer(plan, policy, document, db_url)
     write_atomically(out_dir, writers)
+
+
+def with_carried_columns(table: Any, employees: Any) -> Any:
+    """The employees output table with the input's name and carried columns (cost centre,
+    grade, x_...) after ``department``, when the input has them (rows are in input order)."""
+    from alignment_engine.tables import EMPLOYEES
+
+    if employees is None:
+        return table
+    carried = EMPLOYEES.carried_in(employees.columns)
+    if "name" in employees.columns and bool((employees["name"].astype(str) != "").any()):
+        carried = ["name", *carried]
+    for offset, column in enumerate(carried, start=2):
+        table.insert(offset, column, employees[column].to_numpy(dtype=object))
+    return table
 
 
 def _report_writer(

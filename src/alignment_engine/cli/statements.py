@@ -39,7 +39,8 @@ def statements(
     db_url: str | None,
 ) -> None:
     """Write each employee's printable statement (statement-ID.html) and the payroll export
-    (payroll.csv: employee, name, department, currency, amount) of a stored score run.
+    (payroll.csv: employee, name, department, any cost centre, grade and x_ columns, currency,
+    amount) of a stored score run.
 
     The run is scored again from its stored inputs and every payout checked against the
     stored one to the cent, so a statement says exactly what the run paid.
@@ -51,6 +52,7 @@ def statements(
     from alignment_engine.outputs import write_atomically, write_table
     from alignment_engine.pipeline import ScoreRun
     from alignment_engine.reports.statements import statement_html
+    from alignment_engine.tables import EMPLOYEES
 
     ensure_writable(out_dir)
     with open_store(db_url) as store:
@@ -132,6 +134,9 @@ def statements(
             "amount": [str(result.payout(i)) for i in range(len(ids))],
         }
     )
+    for column in EMPLOYEES.carried_in(employees_table.columns):  # cost centre, grade, x_...
+        by_id = dict(zip(employees_table["employee_id"], employees_table[column], strict=True))
+        payroll.insert(len(payroll.columns) - 2, column, [by_id.get(e, "") for e in ids])
     writers["payroll.csv"] = lambda path: write_table(payroll, path, "csv")
     written = write_atomically(out_dir, writers)
     click.echo(

@@ -102,6 +102,8 @@ class EmployeeRow(_Request):
     end_date: date | None = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
     name: str | None = None
+    cost_centre: str | None = Field(default=None, description="carried to the payout tables")
+    grade: str | None = Field(default=None, description="carried to the payout tables")
 
 
 class AdjustmentRow(_Request):

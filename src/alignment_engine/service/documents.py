@@ -161,6 +161,12 @@ def _typed_rows(rows: Sequence[BaseModel], spec: TableSpec, source: str) -> pd.D
             if column in spec.required and "" in text:
                 return None
             result[column] = np.array(text, dtype=object)
+    for column in spec.carried:  # only when some row gives it, as the file loader does
+        carried = [getattr(row, column, None) for row in rows]
+        if any(v is not None for v in carried):
+            result[column] = np.array(
+                ["" if v is None else str(v).strip() for v in carried], dtype=object
+            )
     typed = pd.DataFrame(result)
     typed.attrs["source"] = source
     typed.attrs["row_offset"] = 1
