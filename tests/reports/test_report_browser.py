@@ -183,6 +183,27 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert dark > width * 0.5
 
 
+def rendered(binary: str, tmp_path: Path, page: Path) -> tuple[str, Path]:
+    """The page's DOM after Chromium rendered it, and a screenshot of it."""
+    url = page.resolve().as_uri()
+    shot = tmp_path / "shot.png"
+    run = subprocess.run(
+        browser_command(binary, tmp_path / "profile-shot", f"--screenshot={shot}", url),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    dumped = subprocess.run(
+        browser_command(binary, tmp_path / "profile-dom", "--dump-dom", url),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    return dumped.stdout, shot
+
+
 def test_the_scorecard_report_renders_its_coloured_map_in_headless_chromium(
     tmp_path: Path,
 ) -> None:
@@ -203,23 +224,7 @@ def test_the_scorecard_report_renders_its_coloured_map_in_headless_chromium(
         scorecard_history=history,
         title="ACME 2026 计分卡",
     )
-    url = report.resolve().as_uri()
-    shot = tmp_path / "shot.png"
-    run = subprocess.run(
-        browser_command(binary, tmp_path / "profile-shot", f"--screenshot={shot}", url),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    dumped = subprocess.run(
-        browser_command(binary, tmp_path / "profile-dom", "--dump-dom", url),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert dumped.returncode == 0, dumped.stderr[-2000:]
-    dom = dumped.stdout
+    dom, shot = rendered(binary, tmp_path, report)
     # Every objective box carries its status and its colour; every band its score.
     for objective in card["objectives"]:
         colour = objective["status"] if objective["status"] in ("green", "amber", "red") else "grey"
@@ -274,23 +279,8 @@ def test_a_payee_statement_renders_with_chinese_text_in_headless_chromium(tmp_pa
         ),
         encoding="utf-8",
     )
-    url = page.resolve().as_uri()
-    shot = tmp_path / "shot.png"
-    run = subprocess.run(
-        browser_command(binary, tmp_path / "profile-shot", f"--screenshot={shot}", url),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    dumped = subprocess.run(
-        browser_command(binary, tmp_path / "profile-dom", "--dump-dom", url),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert dumped.returncode == 0, dumped.stderr[-2000:]
-    assert "王小明" in dumped.stdout
-    assert dumped.stdout.count("<tr>") > 10  # the KPI rows and the steps to the payout
+    dom, shot = rendered(binary, tmp_path, page)
+    assert "王小明" in dom
+    assert dom.count("<tr>") > 10  # the KPI rows and the steps to the payout
     width, height, _, nonzero = png_rows(shot.read_bytes(), limit=40)
     assert (width, height) == WINDOW and nonzero > 0.01
