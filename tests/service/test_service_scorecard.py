@@ -170,3 +170,14 @@ def test_the_report_draws_each_kpis_trend_over_the_stored_periods(tmp_path: Path
     kpi = document["kpis"][0]
     previous = kpi["previous"]
     assert f"2026-Q2: {previous:.0%}, 2026-Q3: {kpi['score']:.0%}" in html
+
+
+def test_a_service_token_trends_only_against_the_scorecards_it_recorded(service: Service) -> None:
+    body = _body("2023-Q1", 0.9)
+    first = service.post("/v1/scorecard", body, role="hr")
+    assert first.status_code == 200, first.text
+    later = _body("2023-Q2")
+    as_hr = service.post("/v1/scorecard", later, role="hr").json()
+    assert as_hr["compared_with"]["run_id"] == first.json()["run_id"]
+    as_service = service.post("/v1/scorecard", later, role="service").json()
+    assert as_service["compared_with"] is None  # HR's run is not the service token's to read

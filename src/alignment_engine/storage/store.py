@@ -696,20 +696,28 @@ class Store:
             return self._stored(session, self._find_run(session, run_id, kinds, actor))
 
     def previous_scorecard(
-        self, plan_id: str, department: str | None, period: str
+        self, plan_id: str, department: str | None, period: str, *, actor: str | None = None
     ) -> dict[str, Any] | None:
         """The trend input of a scorecard of ``period``: the newest stored scorecard run of the
         same plan id and ``--department`` for the preceding period of the same length, as
-        ``{"run_id", "period", "scores"}`` (each item's score by ``item_key``), or None."""
-        history = self.scorecard_history(plan_id, department, period, periods=1)
+        ``{"run_id", "period", "scores"}`` (each item's score by ``item_key``), or None. With
+        ``actor``, only among the runs that actor recorded."""
+        history = self.scorecard_history(plan_id, department, period, periods=1, actor=actor)
         return history[-1] if history else None
 
     def scorecard_history(
-        self, plan_id: str, department: str | None, period: str, *, periods: int = 8
+        self,
+        plan_id: str,
+        department: str | None,
+        period: str,
+        *,
+        periods: int = 8,
+        actor: str | None = None,
     ) -> list[dict[str, Any]]:
         """The stored scorecards of the ``periods`` periods before ``period`` (same plan id,
-        same ``--department``, same period length; the newest run of each), oldest first,
-        each as ``{"run_id", "period", "scores"}``; a period without one ends the history."""
+        same ``--department``, same period length; the newest run of each; with ``actor``,
+        only that actor's), oldest first, each as ``{"run_id", "period", "scores"}``; a period
+        without one ends the history."""
         from alignment_engine.scoring.periods import Period, parse_period
         from alignment_engine.scoring.scorecard import preceding_period
 
@@ -740,7 +748,7 @@ class Store:
                             )
                             .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
                         )
-                        if json.loads(r.options) == wanted
+                        if json.loads(r.options) == wanted and actor in (None, r.actor)
                     ),
                     None,
                 )

@@ -33,7 +33,9 @@ async def scorecard(
     period, department = body.period, body.department
     # The trend's input is read before the decision, and recorded with it as the CLI does.
     previous = await run_in_threadpool(
-        lambda: state.store().previous_scorecard(plan.id, department, period)
+        lambda: state.store().previous_scorecard(
+            plan.id, department, period, actor=caller.readable_actor
+        )
     )
     build = table_builder(body.actuals, None)
 
