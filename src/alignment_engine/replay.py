@@ -97,6 +97,47 @@ def explain_payout(store: Store, run_id: str, employee_id: str) -> dict[str, Any
     again from its stored inputs (large runs do not store a million explanations), and the
     derived payout must equal the stored payout row to the cent, else the explanation would
     not be the stored run's and an error says so."""
+    run_id, result, position = _derived(store, run_id, employee_id)
+    explanation = result.explanation(position, "full")
+    assert explanation is not None  # the "full" style always explains
+    return {
+        "run_id": run_id,
+        "employee_id": employee_id,
+        "currency": result.settings.currency,
+        **explanation,
+    }
+
+
+def payee_statement(store: Store, run_id: str, employee_id: str) -> str:
+    """One employee's statement page (HTML) from a stored score run, its payout derived again
+    and checked against the stored cent (as :func:`explain_payout`)."""
+    from alignment_engine.reports.statements import statement_html
+
+    full_id, result, position = _derived(store, run_id, employee_id)
+    explanation = result.explanation(position, "full")
+    assert explanation is not None
+    frame = store.run_inputs(full_id).tables["employees"].frame()
+    name = None
+    if "name" in frame.columns:
+        names = frame.loc[frame["employee_id"] == employee_id, "name"]
+        name = str(names.iloc[0]) if len(names) and str(names.iloc[0]) else None
+    return statement_html(
+        employee_id=employee_id,
+        name=name,
+        explanation=explanation,
+        run_id=full_id,
+        period=result.period,
+        plan=result.plan_id,
+        policy=result.policy_id,
+        currency=result.settings.currency,
+        decimals=result.settings.decimals,
+        payout_units=int(result.employees.units[position]),
+    )
+
+
+def _derived(store: Store, run_id: str, employee_id: str) -> tuple[str, Any, int]:
+    """The stored score run scored again, and the employee's position in it, once its payout
+    is checked against the stored one to the cent."""
     inputs = store.run_inputs(run_id)
     run = inputs.run
     if run.kind.value != "score":
@@ -125,11 +166,4 @@ def explain_payout(store: Store, run_id: str, employee_id: str) -> dict[str, Any
             suggestion=f"`alignment-engine runs replay {run.id}` shows what changed "
             f"(the run was made by engine {run.engine_version})",
         )
-    explanation = result.explanation(position, "full")
-    assert explanation is not None  # the "full" style always explains
-    return {
-        "run_id": run.id,
-        "employee_id": employee_id,
-        "currency": result.settings.currency,
-        **explanation,
-    }
+    return run.id, result, position

@@ -62,3 +62,27 @@ def test_manual_adjustments_over_http(service: Service) -> None:
     body["adjustments"] = [{"employee_id": "nobody", "amount": "1", "reason": "X"}]
     refused = service.post("/v1/score", body, role="hr")
     assert "'nobody' is not an employee" in assert_error(refused, 422)["message"]
+
+
+def test_a_payee_statement_over_http(service: Service) -> None:
+    body = score_body()
+    body["employees"][0]["name"] = "李雷"
+    made = service.post("/v1/score", body, role="hr")
+    assert made.status_code == 200, made.text
+    run_id = made.json()["run_id"]
+    employee = made.json()["employees"][0]
+    answer = service.client.get(
+        f"/v1/runs/{run_id}/statements/{employee['employee_id']}", headers=service.headers("hr")
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "李雷" in answer.text and f"{employee['payout']:.2f} CNY" in answer.text
+    planner = service.client.get(
+        f"/v1/runs/{run_id}/statements/{employee['employee_id']}",
+        headers=service.headers("planner"),
+    )
+    assert_error(planner, 403)
+    missing = service.client.get(
+        f"/v1/runs/{run_id}/statements/nobody", headers=service.headers("hr")
+    )
+    assert "no employee 'nobody'" in assert_error(missing, 422)["message"]

@@ -6,7 +6,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from alignment_engine.errors import ForbiddenError, NotFoundError
@@ -120,6 +120,29 @@ async def explain(
     request.state.run_id = stored.id
     explanation = await run_in_threadpool(explain_payout, state.store(), stored.id, employee_id)
     return Response(content=dumps(explanation, compact=True), media_type="application/json")
+
+
+@router.get(
+    "/v1/runs/{run_id}/statements/{employee_id}",
+    responses=error_responses(401, 403, 404, 422, 503),
+    summary="One employee's printable payee statement of a stored score run",
+    response_class=HTMLResponse,
+)
+async def statement(
+    run_id: RunId, employee_id: EmployeeId, request: Request, caller: RunsCaller, state: StateDep
+) -> Response:
+    """The page `alignment-engine statements RUN_ID --employee E` writes: the payout and the
+    KPI results, curves, gates, caps, proration, pool and adjustments behind it, derived from
+    the run's stored inputs and checked against the stored payout to the cent. For the roles
+    that see pay (admin, hr)."""
+    from alignment_engine.replay import payee_statement
+
+    if not caller.sees_pay:
+        raise ForbiddenError(f"role '{caller.role.value}' may not see pay (allowed: admin, hr)")
+    stored = await run_in_threadpool(_find, state, caller, run_id)
+    request.state.run_id = stored.id
+    page = await run_in_threadpool(payee_statement, state.store(), stored.id, employee_id)
+    return HTMLResponse(content=page)
 
 
 def _find(state: ServiceState, caller: Caller, run_id: str) -> StoredRun:
