@@ -405,17 +405,6 @@ def _resources(options: Mapping[str, Any]) -> tuple[str, ...] | None:
 # -- scorecard --------------------------------------------------------------------------------
 
 
-def _period_label(text: str) -> str:
-    """``2026-q3`` recorded as ``2026-Q3``, so that the next period's trend finds it (a bad
-    period is left as given: computing it raises the error)."""
-    from alignment_engine.scoring.periods import parse_period
-
-    try:
-        return parse_period(text).label
-    except ValueError:
-        return text
-
-
 @dataclass(frozen=True)
 class ScorecardRun:
     """The Balanced Scorecard of a period, for the company or one department. ``previous`` is
@@ -432,12 +421,14 @@ class ScorecardRun:
     compact: bool = False
 
     def record(self, actor: str | None = None) -> RunRecord:
+        from alignment_engine.scoring.periods import period_label
+
         documents: dict[str, Any] = {"plan": self.plan}
         if self.previous is not None:
             documents["previous"] = dict(self.previous)
         return RunRecord.create(
             self.kind,
-            period=_period_label(self.period),
+            period=period_label(self.period),  # the next period's trend looks it up
             documents=documents,
             tables={"actuals": self.actuals},
             options={"plan": self.plan.id, "department": self.department},

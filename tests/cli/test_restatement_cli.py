@@ -136,3 +136,9 @@ def test_finalising_a_restatement_supersedes_and_it_can_be_restated_again(
     reversed_ = {a["employee_id"]: a["adjustment"] for a in third["adjustments"]}
     forward = {a["employee_id"]: a["adjustment"] for a in second["adjustments"]}
     assert reversed_ == {e: -v for e, v in forward.items()}
+
+
+def test_restating_a_run_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    refused = _score(tmp_path / "runs.db", ACME / "actuals-2026-q3.csv", "--restates", "abcd1234")
+    assert refused.exit_code == 2
+    assert "no run 'abcd1234'" in refused.output and "Traceback" not in refused.output

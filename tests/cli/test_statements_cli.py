@@ -108,3 +108,23 @@ def test_a_department_and_the_mistakes(
     )
     assert wrong.exit_code == 2 and "did you mean 'sales'?" in wrong.output
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_statements_of_a_run_without_payouts_or_an_unknown_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    made = CliRunner().invoke(
+        main, ["check", str(ACME / "plan.yaml"), "--db", url, "--format", "json"]
+    )
+    assert made.exit_code == 0, made.output
+    runs = CliRunner().invoke(main, ["runs", "list", "--db", url, "--format", "json"])
+    check_id = json.loads(runs.output)["runs"][0]["id"]
+    refused = CliRunner().invoke(
+        main, ["statements", check_id, "--out", str(tmp_path / "a"), "--db", url]
+    )
+    assert refused.exit_code == 2 and "statements come from a score run" in refused.output
+    unknown = CliRunner().invoke(
+        main, ["statements", "ffff0000", "--out", str(tmp_path / "b"), "--db", url]
+    )
+    assert unknown.exit_code == 2 and "no run 'ffff0000'" in unknown.output
+    assert "Traceback" not in refused.output + unknown.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -367,3 +367,12 @@ def test_a_roll_up_on_the_amber_boundary_is_amber() -> None:
         "status": "amber",
         "kpis": ["d.k0", "d.k1"],
     }
+
+
+def test_actuals_naming_an_unknown_kpi_are_a_located_error() -> None:
+    rows = _actuals([("2026-Q3", "ops", "ops.defect", 10.0)])
+    rows.attrs["source"], rows.attrs["row_offset"] = "actuals.csv", 2
+    with pytest.raises(InputError) as caught:
+        _engine(_plan(), rows, "2026-Q3")
+    text = str(caught.value)
+    assert "actuals.csv:row 2" in text and "ops.defect" in text and "ops.defects" in text

@@ -244,3 +244,13 @@ def test_a_few_large_remainders_win_before_the_ties():
     shares = np.array([1.9, 1.5, 1.5, 1.2, 0.9])  # 7 units, floors sum to 4: three to place
     units = largest_remainder(shares, 7, np.array(["a", "b", "c", "d", "e"], dtype=object))
     assert units.tolist() == [2, 2, 1, 1, 1]  # 0.9s first (a, e), then the tie b < c
+
+
+@given(
+    units=st.lists(st.integers(min_value=-(10**15), max_value=10**15), max_size=20),
+    decimals=st.integers(min_value=0, max_value=6),
+)
+def test_a_column_of_amounts_reads_as_each_amount_does(units: list[int], decimals: int) -> None:
+    from alignment_engine.scoring.money import format_units_column
+
+    assert format_units_column(units, decimals) == [format_units(u, decimals) for u in units]

@@ -58,3 +58,10 @@ def test_settings_are_checked(store: Store) -> None:
     assert caught.value.suggestion == "did you mean 'require_approval'?"
     with pytest.raises(InputError, match="true or false"):
         store.set_setting("require_approval", "maybe")
+
+
+def test_approving_an_unknown_run_is_not_found(store: Store) -> None:
+    from alignment_engine.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        store.approve("ffff0000", "controller")

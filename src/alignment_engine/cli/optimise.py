@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from alignment_engine.cli.options import format_option, plan_argument
-from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.cli.storage import db_option, echo_result, open_store
 from alignment_engine.jsonio import dumps
 
 __all__ = ["COMMANDS"]
@@ -151,7 +151,7 @@ def optimise(
     with open_store(db_url) as store:
         stored = store.record_or_reuse(run.record(), lambda run_id: run.output(result, run_id))
     if output_format == "json":
-        click.echo(stored.result_json)
+        echo_result(stored.result_json)
     else:
         _print_optimise_table(json.loads(stored.result_json))
 

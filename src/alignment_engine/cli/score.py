@@ -12,7 +12,7 @@ import click
 from alignment_engine.cli.console import Stages
 from alignment_engine.cli.explain import render_explanation
 from alignment_engine.cli.options import format_option, out_format_option
-from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.cli.storage import db_option, echo_result, open_store
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable, text_writer
 
@@ -241,7 +241,7 @@ def score(
             click.echo(render_explanation(explanation, explain_id, policy.currency))
         return
     if output_format == "json":
-        click.echo(stored.result_json)
+        echo_result(stored.result_json)
     else:
         _print_table(document, policy.currency)
         if document.get("restates"):

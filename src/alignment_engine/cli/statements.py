@@ -131,7 +131,7 @@ def statements(
             "name": [names.get(e, "") for e in ids],
             "department": departments,
             "currency": settings.currency,
-            "amount": [str(result.payout(i)) for i in range(len(ids))],
+            "amount": result.payout_texts(),
         }
     )
     for column in EMPLOYEES.carried_in(employees_table.columns):  # cost centre, grade, x_...

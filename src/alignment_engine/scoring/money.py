@@ -90,6 +90,21 @@ def units_to_decimal(units: int, decimals: int) -> Decimal:
     return Decimal(int(units)).scaleb(-decimals)
 
 
+def format_units_column(units: npt.ArrayLike, decimals: int) -> list[str]:
+    """:func:`format_units` of a whole column at once (a million payouts in a fraction of a
+    second, where a Python loop over Decimals takes seconds)."""
+    values = np.asarray(units, dtype=np.int64)
+    if values.size == 0:
+        return []
+    whole = np.abs(values) // 10**decimals
+    signs = np.where(values < 0, "-", "").astype(object)
+    texts = signs + whole.astype(str).astype(object)
+    if decimals:
+        fraction = np.char.zfill((np.abs(values) % 10**decimals).astype(str), decimals)
+        texts = texts + "." + fraction.astype(object)
+    return list(texts.tolist())
+
+
 def format_units(units: int, decimals: int) -> str:
     """Exact text with exactly ``decimals`` digits: ``format_units(-5, 2) == "-0.05"``."""
     sign = "-" if units < 0 else ""

@@ -113,7 +113,6 @@ class EmployeePayouts:
     end: npt.NDArray[np.datetime64]
     amount: FloatArray  # target_bonus * factor * proration, before rounding and the pool
     units: IntArray  # the payout in units (cents), manual adjustments included
-    adjustment_units: IntArray | None = None  # manual adjustments in units (None: none)
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])

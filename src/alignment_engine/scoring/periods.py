@@ -102,6 +102,15 @@ def month(year_number: int, month_number: int) -> Period:
     )
 
 
+def period_label(text: str) -> str:
+    """``2026-q3`` as ``2026-Q3``: the label runs are recorded and looked up by (a text that is
+    not a period is left as given: scoring it reports the error)."""
+    try:
+        return parse_period(text).label
+    except ValueError:
+        return text
+
+
 def parse_period(text: object) -> Period:
     """Parse ``2026``, ``2026-Q3`` or ``2026-07``; raises ValueError naming the accepted forms.
 

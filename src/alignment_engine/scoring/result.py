@@ -30,7 +30,12 @@ from alignment_engine.scoring.explanation import (
     employee_explanation,
 )
 from alignment_engine.scoring.gate_effects import GateOutcome
-from alignment_engine.scoring.money import format_units, units_to_decimal, units_to_float
+from alignment_engine.scoring.money import (
+    format_units,
+    format_units_column,
+    units_to_decimal,
+    units_to_float,
+)
 from alignment_engine.scoring.outcome import (  # re-exported: the result's parts
     DepartmentResult,
     EmployeePayouts,
@@ -94,6 +99,10 @@ class ScoreResult:
     def payout(self, index: int) -> Decimal:
         """Employee ``index``'s exact payout."""
         return units_to_decimal(int(self.employees.units[index]), self.settings.decimals)
+
+    def payout_texts(self) -> list[str]:
+        """Every employee's exact payout as text (``7511.35``), in input order."""
+        return format_units_column(self.employees.units, self.settings.decimals)
 
     @property
     def total_payout(self) -> Decimal:

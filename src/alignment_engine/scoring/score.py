@@ -404,7 +404,6 @@ def _pay(
         end=table.end,
         amount=amount,
         units=units,
-        adjustment_units=adjustment,
     )
     totals = Totals(
         payout_units=int(units.sum()),

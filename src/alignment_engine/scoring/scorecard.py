@@ -46,10 +46,23 @@ __all__ = [
     "item_key",
     "preceding_period",
     "score_scorecard",
+    "scores_of",
 ]
 
 Status = Literal["green", "amber", "red", "no-data", "not-due"]
 STATUSES: tuple[Status, ...] = ("green", "amber", "red", "no-data", "not-due")
+
+
+def scores_of(document: Mapping[str, Any]) -> dict[str, float | None]:
+    """Every item's score in a scorecard document (``Scorecard.to_dict()``, as stored), by
+    :func:`item_key`: what the next period's trend reads."""
+    found: dict[str, float | None] = {item_key("overall"): document["overall"]["score"]}
+    found |= {
+        item_key("perspective", p["perspective"]): p["score"] for p in document["perspectives"]
+    }
+    found |= {item_key("objective", o["objective"]): o["score"] for o in document["objectives"]}
+    found |= {item_key("kpi", k["kpi"]): k["score"] for k in document["kpis"]}
+    return found
 
 
 def preceding_period(period: Period) -> Period:
@@ -123,14 +136,6 @@ class Scorecard:
     kpis: tuple[KpiStanding, ...]
     compared_with: Mapping[str, Any] | None = None  # the preceding run: run_id, period
     with_trend: bool = False
-
-    def scores(self) -> dict[str, float | None]:
-        """Every item's score by :func:`item_key` (what the next period's trend reads)."""
-        found: dict[str, float | None] = {item_key("overall"): self.overall.score}
-        found |= {item_key("perspective", p.value): s.score for p, s in self.perspectives}
-        found |= {item_key("objective", o.objective): o.standing.score for o in self.objectives}
-        found |= {item_key("kpi", k.kpi): k.standing.score for k in self.kpis}
-        return found
 
     def to_dict(self) -> dict[str, Any]:
         trend = self.with_trend

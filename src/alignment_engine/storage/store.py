@@ -152,20 +152,6 @@ def _parse_result(result_json: str) -> Any:
         raise InputError(f"the run's result is not JSON: {exc}") from exc
 
 
-def _scorecard_scores(result: Mapping[str, Any]) -> dict[str, float | None]:
-    """A stored scorecard's scores by item (``item_key``: overall, perspective:x, objective:x,
-    kpi:x)."""
-    from alignment_engine.scoring.scorecard import item_key
-
-    scores: dict[str, float | None] = {item_key("overall"): result["overall"]["score"]}
-    scores |= {
-        item_key("perspective", p["perspective"]): p["score"] for p in result["perspectives"]
-    }
-    scores |= {item_key("objective", o["objective"]): o["score"] for o in result["objectives"]}
-    scores |= {item_key("kpi", k["kpi"]): k["score"] for k in result["kpis"]}
-    return scores
-
-
 def _finding_records(run_id: str, findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     records = []
     for position, finding in enumerate(findings, start=1):
@@ -719,7 +705,7 @@ class Store:
         only that actor's), oldest first, each as ``{"run_id", "period", "scores"}``; a period
         without one ends the history."""
         from alignment_engine.scoring.periods import Period, parse_period
-        from alignment_engine.scoring.scorecard import preceding_period
+        from alignment_engine.scoring.scorecard import preceding_period, scores_of
 
         try:
             current: Period = parse_period(period)
@@ -756,7 +742,7 @@ class Store:
                     break
                 result = orjson.loads(zlib.decompress(row.result))
                 found.append(
-                    {"run_id": row.id, "period": current.label, "scores": _scorecard_scores(result)}
+                    {"run_id": row.id, "period": current.label, "scores": scores_of(result)}
                 )
         return found[::-1]
 
@@ -800,21 +786,14 @@ class Store:
         payouts (``employee_id``, ``payout_units``). Raises InputError unless ``run_id`` is the
         period's final score run (NotFoundError when there is no such run, or, with ``actor``,
         none that actor recorded)."""
-        from alignment_engine.scoring.periods import parse_period
-
-        def label(text: str | None) -> str | None:
-            if text is None:
-                return None
-            try:
-                return parse_period(text).label
-            except ValueError:
-                return text
+        from alignment_engine.scoring.periods import period_label
 
         run = self.get_run(run_id, kinds=[RunKind.SCORE.value], actor=actor)
         final = None if run.period is None else self.final_run(RunKind.SCORE, run.period)
         if (
             run.kind is not RunKind.SCORE
-            or label(run.period) != label(period)
+            or run.period is None
+            or period_label(run.period) != period_label(period)
             or final is None
             or final.id != run.id
         ):
