@@ -80,6 +80,8 @@ def score_period(
     *,
     accept_findings: bool = False,
     adjustments: pd.DataFrame | None = None,
+    lots: pd.DataFrame | None = None,
+    restates: tuple[str, pd.DataFrame] | None = None,
 ) -> ScoreResult:
     """Quarter-end scoring: KPI results, department scores, employee payouts, totals.
 
@@ -89,7 +91,8 @@ def score_period(
     included, never stop a payroll run.
 
     Gates are decided by the rule engine (one rule per gate, over the KPI, department and
-    company results); the per-employee arithmetic stays vectorised in ``scoring``."""
+    company results); the per-employee arithmetic stays vectorised in ``scoring``. ``lots`` and
+    ``restates``: pay across periods and restatements (``scoring.score_period``)."""
     from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
     from alignment_engine.scoring import score_period as run_scoring
 
@@ -103,6 +106,8 @@ def score_period(
         employees,
         period,
         adjustments=adjustments,
+        lots=lots,
+        restates=restates,
         evaluate_gates=rule_gate_outcomes,
     )
 

@@ -101,6 +101,12 @@ def _restated_payouts(inputs: RunInputs) -> pd.DataFrame:
     return frame.assign(payout_units=frame["payout_units"].astype("int64"))
 
 
+def _stored_lots(inputs: RunInputs) -> pd.DataFrame:
+    """The open lots a run settled, as it recorded them (text cells back to integers)."""
+    frame = inputs.tables["ledger"].frame()
+    return frame.assign(units=frame["units"].astype("int64"))
+
+
 def _pack_order(role: str) -> tuple[int, str]:
     """``rules.2`` before ``rules.10``: packs apply in the order the run gave them."""
     suffix = role.removeprefix("rules.")
@@ -131,6 +137,9 @@ class ScoreRun:
     restates: str | None = None
     restated_payouts: pd.DataFrame | None = None
     adjustments: pd.DataFrame | None = None  # manual adjustments (employee_id, amount, reason)
+    # The open deferral, advance and recovery lots this period settles, as the store had them
+    # when the run was made (recorded: a replay settles the same lots).
+    lots: pd.DataFrame | None = None
 
     def record(self, actor: str | None = None) -> RunRecord:
         tables = {"actuals": self.actuals}
@@ -140,6 +149,8 @@ class ScoreRun:
             tables["restated_payouts"] = self.restated_payouts
         if self.adjustments is not None:
             tables["adjustments"] = self.adjustments
+        if self.lots is not None and len(self.lots):
+            tables["ledger"] = self.lots
         return RunRecord.create(
             self.kind,
             period=self.period,
@@ -160,44 +171,14 @@ class ScoreRun:
             self.period,
             accept_findings=self.accept_findings or self.recomputing,
             adjustments=self.adjustments,
+            lots=self.lots,
+            restates=None
+            if self.restates is None or self.restated_payouts is None
+            else (self.restates, self.restated_payouts),
         )
 
     def document(self, result: ScoreResult) -> dict[str, Any]:
-        body = result.to_dict(self.explanations)
-        if self.restates is None:
-            return body
-        from alignment_engine.scoring.money import format_units
-        from alignment_engine.scoring.restatement import restatement
-
-        previous = self.restated_payouts
-        paid = (
-            []
-            if previous is None
-            else list(
-                zip(
-                    previous["employee_id"].astype(str).tolist(),
-                    previous["payout_units"].astype("int64").tolist(),
-                    strict=True,
-                )
-            )
-        )
-        restated = list(
-            zip(
-                [str(e) for e in result.employees.employee_id],
-                [int(u) for u in result.employees.units],
-                strict=True,
-            )
-        )
-        change = restatement(self.restates, paid, restated, result.settings.decimals)
-        body["restates"] = self.restates
-        body["adjustments"] = change.adjustments_list()
-        decimals = result.settings.decimals
-        body["totals"] = {
-            **body["totals"],
-            "adjustment": change.total_units / 10**decimals,
-            "adjustment_text": format_units(change.total_units, decimals),
-        }
-        return body
+        return result.to_dict(self.explanations)
 
     def output(
         self,
@@ -214,6 +195,7 @@ class ScoreRun:
             result_json=result_text(body, run_id if with_run_id else None, compact=self.compact),
             payouts=result.employees_frame() if self.employees is not None else None,
             payout_decimals=result.settings.decimals,
+            ledger=None if result.ledger is None else result.ledger.entries,
         )
 
     @classmethod
@@ -239,6 +221,7 @@ class ScoreRun:
             restated_payouts=_restated_payouts(inputs)
             if "restated_payouts" in inputs.tables
             else None,
+            lots=_stored_lots(inputs) if "ledger" in inputs.tables else None,
             recomputing=True,
         )
 

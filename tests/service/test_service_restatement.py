@@ -86,3 +86,32 @@ def test_a_payee_statement_over_http(service: Service) -> None:
         f"/v1/runs/{run_id}/statements/nobody", headers=service.headers("hr")
     )
     assert "no employee 'nobody'" in assert_error(missing, 422)["message"]
+
+
+def test_a_deferral_is_released_over_http_from_the_ledger_of_final_runs(service: Service) -> None:
+    def quarter(label: str) -> dict[str, object]:
+        body = score_body()
+        body["policy"] = {**body["policy"], "deferral": {"share": 0.5, "periods": 1}}
+        body["period"] = label
+        for row in body["actuals"]:
+            row["period"] = label
+        return body
+
+    first = service.post("/v1/score", quarter("2025-Q1"), role="hr")
+    assert first.status_code == 200, first.text
+    earned = {e["employee_id"]: round(e["payout"] * 100) for e in first.json()["employees"]}
+    paid = {e["employee_id"]: round(e["paid"] * 100) for e in first.json()["employees"]}
+    assert any(earned.values())
+    assert all(paid[e] == units - round(units * 0.5 + 1e-9) for e, units in earned.items())
+    draft = service.post("/v1/score", quarter("2025-Q2"), role="hr").json()
+    assert draft["totals"]["ledger"]["released"]["amount"] == 0  # Q1 is not final yet
+    with Store.open(service.db_url) as store:
+        store.finalise(first.json()["run_id"], actor="hr-user")
+    second = service.post("/v1/score", quarter("2025-Q2"), role="hr").json()
+    released = {
+        e["employee_id"]: round(e["explanation"]["ledger"]["released"] * 100)
+        for e in second["employees"]
+    }
+    assert released == {e: units - paid[e] for e, units in earned.items()}
+    answer = service.post(f"/v1/runs/{draft['run_id']}/finalise", {}, role="hr")
+    assert "score the period again" in assert_error(answer, 409)["message"]

@@ -61,11 +61,36 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
         f"Total payout {_grouped(totals.get('payout_text', totals['payout']))} {currency}; pool "
         f"{_grouped(totals.get('pool_text', totals['pool']))}; scale {totals['scale']}"
     )
+    ledger = totals.get("ledger")
+    if ledger is not None:
+        console.print(ledger_line(ledger, currency))
     from alignment_engine.cli.explain import gate_line
 
     for gate in result.get("gates", []):
         if gate.get("triggered"):
             console.print(gate_line(gate))
+
+
+def ledger_line(ledger: dict[str, Any], currency: str) -> str:
+    """What a run pays now where pay crosses periods: ``Paid now 752,745.57 CNY (deferred
+    250,915.29, released 0.00, ...)``."""
+    parts = [
+        f"{label} {_grouped(ledger[key]['text'])}"
+        for key, label in (
+            ("advanced", "advances settled"),
+            ("deferred", "deferred"),
+            ("released", "released"),
+            ("recovered", "recovered"),
+            ("to_recover", "to recover from later periods"),
+            ("written_off", "written off"),
+        )
+        if ledger[key]["amount"]
+    ]
+    waiting = ledger.get("waiting_lots", 0)
+    if waiting:
+        parts.append(f"{waiting:,} lots due to people not in this period's employees (kept)")
+    detail = f" ({'; '.join(parts)})" if parts else ""
+    return f"Paid now {_grouped(ledger['paid']['text'])} {currency}{detail}"
 
 
 def _grouped(amount: object) -> str:
@@ -184,6 +209,8 @@ def score(
     if out_dir is not None:
         ensure_writable(out_dir)
     restated = _restated(restates, period, db_url) if restates is not None else None
+    # A restatement settles nothing: the run it restates settled the period's lots.
+    lots = _open_lots(period, db_url) if restated is None else None
     with Stages(total=5) as stages:
         stages.step("reading the plan and policy")
         plan = plan_from_yaml(plan_path)
@@ -201,6 +228,8 @@ def score(
             period,
             accept_findings=accept_findings,
             adjustments=adjustments,
+            lots=lots,
+            restates=restated,
         )
         style = explanation_style(explanations, len(employees) if employees is not None else 0)
         explanation = _explanation(result, employees, explain_id) if explain_id else None
@@ -218,6 +247,7 @@ def score(
             accept_findings,
             restated,
             adjustments,
+            lots,
         )
         if out_dir is not None:
             stages.step("writing outputs")
@@ -277,6 +307,13 @@ def _restated(run_id: str, period: str, db_url: str | None) -> tuple[str, Any]:
         return store.restatement_base(run_id, period)
 
 
+def _open_lots(period: str, db_url: str | None) -> Any:
+    """The deferrals, advances and recoveries the period settles (None when there are none)."""
+    with open_store(db_url) as store:
+        lots = store.open_lots(period)
+    return lots if len(lots) else None
+
+
 def _store(
     result: Any,
     plan: Any,
@@ -290,6 +327,7 @@ def _store(
     accept_findings: bool = False,
     restated: tuple[str, Any] | None = None,
     adjustments: Any = None,
+    lots: Any = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Record the run (or find the identical stored one); returns it and its JSON document."""
     from alignment_engine.pipeline import ScoreRun
@@ -305,6 +343,7 @@ def _store(
         restates=None if restated is None else restated[0],
         restated_payouts=None if restated is None else restated[1],
         adjustments=adjustments,
+        lots=lots,
     )
     produced: dict[str, Any] = {}
 

@@ -131,7 +131,7 @@ def statements(
             "name": [names.get(e, "") for e in ids],
             "department": departments,
             "currency": settings.currency,
-            "amount": result.payout_texts(),
+            "amount": result.paid_now_texts(),
         }
     )
     for column in EMPLOYEES.carried_in(employees_table.columns):  # cost centre, grade, x_...

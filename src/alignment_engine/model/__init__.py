@@ -24,10 +24,13 @@ from alignment_engine.model.plan import (
     formula_names,
 )
 from alignment_engine.model.policy import (
+    Advances,
     Caps,
+    Clawback,
     Components,
     Curve,
     CurveBasis,
+    Deferral,
     Gate,
     GateCondition,
     GateEffect,
@@ -44,14 +47,17 @@ from alignment_engine.model.policy import (
 from alignment_engine.model.scenario import Override, Scenario, Sweep
 
 __all__ = [
+    "Advances",
     "Aggregation",
     "Better",
     "Caps",
     "CheckResult",
+    "Clawback",
     "Components",
     "Curve",
     "CurveBasis",
     "CurveShape",
+    "Deferral",
     "Department",
     "Direction",
     "Finding",

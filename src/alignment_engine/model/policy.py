@@ -225,6 +225,30 @@ class Pool(Document):
     adjustments: Literal["outside", "inside"] = "outside"
 
 
+class Deferral(Document):
+    """A share of each payout held back and released ``periods`` periods later (a payout of
+    2026-Q1 deferred for 4 periods is released in the run of 2027-Q1 or the first one after)."""
+
+    share: Number = Field(gt=0, le=1)
+    periods: int = Field(ge=1, le=120)
+
+
+class Clawback(Document):
+    """A restatement that lowers a paid amount is recovered from the payouts of the ``lookback``
+    periods after the restated one (never below zero in a period; what is left when the
+    look-back ends is written off, and reported)."""
+
+    lookback: int = Field(ge=1, le=120)
+
+
+class Advances(Document):
+    """Each period shorter than a year pays ``share`` of its result as an advance; the year's run
+    pays the annual result minus what the year advanced, never less than ``floor``."""
+
+    share: Number = Field(gt=0, le=1)
+    floor: Number = Field(default=0.0, ge=0)
+
+
 class Rounding(Document):
     decimals: int = Field(default=2, ge=0, le=6)
     mode: RoundingMode = RoundingMode.HALF_UP
@@ -248,6 +272,9 @@ class Policy(Document):
     rounding: Rounding = Field(default_factory=Rounding)
     proration: Proration = Proration.DAYS
     missing: MissingActuals = MissingActuals.ERROR
+    deferral: Deferral | None = None
+    clawback: Clawback | None = None
+    advances: Advances | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Policy:

@@ -51,6 +51,34 @@ def _kpi_rows(kpis: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+_ENTRY_TEXT = {
+    "deferred": "deferred from {origin}, released in {due}",
+    "released": "released, deferred from {origin}",
+    "advanced": "advance for {origin}, settled in {due}",
+    "trued-up": "advance of {origin} settled",
+    "recovered": "recovered: restatement of {origin} (look-back to {due})",
+    "written-off": "not recovered, look-back ended: restatement of {origin}",
+}
+
+
+def _ledger_steps(ledger: Mapping[str, Any], decimals: int, currency: str) -> list[tuple[str, str]]:
+    """The statement's lines for pay across periods: each deferral, release, advance and
+    recovery with its periods, then what is paid now."""
+    steps = [("payout for the period", f"{ledger['payout']:,.{decimals}f} {currency}")]
+    for entry in ledger.get("entries") or []:
+        template = _ENTRY_TEXT.get(str(entry.get("entry")))
+        if template is None:
+            continue
+        steps.append(
+            (
+                template.format(origin=entry.get("origin"), due=entry.get("due")),
+                f"{abs(float(entry['amount'])):,.{decimals}f} {currency}",
+            )
+        )
+    steps.append(("paid now", f"{ledger['paid']:,.{decimals}f} {currency}"))
+    return steps
+
+
 def statement_html(
     *,
     employee_id: str,
@@ -122,6 +150,10 @@ def statement_html(
             ("payout before adjustments", f"{explanation['formula_payout']:,.{decimals}f}")
         )
     shown = f"{format_units(payout_units, decimals)} {currency}"
+    ledger = explanation.get("ledger")
+    if isinstance(ledger, Mapping):
+        steps.extend(_ledger_steps(ledger, decimals, currency))
+        shown += f" · paid now {ledger['paid']:,.{decimals}f} {currency}"
     who = f"{employee_id} {name}" if name else employee_id
     return (
         page_templates()

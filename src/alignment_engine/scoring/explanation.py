@@ -18,6 +18,7 @@ import numpy.typing as npt
 from alignment_engine.scoring.adjustments import ManualAdjustment
 from alignment_engine.scoring.combine import COMPONENTS, DepartmentFactors
 from alignment_engine.scoring.gate_effects import GateOutcome
+from alignment_engine.scoring.ledger import Settlement
 from alignment_engine.scoring.money import format_units, units_to_float
 from alignment_engine.scoring.outcome import EmployeePayouts, KpiResult, Settings, Totals
 
@@ -42,6 +43,8 @@ class ScoreResult(Protocol):
     def shared_goals_of(self) -> dict[str, tuple[str, ...]]: ...
     @property
     def manual_adjustments(self) -> tuple[ManualAdjustment, ...]: ...
+    @property
+    def ledger(self) -> Settlement | None: ...
 
     def kpis_of(self, scope: str) -> list[KpiResult]: ...
 
@@ -130,6 +133,7 @@ class EmployeeColumns:
     payout: list[float]
     shared: dict[str, Any]  # the pool and rounding parts, the same for everyone
     adjustments: dict[int, list[ManualAdjustment]] = field(default_factory=dict)  # by row
+    first_row: int = 0  # the row in the employee table of the first of these rows
 
 
 def _adjustments_by_row(result: ScoreResult, part: slice) -> dict[int, list[ManualAdjustment]]:
@@ -140,6 +144,24 @@ def _adjustments_by_row(result: ScoreResult, part: slice) -> dict[int, list[Manu
         if start <= adjustment.employee < stop:
             found.setdefault(adjustment.employee - start, []).append(adjustment)
     return found
+
+
+def ledger_tail(step: dict[str, Any], decimals: int) -> str:
+    """The cross-period part of an explanation's summary: `` -> paid now 750.00 (deferred
+    250.00, released 120.00)``."""
+    scale = 10**decimals
+    said = [
+        f"{name} {format_units(round(step[key] * scale), decimals)}"
+        for key, name in (
+            ("advanced", "advanced earlier"),
+            ("deferred", "deferred"),
+            ("released", "released"),
+            ("recovered", "recovered"),
+        )
+        if step[key]
+    ]
+    paid = format_units(round(step["paid"] * scale), decimals)
+    return f"; paid now {paid}" + (f" ({', '.join(said)})" if said else "")
 
 
 def _dates(values: npt.NDArray[np.datetime64]) -> list[str | None]:
@@ -168,6 +190,7 @@ def employee_columns(result: ScoreResult, rows: slice | None = None) -> Employee
         units=employees.units[part].tolist(),
         payout=units_to_float(employees.units[part], settings.decimals).tolist(),
         adjustments=_adjustments_by_row(result, part),
+        first_row=part.indices(len(employees))[0],
         shared={
             "pool": {
                 "mode": settings.pool_mode,
@@ -236,12 +259,20 @@ def employee_explanation(
         )
         tail = f" = {format_units(formula_units, settings.decimals)}{tail}"
     explanation["payout"] = columns.payout[index]
+    ledger = result.ledger
+    paid_now = ""
+    if ledger is not None and not ledger.restatement:
+        step = ledger.explanation(columns.first_row + index)
+        explanation["ledger"] = step
+        if step["paid"] != step["payout"] or step["entries"]:
+            paid_now = ledger_tail(step, settings.decimals)
     if full:
         # One line for people; left out of compact explanations, which are for machines.
         explanation["summary"] = (
             f"{target_bonus:g} x factor {factor:.6g} x proration {proration:.6g} = {amount:.6f}"
             f"{columns.shared['summary_tail']}{tail} -> "
             f"{format_units(columns.units[index], settings.decimals)} {settings.currency}"
+            f"{paid_now}"
         )
         if template["notes"]:
             explanation["notes"] = template["notes"]

@@ -150,3 +150,14 @@ def proration_fractions(
     last = np.where(np.isnat(end), period_end, np.minimum(end, period_end))
     days = (last - first).astype(np.int64) + 1
     return np.clip(days, 0, None).astype(np.float64) / float(period.days)
+
+
+def shifted(period: Period, count: int) -> Period:
+    """The period ``count`` periods of the same length after ``period`` (before it when
+    ``count`` is negative): 2026-Q3 shifted by 2 is 2027-Q1, 2026-01 by -1 is 2025-12."""
+    if period.kind == "year":
+        return year(period.year + count)
+    per_year = 4 if period.kind == "quarter" else 12
+    index = period.year * per_year + (period.number - 1) + count
+    make = quarter if period.kind == "quarter" else month
+    return make(index // per_year, index % per_year + 1)

@@ -30,6 +30,7 @@ from alignment_engine.scoring.explanation import (
     employee_explanation,
 )
 from alignment_engine.scoring.gate_effects import GateOutcome
+from alignment_engine.scoring.ledger import Settlement
 from alignment_engine.scoring.money import (
     format_units,
     format_units_column,
@@ -45,6 +46,7 @@ from alignment_engine.scoring.outcome import (  # re-exported: the result's part
     Totals,
     json_number,
 )
+from alignment_engine.scoring.restatement import Restatement
 
 __all__ = [
     "DepartmentResult",
@@ -77,6 +79,8 @@ class ScoreResult:
     company_score_before_gates: float
     shared_goals_of: dict[str, tuple[str, ...]]  # department -> the shared goals it belongs to
     manual_adjustments: tuple[ManualAdjustment, ...] = ()  # `score --adjustments`, in file order
+    restatement: Restatement | None = None  # `score --restates`: the adjustments it pays
+    ledger: Settlement | None = None  # pay across periods: deferrals, advances, recoveries
     _templates: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     _by_scope: dict[str, list[KpiResult]] = field(default_factory=dict, repr=False)
     _columns: list[EmployeeColumns] = field(default_factory=list, repr=False)
@@ -103,6 +107,24 @@ class ScoreResult:
     def payout_texts(self) -> list[str]:
         """Every employee's exact payout as text (``7511.35``), in input order."""
         return format_units_column(self.employees.units, self.settings.decimals)
+
+    def paid_now_texts(self) -> list[str]:
+        """What payroll pays each employee for this run, as exact text in input order: the
+        payout; what is paid now where pay crosses periods (deferrals, releases,
+        recoveries); for a restatement, its adjustment (what is paid now of it, under a
+        deferral or a clawback)."""
+        decimals = self.settings.decimals
+        ledger = self.ledger
+        if self.restatement is None:
+            if ledger is None:
+                return self.payout_texts()
+            return format_units_column(ledger.paid, decimals)
+        now = {
+            a.employee_id: a.units if ledger is None else int(ledger.paid[i])
+            for i, a in enumerate(self.restatement.adjustments)
+        }
+        units = [now.get(str(e), 0) for e in self.employees.employee_id]
+        return format_units_column(np.array(units, dtype=np.int64), decimals)
 
     @property
     def total_payout(self) -> Decimal:
@@ -143,14 +165,25 @@ class ScoreResult:
             return
         columns = self.employee_columns()
         department_ids = self.factors.department_ids
+        paid = self._paid_now()
         for index, employee_id in enumerate(self.employees.employee_id.tolist()):
-            yield {
+            row = {
                 "employee_id": employee_id,
                 "department": department_ids[columns.department[index]],
                 "payout": columns.payout[index],
                 "factor": columns.factor[index],
                 "explanation": self.explanation(index, style),
             }
+            if paid is not None:
+                row["paid"] = paid[index]
+            yield row
+
+    def _paid_now(self) -> list[float] | None:
+        """What each employee is paid now, where pay crosses periods (else None)."""
+        ledger = self.ledger
+        if ledger is None or ledger.restatement:
+            return None
+        return list(units_to_float(ledger.paid, self.settings.decimals).tolist())
 
     def _rows_without_explanations(self) -> Iterator[dict[str, Any]]:
         """The rows of a large run: four columns converted at once, no per-row lookups (a
@@ -159,20 +192,26 @@ class ScoreResult:
         department_ids = np.array(self.factors.department_ids, dtype=object)
         departments = department_ids[employees.department].tolist() if len(employees) else []
         payouts = units_to_float(employees.units, self.settings.decimals).tolist()
-        for employee_id, department, payout, factor in zip(
-            employees.employee_id.tolist(),
-            departments,
-            payouts,
-            employees.factor.tolist(),
-            strict=True,
+        paid = self._paid_now()
+        for index, (employee_id, department, payout, factor) in enumerate(
+            zip(
+                employees.employee_id.tolist(),
+                departments,
+                payouts,
+                employees.factor.tolist(),
+                strict=True,
+            )
         ):
-            yield {
+            row = {
                 "employee_id": employee_id,
                 "department": department,
                 "payout": payout,
                 "factor": factor,
                 "explanation": None,
             }
+            if paid is not None:
+                row["paid"] = paid[index]
+            yield row
 
     def totals_dict(self) -> dict[str, Any]:
         decimals = self.settings.decimals
@@ -221,6 +260,10 @@ class ScoreResult:
             body["manual_adjustments"] = [
                 a.to_dict(self.settings.decimals) for a in self.manual_adjustments
             ]
+        if self.ledger is not None and not self.ledger.restatement:
+            body["totals"]["ledger"] = self.ledger.totals()
+        if self.restatement is not None:
+            self._restatement_parts(body)
         if explanations == "compact":
             used = sorted(set(self.employees.department.tolist()))
             body["explanation_templates"] = {
@@ -228,13 +271,39 @@ class ScoreResult:
             }
         return body
 
+    def _restatement_parts(self, body: dict[str, Any]) -> None:
+        """``restates``, per-employee ``adjustments`` and ``totals.adjustment`` (docs/cli.md);
+        where pay crosses periods, what each adjustment pays now, defers or leaves to
+        recover."""
+        change = self.restatement
+        assert change is not None
+        decimals = self.settings.decimals
+        rows = change.adjustments_list()
+        ledger = self.ledger
+        if ledger is not None:
+            scale = 10**decimals
+            to_recover = ledger.paid - ledger.payable + ledger.deferred  # falls held over
+            for index, row in enumerate(rows):
+                row["deferred"] = int(ledger.deferred[index]) / scale
+                row["to_recover"] = int(to_recover[index]) / scale
+                row["paid"] = int(ledger.paid[index]) / scale
+        body["restates"] = change.restates
+        body["adjustments"] = rows
+        body["totals"] = {
+            **body["totals"],
+            "adjustment": change.total_units / 10**decimals,
+            "adjustment_text": format_units(change.total_units, decimals),
+        }
+        if ledger is not None:
+            body["totals"]["ledger"] = ledger.totals()
+
     def employees_frame(self) -> pd.DataFrame:
         """One row per employee, for CSV/Parquet/XLSX outputs (no explanations)."""
         decimals = self.settings.decimals
         department_ids = np.array(self.factors.department_ids, dtype=object)
         # Text stays as Python objects (pd.Series(dtype=object)): pandas would convert it to
         # Arrow strings, and storing or writing it converts it back, a second per million rows.
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "employee_id": pd.Series(self.employees.employee_id, dtype=object, copy=False),
                 "department": pd.Series(
@@ -252,3 +321,10 @@ class ScoreResult:
                 "payout_units": self.employees.units,
             }
         )
+        ledger = self.ledger
+        if ledger is not None and not ledger.restatement:
+            for name in ("advanced", "payable", "deferred", "released", "recovered"):
+                frame[name] = units_to_float(getattr(ledger, name), decimals)
+            frame["paid"] = units_to_float(ledger.paid, decimals)
+            frame["paid_units"] = ledger.paid
+        return frame

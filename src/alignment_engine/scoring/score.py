@@ -63,6 +63,7 @@ from alignment_engine.scoring.gate_effects import (
     Modifier,
     modifiers_by_target,
 )
+from alignment_engine.scoring.ledger import LedgerTerms, settle_period, settle_restatement
 from alignment_engine.scoring.missing import check_missing
 from alignment_engine.scoring.money import format_units, to_units
 from alignment_engine.scoring.payout_curves import (
@@ -75,6 +76,7 @@ from alignment_engine.scoring.payout_curves import (
 )
 from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.pool import fit_to_pool
+from alignment_engine.scoring.restatement import restatement
 from alignment_engine.scoring.result import (
     DepartmentResult,
     EmployeePayouts,
@@ -98,6 +100,8 @@ def score_period(
     *,
     measures: pd.DataFrame | None = None,
     adjustments: pd.DataFrame | None = None,
+    lots: pd.DataFrame | None = None,
+    restates: tuple[str, pd.DataFrame] | None = None,
     evaluate_gates: GateEvaluator,
 ) -> ScoreResult:
     """Score ``period`` (``2026``, ``2026-Q3`` or ``2026-07``) for a plan under a policy.
@@ -106,7 +110,12 @@ def score_period(
     ``measures`` is an optional second table of base measures. ``employees`` may be None (KPI
     and department results only). ``evaluate_gates`` decides which gates fire (the product's
     is the rule engine's, ``alignment_engine.ruleset.gate_rules.rule_gate_outcomes``, which
-    ``alignment_engine.score_period`` passes; see :class:`GateEvaluator`). Raises InputError
+    ``alignment_engine.score_period`` passes; see :class:`GateEvaluator`).
+
+    Pay across periods (:mod:`.ledger`): ``lots`` are the open deferral, advance and recovery
+    lots (``employee_id, lot, origin, due, units``) this period settles; ``restates`` is
+    ``(run_id, payouts)`` when this run restates a final one (its ``employee_id`` and
+    ``payout_units``): the result then holds per-employee adjustments. Raises InputError
     (bad rows, missing actuals, a formula that divides by zero) or PolicyError (the policy does
     not fit the plan).
     """
@@ -159,9 +168,49 @@ def score_period(
         source=TableSource.of(actuals, "actuals").name,
         mode=str(policy.missing),
     )
-    return _score(
+    result = _score(
         plan, policy, catalogue, resolved, table, target_period, evaluate_gates, tuple(manual)
     )
+    return _settle(result, policy, target_period, lots, restates)
+
+
+def _settle(
+    result: ScoreResult,
+    policy: Policy,
+    period: Period,
+    lots: pd.DataFrame | None,
+    restates: tuple[str, pd.DataFrame] | None,
+) -> ScoreResult:
+    """The restatement's adjustments and what the run pays now across periods."""
+    terms = LedgerTerms.of(policy)
+    employee_ids = result.employees.employee_id
+    if restates is not None:
+        run_id, previous = restates
+        result.restatement = restatement(
+            run_id,
+            list(
+                zip(
+                    previous["employee_id"].astype(str).tolist(),
+                    previous["payout_units"].astype("int64").tolist(),
+                    strict=True,
+                )
+            ),
+            list(zip([str(e) for e in employee_ids], result.employees.units.tolist(), strict=True)),
+            result.settings.decimals,
+        )
+        if terms.any:
+            changes = result.restatement.adjustments
+            result.ledger = settle_restatement(
+                terms,
+                period,
+                np.array([a.employee_id for a in changes], dtype=object),
+                np.array([a.units for a in changes], dtype=np.int64),
+            )
+    elif terms.any or (lots is not None and len(lots)):
+        result.ledger = settle_period(
+            terms, period, employee_ids.astype(object), result.employees.units, lots
+        )
+    return result
 
 
 def _target_period(text: str) -> Period:

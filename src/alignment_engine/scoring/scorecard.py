@@ -32,7 +32,7 @@ from alignment_engine.model.plan import Horizon, Perspective, Plan
 from alignment_engine.scoring.actuals import check_actual_rows, resolve_actuals
 from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
 from alignment_engine.scoring.payout_curves import attainment, band_attainment
-from alignment_engine.scoring.periods import Period, month, parse_period, quarter, year
+from alignment_engine.scoring.periods import Period, parse_period, shifted
 from alignment_engine.scoring.precision import round_significant
 
 if TYPE_CHECKING:
@@ -68,19 +68,7 @@ def scores_of(document: Mapping[str, Any]) -> dict[str, float | None]:
 def preceding_period(period: Period) -> Period:
     """The period of the same length just before ``period`` (2026-Q2 before 2026-Q3, 2026-06
     before 2026-07, 2025-Q4 before 2026-Q1)."""
-    if period.kind == "month":
-        return (
-            month(period.year - 1, 12)
-            if period.number == 1
-            else month(period.year, period.number - 1)
-        )
-    if period.kind == "quarter":
-        return (
-            quarter(period.year - 1, 4)
-            if period.number == 1
-            else quarter(period.year, period.number - 1)
-        )
-    return year(period.year - 1)
+    return shifted(period, -1)
 
 
 def item_key(kind: str, item: str = "") -> str:

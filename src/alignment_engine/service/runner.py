@@ -212,6 +212,7 @@ class _Attempt:
             extras = {
                 "payouts": result.employees_frame(),
                 "payout_decimals": result.settings.decimals,
+                "ledger": None if result.ledger is None else result.ledger.entries,
             }
         return self.state.store().record_run(record, result_json=text, force=True, **extras)
 

@@ -32,6 +32,7 @@ __all__ = [
     "DocumentRow",
     "FindingRow",
     "InputTableRow",
+    "LedgerEntryRow",
     "PayoutRow",
     "RunDocumentRow",
     "RunRow",
@@ -154,6 +155,24 @@ class PayoutRow(Base):
     department: Mapped[str] = mapped_column(NAME)
     payout_units: Mapped[int] = mapped_column(BigInteger)
     factor: Mapped[float | None] = mapped_column(Double)
+
+
+class LedgerEntryRow(Base):
+    """One change a score run made to a lot of pay owed across periods (``scoring.ledger``):
+    ``units`` signed, ``+`` opens a lot, ``-`` settles it. A lot's balance is the sum over the
+    runs that were final. Like payouts, no foreign key: written in the run's transaction."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    run_id: Mapped[str] = mapped_column(RUN_ID, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[str] = mapped_column(NAME)
+    lot: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(32))
+    due: Mapped[str] = mapped_column(String(32))
+    entry: Mapped[str] = mapped_column(String(16))
+    units: Mapped[int] = mapped_column(BigInteger)
 
 
 class FindingRow(Base):

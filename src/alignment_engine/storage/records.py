@@ -231,6 +231,7 @@ class RunOutput:
     payout_decimals: int = 2
     findings: Sequence[Mapping[str, Any]] | None = None
     allocations: Sequence[Mapping[str, Any]] | None = None
+    ledger: pd.DataFrame | None = None  # score runs: ledger entries (scoring.ledger)
 
 
 @dataclass(frozen=True)

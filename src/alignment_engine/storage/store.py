@@ -47,6 +47,7 @@ from alignment_engine.storage.orm import (
     DocumentRow,
     FindingRow,
     InputTableRow,
+    LedgerEntryRow,
     PayoutRow,
     RunDocumentRow,
     RunRow,
@@ -188,6 +189,21 @@ def _allocation_records(
         }
         for position, item in enumerate(allocations, start=1)
     ]
+
+
+def _ledger_rows(run_id: str, entries: pd.DataFrame) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    from alignment_engine.scoring.ledger import LEDGER_COLUMNS
+
+    frame = entries[list(LEDGER_COLUMNS)].reset_index(drop=True)
+    frame.insert(0, "position", np.arange(1, len(frame) + 1, dtype=np.int64))
+    frame.insert(0, "run_id", pd.Series(np.full(len(frame), run_id, dtype=object), dtype=object))
+    for column in ("employee_id", "lot", "origin", "due", "entry"):
+        frame[column] = pd.Series(frame[column].astype(str).to_numpy(dtype=object), dtype=object)
+    frame["units"] = frame["units"].astype("int64")
+    return frame
 
 
 def _payouts_from_result(result: Any) -> pd.DataFrame | None:
@@ -371,6 +387,7 @@ class Store:
             result_json=output.result_json,
             payouts=output.payouts,
             payout_decimals=output.payout_decimals,
+            ledger=output.ledger,
             findings=output.findings,
             allocations=output.allocations,
             force=force,
@@ -383,6 +400,7 @@ class Store:
         result_json: str,
         payouts: pd.DataFrame | None = None,
         payout_decimals: int = 2,
+        ledger: pd.DataFrame | None = None,
         findings: Sequence[Mapping[str, Any]] | None = None,
         allocations: Sequence[Mapping[str, Any]] | None = None,
         force: bool = False,
@@ -401,6 +419,8 @@ class Store:
         ``payouts`` (``employee_id``, ``department``, ``payout`` or ``payout_units``, ``factor``;
         the fast path for big runs) or else from the result's ``employees``; findings and
         allocations likewise default to the result's ``findings`` and ``allocations`` lists.
+        ``ledger``: a score run's ledger entries (``scoring.ledger.LEDGER_COLUMNS``); they
+        count towards the open lots once the run is final.
         """
         run_status = _status(status)
         if run_status is RunStatus.FINAL:
@@ -479,6 +499,10 @@ class Store:
             )
             if payout_frame is not None:
                 insert_frame(connection, _table(PayoutRow), payout_frame)
+            if ledger is not None and len(ledger):
+                insert_frame(
+                    connection, _table(LedgerEntryRow), _ledger_rows(record.run_id, ledger)
+                )
             if len(finding_rows) > _BULK_FINDINGS:
                 columns = list(finding_rows[0])
                 insert_rows(
@@ -814,6 +838,52 @@ class Store:
             )
         return run.id, self.payouts(run.id)[["employee_id", "payout_units"]]
 
+    # -- pay across periods (scoring.ledger) ---------------------------------------------
+
+    def open_lots(self, period: str) -> pd.DataFrame:
+        """The open deferral, advance and recovery lots a score run of ``period`` (``2026-Q3``,
+        any spelling ``parse_period`` reads) settles
+        (``employee_id, lot, origin, due, units``; ``scoring.ledger.lots_for``): balances over
+        the ledger entries of every run that was final (final or superseded), in a stable
+        order so that the same ledger gives the same run hash."""
+        import pandas as pd
+
+        from alignment_engine.scoring.ledger import LOT_COLUMNS, lots_for
+        from alignment_engine.scoring.periods import parse_period
+
+        balance = func.sum(LedgerEntryRow.units)
+        query = (
+            select(
+                LedgerEntryRow.employee_id,
+                LedgerEntryRow.lot,
+                LedgerEntryRow.origin,
+                LedgerEntryRow.due,
+                balance,
+            )
+            .join(RunRow, RunRow.id == LedgerEntryRow.run_id)
+            .where(RunRow.status.in_([RunStatus.FINAL.value, RunStatus.SUPERSEDED.value]))
+            .group_by(
+                LedgerEntryRow.employee_id,
+                LedgerEntryRow.lot,
+                LedgerEntryRow.origin,
+                LedgerEntryRow.due,
+            )
+            .having(balance != 0)
+        )
+        with self._reading() as session:
+            rows = session.execute(query).all()
+        frame = (
+            pd.DataFrame([tuple(r) for r in rows], columns=list(LOT_COLUMNS))
+            if rows
+            else pd.DataFrame({c: [] for c in LOT_COLUMNS})
+        )
+        frame["units"] = frame["units"].astype("int64")
+        try:
+            target = parse_period(period)
+        except ValueError as error:
+            raise InputError(str(error), key="period") from None
+        return lots_for(frame, target)
+
     # -- settings and approvals (maker-checker) --------------------------------------------
 
     def settings(self) -> dict[str, str]:
@@ -903,6 +973,7 @@ class Store:
             raise ConflictError(f"run {current.id} is {current.status.value}; it cannot be final")
         if current.period is None:
             raise ConflictError(f"run {current.id} has no period; only a period's run can be final")
+        self._check_ledger_unchanged(current)
         who = actor or default_actor()
         with self._writing(f"period:{current.kind.value}:{current.period}") as (_, session):
             final = session.scalars(
@@ -956,6 +1027,24 @@ class Store:
                 {"kind": current.kind.value, "period": current.period},
             )
         return self.get_run(current.id)
+
+    def _check_ledger_unchanged(self, run: StoredRun) -> None:
+        """A score run settles the lots open when it was made: if another run became final
+        since and changed them, finalising this one would pay a release or a recovery twice
+        (or miss one), so it must be scored again."""
+        if run.kind is not RunKind.SCORE or run.period is None or run.options.get("restates"):
+            return
+        from alignment_engine.storage.records import stage_table
+
+        lots = self.open_lots(run.period)
+        now = stage_table("ledger", lots).hash if len(lots) else None
+        if now != run.tables.get("ledger"):
+            raise ConflictError(
+                f"run {run.id} settled the deferrals and recoveries open when it was made, and "
+                "they have changed since (another run became final): score the period again "
+                "and finalise that run",
+                details=[{"run": run.id, "period": run.period}],
+            )
 
     def payouts(self, run_id: str) -> pd.DataFrame:
         """A score run's payout rows, in output order: ``employee_id``, ``department``,

@@ -37,6 +37,11 @@ def _restated(
         raise NotFoundError(f"no score run {run_id!r} to restate") from None
 
 
+def _open_lots(state: ServiceState, period: str) -> pd.DataFrame | None:
+    lots = state.store().open_lots(period)
+    return lots if len(lots) else None
+
+
 @router.post(
     "/v1/score",
     response_model=ScoreResponse,
@@ -62,6 +67,8 @@ async def score(
         if restates is None
         else await run_in_threadpool(_restated, state, caller, restates, period)
     )
+    # The deferrals, advances and recoveries the period settles (a restatement settles none).
+    lots = None if restated is not None else await run_in_threadpool(_open_lots, state, period)
 
     def run(tables: Tables) -> ScoreRun:
         return ScoreRun(
@@ -76,6 +83,7 @@ async def score(
             restates=None if restated is None else restated[0],
             restated_payouts=None if restated is None else restated[1],
             adjustments=tables.get("adjustments"),
+            lots=lots,
         )
 
     decision = Decision(
