@@ -151,3 +151,31 @@ def test_deferral_release_and_clawback_over_four_quarters(folder: Path, db_url: 
     )
     page = (out / "statement-E00001.html").read_text(encoding="utf-8")
     assert "paid now" in page and "released, deferred from 2026-Q2" in page
+
+
+def test_quarterly_advances_are_trued_up_by_the_year(folder: Path, db_url: str) -> None:
+    policy = POLICY.read_text(encoding="utf-8") + "advances: {share: 0.5}\n"
+    (folder / "policy.yaml").write_text(policy, encoding="utf-8")
+    advanced: dict[str, int] = {}
+    for quarter in (1, 2, 3, 4):
+        document = _score(folder, db_url, quarter)
+        _final(db_url, document)
+        for employee, units in _cents(document, "paid").items():
+            advanced[employee] = advanced.get(employee, 0) + units
+    year_rows = folder / "actuals-2026.csv"
+    with year_rows.open("w", encoding="utf-8", newline="") as handle:
+        for quarter in (1, 2, 3, 4):
+            lines = _quarter_actuals(folder, quarter).read_text(encoding="utf-8").splitlines()
+            handle.write("\n".join(lines if quarter == 1 else lines[1:]) + "\n")
+    made = _invoke(
+        "score", "--plan", str(ACME / "plan.yaml"), "--policy", str(folder / "policy.yaml"),
+        "--actuals", str(year_rows), "--employees", str(folder / "employees.csv"),
+        "--period", "2026", "--db", db_url, "--format", "json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    year = json.loads(made.output)
+    for row in year["employees"]:
+        employee = row["employee_id"]
+        ledger = row["explanation"]["ledger"]
+        assert round(ledger["advanced"] * 100) == advanced[employee]
+        assert round(row["paid"] * 100) == max(round(row["payout"] * 100) - advanced[employee], 0)

@@ -242,8 +242,9 @@ class Clawback(Document):
 
 
 class Advances(Document):
-    """Each period shorter than a year pays ``share`` of its result as an advance; the year's run
-    pays the annual result minus what the year advanced, never less than ``floor``."""
+    """Each period shorter than a year pays ``share`` of its result as an advance, for its part
+    of the year (target bonuses are annual: a quarter's result x its days / the year's days);
+    the year's run pays the annual result minus what the year advanced, never below ``floor``."""
 
     share: Number = Field(gt=0, le=1)
     floor: Number = Field(default=0.0, ge=0)

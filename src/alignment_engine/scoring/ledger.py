@@ -22,7 +22,7 @@ Cash paid by a run of a period, per employee::
 
     paid = payable - deferred + released - recovered      (never below zero)
     payable = payout                                       (no advances)
-            = share x payout                               (advances, a quarter or a month)
+            = share x payout x days / days of the year     (advances, a quarter or a month)
             = max(payout - advanced, floor)                (advances, the year)
 """
 
@@ -353,7 +353,9 @@ def settle_period(
             )
         )
     if terms.advance_share is not None and period.kind != "year":
-        payable = terms.share_of(payout, terms.advance_share)
+        # Target bonuses are annual: a quarter's result counts for its part of the year.
+        part = period.days / year(period.year).days
+        payable = terms.share_of(payout, terms.advance_share * part)
         rows = np.arange(count, dtype=np.int64)
         parts.append(_part(rows, employee_ids, "advance", label, year_label, "advanced", payable))
     elif settles.any() or (terms.advance_share is not None and period.kind == "year"):
