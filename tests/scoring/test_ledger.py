@@ -216,7 +216,9 @@ def test_lots_of_people_not_paid_this_period_stay_open() -> None:
 
 @pytest.mark.parametrize("floor", [0, 50_00])
 def test_advances_are_trued_up_against_the_annual_result(floor: int) -> None:
-    terms = LedgerTerms(decimals=2, rounding="half_up", advance_share=0.5, advance_floor_units=floor)
+    terms = LedgerTerms(
+        decimals=2, rounding="half_up", advance_share=0.5, advance_floor_units=floor
+    )
     books = Books(terms)
     advanced = [0, 0, 0]
     for q in (1, 2, 3, 4):

@@ -56,6 +56,13 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
     lines.append(f"  {cap_text} -> factor {explanation['factor']:.6f}")
     proration = explanation["proration"]
     lines.append(f"  proration {proration['method']}: share {proration['share']:.6f}")
+    for segment in explanation.get("segments") or []:
+        lines.append(
+            f"  segment {segment['start_date'] or '…'} to {segment['end_date'] or '…'}: "
+            f"{segment['department']}, target bonus {segment['target_bonus']:g} x factor "
+            f"{segment['factor']:.6f} x proration {segment['proration']:.6f} = "
+            f"{segment['amount']:.6f}"
+        )
     pool = explanation["pool"]
     lines.append(f"  pool {pool['mode']}: scale {pool['scale']} ({pool['allocation']})")
     lines.append(f"  {explanation['summary']}")

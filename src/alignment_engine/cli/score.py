@@ -415,8 +415,21 @@ def with_carried_columns(table: Any, employees: Any) -> Any:
     carried = EMPLOYEES.carried_in(employees.columns)
     if "name" in employees.columns and bool((employees["name"].astype(str) != "").any()):
         carried = ["name", *carried]
+    rows = employees
+    if len(employees) != len(table):  # someone has several rows: their latest one
+        rows = (
+            employees.assign(_order=range(len(employees)))
+            .sort_values(
+                ["start_date", "_order"] if "start_date" in employees.columns else ["_order"],
+                kind="stable",
+                na_position="first",
+            )
+            .drop_duplicates("employee_id", keep="last")
+            .set_index("employee_id")
+            .reindex(table["employee_id"])
+        )
     for offset, column in enumerate(carried, start=2):
-        table.insert(offset, column, employees[column].to_numpy(dtype=object))
+        table.insert(offset, column, rows[column].to_numpy(dtype=object))
     return table
 
 

@@ -138,6 +138,16 @@ def statement_html(
                 else ""
             ),
         ),
+        *(
+            (
+                f"segment {seg.get('start_date') or '…'} to {seg.get('end_date') or '…'}: "
+                f"{seg.get('department')}",
+                f"{_number(seg.get('target_bonus'), 12)} x factor {_number(seg.get('factor'), 6)}"
+                f" x proration {_number(seg.get('proration'), 6)} = "
+                f"{_number(seg.get('amount'), 12)} {currency}",
+            )
+            for seg in explanation.get("segments") or []
+        ),
         ("amount before rounding", _number(explanation.get("amount"), 12)),
         (
             "pool",

@@ -1,8 +1,13 @@
-"""The employees table, checked and turned into arrays (one element per employee, input order).
+"""The employees table, checked and turned into arrays (one element per row, input order).
 
 Columns: ``employee_id, department, target_bonus`` plus optional ``individual_score`` (default 1;
 an empty cell also means 1), ``start_date``, ``end_date`` (ISO dates; empty means "before/after the
 period") and ``currency`` (when given it must be the policy's: there is no conversion).
+
+An employee may have several rows, one per *segment* of the period: a transfer to another
+department, a change of target bonus. Their dates must not overlap (a second row without dates
+overlaps everything, which is how a duplicate is caught); each segment is paid for its days and
+the employee gets one payout (:class:`Segments`).
 Every check is vectorised; messages are built only for the (capped) rows that fail.
 """
 
@@ -34,20 +39,37 @@ DateArray = npt.NDArray[np.datetime64]
 
 @dataclass(frozen=True)
 class EmployeeTable:
+    """One element per row (a segment); ``person`` maps rows to employees when someone has
+    several rows (None when everyone has one: then rows are employees)."""
+
     employee_id: npt.NDArray[np.object_]
     department: IntArray  # index into the department ids given to check_employees
     target_bonus: FloatArray
     individual_score: FloatArray
     start: DateArray  # datetime64[D], NaT where not given
     end: DateArray
+    person: IntArray | None = None  # row -> position in person_ids (first-appearance order)
+    person_ids: npt.NDArray[np.object_] | None = None
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])
 
+    @property
+    def people(self) -> npt.NDArray[np.object_]:
+        """The employees' ids, one per employee, in first-appearance order."""
+        return self.employee_id if self.person_ids is None else self.person_ids
+
     def proration(self, period: Period, by_days: bool) -> FloatArray:
-        if not by_days:
+        """Each row's share of the period. Segments always split by days; without proration
+        (``proration: none``) an employee's segments share the whole period."""
+        if not by_days and self.person is None:
             return np.ones(len(self), dtype=np.float64)
-        return proration_fractions(period, self.start, self.end)
+        share = proration_fractions(period, self.start, self.end)
+        if by_days or self.person is None or self.person_ids is None:
+            return share
+        total = np.bincount(self.person, weights=share, minlength=len(self.person_ids))
+        employed = total[self.person]
+        return np.where(employed > 0, share / np.where(employed > 0, employed, 1.0), 0.0)
 
 
 def empty_employees() -> EmployeeTable:
@@ -68,23 +90,12 @@ def check_employees(
     """Check every row; raise one InputError listing all bad rows (file and row number)."""
     source = TableSource.of(frame, "employees")
     require_columns(frame, source, ["employee_id", "department", "target_bonus"])
-    collector = ProblemCollector(source)
+    collector = ProblemCollector(source, column_order=tuple(str(c) for c in frame.columns))
     size = len(frame)
 
     ids = text_column(frame, "employee_id")
     no_id = pd.isna(ids)
     collector.add_rows(no_id, "employee_id", lambda _: ("empty", None))
-    first_position = first_positions(ids)
-    duplicated = (first_position != np.arange(size)) & ~no_id
-    collector.add_rows(
-        duplicated,
-        "employee_id",
-        lambda i: (
-            f"duplicate employee '{ids[i]}' (first at row {source.line(int(first_position[i]))})",
-            None,
-        ),
-    )
-
     departments = text_column(frame, "department")
     codes = codes_of(departments, department_ids)
     unknown = codes < 0
@@ -151,6 +162,13 @@ def check_employees(
                 None,
             ),
         )
+    first_position = first_positions(ids)
+    repeated = (first_position != np.arange(size)) & ~no_id
+    person = person_ids = None
+    if repeated.any():
+        _check_segments(ids, first_position, start, end, no_id, collector, source)
+        person_ids = ids[np.flatnonzero((first_position == np.arange(size)) & ~no_id)]
+        person = codes_of(ids, [str(p) for p in person_ids])
     collector.raise_if_any()
     return EmployeeTable(
         employee_id=ids,
@@ -159,7 +177,65 @@ def check_employees(
         individual_score=score,
         start=start,
         end=end,
+        person=person,
+        person_ids=person_ids,
     )
+
+
+def _check_segments(
+    ids: npt.NDArray[np.object_],
+    first_position: IntArray,
+    start: DateArray,
+    end: DateArray,
+    no_id: npt.NDArray[np.bool_],
+    collector: ProblemCollector,
+    source: TableSource,
+) -> None:
+    """An employee's rows are segments of time: none may overlap another (rows without dates
+    span all time, so a plain duplicate overlaps)."""
+    rows = np.flatnonzero(
+        ~no_id & np.isin(first_position, first_position[first_position != np.arange(len(ids))])
+    )
+    lowest = np.datetime64("0001-01-01", "D")
+    highest = np.datetime64("9999-12-31", "D")
+    begins = np.where(np.isnat(start[rows]), lowest, start[rows])
+    ends = np.where(np.isnat(end[rows]), highest, end[rows])
+    order = np.lexsort((rows, begins, first_position[rows]))
+    rows, begins, ends = rows[order], begins[order], ends[order]
+    same = first_position[rows[1:]] == first_position[rows[:-1]]
+    # Running latest end within each employee, and the row it belongs to (rows are few).
+    latest_end = ends.copy()
+    latest_row = rows.copy()
+    for position in range(1, rows.size):
+        if same[position - 1] and latest_end[position - 1] >= latest_end[position]:
+            latest_end[position] = latest_end[position - 1]
+            latest_row[position] = latest_row[position - 1]
+    clash = np.flatnonzero(same & (begins[1:] <= latest_end[:-1])) + 1
+    overlapping = np.zeros(len(ids), dtype=np.bool_)
+    other = np.full(len(ids), -1, dtype=np.int64)
+    for position in clash.tolist():  # the later row of the file is the one reported
+        a, b = int(rows[position]), int(latest_row[position - 1])
+        later, earlier = max(a, b), min(a, b)
+        if not overlapping[later]:
+            overlapping[later] = True
+            other[later] = earlier
+
+    def message(i: int) -> tuple[str, str | None]:
+        first = source.line(int(other[i]))
+        if np.isnat(start[i]) and np.isnat(end[i]):  # a row without dates spans all time
+            return (
+                f"duplicate employee '{ids[i]}' (first at row {first})",
+                None
+                if np.isnat(start[other[i]]) and np.isnat(end[other[i]])
+                else "a row per segment of the period needs its start_date and end_date",
+            )
+        return (
+            f"employee '{ids[i]}' again: this row's dates overlap row {first}",
+            "an employee has one row per segment of the period (a transfer, a new target "
+            "bonus), with start_date and end_date that do not overlap",
+        )
+
+    collector.add_rows(overlapping, "employee_id", message)
 
 
 def _dates(frame: pd.DataFrame, column: str, collector: ProblemCollector) -> DateArray:

@@ -243,6 +243,14 @@ def employee_explanation(
         "end_date": columns.end[index],
     }
     explanation["amount"] = amount
+    segments = result.employees.segments
+    parts = (
+        []
+        if segments is None
+        else segments.of(columns.first_row + index, result.factors.department_ids)
+    )
+    if parts:
+        explanation["segments"] = parts
     explanation["pool"] = columns.shared["pool"]
     explanation["rounding"] = columns.shared["rounding"]
     adjustments = columns.adjustments.get(index)
@@ -268,8 +276,17 @@ def employee_explanation(
             paid_now = ledger_tail(step, settings.decimals)
     if full:
         # One line for people; left out of compact explanations, which are for machines.
+        formula = (
+            " + ".join(
+                f"{p['department']} {p['target_bonus']:g} x factor {p['factor']:.6g} x "
+                f"proration {p['proration']:.6g}"
+                for p in parts
+            )
+            if parts
+            else f"{target_bonus:g} x factor {factor:.6g} x proration {proration:.6g}"
+        )
         explanation["summary"] = (
-            f"{target_bonus:g} x factor {factor:.6g} x proration {proration:.6g} = {amount:.6f}"
+            f"{formula} = {amount:.6f}"
             f"{columns.shared['summary_tail']}{tail} -> "
             f"{format_units(columns.units[index], settings.decimals)} {settings.currency}"
             f"{paid_now}"

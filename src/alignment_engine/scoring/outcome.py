@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alignment_engine.scoring.money import units_to_float
+from alignment_engine.scoring.segments import Segments
 
 __all__ = [
     "DepartmentResult",
@@ -113,6 +114,7 @@ class EmployeePayouts:
     end: npt.NDArray[np.datetime64]
     amount: FloatArray  # target_bonus * factor * proration, before rounding and the pool
     units: IntArray  # the payout in units (cents), manual adjustments included
+    segments: Segments | None = None  # employees with several rows (a transfer): their rows
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])

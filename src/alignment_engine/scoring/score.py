@@ -85,6 +85,7 @@ from alignment_engine.scoring.result import (
     Settings,
     Totals,
 )
+from alignment_engine.scoring.segments import combine_segments
 from alignment_engine.scoring.tables import TableSource
 
 FloatArray = npt.NDArray[np.float64]
@@ -151,7 +152,7 @@ def score_period(
             )
         try:
             manual = check_adjustments(
-                adjustments, [str(e) for e in table.employee_id], int(policy.rounding.decimals)
+                adjustments, [str(e) for e in table.people], int(policy.rounding.decimals)
             )
         except InputError as error:
             problems.extend(error.problems)
@@ -392,7 +393,29 @@ def _pay(
 ) -> tuple[EmployeePayouts, Totals]:
     before, after, final = factors.employee_factors(table.department, table.individual_score)
     proration = table.proration(period, by_days=str(policy.proration) == "days")
-    amount = table.target_bonus * final * proration
+    people = table.people
+    department, target_bonus, individual = (
+        table.department,
+        table.target_bonus,
+        table.individual_score,
+    )
+    start, end, segments = table.start, table.end, None
+    if table.person is None:
+        amount = table.target_bonus * final * proration
+    else:  # someone has several rows (a transfer): one payout from their segments
+        person = combine_segments(table, before, after, final, proration)
+        before, after, final = (
+            person.factor_before_gates,
+            person.factor_after_gates,
+            person.factor,
+        )
+        department, target_bonus, individual = (
+            person.department,
+            person.target_bonus,
+            person.individual_score,
+        )
+        proration, amount, start, end = person.proration, person.amount, person.start, person.end
+        segments = person.segments
     decimals = int(policy.rounding.decimals)
     try:
         rounded = to_units(amount, decimals, str(policy.rounding.mode))
@@ -404,7 +427,7 @@ def _pay(
         # A pool is never exceeded: its own amount is rounded down to whole units.
         pool_units = int(to_units([float(policy.pool.amount)], decimals, "down")[0])
         pool_mode = str(policy.pool.mode)
-    adjustment = units_per_employee(manual, len(table)) if manual else None
+    adjustment = units_per_employee(manual, len(people)) if manual else None
     adjusted = 0 if adjustment is None else int(adjustment.sum())
     formula_pool = pool_units
     inside = policy.pool is not None and policy.pool.adjustments == "inside"
@@ -424,13 +447,13 @@ def _pay(
         decimals=decimals,
         pool_units=formula_pool,
         mode=pool_mode,
-        tie_order=table.employee_id,
+        tie_order=people,
     )
     units = fit.units if adjustment is None else fit.units + adjustment
     if adjustment is not None and bool((units < 0).any()):
         below = np.flatnonzero(units < 0)
         named = ", ".join(
-            f"{table.employee_id[i]} ({format_units(int(fit.units[i]), decimals)} + "
+            f"{people[i]} ({format_units(int(fit.units[i]), decimals)} + "
             f"{format_units(int(adjustment[i]), decimals)})"
             for i in below[:10]
         )
@@ -441,18 +464,19 @@ def _pay(
             "period",
         )
     payouts = EmployeePayouts(
-        employee_id=table.employee_id,
-        department=table.department,
-        target_bonus=table.target_bonus,
-        individual_score=table.individual_score,
+        employee_id=people,
+        department=department,
+        target_bonus=target_bonus,
+        individual_score=individual,
         factor_before_gates=before,
         factor_after_gates=after,
         factor=final,
         proration=proration,
-        start=table.start,
-        end=table.end,
+        start=start,
+        end=end,
         amount=amount,
         units=units,
+        segments=segments,
     )
     totals = Totals(
         payout_units=int(units.sum()),

@@ -67,6 +67,8 @@ class ProblemCollector:
     source: TableSource
     problems: list[Problem] = field(default_factory=list)
     _rows: list[int | None] = field(default_factory=list)  # each problem's row, for ordering
+    # Within a row, problems are listed in this order of columns (else in the order found).
+    column_order: tuple[str, ...] = ()
 
     def add(
         self,
@@ -104,9 +106,14 @@ class ProblemCollector:
     def raise_if_any(self, error: type[InputError] = InputError) -> None:
         """Raise every problem found, in row order (summary lines without a row last)."""
         if self.problems:
+            rank = {column: position for position, column in enumerate(self.column_order)}
             order = sorted(
                 range(len(self.problems)),
-                key=lambda i: (self._rows[i] is None, self._rows[i] or 0),
+                key=lambda i: (
+                    self._rows[i] is None,
+                    self._rows[i] or 0,
+                    rank.get(self.problems[i].key or "", len(rank)),
+                ),
             )
             raise error(problems=[self.problems[i] for i in order])
 
