@@ -59,6 +59,8 @@ class TableSpec:
     # without them stays exactly what it was (its stored bytes and the run hash with them).
     carried: tuple[str, ...] = ()
     carried_prefix: str | None = None
+    # Known columns that are not added when absent (for the same reason as carried ones).
+    only_when_given: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -87,9 +89,12 @@ ACTUALS = TableSpec(
 )
 EMPLOYEES = TableSpec(
     name="employees",
-    required=("employee_id", "department", "target_bonus"),
+    required=("employee_id", "department"),
+    # The target bonus as an amount, or as a percentage of a salary.
+    one_of=(("target_bonus",), ("salary", "target_bonus_percent")),
     optional=("individual_score", "start_date", "end_date", "currency", "name"),
-    numbers=frozenset({"target_bonus", "individual_score"}),
+    numbers=frozenset({"target_bonus", "salary", "target_bonus_percent", "individual_score"}),
+    only_when_given=("salary", "target_bonus_percent"),
     dates=frozenset({"start_date", "end_date"}),
     defaults={"individual_score": 1.0},
     carried=("cost_centre", "grade"),
@@ -291,7 +296,8 @@ def _typed(frame: pd.DataFrame, spec: TableSpec, source: str, first_row: int) ->
 def complete_columns(typed: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """Every column of the table kind, in order: absent ones empty or at their default, and
     empty numbers at their default (``individual_score`` 1)."""
-    for column in spec.columns:
+    columns = [c for c in spec.columns if c in typed.columns or c not in spec.only_when_given]
+    for column in columns:
         default = spec.defaults.get(column)
         fill = float(default) if isinstance(default, int | float) else np.nan
         if column not in typed.columns:
@@ -304,7 +310,7 @@ def complete_columns(typed: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         elif default is not None and column in spec.numbers:
             values = typed[column].to_numpy(dtype=float)
             typed[column] = np.where(np.isnan(values), fill, values)
-    return typed[[*spec.columns, *spec.carried_in(typed.columns)]]
+    return typed[[*columns, *spec.carried_in(typed.columns)]]
 
 
 def read_table(path: str | Path, spec: TableSpec) -> pd.DataFrame:

@@ -54,6 +54,12 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
     else:
         cap_text = f"employee cap {cap} not reached"
     lines.append(f"  {cap_text} -> factor {explanation['factor']:.6f}")
+    basis = explanation.get("target_bonus_basis")
+    if basis:
+        lines.append(
+            f"  target bonus {explanation['target_bonus']:g} = {basis['percent']:g}% of salary "
+            f"{basis['salary']:g}"
+        )
     proration = explanation["proration"]
     lines.append(f"  proration {proration['method']}: share {proration['share']:.6f}")
     for segment in explanation.get("segments") or []:

@@ -116,7 +116,15 @@ def statement_html(
         if isinstance(g, Mapping) and g.get("triggered")
     ]
     steps = [
-        ("target bonus", f"{_number(explanation.get('target_bonus'), 12)} {currency}"),
+        (
+            "target bonus",
+            f"{_number(explanation.get('target_bonus'), 12)} {currency}"
+            + (
+                f" ({_number(basis.get('percent'))}% of salary {_number(basis.get('salary'), 12)})"
+                if isinstance(basis := explanation.get("target_bonus_basis"), Mapping)
+                else ""
+            ),
+        ),
         ("individual score", _number(explanation.get("individual_score"))),
         ("factor before gates", _number(explanation.get("factor_before_gates"), 6)),
         ("gates fired", ", ".join(gates) or "none"),

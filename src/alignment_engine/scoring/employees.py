@@ -50,6 +50,10 @@ class EmployeeTable:
     end: DateArray
     person: IntArray | None = None  # row -> position in person_ids (first-appearance order)
     person_ids: npt.NDArray[np.object_] | None = None
+    # Where a target bonus is a percentage of salary: the salary and the percentage (NaN in
+    # rows that give the amount); None when no row does.
+    salary: FloatArray | None = None
+    bonus_percent: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])
@@ -89,7 +93,10 @@ def check_employees(
 ) -> EmployeeTable:
     """Check every row; raise one InputError listing all bad rows (file and row number)."""
     source = TableSource.of(frame, "employees")
-    require_columns(frame, source, ["employee_id", "department", "target_bonus"])
+    by_salary = "salary" in frame.columns and "target_bonus_percent" in frame.columns
+    require_columns(
+        frame, source, ["employee_id", "department", *([] if by_salary else ["target_bonus"])]
+    )
     collector = ProblemCollector(source, column_order=tuple(str(c) for c in frame.columns))
     size = len(frame)
 
@@ -110,19 +117,7 @@ def check_employees(
         ),
     )
 
-    bonus, bonus_empty, bonus_bad = numeric_column(frame, "target_bonus")
-    raw_bonus = frame["target_bonus"].to_numpy(dtype=object)
-    collector.add_rows(bonus_empty, "target_bonus", lambda _: ("empty", None))
-    collector.add_rows(
-        bonus_bad, "target_bonus", lambda i: (f"{raw_bonus[i]!r} is not a number", None)
-    )
-    with np.errstate(invalid="ignore"):
-        negative = bonus < 0
-    collector.add_rows(
-        negative, "target_bonus", lambda i: (f"{bonus[i]:g} must not be negative", None)
-    )
-    collector.add_rows(np.isinf(bonus), "target_bonus", lambda _: ("must be a finite number", None))
-
+    bonus, salary, bonus_percent = _target_bonus(frame, collector)
     score = np.ones(size, dtype=np.float64)
     if "individual_score" in frame.columns:
         values, empty, bad = numeric_column(frame, "individual_score")
@@ -179,7 +174,100 @@ def check_employees(
         end=end,
         person=person,
         person_ids=person_ids,
+        salary=salary,
+        bonus_percent=bonus_percent,
     )
+
+
+def _target_bonus(
+    frame: pd.DataFrame, collector: ProblemCollector
+) -> tuple[FloatArray, FloatArray | None, FloatArray | None]:
+    """Each row's target bonus: ``target_bonus``, or ``salary`` x ``target_bonus_percent`` / 100
+    (a percentage written as 15 for 15%)."""
+    size = len(frame)
+    bonus = np.full(size, np.nan)
+    given = np.zeros(size, dtype=np.bool_)
+    basis: tuple[FloatArray | None, FloatArray | None] = (None, None)
+    empty = np.ones(size, dtype=np.bool_)
+    if "target_bonus" in frame.columns:
+        bonus, empty, bad = numeric_column(frame, "target_bonus")
+        _not_numbers(frame, "target_bonus", bad, collector)
+        given = ~empty & ~bad
+    by_salary = "salary" in frame.columns and "target_bonus_percent" in frame.columns
+    if by_salary:
+        salary, salary_empty, salary_bad = numeric_column(frame, "salary")
+        percent, percent_empty, percent_bad = numeric_column(frame, "target_bonus_percent")
+        for column, bad in (("salary", salary_bad), ("target_bonus_percent", percent_bad)):
+            _not_numbers(frame, column, bad, collector)
+        with np.errstate(invalid="ignore"):
+            collector.add_rows(
+                (salary < 0) | np.isinf(salary),
+                "salary",
+                lambda i: (f"{salary[i]:g} must be a finite number, 0 or more", None),
+            )
+            fraction_like = (percent > 0) & (percent < 1)
+            collector.add_rows(
+                fraction_like,
+                "target_bonus_percent",
+                lambda i: (
+                    f"{percent[i]:g} reads as {percent[i]:g}% of salary",
+                    f"write percentages as numbers of percent: {percent[i] * 100:g} for "
+                    f"{percent[i] * 100:g}%",
+                ),
+            )
+            collector.add_rows(
+                (percent < 0) | (percent > 1000) | np.isinf(percent),
+                "target_bonus_percent",
+                lambda i: (f"{percent[i]:g} must be between 0 and 1000", None),
+            )
+        pair = ~salary_empty & ~salary_bad & ~percent_empty & ~percent_bad
+        collector.add_rows(
+            pair & given,
+            "target_bonus_percent",
+            lambda i: (
+                "this row gives a target_bonus and a target_bonus_percent",
+                "keep one: the amount, or salary and target_bonus_percent",
+            ),
+        )
+        half = (salary_empty ^ percent_empty) & ~given
+        collector.add_rows(
+            half & salary_empty,
+            "salary",
+            lambda _: ("empty", "target_bonus_percent is a percentage of salary"),
+        )
+        collector.add_rows(
+            half & percent_empty,
+            "target_bonus_percent",
+            lambda _: ("empty", "give the percentage of salary, or a target_bonus"),
+        )
+        from_salary = pair & ~given
+        bonus = np.where(from_salary, salary * percent / 100.0, bonus)
+        given = given | pair
+        if from_salary.any():
+            basis = (np.where(from_salary, salary, np.nan), np.where(from_salary, percent, np.nan))
+    missing = empty & ~given
+    if by_salary:
+        missing &= ~np.asarray(frame["salary"].notna()) & ~np.asarray(
+            frame["target_bonus_percent"].notna()
+        )
+    collector.add_rows(
+        missing,
+        "target_bonus",
+        lambda _: ("empty", "or give salary and target_bonus_percent" if by_salary else None),
+    )
+    with np.errstate(invalid="ignore"):
+        collector.add_rows(
+            bonus < 0, "target_bonus", lambda i: (f"{bonus[i]:g} must not be negative", None)
+        )
+    collector.add_rows(np.isinf(bonus), "target_bonus", lambda _: ("must be a finite number", None))
+    return bonus, basis[0], basis[1]
+
+
+def _not_numbers(
+    frame: pd.DataFrame, column: str, bad: npt.NDArray[np.bool_], collector: ProblemCollector
+) -> None:
+    raw = frame[column].to_numpy(dtype=object)
+    collector.add_rows(bad, column, lambda i: (f"{raw[i]!r} is not a number", None))
 
 
 def _check_segments(

@@ -236,6 +236,15 @@ def employee_explanation(
     explanation["capped"] = factor < after_gates
     explanation["factor"] = factor
     explanation["target_bonus"] = target_bonus
+    employees = result.employees
+    if employees.salary is not None and employees.bonus_percent is not None:
+        row = columns.first_row + index
+        salary = float(employees.salary[row])
+        if salary == salary:  # not NaN: this target bonus is a percentage of salary
+            explanation["target_bonus_basis"] = {
+                "salary": salary,
+                "percent": float(employees.bonus_percent[row]),
+            }
     explanation["proration"] = {
         "method": settings.proration,
         "share": proration,

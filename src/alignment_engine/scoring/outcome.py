@@ -115,6 +115,9 @@ class EmployeePayouts:
     amount: FloatArray  # target_bonus * factor * proration, before rounding and the pool
     units: IntArray  # the payout in units (cents), manual adjustments included
     segments: Segments | None = None  # employees with several rows (a transfer): their rows
+    # Target bonuses given as a percentage of salary (NaN elsewhere; None when none is).
+    salary: FloatArray | None = None
+    bonus_percent: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])

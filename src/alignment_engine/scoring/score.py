@@ -477,6 +477,8 @@ def _pay(
         amount=amount,
         units=units,
         segments=segments,
+        salary=table.salary if segments is None else None,
+        bonus_percent=table.bonus_percent if segments is None else None,
     )
     totals = Totals(
         payout_units=int(units.sum()),

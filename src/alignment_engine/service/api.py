@@ -96,7 +96,14 @@ class ActualRow(_Request):
 class EmployeeRow(_Request):
     employee_id: Text
     department: Text
-    target_bonus: FiniteFloat
+    target_bonus: FiniteFloat | None = Field(
+        default=None,
+        description="the bonus at a factor of 1; or give salary and target_bonus_percent",
+    )
+    salary: FiniteFloat | None = Field(default=None, description="with target_bonus_percent")
+    target_bonus_percent: FiniteFloat | None = Field(
+        default=None, description="the target bonus as a percentage of salary (15 for 15%)"
+    )
     individual_score: FiniteFloat | None = Field(default=None, description="factor; default 1")
     start_date: date | None = None
     end_date: date | None = None

@@ -139,6 +139,9 @@ def _typed_rows(rows: Sequence[BaseModel], spec: TableSpec, source: str) -> pd.D
         return None
     cells = {column: [getattr(row, column, None) for row in rows] for column in spec.columns}
     given = {column for column, values in cells.items() if any(v is not None for v in values)}
+    for column in spec.only_when_given:
+        if column not in given:
+            del cells[column]
     if any(c not in given for c in spec.required):
         return None
     if spec.one_of and not any(all(c in given for c in group) for group in spec.one_of):

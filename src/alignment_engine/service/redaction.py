@@ -3,7 +3,8 @@
 A scenario run made by HR or an admin with employees carries every payout; a planner may read
 scenario runs (their scores, findings and allocations) but not pay. What counts as pay: each
 employee's record (``employees`` lists of people, ``payouts`` lists), and the money amounts
-``payout``, ``pool``, ``target_bonus``, ``adjustment`` and the ``totals`` of payouts, and the
+``payout``, ``pool``, ``target_bonus``, ``salary``, ``paid``, ``ledger``, ``adjustment`` and the
+``totals`` of payouts, and the
 keys derived from them (``payout_before``, ``employees_after``, ``pool_text``), wherever they
 appear. Scores and payout factors stay: they are the plan's results, not anyone's pay.
 """
@@ -22,6 +23,9 @@ PAY_KEYS = frozenset(
         "payout",
         "pool",
         "target_bonus",
+        "salary",
+        "paid",
+        "ledger",
         "adjustment",
         "adjustments",
         "totals",
