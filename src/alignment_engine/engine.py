@@ -82,6 +82,7 @@ def score_period(
     adjustments: pd.DataFrame | None = None,
     lots: pd.DataFrame | None = None,
     restates: tuple[str, pd.DataFrame] | None = None,
+    fx: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Quarter-end scoring: KPI results, department scores, employee payouts, totals.
 
@@ -92,7 +93,8 @@ def score_period(
 
     Gates are decided by the rule engine (one rule per gate, over the KPI, department and
     company results); the per-employee arithmetic stays vectorised in ``scoring``. ``lots`` and
-    ``restates``: pay across periods and restatements (``scoring.score_period``)."""
+    ``restates``: pay across periods and restatements; ``fx``: pay in employees' currencies
+    (``scoring.score_period``)."""
     from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
     from alignment_engine.scoring import score_period as run_scoring
 
@@ -108,6 +110,7 @@ def score_period(
         adjustments=adjustments,
         lots=lots,
         restates=restates,
+        fx=fx,
         evaluate_gates=rule_gate_outcomes,
     )
 

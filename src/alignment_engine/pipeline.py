@@ -79,7 +79,7 @@ def result_text(document: Mapping[str, Any], run_id: str | None, *, compact: boo
 def _stored_table(
     inputs: RunInputs,
     role: str,
-    spec: Literal["ACTUALS", "EMPLOYEES", "HISTORY_ALLOCATIONS", "ADJUSTMENTS"],
+    spec: Literal["ACTUALS", "EMPLOYEES", "HISTORY_ALLOCATIONS", "ADJUSTMENTS", "FX"],
 ) -> pd.DataFrame:
     """The stored table ``role`` read as the table spec named ``spec``."""
     # Late, with pandas: a check, or an optimisation without history, reads no table.
@@ -90,6 +90,7 @@ def _stored_table(
         "EMPLOYEES": tables.EMPLOYEES,
         "HISTORY_ALLOCATIONS": tables.HISTORY_ALLOCATIONS,
         "ADJUSTMENTS": tables.ADJUSTMENTS,
+        "FX": tables.FX,
     }
     stored: StoredTable = inputs.tables[role]
     return tables.table_from_text(stored.frame(), specs[spec], f"stored table '{role}'")
@@ -140,6 +141,7 @@ class ScoreRun:
     # The open deferral, advance and recovery lots this period settles, as the store had them
     # when the run was made (recorded: a replay settles the same lots).
     lots: pd.DataFrame | None = None
+    fx: pd.DataFrame | None = None  # rates paying employees in their currency (recorded)
 
     def record(self, actor: str | None = None) -> RunRecord:
         tables = {"actuals": self.actuals}
@@ -151,6 +153,8 @@ class ScoreRun:
             tables["adjustments"] = self.adjustments
         if self.lots is not None and len(self.lots):
             tables["ledger"] = self.lots
+        if self.fx is not None:
+            tables["fx"] = self.fx
         return RunRecord.create(
             self.kind,
             period=self.period,
@@ -172,6 +176,7 @@ class ScoreRun:
             accept_findings=self.accept_findings or self.recomputing,
             adjustments=self.adjustments,
             lots=self.lots,
+            fx=self.fx,
             restates=None
             if self.restates is None or self.restated_payouts is None
             else (self.restates, self.restated_payouts),
@@ -222,6 +227,7 @@ class ScoreRun:
             if "restated_payouts" in inputs.tables
             else None,
             lots=_stored_lots(inputs) if "ledger" in inputs.tables else None,
+            fx=_stored_table(inputs, "fx", "FX") if "fx" in inputs.tables else None,
             recomputing=True,
         )
 

@@ -23,6 +23,7 @@ __all__ = [
     "ACTUALS",
     "ADJUSTMENTS",
     "EMPLOYEES",
+    "FX",
     "HISTORY",
     "HISTORY_ALLOCATIONS",
     "TableSpec",
@@ -105,6 +106,12 @@ ADJUSTMENTS = TableSpec(
     required=("employee_id", "amount", "reason"),
     optional=("note",),
     # Read as text: an amount must be exact in cents, which a float may not say.
+)
+FX = TableSpec(
+    name="fx",
+    required=("period", "currency", "rate"),
+    numbers=frozenset({"rate"}),
+    periods=frozenset({"period"}),
 )
 HISTORY_ALLOCATIONS = TableSpec(
     name="history allocations",

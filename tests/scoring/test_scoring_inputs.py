@@ -243,7 +243,7 @@ def test_employee_errors_name_each_row():
         "employees.csv:row 3: column 'target_bonus': 'x' is not a number",
         "employees.csv:row 3: column 'start_date': 'bad' is not a date (use YYYY-MM-DD)",
         "employees.csv:row 3: column 'currency': 'USD' differs from the policy's currency 'CNY' "
-        "(amounts are not converted)",
+        "(give an fx table (score --fx: period, currency, rate) with its rate for the period)",
         "employees.csv:row 4: column 'employee_id': duplicate employee 'e1' (first at row 2) "
         "(a row per segment of the period needs its start_date and end_date)",
         "employees.csv:row 4: column 'target_bonus': empty",

@@ -115,3 +115,39 @@ def test_a_deferral_is_released_over_http_from_the_ledger_of_final_runs(service:
     assert released == {e: units - paid[e] for e, units in earned.items()}
     answer = service.post(f"/v1/runs/{draft['run_id']}/finalise", {}, role="hr")
     assert "score the period again" in assert_error(answer, 409)["message"]
+
+
+def test_a_target_bonus_as_a_percentage_of_salary_over_http(service: Service) -> None:
+    body = score_body()
+    amounts = copy.deepcopy(body)
+    first = body["employees"][0]
+    bonus = first.pop("target_bonus")
+    first["salary"] = bonus * 10
+    first["target_bonus_percent"] = 10
+    answer = service.post("/v1/score", body, role="hr")
+    assert answer.status_code == 200, answer.text
+    same = service.post("/v1/score", amounts, role="hr").json()
+    assert [e["payout"] for e in answer.json()["employees"]] == [
+        e["payout"] for e in same["employees"]
+    ]
+    basis = answer.json()["employees"][0]["explanation"]["target_bonus_basis"]
+    assert basis == {"salary": bonus * 10, "percent": 10.0}
+    planner = service.client.get(
+        f"/v1/runs/{answer.json()['run_id']}", headers=service.headers("planner")
+    )
+    assert str(bonus * 10) not in planner.text, "a planner sees no salary"
+
+
+def test_pay_in_another_currency_over_http(service: Service) -> None:
+    body = score_body()
+    body["employees"][0]["currency"] = "USD"
+    refused = service.post("/v1/score", body, role="hr")
+    assert "score --fx" in str(assert_error(refused, 422))
+    body["fx"] = [{"period": "2026-Q3", "currency": "USD", "rate": 0.5}]
+    answer = service.post("/v1/score", body, role="hr")
+    assert answer.status_code == 200, answer.text
+    first = answer.json()["employees"][0]
+    assert first["pay_currency"] == "USD"
+    # What is paid now (releases of earlier tests' deferrals included), at half, halves up.
+    cents = round(first.get("paid", first["payout"]) * 100)
+    assert round(first["pay_amount"] * 100) == (cents + 1) // 2

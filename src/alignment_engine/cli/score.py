@@ -64,6 +64,10 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
     ledger = totals.get("ledger")
     if ledger is not None:
         console.print(ledger_line(ledger, currency))
+    by_currency = totals.get("by_currency")
+    if by_currency:
+        paid = "; ".join(f"{code} {_grouped(text)}" for code, text in by_currency.items())
+        console.print(f"Paid in each currency: {paid}")
     from alignment_engine.cli.explain import gate_line
 
     for gate in result.get("gates", []):
@@ -134,6 +138,13 @@ def _grouped(amount: object) -> str:
     help="Manual adjustments after scoring: employee_id, amount, reason[, note] (CSV, Parquet "
     "or XLSX); amounts exact in the policy's smallest unit; shown in the explanations.",
 )
+@click.option(
+    "--fx",
+    "fx_path",
+    type=click.Path(path_type=Path),
+    help="Exchange rates paying employees in their currency column: period, currency, rate "
+    "(units of currency per 1 of the policy's currency); stored with the run.",
+)
 @click.option("--period", required=True, help="The period to score: 2026, 2026-Q3 or 2026-07.")
 @click.option(
     "--out",
@@ -185,6 +196,7 @@ def score(
     actuals_path: Path,
     employees_path: Path | None,
     adjustments_path: Path | None,
+    fx_path: Path | None,
     period: str,
     out_dir: Path | None,
     out_formats: tuple[str, ...],
@@ -204,7 +216,7 @@ def score(
     """
     from alignment_engine.engine import score_period
     from alignment_engine.loading import plan_from_yaml, policy_from_yaml
-    from alignment_engine.tables import ACTUALS, ADJUSTMENTS, EMPLOYEES, read_table
+    from alignment_engine.tables import ACTUALS, ADJUSTMENTS, EMPLOYEES, FX, read_table
 
     if out_dir is not None:
         ensure_writable(out_dir)
@@ -219,6 +231,7 @@ def score(
         actuals = read_table(actuals_path, ACTUALS)
         employees = read_table(employees_path, EMPLOYEES) if employees_path else None
         adjustments = read_table(adjustments_path, ADJUSTMENTS) if adjustments_path else None
+        fx = read_table(fx_path, FX) if fx_path else None
         stages.step("scoring")
         result = score_period(
             plan,
@@ -230,6 +243,7 @@ def score(
             adjustments=adjustments,
             lots=lots,
             restates=restated,
+            fx=fx,
         )
         style = explanation_style(explanations, len(employees) if employees is not None else 0)
         explanation = _explanation(result, employees, explain_id) if explain_id else None
@@ -248,6 +262,7 @@ def score(
             restated,
             adjustments,
             lots,
+            fx,
         )
         if out_dir is not None:
             stages.step("writing outputs")
@@ -328,6 +343,7 @@ def _store(
     restated: tuple[str, Any] | None = None,
     adjustments: Any = None,
     lots: Any = None,
+    fx: Any = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Record the run (or find the identical stored one); returns it and its JSON document."""
     from alignment_engine.pipeline import ScoreRun
@@ -344,6 +360,7 @@ def _store(
         restated_payouts=None if restated is None else restated[1],
         adjustments=adjustments,
         lots=lots,
+        fx=fx,
     )
     produced: dict[str, Any] = {}
 

@@ -130,7 +130,7 @@ def statements(
             "employee_id": ids,
             "name": [names.get(e, "") for e in ids],
             "department": departments,
-            "currency": settings.currency,
+            "currency": result.pay_currencies(),
             "amount": result.paid_now_texts(),
         }
     )

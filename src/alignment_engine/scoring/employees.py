@@ -13,7 +13,7 @@ Every check is vectorised; messages are built only for the (capped) rows that fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +54,9 @@ class EmployeeTable:
     # rows that give the amount); None when no row does.
     salary: FloatArray | None = None
     bonus_percent: FloatArray | None = None
+    # The currency each row is paid in (upper case; the policy's where not given); None when
+    # the table has no currency column.
+    currency: npt.NDArray[np.object_] | None = None
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])
@@ -89,9 +92,17 @@ def empty_employees() -> EmployeeTable:
 
 
 def check_employees(
-    frame: pd.DataFrame, department_ids: Sequence[str], currency: str
+    frame: pd.DataFrame,
+    department_ids: Sequence[str],
+    currency: str,
+    rates: Mapping[str, float] | None = None,
+    *,
+    check_currency: bool = True,
 ) -> EmployeeTable:
-    """Check every row; raise one InputError listing all bad rows (file and row number)."""
+    """Check every row; raise one InputError listing all bad rows (file and row number).
+    ``rates``: the currencies an FX table converts to in this period (else only the policy's
+    currency can be paid); ``check_currency`` False: the rates themselves were bad (and
+    reported), so the currencies are not judged against them."""
     source = TableSource.of(frame, "employees")
     by_salary = "salary" in frame.columns and "target_bonus_percent" in frame.columns
     require_columns(
@@ -143,18 +154,27 @@ def check_employees(
         lambda i: (f"{end[i]} is before start_date {start[i]}", None),
     )
 
+    pay_currency = None
     if "currency" in frame.columns:
         currencies = text_column(frame, "currency")
+        home = currency.upper()
+        pay_currency = np.array(
+            [home if c is None or c != c or str(c).strip() == "" else str(c).strip().upper()
+             for c in currencies],
+            dtype=object,
+        )  # fmt: skip
+        convertible = {home, *(rates or {})}
         foreign = np.array(
-            [c is not None and c.upper() != currency.upper() for c in currencies], dtype=np.bool_
+            [check_currency and c not in convertible for c in pay_currency], dtype=np.bool_
         )
         collector.add_rows(
             foreign,
             "currency",
             lambda i: (
-                f"'{currencies[i]}' differs from the policy's currency '{currency}' "
-                "(amounts are not converted)",
-                None,
+                f"'{currencies[i]}' differs from the policy's currency '{currency}'"
+                + (" and the fx table has no rate for it" if rates else ""),
+                "give an fx table (score --fx: period, currency, rate) with its rate for the "
+                "period",
             ),
         )
     first_position = first_positions(ids)
@@ -176,6 +196,7 @@ def check_employees(
         person_ids=person_ids,
         salary=salary,
         bonus_percent=bonus_percent,
+        currency=pay_currency,
     )
 
 

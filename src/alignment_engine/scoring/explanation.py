@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from alignment_engine.scoring.adjustments import ManualAdjustment
 from alignment_engine.scoring.combine import COMPONENTS, DepartmentFactors
+from alignment_engine.scoring.fx import PayCurrencies
 from alignment_engine.scoring.gate_effects import GateOutcome
 from alignment_engine.scoring.ledger import Settlement
 from alignment_engine.scoring.money import format_units, units_to_float
@@ -45,6 +46,8 @@ class ScoreResult(Protocol):
     def manual_adjustments(self) -> tuple[ManualAdjustment, ...]: ...
     @property
     def ledger(self) -> Settlement | None: ...
+    @property
+    def pay(self) -> PayCurrencies | None: ...
 
     def kpis_of(self, scope: str) -> list[KpiResult]: ...
 
@@ -283,6 +286,16 @@ def employee_explanation(
         explanation["ledger"] = step
         if step["paid"] != step["payout"] or step["entries"]:
             paid_now = ledger_tail(step, settings.decimals)
+    pay = result.pay
+    if pay is not None:
+        row = columns.first_row + index
+        converted = pay.explanation(row)
+        explanation["fx"] = converted
+        if converted["rate"] != 1.0:
+            paid_now += (
+                f"; paid in {converted['currency']} at {converted['rate']:g}: "
+                f"{format_units(int(pay.units[row]), settings.decimals)} {converted['currency']}"
+            )
     if full:
         # One line for people; left out of compact explanations, which are for machines.
         formula = (

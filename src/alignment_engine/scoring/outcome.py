@@ -118,6 +118,7 @@ class EmployeePayouts:
     # Target bonuses given as a percentage of salary (NaN elsewhere; None when none is).
     salary: FloatArray | None = None
     bonus_percent: FloatArray | None = None
+    currency: npt.NDArray[np.object_] | None = None  # the pay currency (None: the policy's)
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from alignment_engine.scoring.adjustments import ManualAdjustment
@@ -29,6 +30,7 @@ from alignment_engine.scoring.explanation import (
     employee_columns,
     employee_explanation,
 )
+from alignment_engine.scoring.fx import PayCurrencies
 from alignment_engine.scoring.gate_effects import GateOutcome
 from alignment_engine.scoring.ledger import Settlement
 from alignment_engine.scoring.money import (
@@ -81,6 +83,7 @@ class ScoreResult:
     manual_adjustments: tuple[ManualAdjustment, ...] = ()  # `score --adjustments`, in file order
     restatement: Restatement | None = None  # `score --restates`: the adjustments it pays
     ledger: Settlement | None = None  # pay across periods: deferrals, advances, recoveries
+    pay: PayCurrencies | None = None  # pay converted to employees' currencies (an fx table)
     _templates: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     _by_scope: dict[str, list[KpiResult]] = field(default_factory=dict, repr=False)
     _columns: list[EmployeeColumns] = field(default_factory=list, repr=False)
@@ -108,23 +111,33 @@ class ScoreResult:
         """Every employee's exact payout as text (``7511.35``), in input order."""
         return format_units_column(self.employees.units, self.settings.decimals)
 
-    def paid_now_texts(self) -> list[str]:
-        """What payroll pays each employee for this run, as exact text in input order: the
-        payout; what is paid now where pay crosses periods (deferrals, releases,
-        recoveries); for a restatement, its adjustment (what is paid now of it, under a
-        deferral or a clawback)."""
-        decimals = self.settings.decimals
+    def paid_now_units(self) -> npt.NDArray[np.int64]:
+        """What payroll pays each employee for this run, in units of the policy's currency and
+        input order: the payout; what is paid now where pay crosses periods (deferrals,
+        releases, recoveries); for a restatement, its adjustment (what is paid now of it,
+        under a deferral or a clawback)."""
         ledger = self.ledger
         if self.restatement is None:
-            if ledger is None:
-                return self.payout_texts()
-            return format_units_column(ledger.paid, decimals)
+            return self.employees.units if ledger is None else ledger.paid
         now = {
             a.employee_id: a.units if ledger is None else int(ledger.paid[i])
             for i, a in enumerate(self.restatement.adjustments)
         }
         units = [now.get(str(e), 0) for e in self.employees.employee_id]
-        return format_units_column(np.array(units, dtype=np.int64), decimals)
+        return np.array(units, dtype=np.int64)
+
+    def paid_now_texts(self) -> list[str]:
+        """:meth:`paid_now_units` as exact text, in the pay currency where an fx table
+        converts it."""
+        if self.pay is not None:
+            return self.pay.texts()
+        return format_units_column(self.paid_now_units(), self.settings.decimals)
+
+    def pay_currencies(self) -> list[str]:
+        """Each employee's pay currency, in input order."""
+        if self.pay is not None:
+            return [str(c) for c in self.pay.currency.tolist()]
+        return [self.settings.currency.upper()] * len(self.employees)
 
     @property
     def total_payout(self) -> Decimal:
@@ -166,6 +179,7 @@ class ScoreResult:
         columns = self.employee_columns()
         department_ids = self.factors.department_ids
         paid = self._paid_now()
+        pay = self._pay_columns()
         for index, employee_id in enumerate(self.employees.employee_id.tolist()):
             row = {
                 "employee_id": employee_id,
@@ -176,7 +190,16 @@ class ScoreResult:
             }
             if paid is not None:
                 row["paid"] = paid[index]
+            if pay is not None:
+                row["pay_currency"], row["pay_amount"] = pay[0][index], pay[1][index]
             yield row
+
+    def _pay_columns(self) -> tuple[list[str], list[float]] | None:
+        """Each employee's pay currency and amount paid now in it (an fx table), else None."""
+        if self.pay is None:
+            return None
+        amounts = units_to_float(self.pay.units, self.settings.decimals).tolist()
+        return [str(c) for c in self.pay.currency.tolist()], list(amounts)
 
     def _paid_now(self) -> list[float] | None:
         """What each employee is paid now, where pay crosses periods (else None)."""
@@ -193,6 +216,7 @@ class ScoreResult:
         departments = department_ids[employees.department].tolist() if len(employees) else []
         payouts = units_to_float(employees.units, self.settings.decimals).tolist()
         paid = self._paid_now()
+        pay = self._pay_columns()
         for index, (employee_id, department, payout, factor) in enumerate(
             zip(
                 employees.employee_id.tolist(),
@@ -211,6 +235,8 @@ class ScoreResult:
             }
             if paid is not None:
                 row["paid"] = paid[index]
+            if pay is not None:
+                row["pay_currency"], row["pay_amount"] = pay[0][index], pay[1][index]
             yield row
 
     def totals_dict(self) -> dict[str, Any]:
@@ -264,6 +290,8 @@ class ScoreResult:
             body["totals"]["ledger"] = self.ledger.totals()
         if self.restatement is not None:
             self._restatement_parts(body)
+        if self.pay is not None:
+            body["totals"]["by_currency"] = self.pay.totals()
         if explanations == "compact":
             used = sorted(set(self.employees.department.tolist()))
             body["explanation_templates"] = {
@@ -327,4 +355,8 @@ class ScoreResult:
                 frame[name] = units_to_float(getattr(ledger, name), decimals)
             frame["paid"] = units_to_float(ledger.paid, decimals)
             frame["paid_units"] = ledger.paid
+        if self.pay is not None:
+            frame["pay_currency"] = pd.Series(self.pay.currency, dtype=object, copy=False)
+            frame["fx_rate"] = self.pay.rate
+            frame["pay_amount"] = units_to_float(self.pay.units, decimals)
         return frame

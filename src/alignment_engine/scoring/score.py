@@ -56,6 +56,7 @@ from alignment_engine.scoring.combine import (
     shared_scores,
 )
 from alignment_engine.scoring.employees import EmployeeTable, check_employees, empty_employees
+from alignment_engine.scoring.fx import convert, rates_for
 from alignment_engine.scoring.gate_effects import (
     GateEvaluator,
     GateOutcome,
@@ -103,6 +104,7 @@ def score_period(
     adjustments: pd.DataFrame | None = None,
     lots: pd.DataFrame | None = None,
     restates: tuple[str, pd.DataFrame] | None = None,
+    fx: pd.DataFrame | None = None,
     evaluate_gates: GateEvaluator,
 ) -> ScoreResult:
     """Score ``period`` (``2026``, ``2026-Q3`` or ``2026-07``) for a plan under a policy.
@@ -116,7 +118,9 @@ def score_period(
     Pay across periods (:mod:`.ledger`): ``lots`` are the open deferral, advance and recovery
     lots (``employee_id, lot, origin, due, units``) this period settles; ``restates`` is
     ``(run_id, payouts)`` when this run restates a final one (its ``employee_id`` and
-    ``payout_units``): the result then holds per-employee adjustments. Raises InputError
+    ``payout_units``): the result then holds per-employee adjustments. ``fx``: rates
+    (``period, currency, rate``) paying employees in their ``currency`` (:mod:`.fx`). Raises
+    InputError
     (bad rows, missing actuals, a formula that divides by zero) or PolicyError (the policy does
     not fit the plan).
     """
@@ -137,10 +141,20 @@ def score_period(
         rows = check_actual_rows(frames, plan, catalogue)
     except InputError as error:
         problems.extend(error.problems)
+    rates: dict[str, float] | None = None
+    rates_readable = True
+    if fx is not None:
+        try:
+            rates = rates_for(fx, target_period, policy.currency)
+        except InputError as error:
+            problems.extend(error.problems)
+            rates_readable = False
     table = empty_employees()
     if employees is not None:
         try:
-            table = check_employees(employees, department_ids, policy.currency)
+            table = check_employees(
+                employees, department_ids, policy.currency, rates, check_currency=rates_readable
+            )
         except InputError as error:
             problems.extend(error.problems)
     manual: list[ManualAdjustment] = []
@@ -172,7 +186,22 @@ def score_period(
     result = _score(
         plan, policy, catalogue, resolved, table, target_period, evaluate_gates, tuple(manual)
     )
-    return _settle(result, policy, target_period, lots, restates)
+    result = _settle(result, policy, target_period, lots, restates)
+    currencies = result.employees.currency
+    if rates is not None or (
+        currencies is not None and bool((currencies != policy.currency.upper()).any())
+    ):
+        home = np.full(len(result.employees), policy.currency.upper(), dtype=object)
+        result.pay = convert(
+            result.paid_now_units(),
+            home if currencies is None else currencies,
+            rates or {},
+            policy.currency,
+            int(policy.rounding.decimals),
+            str(policy.rounding.mode),
+            target_period.label,
+        )
+    return result
 
 
 def _settle(
@@ -400,6 +429,7 @@ def _pay(
         table.individual_score,
     )
     start, end, segments = table.start, table.end, None
+    currency = table.currency
     if table.person is None:
         amount = table.target_bonus * final * proration
     else:  # someone has several rows (a transfer): one payout from their segments
@@ -416,6 +446,7 @@ def _pay(
         )
         proration, amount, start, end = person.proration, person.amount, person.start, person.end
         segments = person.segments
+        currency = None if currency is None else currency[person.latest]
     decimals = int(policy.rounding.decimals)
     try:
         rounded = to_units(amount, decimals, str(policy.rounding.mode))
@@ -479,6 +510,7 @@ def _pay(
         segments=segments,
         salary=table.salary if segments is None else None,
         bonus_percent=table.bonus_percent if segments is None else None,
+        currency=currency,
     )
     totals = Totals(
         payout_units=int(units.sum()),

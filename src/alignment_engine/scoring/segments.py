@@ -78,6 +78,7 @@ class PersonColumns:
     end: DateArray
     amount: FloatArray
     segments: Segments
+    latest: IntArray  # each employee's latest row
 
 
 def combine_segments(
@@ -128,6 +129,7 @@ def combine_segments(
         start=np.where(start == lowest, np.datetime64("NaT"), start).astype("datetime64[D]"),
         end=np.where(end == highest, np.datetime64("NaT"), end).astype("datetime64[D]"),
         amount=amount,
+        latest=last,
         segments=Segments(
             person=person[order],
             department=table.department[order],

@@ -113,6 +113,14 @@ class EmployeeRow(_Request):
     grade: str | None = Field(default=None, description="carried to the payout tables")
 
 
+class FxRow(_Request):
+    """An exchange rate, as a row of `score --fx` gives it."""
+
+    period: Text
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    rate: FiniteFloat = Field(description="units of currency per 1 of the policy's currency")
+
+
 class AdjustmentRow(_Request):
     """A manual adjustment after scoring, as a row of `score --adjustments` gives it."""
 
@@ -184,6 +192,10 @@ class ScoreRequest(_PlanMembers):
     policy_id: DocumentHash | None = None
     actuals: list[ActualRow] = Field(min_length=1)
     employees: list[EmployeeRow] | None = None
+    fx: list[FxRow] | None = Field(
+        default=None,
+        description="exchange rates paying employees in their currency (period, currency, rate)",
+    )
     adjustments: list[AdjustmentRow] | None = Field(
         default=None, description="manual adjustments applied after scoring (needs employees)"
     )

@@ -25,6 +25,7 @@ from alignment_engine.tables import (
     ACTUALS,
     ADJUSTMENTS,
     EMPLOYEES,
+    FX,
     HISTORY,
     TableSpec,
     table_from_records,
@@ -192,6 +193,10 @@ def employees_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
 
 def adjustments_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
     return _table(rows, ADJUSTMENTS, "adjustments")
+
+
+def fx_table(rows: Sequence[BaseModel]) -> pd.DataFrame:
+    return _table(rows, FX, "fx")
 
 
 def history_table(rows: Sequence[BaseModel]) -> pd.DataFrame:

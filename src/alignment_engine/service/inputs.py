@@ -11,12 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from alignment_engine import Plan, Policy
 from alignment_engine.errors import InputError, NotFoundError
-from alignment_engine.service.api import ActualRow, AdjustmentRow, EmployeeRow
+from alignment_engine.service.api import ActualRow, AdjustmentRow, EmployeeRow, FxRow
 from alignment_engine.service.documents import (
     actuals_table,
     adjustments_table,
     document_from_json,
     employees_table,
+    fx_table,
 )
 from alignment_engine.service.state import ServiceState
 
@@ -63,6 +64,7 @@ def table_builder(
     actuals: list[ActualRow] | None,
     employees: list[EmployeeRow] | None,
     adjustments: list[AdjustmentRow] | None = None,
+    fx: list[FxRow] | None = None,
 ) -> Callable[[], dict[str, pd.DataFrame]]:
     """Builds the tables given (``actuals``, ``employees``, ``adjustments``; none for rows left
     out or empty), checked as the CLI checks files. Called in the worker thread that takes the
@@ -76,6 +78,8 @@ def table_builder(
             tables["employees"] = employees_table(employees)
         if adjustments:
             tables["adjustments"] = adjustments_table(adjustments)
+        if fx:
+            tables["fx"] = fx_table(fx)
         return tables
 
     return build

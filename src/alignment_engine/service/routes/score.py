@@ -59,7 +59,7 @@ async def score(
         raise InputError("scoring needs a policy", file="request", key="policy")
     period = body.period
     explanations = body.options.explanations
-    build = table_builder(body.actuals, body.employees, body.adjustments)
+    build = table_builder(body.actuals, body.employees, body.adjustments, body.fx)
     restates = body.options.restates
     # The run a restatement restates, checked (and its payouts read) before the decision.
     restated = (
@@ -84,6 +84,7 @@ async def score(
             restated_payouts=None if restated is None else restated[1],
             adjustments=tables.get("adjustments"),
             lots=lots,
+            fx=tables.get("fx"),
         )
 
     decision = Decision(
