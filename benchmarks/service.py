@@ -8,6 +8,7 @@ on with ALIGNMENT_BENCHMARK_ENDPOINTS) and, for each load, keeps ``--concurrency
 flight for ``--seconds``:
 
 - ``score``: POST /v1/score, a plan with one department and 50 employees;
+- ``score20``: POST /v1/score, 20 departments of 5 KPIs (100 KPIs), 50 employees;
 - ``check``: POST /v1/check, the example company's plan (scenarios/acme/plan.yaml);
 - ``baseline (score)``, ``baseline (check)``: POST /v1/benchmark/baseline with the same request
   body, answering a JSON of the same size as the decision's answer: the same token check, body
@@ -148,6 +149,43 @@ def score_request(employees: int = 50) -> dict[str, Any]:
     }
 
 
+def wide_score_request(departments: int = 20, kpis: int = 5, employees: int = 50) -> dict[str, Any]:
+    """The issue's shape: ``departments`` departments of ``kpis`` KPIs each (100 KPIs), a
+    company KPI, a policy, actuals for every KPI and ``employees`` spread over the departments."""
+    base = score_request(employees)
+    metrics = [{"id": f"m{k}", "aggregation": "sum"} for k in range(kpis)]
+    weight = round(1.0 / kpis, 6)
+    units = []
+    actuals = [base["actuals"][0]]
+    for d in range(departments):
+        name = f"d{d:02d}"
+        members = []
+        for k in range(kpis):
+            kpi_id = f"{name}.k{k}"
+            members.append(
+                {
+                    "id": kpi_id,
+                    "metric": f"m{k}",
+                    "target": 100,
+                    "threshold": 90,
+                    "maximum": 120,
+                    "weight": weight if k else round(1.0 - weight * (kpis - 1), 6),
+                    "objectives": ["F1" if k % 2 else "C1"],
+                }
+            )
+            actuals.append(
+                {"period": "2026-Q3", "scope": name, "kpi": kpi_id, "actual": 95 + (d + k) % 20}
+            )
+        units.append({"id": name, "kpis": members})
+    plan = {**base["plan"], "id": "bench-wide", "metrics": base["plan"]["metrics"] + metrics}
+    plan["departments"] = units
+    people = [
+        {**person, "department": f"d{i % departments:02d}"}
+        for i, person in enumerate(base["employees"])
+    ]
+    return {**base, "plan": plan, "actuals": actuals, "employees": people}
+
+
 def check_request() -> dict[str, Any]:
     return {"plan": yaml.safe_load(ACME_PLAN.read_text(encoding="utf-8"))}
 
@@ -251,7 +289,11 @@ async def load(
 
 def run(arguments: argparse.Namespace) -> list[Outcome]:
     chosen = [name.strip() for name in arguments.only.split(",") if name.strip()]
-    bodies = {"score": ("/v1/score", score_request()), "check": ("/v1/check", check_request())}
+    bodies = {
+        "score": ("/v1/score", score_request()),
+        "score20": ("/v1/score", wide_score_request()),
+        "check": ("/v1/check", check_request()),
+    }
     outcomes: list[Outcome] = []
     options = ("--workers", str(arguments.workers), "--log-level", "warning")
     environment = {"ALIGNMENT_BENCHMARK_ENDPOINTS": "true", "ALIGNMENT_LOG_LEVEL": "warning"}
@@ -333,7 +375,7 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="server worker processes (default: one per CPU)",
     )
-    parser.add_argument("--only", default="score,check", help="loads to run: score, check")
+    parser.add_argument("--only", default="score,check", help="loads to run: score, score20, check")
     arguments = parser.parse_args()
     report(run(arguments), arguments)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alignment_engine.conflicts import pool_totals
+from alignment_engine.memo import ObjectMemo
 from alignment_engine.model import Plan, Policy
 from alignment_engine.ruleset.expressions import brief
 
@@ -141,6 +142,9 @@ def scorecard(
     )
 
 
+_BLOCKERS: ObjectMemo[list[Any]] = ObjectMemo(64)
+
+
 def _refuse_broken_payroll(plan: Plan, policy: Policy, employees: pd.DataFrame | None) -> None:
     from alignment_engine.alignment import payroll_blockers
     from alignment_engine.errors import PolicyError, Problem
@@ -151,8 +155,12 @@ def _refuse_broken_payroll(plan: Plan, policy: Policy, employees: pd.DataFrame |
     components = policy.components
     if not components.department:
         paid = set()
-    blockers = payroll_blockers(
-        plan, paid, company=components.company > 0, shared=components.shared > 0
+    blockers = _BLOCKERS.get(
+        (plan, policy),
+        None if paid is None else frozenset(paid),
+        lambda: payroll_blockers(
+            plan, paid, company=components.company > 0, shared=components.shared > 0
+        ),
     )
     if not blockers:
         return

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alignment_engine.errors import PolicyError, Problem
+from alignment_engine.memo import ObjectMemo
 from alignment_engine.model.consistency import policy_plan_problems
 from alignment_engine.model.plan import Kpi, Metric, Plan
 from alignment_engine.model.policy import Curve, CurveBasis, LevelPoints, Policy
@@ -184,7 +185,18 @@ _UNPAID = Curve(basis=CurveBasis.ATTAINMENT, points=[(1.0, 1.0)])
 """The curve of a catalogue built without a policy (the scorecard's): nothing reads its factors."""
 
 
+_CATALOGUES: ObjectMemo[KpiCatalogue] = ObjectMemo(32)
+
+
 def build_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
+    """The catalogue of a plan under a policy, built once per pair of document objects (the
+    service hands the same objects to every request with the same content); its arrays are
+    read-only, so a caller that would change one fails loudly instead of changing the next
+    request's. See :func:`make_catalogue`."""
+    return _CATALOGUES.get((plan, policy), None, lambda: make_catalogue(plan, policy))
+
+
+def make_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
     """Raises PolicyError naming every KPI the policy cannot score (missing levels, levels out
     of order, zero or negative targets on attainment curves, unknown KPIs or departments in the policy).
 
@@ -242,7 +254,7 @@ def build_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
     if problems:
         raise PolicyError(problems=problems)
 
-    return KpiCatalogue(
+    catalogue = KpiCatalogue(
         entries=tuple(entries),
         row_of={e.kpi.id: row for row, e in enumerate(entries)},
         scope_kinds=scope_kinds,
@@ -258,3 +270,7 @@ def build_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
         band_low=np.array([_band(e.kpi)[0] for e in entries], dtype=np.float64),
         band_high=np.array([_band(e.kpi)[1] for e in entries], dtype=np.float64),
     )
+    for value in vars(catalogue).values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return catalogue

@@ -11,8 +11,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pydantic import BaseModel
+
 from alignment_engine import __version__
 from alignment_engine.errors import InputError
+from alignment_engine.memo import ObjectMemo
 from alignment_engine.model import did_you_mean
 from alignment_engine.storage.canonical import (
     JsonDocument,
@@ -116,7 +119,17 @@ class StagedTable:
     row_count: int
 
 
+_STAGED: ObjectMemo[StagedDocument] = ObjectMemo(64)
+
+
 def stage_document(role: str, document: JsonDocument) -> StagedDocument:
+    """A document's canonical text and hash; worked out once per (frozen) model object."""
+    if isinstance(document, BaseModel) and document.model_config.get("frozen"):
+        return _STAGED.get((document,), role, lambda: _stage_document(role, document))
+    return _stage_document(role, document)
+
+
+def _stage_document(role: str, document: JsonDocument) -> StagedDocument:
     content = document_content(document)
     text = canonical_json(content)
     kind = content.get("kind")
