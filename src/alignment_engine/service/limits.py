@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alignment_engine.errors import InputError, Problem
+from alignment_engine.service.document_cache import PARSED_BODY
 from alignment_engine.service.errors import PayloadTooLargeError, error_response
 
 _IN_THREAD_FROM = 64 * 1024  # larger bodies are checked off the event loop
@@ -59,15 +60,23 @@ def body_problem(body: bytes) -> InputError | None:
     one object, or nesting deeper than any document (which failed later, as a 500, when the
     answer quoting it was serialised). None also for text that is not JSON: the route's own
     parsing reports that."""
+    return parse_body(body)[1]
+
+
+def parse_body(body: bytes) -> tuple[Any, InputError | None]:
+    """The parsed JSON body (None when it is not JSON or not acceptable) and, when it is not
+    acceptable, why (:func:`body_problem`). Parsed once: routes read this parse."""
     try:
         data = json.loads(body, object_pairs_hook=_pairs)
     except _DuplicateKeyError as found:
-        return _duplicate_error(found.key)
+        return None, _duplicate_error(found.key)
     except RecursionError:
-        return _nesting_error()
+        return None, _nesting_error()
     except ValueError:
-        return None
-    return _nesting_error() if _deeper_than(data, MAX_NESTING) else None
+        return None, None
+    if _deeper_than(data, MAX_NESTING):
+        return None, _nesting_error()
+    return data, None
 
 
 def _nesting_error() -> InputError:
@@ -132,14 +141,16 @@ class BodyLimitMiddleware:
                 break
         body = b"".join(chunks)
         if _is_json(scope) and body:
-            problem = (
-                await run_in_threadpool(body_problem, body)
+            parsed, problem = (
+                await run_in_threadpool(parse_body, body)
                 if len(body) > _IN_THREAD_FROM
-                else body_problem(body)
+                else parse_body(body)
             )
             if problem is not None:
                 await error_response(problem)(scope, receive, send)
                 return
+            if parsed is not None:
+                scope[PARSED_BODY] = parsed
         replayed = False
 
         async def replay() -> Message:

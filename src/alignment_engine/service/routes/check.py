@@ -15,12 +15,13 @@ from alignment_engine.pipeline import CheckRun
 from alignment_engine.rulepacks import LoadedPack, load_packs
 from alignment_engine.service.api import CheckRequest, CheckResponse
 from alignment_engine.service.deps import CheckCaller, StateDep, error_responses
+from alignment_engine.service.document_cache import DocumentRoute
 from alignment_engine.service.errors import NotReadyError
 from alignment_engine.service.inputs import plan_of, policy_of
 from alignment_engine.service.runner import Decision, decide
 from alignment_engine.storage import RunKind
 
-router = APIRouter(tags=["decisions"])
+router = APIRouter(tags=["decisions"], route_class=DocumentRoute)
 logger = logging.getLogger("alignment_engine.service")
 
 

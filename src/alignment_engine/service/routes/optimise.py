@@ -11,13 +11,14 @@ from fastapi.responses import Response
 from alignment_engine.pipeline import OptimiseRun
 from alignment_engine.service.api import OptimiseRequest, OptimiseResponse, engine_options
 from alignment_engine.service.deps import OptimiseCaller, StateDep, error_responses
+from alignment_engine.service.document_cache import DocumentRoute
 from alignment_engine.service.documents import history_table
 from alignment_engine.service.inputs import plan_of
 from alignment_engine.service.runner import Decision, decide
 from alignment_engine.storage import RunKind
 from alignment_engine.tables import history_tables
 
-router = APIRouter(tags=["decisions"])
+router = APIRouter(tags=["decisions"], route_class=DocumentRoute)
 
 
 @router.post(

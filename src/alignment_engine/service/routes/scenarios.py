@@ -13,11 +13,12 @@ from alignment_engine import scenarios
 from alignment_engine.errors import ForbiddenError
 from alignment_engine.service.api import ScenarioRunRequest, ScenarioRunResponse, engine_options
 from alignment_engine.service.deps import ScenarioCaller, StateDep, error_responses
+from alignment_engine.service.document_cache import DocumentRoute
 from alignment_engine.service.inputs import plan_of, policy_of, table_builder
 from alignment_engine.service.runner import Decision, Result, Tables, decide
 from alignment_engine.storage import RunKind
 
-router = APIRouter(tags=["decisions"])
+router = APIRouter(tags=["decisions"], route_class=DocumentRoute)
 
 
 @router.post(

@@ -13,6 +13,7 @@ from alignment_engine.pipeline import ScoreRun
 from alignment_engine.service.api import ScoreRequest, ScoreResponse
 from alignment_engine.service.auth import Caller
 from alignment_engine.service.deps import ScoreCaller, StateDep, error_responses
+from alignment_engine.service.document_cache import DocumentRoute
 from alignment_engine.service.inputs import plan_of, policy_of, table_builder
 from alignment_engine.service.runner import Decision, Tables, decide
 from alignment_engine.service.state import ServiceState
@@ -21,7 +22,7 @@ from alignment_engine.storage import RunKind
 if TYPE_CHECKING:
     import pandas as pd
 
-router = APIRouter(tags=["decisions"])
+router = APIRouter(tags=["decisions"], route_class=DocumentRoute)
 
 
 def _restated(

@@ -9,11 +9,12 @@ from starlette.concurrency import run_in_threadpool
 from alignment_engine.pipeline import ScorecardRun
 from alignment_engine.service.api import ScorecardRequest, ScorecardResponse
 from alignment_engine.service.deps import ScorecardCaller, StateDep, error_responses
+from alignment_engine.service.document_cache import DocumentRoute
 from alignment_engine.service.inputs import plan_of, table_builder
 from alignment_engine.service.runner import Decision, Tables, decide
 from alignment_engine.storage import RunKind
 
-router = APIRouter(tags=["decisions"])
+router = APIRouter(tags=["decisions"], route_class=DocumentRoute)
 
 
 @router.post(
