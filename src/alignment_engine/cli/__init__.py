@@ -42,6 +42,7 @@ def _register() -> None:
         check,
         documents,
         optimise,
+        releases,
         scenario,
         score,
         scorecard,
@@ -50,7 +51,18 @@ def _register() -> None:
         storage,
     )
 
-    modules = (documents, check, score, statements, scorecard, optimise, scenario, storage, serve)
+    modules = (
+        documents,
+        check,
+        score,
+        statements,
+        scorecard,
+        optimise,
+        scenario,
+        storage,
+        releases,
+        serve,
+    )
     for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)

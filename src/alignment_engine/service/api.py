@@ -65,9 +65,12 @@ Period = Annotated[
 DocumentHash = Annotated[
     str,
     Field(
-        pattern=r"^[0-9a-f]{64}$",
-        description="the content hash (sha256) of a stored document version, as `runs show` "
-        "lists under inputs",
+        pattern=r"^([0-9a-f]{64}|[A-Za-z0-9][A-Za-z0-9._-]{0,199}(@[A-Za-z0-9][A-Za-z0-9._-]{0,199})?)$",
+        description="a stored document version: its content hash (sha256, as `runs show` lists "
+        "under inputs), a release `name@version` (POST /v1/plans, /v1/policies; `docs push`), "
+        "or a release `name` alone: the version effective throughout the request's period (the "
+        "newest pushed where the request has no period)",
+        examples=["acme-plan@2026.2"],
     ),
 ]
 
@@ -417,6 +420,43 @@ class ScenarioRunResponse(_Response):
     variants: list[dict[str, Any]] = Field(
         description="each variant's check, score and optimise results"
     )
+
+
+ReleaseLabel = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$", examples=["acme-plan", "2026.2"]),
+]
+
+
+class _ReleaseMembers(_Request):
+    name: ReleaseLabel
+    version: ReleaseLabel
+    effective_from: date | None = Field(default=None, description="first day it applies")
+    effective_to: date | None = Field(default=None, description="last day it applies")
+
+
+class PlanReleaseRequest(_ReleaseMembers):
+    plan: Plan
+
+
+class PolicyReleaseRequest(_ReleaseMembers):
+    policy: Policy
+
+
+class ReleaseResponse(_Response):
+    kind: str
+    name: str
+    version: str
+    reference: str = Field(description="name@version: what plan_id and policy_id accept")
+    hash: str
+    effective_from: date | None
+    effective_to: date | None
+    created_at: str
+    created_by: str
+
+
+class ReleasesResponse(_Response):
+    releases: list[ReleaseResponse]
 
 
 class RunResponse(_Response):

@@ -29,6 +29,7 @@ from alignment_engine.service.routes import (
     health,
     metrics,
     optimise,
+    releases,
     runs,
     scenarios,
     score,
@@ -94,7 +95,7 @@ def create_app(
     )
     app.state.service = state
     install_error_handlers(app)
-    for module in (check, score, scorecard, optimise, scenarios, runs, health, metrics):
+    for module in (check, score, scorecard, optimise, scenarios, releases, runs, health, metrics):
         app.include_router(module.router)
     if chosen.benchmark_endpoints:
         app.include_router(benchmark.router)

@@ -62,6 +62,9 @@ class Action(StrEnum):
     SCENARIO = "scenario"
     SCORECARD = "scorecard"
     READ_RUNS = "read runs"
+    PUSH_PLAN = "push plans"
+    PUSH_POLICY = "push policies"
+    READ_POLICIES = "read policies"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -71,6 +74,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SCENARIO: frozenset({Role.ADMIN, Role.PLANNER, Role.SERVICE}),
     Action.SCORECARD: frozenset(Role),  # how the company stands: no pay in it
     Action.READ_RUNS: frozenset(Role),
+    # Stored releases: planners deploy plans; a policy is pay design, deployed by HR.
+    Action.PUSH_PLAN: frozenset({Role.ADMIN, Role.HR, Role.PLANNER}),
+    Action.PUSH_POLICY: frozenset({Role.ADMIN, Role.HR}),
+    Action.READ_POLICIES: frozenset({Role.ADMIN, Role.HR, Role.SERVICE}),
 }
 
 # Which kinds of stored runs each role may read; None: every kind. The service role reads only

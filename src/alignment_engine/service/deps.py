@@ -13,6 +13,9 @@ from alignment_engine.service.state import ServiceState
 __all__ = [
     "CheckCaller",
     "OptimiseCaller",
+    "PoliciesCaller",
+    "PushPlanCaller",
+    "PushPolicyCaller",
     "RunsCaller",
     "ScenarioCaller",
     "ScoreCaller",
@@ -35,6 +38,9 @@ OptimiseCaller = Annotated[Caller, Depends(require(Action.OPTIMISE))]
 ScenarioCaller = Annotated[Caller, Depends(require(Action.SCENARIO))]
 ScorecardCaller = Annotated[Caller, Depends(require(Action.SCORECARD))]
 RunsCaller = Annotated[Caller, Depends(require(Action.READ_RUNS))]
+PushPlanCaller = Annotated[Caller, Depends(require(Action.PUSH_PLAN))]
+PushPolicyCaller = Annotated[Caller, Depends(require(Action.PUSH_POLICY))]
+PoliciesCaller = Annotated[Caller, Depends(require(Action.READ_POLICIES))]
 
 _DESCRIPTIONS = {
     401: "No bearer token, or an unknown or revoked one",

@@ -24,7 +24,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from alignment_engine.model import Plan, Policy
+from alignment_engine import Plan, Policy
 
 __all__ = ["PARSED_BODY", "DocumentCache", "DocumentRoute", "documents"]
 
@@ -71,6 +71,22 @@ class DocumentCache:
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return made
+
+    def stored(self, member: str, content_hash: str) -> BaseModel | None:
+        """The validated model of a stored version, when this worker has made it."""
+        with self._lock:
+            found = self._entries.get((member, "stored:" + content_hash))
+            if found is not None:
+                self._entries.move_to_end((member, "stored:" + content_hash))
+                self.hits += 1
+            return found
+
+    def remember_stored(self, member: str, content_hash: str, model: BaseModel) -> None:
+        with self._lock:
+            self.misses += 1
+            self._entries[(member, "stored:" + content_hash)] = model
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
 
     def substitute(self, body: Any) -> Any:
         """``body`` with its ``plan`` and ``policy`` objects replaced by validated models."""

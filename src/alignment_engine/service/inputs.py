@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from alignment_engine import Plan, Policy
 from alignment_engine.errors import InputError, NotFoundError
 from alignment_engine.service.api import ActualRow, AdjustmentRow, EmployeeRow, FxRow
+from alignment_engine.service.document_cache import documents
 from alignment_engine.service.documents import (
     actuals_table,
     adjustments_table,
@@ -24,12 +26,31 @@ from alignment_engine.service.state import ServiceState
 __all__ = ["plan_of", "policy_of", "stored_document", "table_builder"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+_CONTENT_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
-def stored_document(state: ServiceState, model: type[ModelT], member: str, hash_: str) -> ModelT:
-    """A stored document version by content hash (blocking: the store is read)."""
+def stored_document(
+    state: ServiceState,
+    model: type[ModelT],
+    member: str,
+    reference: str,
+    period: str | None = None,
+) -> ModelT:
+    """A stored document version by content hash or release reference (``name@version``, or
+    ``name``: the version effective in ``period``); validated once per content per worker
+    (blocking: the store is read)."""
+    store = state.store()
+    hash_ = reference
+    if not _CONTENT_HASH.match(reference):
+        try:
+            hash_ = store.resolve_release(member, reference, period).hash
+        except NotFoundError as error:
+            raise NotFoundError(error.message, details=[{"path": f"{member}_id"}]) from None
+    cached = documents.stored(member, hash_)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     try:
-        stored = state.store().document(hash_)
+        stored = store.document(hash_)
     except NotFoundError:
         # The store's message names the database; ours names only what was asked for.
         raise NotFoundError(
@@ -41,23 +62,27 @@ def stored_document(state: ServiceState, model: type[ModelT], member: str, hash_
             file="request",
             key=f"{member}_id",
         )
-    return document_from_json(model, member, stored.content)
+    made = document_from_json(model, member, stored.content)
+    documents.remember_stored(member, hash_, made)
+    return made
 
 
-async def plan_of(state: ServiceState, plan: Plan | None, plan_id: str | None) -> Plan:
+async def plan_of(
+    state: ServiceState, plan: Plan | None, plan_id: str | None, period: str | None = None
+) -> Plan:
     if plan is not None:
         return plan
     if plan_id is None:  # the request models require one of the two
         raise InputError("give 'plan' or 'plan_id'", file="request", key="plan")
-    return await run_in_threadpool(stored_document, state, Plan, "plan", plan_id)
+    return await run_in_threadpool(stored_document, state, Plan, "plan", plan_id, period)
 
 
 async def policy_of(
-    state: ServiceState, policy: Policy | None, policy_id: str | None
+    state: ServiceState, policy: Policy | None, policy_id: str | None, period: str | None = None
 ) -> Policy | None:
     if policy is not None or policy_id is None:
         return policy
-    return await run_in_threadpool(stored_document, state, Policy, "policy", policy_id)
+    return await run_in_threadpool(stored_document, state, Policy, "policy", policy_id, period)
 
 
 def table_builder(

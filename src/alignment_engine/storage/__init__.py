@@ -15,6 +15,7 @@ from alignment_engine.storage.migrate import SchemaState, head_revision
 from alignment_engine.storage.records import (
     ROLES,
     AuditEntry,
+    Release,
     RunInputs,
     RunKind,
     RunOutput,
@@ -41,6 +42,7 @@ __all__ = [
     "ENVIRONMENT_VARIABLE",
     "ROLES",
     "AuditEntry",
+    "Release",
     "RunDiff",
     "RunInputs",
     "RunKind",

@@ -172,3 +172,41 @@ def json_diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
     if type(a) is not type(b) or a != b:
         return [{"path": path, "a": a, "b": b}]
     return []
+
+
+def document_diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
+    """:func:`json_diff` for documents: lists of objects with ids are matched by id, and paths
+    name them as scenario overrides do (``departments[sales].kpis[sales.revenue].target``), so
+    a KPI inserted in the middle shows as one addition, not a shifted list."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        changes: list[dict[str, Any]] = []
+        for key in sorted(set(a) | set(b), key=str):
+            child = f"{path}.{key}" if path else str(key)
+            if key not in a:
+                changes.append({"path": child, "b": b[key]})
+            elif key not in b:
+                changes.append({"path": child, "a": a[key]})
+            else:
+                changes.extend(document_diff(a[key], b[key], child))
+        return changes
+    if isinstance(a, list) and isinstance(b, list) and _by_id(a) is not None and _by_id(b):
+        first, second = _by_id(a) or {}, _by_id(b) or {}
+        changes = []
+        for key in [*first, *(k for k in second if k not in first)]:
+            child = f"{path}[{key}]"
+            if key not in first:
+                changes.append({"path": child, "b": second[key]})
+            elif key not in second:
+                changes.append({"path": child, "a": first[key]})
+            else:
+                changes.extend(document_diff(first[key], second[key], child))
+        return changes
+    return json_diff(a, b, path) if path else json_diff(a, b)
+
+
+def _by_id(items: list[Any]) -> dict[str, Any] | None:
+    """The items by their ``id`` when every item is an object with a distinct one."""
+    if not all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in items):
+        return None
+    found = {i["id"]: i for i in items}
+    return found if len(found) == len(items) else None

@@ -8,10 +8,11 @@ findings and allocations. Money is integer units (``10**-payout_decimals`` of th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -34,6 +35,7 @@ __all__ = [
     "InputTableRow",
     "LedgerEntryRow",
     "PayoutRow",
+    "ReleaseRow",
     "RunDocumentRow",
     "RunRow",
     "RunTableRow",
@@ -155,6 +157,22 @@ class PayoutRow(Base):
     department: Mapped[str] = mapped_column(NAME)
     payout_units: Mapped[int] = mapped_column(BigInteger)
     factor: Mapped[float | None] = mapped_column(Double)
+
+
+class ReleaseRow(Base):
+    """A plan or policy version deployed under a name and version label (immutable once
+    pushed), effective from/to the dates given."""
+
+    __tablename__ = "releases"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    version: Mapped[str] = mapped_column(NAME, primary_key=True)
+    document_hash: Mapped[str] = mapped_column(ForeignKey("documents.hash"))
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(NAME)
 
 
 class LedgerEntryRow(Base):

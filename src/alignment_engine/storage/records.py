@@ -7,7 +7,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLES",
     "AuditEntry",
+    "Release",
     "RunInputs",
     "RunKind",
     "RunOutput",
@@ -321,6 +322,39 @@ class StoredDocument:
     def content(self) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(self.text)
         return loaded
+
+
+@dataclass(frozen=True)
+class Release:
+    """A plan or policy version deployed as ``name@version``."""
+
+    kind: str
+    name: str
+    version: str
+    hash: str  # the stored document's content hash
+    effective_from: date | None
+    effective_to: date | None
+    created_at: datetime
+    created_by: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "version": self.version,
+            "reference": self.reference,
+            "hash": self.hash,
+            "effective_from": None
+            if self.effective_from is None
+            else self.effective_from.isoformat(),
+            "effective_to": None if self.effective_to is None else self.effective_to.isoformat(),
+            "created_at": self.created_at.isoformat(),
+            "created_by": self.created_by,
+        }
 
 
 @dataclass(frozen=True)

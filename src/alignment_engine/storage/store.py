@@ -13,7 +13,7 @@ import secrets
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ from alignment_engine.storage.bulk import (
     payout_rows,
     read_payouts,
 )
-from alignment_engine.storage.canonical import canonical_json, content_hash
+from alignment_engine.storage.canonical import JsonDocument, canonical_json, content_hash
 from alignment_engine.storage.connection import engine_for_url, write_transaction
 from alignment_engine.storage.diff import RunDiff, findings_diff, json_diff, payouts_diff
 from alignment_engine.storage.migrate import (
@@ -49,6 +49,7 @@ from alignment_engine.storage.orm import (
     InputTableRow,
     LedgerEntryRow,
     PayoutRow,
+    ReleaseRow,
     RunDocumentRow,
     RunRow,
     RunTableRow,
@@ -58,6 +59,7 @@ from alignment_engine.storage.orm import (
 from alignment_engine.storage.records import (
     ROLES,
     AuditEntry,
+    Release,
     RunInputs,
     RunKind,
     RunOutput,
@@ -73,6 +75,7 @@ from alignment_engine.storage.records import (
     TokenInfo,
     default_actor,
     parse_kind,
+    stage_document,
     utc_now,
 )
 from alignment_engine.storage.translate import translate_errors
@@ -189,6 +192,33 @@ def _allocation_records(
         }
         for position, item in enumerate(allocations, start=1)
     ]
+
+
+RELEASE_KINDS = ("plan", "policy")
+_RELEASE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+def _check_release_label(value: str, key: str) -> None:
+    if not _RELEASE_LABEL.match(value):
+        raise InputError(
+            f"a release {key} is letters, digits, '.', '_' and '-' (no '@' or spaces), "
+            f"not {value!r}",
+            key=key,
+            suggestion="e.g. acme-plan and 2026.2",
+        )
+
+
+def _release(row: ReleaseRow) -> Release:
+    return Release(
+        kind=row.kind,
+        name=row.name,
+        version=row.version,
+        hash=row.document_hash,
+        effective_from=row.effective_from,
+        effective_to=row.effective_to,
+        created_at=_utc(row.created_at),
+        created_by=row.created_by,
+    )
 
 
 def _ledger_rows(run_id: str, entries: pd.DataFrame) -> pd.DataFrame:
@@ -837,6 +867,130 @@ class Store:
                 suggestion=hint,
             )
         return run.id, self.payouts(run.id)[["employee_id", "payout_units"]]
+
+    # -- stored releases ---------------------------------------------------------------------
+
+    def push_release(
+        self,
+        kind: str,
+        name: str,
+        version: str,
+        document: JsonDocument,
+        *,
+        effective_from: date | None = None,
+        effective_to: date | None = None,
+        actor: str | None = None,
+    ) -> Release:
+        """Deploy a plan or policy version as ``name@version`` (content-addressed: the document
+        is stored once). Pushing the same content again under the same name and version changes
+        nothing; other content under a pushed version is refused (versions never change)."""
+        if kind not in RELEASE_KINDS:
+            raise InputError(f"a release is a plan or a policy, not {kind!r}", key="kind")
+        _check_release_label(name, "name")
+        _check_release_label(version, "version")
+        if effective_from and effective_to and effective_to < effective_from:
+            raise InputError(
+                f"effective_to {effective_to} is before effective_from {effective_from}",
+                key="effective_to",
+            )
+        staged = stage_document(kind, document)
+        if staged.kind != kind:
+            raise InputError(f"the document is a {staged.kind}, not a {kind}", key="kind")
+        who = actor or default_actor()
+        with self._writing(f"release:{kind}:{name}") as (connection, session):
+            existing = session.get(ReleaseRow, (kind, name, version))
+            if existing is not None:
+                if existing.document_hash != staged.hash:
+                    raise ConflictError(
+                        f"{kind} {name}@{version} is already pushed with other content "
+                        f"({existing.document_hash[:12]}...): versions never change; push a "
+                        "new version",
+                        details=[{"name": name, "version": version}],
+                    )
+                return _release(existing)
+            self._store_documents(connection, [staged])
+            row = ReleaseRow(
+                kind=kind,
+                name=name,
+                version=version,
+                document_hash=staged.hash,
+                effective_from=effective_from,
+                effective_to=effective_to,
+                created_at=utc_now(),
+                created_by=who,
+            )
+            session.add(row)
+            self._audit(
+                session,
+                who,
+                "release.pushed",
+                f"{kind}:{name}@{version}",
+                {"hash": staged.hash, "effective_from": str(effective_from or ""),
+                 "effective_to": str(effective_to or "")},
+            )  # fmt: skip
+            session.flush()
+            return _release(row)
+
+    def releases(self, kind: str | None = None) -> list[Release]:
+        """Every release (of ``kind``), by kind, name, then when pushed."""
+        query = select(ReleaseRow).order_by(
+            ReleaseRow.kind, ReleaseRow.name, ReleaseRow.created_at, ReleaseRow.version
+        )
+        if kind is not None:
+            query = query.where(ReleaseRow.kind == kind)
+        with self._reading() as session:
+            return [_release(row) for row in session.scalars(query)]
+
+    def resolve_release(self, kind: str, reference: str, period: str | None = None) -> Release:
+        """The release ``reference`` names: ``name@version``; or ``name`` alone, the version
+        effective in ``period`` (effective_from <= its start, its end <= effective_to), else,
+        without a period, the newest pushed. Raises NotFoundError naming what exists."""
+        name, _, version = reference.partition("@")
+        chosen = [r for r in self.releases(kind) if r.name == name]
+        if not chosen:
+            known = sorted({r.name for r in self.releases(kind)})
+            raise NotFoundError(
+                f"no {kind} release named {name!r}"
+                + (f" (known: {', '.join(known[:10])})" if known else ""),
+                details=[{"reference": reference}],
+            )
+        if version:
+            for release in chosen:
+                if release.version == version:
+                    return release
+            raise NotFoundError(
+                f"{kind} {name!r} has no version {version!r} (versions: "
+                f"{', '.join(r.version for r in chosen)})",
+                details=[{"reference": reference}],
+            )
+        if period is None:
+            return chosen[-1]
+        from alignment_engine.scoring.periods import parse_period
+
+        try:
+            span = parse_period(period)
+        except ValueError as error:
+            raise InputError(str(error), key="period") from None
+        effective = [
+            r
+            for r in chosen
+            if (r.effective_from is None or r.effective_from <= span.start)
+            and (r.effective_to is None or span.end <= r.effective_to)
+        ]
+        if not effective:
+            raise NotFoundError(
+                f"no version of {kind} {name!r} is effective throughout {span.label}",
+                details=[{"reference": reference, "period": span.label}],
+            )
+        if len(effective) > 1 and len({(r.effective_from, r.effective_to) for r in effective}) > 1:
+            # The narrowest window wins (a mid-year change within a yearly default).
+            effective.sort(
+                key=lambda r: (
+                    r.effective_from or date.min,
+                    -(r.effective_to or date.max).toordinal(),
+                )
+            )
+        return effective[-1]
 
     # -- pay across periods (scoring.ledger) ---------------------------------------------
 

@@ -54,8 +54,8 @@ async def score(
 ) -> Response:
     """What `alignment-engine score ... --format json` prints, plus `run_id`.
     Roles: admin, hr, service."""
-    plan = await plan_of(state, body.plan, body.plan_id)
-    policy = await policy_of(state, body.policy, body.policy_id)
+    plan = await plan_of(state, body.plan, body.plan_id, body.period)
+    policy = await policy_of(state, body.policy, body.policy_id, body.period)
     if policy is None:  # the request model requires one of policy and policy_id
         raise InputError("scoring needs a policy", file="request", key="policy")
     period = body.period

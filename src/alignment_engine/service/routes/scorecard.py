@@ -30,7 +30,7 @@ async def scorecard(
     --format json` prints: KPI, objective, perspective and overall scores and statuses, with
     the trend against the preceding period's stored scorecard of the same plan and department.
     Roles: all (a scorecard holds no pay)."""
-    plan = await plan_of(state, body.plan, body.plan_id)
+    plan = await plan_of(state, body.plan, body.plan_id, body.period)
     period, department = body.period, body.department
     # The trend's input is read before the decision, and recorded with it as the CLI does.
     previous = await run_in_threadpool(
