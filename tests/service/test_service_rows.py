@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from service_harness import Service
+from service_samples import score_body
 
 from alignment_engine.errors import InputError
 from alignment_engine.service.api import ActualRow, EmployeeRow
@@ -87,3 +89,28 @@ def test_rows_the_loader_must_judge_get_its_messages() -> None:
     assert _typed_rows(no_values, ACTUALS, "actuals") is None
     with pytest.raises(InputError, match="actuals need the columns kpi\\+actual"):
         actuals_table(no_values)
+
+
+def test_rows_as_a_csv_reader_gives_them_are_accepted_as_the_file_is(service: Service) -> None:
+    """Every cell a string, empty cells as empty strings: what csv.DictReader gives."""
+    import csv
+    import io
+
+    body = score_body()
+    columns = ["employee_id", "department", "target_bonus", "individual_score", "start_date",
+               "end_date", "currency", "name"]  # fmt: skip
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns)
+    writer.writeheader()
+    for row in body["employees"]:
+        writer.writerow({c: row.get(c, "") for c in columns})
+    as_read = list(csv.DictReader(io.StringIO(text.getvalue())))
+    assert any(r["individual_score"] == "" for r in as_read) or any(
+        r["start_date"] == "" for r in as_read
+    )
+    typed = service.post("/v1/score", body, role="hr")
+    sent = service.post("/v1/score", {**body, "employees": as_read}, role="hr")
+    assert sent.status_code == 200, sent.text[:500]
+    assert [e["payout"] for e in sent.json()["employees"]] == [
+        e["payout"] for e in typed.json()["employees"]
+    ]

@@ -84,7 +84,32 @@ RunId = Annotated[
 # Rows
 
 
-class ActualRow(_Request):
+class _Row(_Request):
+    """A table row. Empty cells may come as empty strings (what a CSV reader gives for them):
+    they mean "not given", as in the files, not a value to validate."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_cells(cls, data: Any) -> Any:
+        # Optional cells only: a blank required one reaches the table loader, which names its
+        # row as it does for a file.
+        if isinstance(data, dict) and any(
+            isinstance(v, str) and not v.strip() for v in data.values()
+        ):
+            fields = cls.model_fields
+            return {
+                k: None
+                if isinstance(v, str)
+                and not v.strip()
+                and k in fields
+                and not fields[k].is_required()
+                else v
+                for k, v in data.items()
+            }
+        return data
+
+
+class ActualRow(_Row):
     """One row of actuals: a KPI's result (``kpi``, ``actual``) or a base measure (``measure``,
     ``value``) for a metric with a formula."""
 
@@ -96,7 +121,7 @@ class ActualRow(_Request):
     value: FiniteFloat | None = None
 
 
-class EmployeeRow(_Request):
+class EmployeeRow(_Row):
     employee_id: Text
     department: Text
     target_bonus: FiniteFloat | None = Field(
@@ -116,7 +141,7 @@ class EmployeeRow(_Request):
     grade: str | None = Field(default=None, description="carried to the payout tables")
 
 
-class FxRow(_Request):
+class FxRow(_Row):
     """An exchange rate, as a row of `score --fx` gives it."""
 
     period: Text
@@ -124,7 +149,7 @@ class FxRow(_Request):
     rate: FiniteFloat = Field(description="units of currency per 1 of the policy's currency")
 
 
-class AdjustmentRow(_Request):
+class AdjustmentRow(_Row):
     """A manual adjustment after scoring, as a row of `score --adjustments` gives it."""
 
     employee_id: Text
@@ -232,7 +257,7 @@ class OptimiseOptions(_Request):
     keep_total: bool = False
 
 
-class HistoryRow(_Request):
+class HistoryRow(_Row):
     """One past period's KPI result (``scope``, ``kpi``, ``actual``) or one department's amount
     of a resource (``department``, ``resource``, ``amount``), for curves marked ``fit: history``."""
 

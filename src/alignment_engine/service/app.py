@@ -86,14 +86,16 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if chosen.docs else None,
-        redoc_url="/redoc" if chosen.docs else None,
+        docs_url=None,  # served below from packaged assets: no CDN, so they work offline
+        redoc_url=None,
         openapi_url="/openapi.json",
         # A trailing slash is an unknown path (404 in the error shape), not an empty 307 that
         # clients would follow with their token to another URL.
         redirect_slashes=False,
     )
     app.state.service = state
+    if chosen.docs:
+        _offline_docs(app)
     install_error_handlers(app)
     for module in (check, score, scorecard, optimise, scenarios, releases, runs, health, metrics):
         app.include_router(module.router)
@@ -103,6 +105,42 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=chosen.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)
     return app
+
+
+DOCS_ASSETS = "/docs-assets"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts and styles served from the
+    installed fastapi-offline package, not a CDN: on a closed network the pages still work."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def app_from_environment() -> FastAPI:
