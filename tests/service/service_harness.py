@@ -90,13 +90,22 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def serving(directory: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    db_url = f"sqlite:///{directory / 'server.db'}"
-    created = cli(
-        "tokens", "create", "--role", "admin", "--name", "ops", "--db", db_url, cwd=directory
-    )
-    assert created.returncode == 0, created.stderr
-    token = created.stdout.strip().splitlines()[-1]
+def serving(
+    directory: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    db_url: str | None = None,
+    token: str | None = None,
+) -> Iterator[Server]:
+    """A real ``serve`` process on a free port: on its own SQLite file, or on ``db_url``
+    (replicas share one database; the second is given the first's ``token``)."""
+    db_url = db_url or f"sqlite:///{directory / 'server.db'}"
+    if token is None:
+        created = cli(
+            "tokens", "create", "--role", "admin", "--name", "ops", "--db", db_url, cwd=directory
+        )
+        assert created.returncode == 0, created.stderr
+        token = created.stdout.strip().splitlines()[-1]
     port = free_port()
     log = directory / "server.log"
     environment = {**os.environ, **(env or {})}
