@@ -9,6 +9,8 @@ flight for ``--seconds``:
 
 - ``score``: POST /v1/score, a plan with one department and 50 employees;
 - ``score20``: POST /v1/score, 20 departments of 5 KPIs (100 KPIs), 50 employees;
+- ``score20-stored``: the same, naming the plan and policy deployed as releases (plan_id);
+- ``estimate``: POST /v1/estimate, one employee of that plan at hypothetical results;
 - ``check``: POST /v1/check, the example company's plan (scenarios/acme/plan.yaml);
 - ``baseline (score)``, ``baseline (check)``: POST /v1/benchmark/baseline with the same request
   body, answering a JSON of the same size as the decision's answer: the same token check, body
@@ -186,6 +188,32 @@ def wide_score_request(departments: int = 20, kpis: int = 5, employees: int = 50
     return {**base, "plan": plan, "actuals": actuals, "employees": people}
 
 
+def stored_bodies(url: str, token: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The 20-department plan and its policy deployed as releases (POST /v1/plans,
+    /v1/policies), and the requests that name them: the stored path, and an estimate."""
+    wide = wide_score_request()
+    headers = {"Authorization": f"Bearer {token}"}
+    for path, member in (("/v1/plans", "plan"), ("/v1/policies", "policy")):
+        pushed = httpx.post(
+            f"{url}{path}",
+            json={"name": "bench", "version": "1", member: wide[member]},
+            headers=headers,
+            timeout=60,
+        )
+        if pushed.status_code != 201:
+            raise SystemExit(f"{path}: {pushed.status_code} {pushed.text[:300]}")
+    named = {k: v for k, v in wide.items() if k not in ("plan", "policy")}
+    stored = {**named, "plan_id": "bench@1", "policy_id": "bench@1"}
+    estimate = {
+        "plan_id": "bench@1",
+        "policy_id": "bench@1",
+        "period": wide["period"],
+        "actuals": wide["actuals"],
+        "employee": wide["employees"][0],
+    }
+    return {"score20-stored": ("/v1/score", stored), "estimate": ("/v1/estimate", estimate)}
+
+
 def check_request() -> dict[str, Any]:
     return {"plan": yaml.safe_load(ACME_PLAN.read_text(encoding="utf-8"))}
 
@@ -301,6 +329,8 @@ def run(arguments: argparse.Namespace) -> list[Outcome]:
         tempfile.TemporaryDirectory(prefix="alignment-bench-") as folder,
         serving(Path(folder), *options, env=environment) as server,
     ):
+        if {"score20-stored", "estimate"} & set(chosen):
+            bodies.update(stored_bodies(server.url, server.token))
         for name in chosen:
             path, request = bodies[name]
             body = json.dumps(request).encode("utf-8")
@@ -375,7 +405,11 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="server worker processes (default: one per CPU)",
     )
-    parser.add_argument("--only", default="score,check", help="loads to run: score, score20, check")
+    parser.add_argument(
+        "--only",
+        default="score,check",
+        help="loads to run: score, score20, score20-stored, estimate, check",
+    )
     arguments = parser.parse_args()
     report(run(arguments), arguments)
 

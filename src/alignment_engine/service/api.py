@@ -238,6 +238,31 @@ class ScoreRequest(_PlanMembers):
         return self
 
 
+class EstimateRequest(_PlanMembers):
+    policy: Policy | None = None
+    policy_id: DocumentHash | None = None
+    period: Period
+    actuals: list[ActualRow] = Field(
+        min_length=1, description="the hypothetical results, as a score's actuals"
+    )
+    employee: EmployeeRow | None = Field(
+        default=None, description="the one employee to estimate (else only department factors)"
+    )
+    department: Text | None = Field(
+        default=None, description="the department whose factor to give (default: the employee's)"
+    )
+    accept_findings: bool = False
+
+    @model_validator(mode="after")
+    def _policy(self) -> EstimateRequest:
+        _at_most_one_policy(self.policy, self.policy_id)
+        if self.policy is None and self.policy_id is None:
+            raise ValueError("an estimate needs a policy: give 'policy' or 'policy_id'")
+        if self.employee is None and self.department is None:
+            raise ValueError("give the 'employee' to estimate, or a 'department'")
+        return self
+
+
 class ScorecardRequest(_PlanMembers):
     actuals: list[ActualRow] = Field(min_length=1)
     period: Period

@@ -26,6 +26,7 @@ from alignment_engine.service.readiness import readiness_checks
 from alignment_engine.service.routes import (
     benchmark,
     check,
+    estimate,
     health,
     metrics,
     optimise,
@@ -97,7 +98,18 @@ def create_app(
     if chosen.docs:
         _offline_docs(app)
     install_error_handlers(app)
-    for module in (check, score, scorecard, optimise, scenarios, releases, runs, health, metrics):
+    for module in (
+        check,
+        score,
+        scorecard,
+        optimise,
+        scenarios,
+        estimate,
+        releases,
+        runs,
+        health,
+        metrics,
+    ):
         app.include_router(module.router)
     if chosen.benchmark_endpoints:
         app.include_router(benchmark.router)

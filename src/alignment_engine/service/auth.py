@@ -65,6 +65,7 @@ class Action(StrEnum):
     PUSH_PLAN = "push plans"
     PUSH_POLICY = "push policies"
     READ_POLICIES = "read policies"
+    ESTIMATE = "estimate"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -78,6 +79,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.PUSH_PLAN: frozenset({Role.ADMIN, Role.HR, Role.PLANNER}),
     Action.PUSH_POLICY: frozenset({Role.ADMIN, Role.HR}),
     Action.READ_POLICIES: frozenset({Role.ADMIN, Role.HR, Role.SERVICE}),
+    Action.ESTIMATE: frozenset({Role.ADMIN, Role.HR, Role.SERVICE}),  # it is pay
 }
 
 # Which kinds of stored runs each role may read; None: every kind. The service role reads only

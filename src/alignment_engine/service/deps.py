@@ -12,6 +12,7 @@ from alignment_engine.service.state import ServiceState
 
 __all__ = [
     "CheckCaller",
+    "EstimateCaller",
     "OptimiseCaller",
     "PoliciesCaller",
     "PushPlanCaller",
@@ -41,6 +42,7 @@ RunsCaller = Annotated[Caller, Depends(require(Action.READ_RUNS))]
 PushPlanCaller = Annotated[Caller, Depends(require(Action.PUSH_PLAN))]
 PushPolicyCaller = Annotated[Caller, Depends(require(Action.PUSH_POLICY))]
 PoliciesCaller = Annotated[Caller, Depends(require(Action.READ_POLICIES))]
+EstimateCaller = Annotated[Caller, Depends(require(Action.ESTIMATE))]
 
 _DESCRIPTIONS = {
     401: "No bearer token, or an unknown or revoked one",

@@ -1319,6 +1319,13 @@ class Store:
 
     # -- audit ----------------------------------------------------------------------------
 
+    def record_audit(
+        self, actor: str, action: str, subject: str | None, details: Mapping[str, Any]
+    ) -> None:
+        """One audit entry of its own (what is answered without being a run: an estimate)."""
+        with self._writing() as (_, session):
+            self._audit(session, actor, action, subject, details)
+
     def _audit(
         self,
         session: Session,
