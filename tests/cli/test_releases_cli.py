@@ -48,3 +48,28 @@ def test_push_list_diff_and_the_effective_version(tmp_path: Path, db_url: str) -
         assert store.resolve_release("plan", "acme").version == "2026.2"
         actions = [e.action for e in store.audit_log()]
     assert actions.count("release.pushed") == 2
+
+
+def test_unhappy_paths_name_the_file_or_the_release(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    broken = tmp_path / "plan.yaml"
+    broken.write_text("kind: plan\nid: x\nobjectives: [\n", encoding="utf-8")
+    bad = _run("docs", "push", str(broken), "--name", "x", "--version", "1", "--db", db)
+    assert bad.exit_code == 2 and "plan.yaml" in bad.output  # type: ignore[attr-defined]
+    assert "Traceback" not in bad.output  # type: ignore[attr-defined]
+    rules = ROOT / "rules"
+    pack = next(p for p in sorted(rules.glob("*.yaml")))
+    other = _run("docs", "push", str(pack), "--name", "x", "--version", "1", "--db", db)
+    assert other.exit_code == 2 and "a plan or a policy" in other.output  # type: ignore[attr-defined]
+    label = _run("docs", "push", str(PLAN), "--name", "has space", "--version", "1", "--db", db)
+    assert label.exit_code == 2 and "no '@' or spaces" in label.output  # type: ignore[attr-defined]
+    assert (
+        _run("docs", "push", str(PLAN), "--name", "acme", "--version", "1", "--db", db).exit_code
+        == 0
+    )  # type: ignore[attr-defined]
+    unknown = _run("docs", "diff", "acme@1", "acme@2", "--db", db)
+    assert unknown.exit_code == 2 and "versions: 1" in unknown.output  # type: ignore[attr-defined]
+    nobody = _run("docs", "diff", "acme@1", "shop@1", "--db", db)
+    assert nobody.exit_code == 2 and "known: acme" in nobody.output  # type: ignore[attr-defined]
+    empty = _run("docs", "list", "--kind", "policy", "--db", db)
+    assert empty.exit_code == 0 and "no releases" in empty.output  # type: ignore[attr-defined]

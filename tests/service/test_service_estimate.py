@@ -40,3 +40,22 @@ def test_an_estimate_pays_what_a_score_would_and_is_audited_not_run(service: Ser
                      role="hr"),
         422,
     )  # fmt: skip
+
+
+def test_an_estimate_for_an_unknown_department_or_release_is_named(service: Service) -> None:
+    body = score_body()
+    estimate = {
+        "plan": body["plan"], "policy": body["policy"], "period": body["period"],
+        "actuals": body["actuals"], "department": "nowhere",
+    }  # fmt: skip
+    assert (
+        "'nowhere' is not a department"
+        in assert_error(service.post("/v1/estimate", estimate, role="hr"), 422)["message"]
+    )
+    stored = {**estimate, "department": body["employees"][0]["department"]}
+    stored.pop("plan")
+    stored["plan_id"] = "no-such-plan@1"
+    assert (
+        "no plan release named"
+        in assert_error(service.post("/v1/estimate", stored, role="hr"), 404)["message"]
+    )

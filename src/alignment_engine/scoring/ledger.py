@@ -220,28 +220,52 @@ def balances(entries: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(summed[list(LOT_COLUMNS)]).reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class _LotDates:
+    """A lots table's kinds and periods as columns: each distinct period label parsed once
+    (a million lots have a handful of periods)."""
+
+    kind: ObjectArray
+    origin: ObjectArray
+    due: ObjectArray
+    origin_start: npt.NDArray[np.datetime64]
+    origin_end: npt.NDArray[np.datetime64]
+    due_start: npt.NDArray[np.datetime64]
+
+    @classmethod
+    def of(cls, lots: pd.DataFrame) -> _LotDates:
+        origin = lots["origin"].astype(str).to_numpy(dtype=object)
+        due = lots["due"].astype(str).to_numpy(dtype=object)
+        labels, codes = np.unique(np.concatenate([origin, due]).astype(str), return_inverse=True)
+        periods = lot_periods(labels.tolist(), "ledger")
+        starts = np.array([periods[t].start for t in labels.tolist()], dtype="datetime64[D]")
+        ends = np.array([periods[t].end for t in labels.tolist()], dtype="datetime64[D]")
+        origin_code, due_code = codes[: len(origin)], codes[len(origin) :]
+        return cls(
+            kind=lots["lot"].astype(str).to_numpy(dtype=object),
+            origin=origin,
+            due=due,
+            origin_start=starts[origin_code],
+            origin_end=ends[origin_code],
+            due_start=starts[due_code],
+        )
+
+
 def lots_for(lots: pd.DataFrame, period: Period) -> pd.DataFrame:
     """The open lots a run of ``period`` settles, in a stable order (employee, lot, origin,
     due): deferrals due by then, the year's advances in the year's run, and recoveries of
     earlier periods (taken, or written off once their look-back has ended)."""
     if not len(lots):
         return _empty_lots()
-    periods = lot_periods(
-        [*lots["origin"].astype(str).tolist(), *lots["due"].astype(str).tolist()], "ledger"
-    )
-    kind = lots["lot"].astype(str).to_numpy(dtype=object)
-    origin = [periods[t] for t in lots["origin"].astype(str)]
-    due = [periods[t] for t in lots["due"].astype(str)]
-    keep = np.array(
-        [
-            (k == "deferral" and d.start <= period.start and o.start < period.start)
-            or (k == "advance" and period.kind == "year" and d.label == period.label)
-            or (k == "recovery" and o.end < period.start)
-            for k, o, d in zip(kind, origin, due, strict=True)
-        ],
+    dates = _LotDates.of(lots)
+    start = np.datetime64(period.start, "D")
+    keep: npt.NDArray[np.bool_] = np.asarray(
+        ((dates.kind == "deferral") & (dates.due_start <= start) & (dates.origin_start < start))
+        | ((dates.kind == "advance") & (period.kind == "year") & (dates.due == period.label))
+        | ((dates.kind == "recovery") & (dates.origin_end < start)),
         dtype=np.bool_,
     )
-    kept = lots.loc[keep, list(LOT_COLUMNS)]
+    kept: pd.DataFrame = lots.loc[keep, list(LOT_COLUMNS)]
     kept = kept[kept["units"].to_numpy() > 0]
     return kept.sort_values(["employee_id", "lot", "origin", "due"], kind="stable").reset_index(
         drop=True
@@ -313,15 +337,9 @@ def settle_period(
     count = len(employee_ids)
     payout = np.asarray(payout, dtype=np.int64)
     lots = _empty_lots() if lots is None else lots
-    periods = lot_periods(
-        [*lots["origin"].astype(str).tolist(), *lots["due"].astype(str).tolist()], "ledger"
-    )
-    kind = lots["lot"].astype(str).to_numpy(dtype=object)
-    origin_text = lots["origin"].astype(str).to_numpy(dtype=object)
-    due_text = lots["due"].astype(str).to_numpy(dtype=object)
-    origin_start = np.array([periods[t].start for t in origin_text], dtype="datetime64[D]")
-    origin_end = np.array([periods[t].end for t in origin_text], dtype="datetime64[D]")
-    due_start = np.array([periods[t].start for t in due_text], dtype="datetime64[D]")
+    dates = _LotDates.of(lots)
+    kind, origin_text, due_text = dates.kind, dates.origin, dates.due
+    origin_start, origin_end, due_start = dates.origin_start, dates.origin_end, dates.due_start
     units = lots["units"].to_numpy(dtype=np.int64)
     lot_ids = lots["employee_id"].astype(str).to_numpy(dtype=object)
     employee = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -145,63 +145,48 @@ def json_diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
 
     Paths look like ``kpis[2].actual``; the top-level ``run_id`` is not compared.
     """
-    if isinstance(a, dict) and isinstance(b, dict):
-        changes: list[dict[str, Any]] = []
-        for key in sorted(set(a) | set(b), key=str):
-            if not path and key in _RUN_OWN_KEYS:
-                continue
-            child = f"{path}.{key}" if path else str(key)
-            if key not in a:
-                changes.append({"path": child, "b": b[key]})
-            elif key not in b:
-                changes.append({"path": child, "a": a[key]})
-            else:
-                changes.extend(json_diff(a[key], b[key], child))
-        return changes
-    if isinstance(a, list) and isinstance(b, list):
-        changes = []
-        for index in range(max(len(a), len(b))):
-            child = f"{path}[{index}]"
-            if index >= len(a):
-                changes.append({"path": child, "b": b[index]})
-            elif index >= len(b):
-                changes.append({"path": child, "a": a[index]})
-            else:
-                changes.extend(json_diff(a[index], b[index], child))
-        return changes
-    if type(a) is not type(b) or a != b:
-        return [{"path": path, "a": a, "b": b}]
-    return []
+    return _diff(a, b, path, skipped=_RUN_OWN_KEYS, by_id=False)
 
 
-def document_diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
+def document_diff(a: Any, b: Any) -> list[dict[str, Any]]:
     """:func:`json_diff` for documents: lists of objects with ids are matched by id, and paths
     name them as scenario overrides do (``departments[sales].kpis[sales.revenue].target``), so
     a KPI inserted in the middle shows as one addition, not a shifted list."""
+    return _diff(a, b, "", skipped=frozenset(), by_id=True)
+
+
+def _diff(
+    a: Any, b: Any, path: str, *, skipped: Collection[str], by_id: bool
+) -> list[dict[str, Any]]:
+    pairs: list[tuple[str, Any, Any]] | None = None  # (child path, a side, b side)
     if isinstance(a, dict) and isinstance(b, dict):
-        changes: list[dict[str, Any]] = []
-        for key in sorted(set(a) | set(b), key=str):
-            child = f"{path}.{key}" if path else str(key)
-            if key not in a:
-                changes.append({"path": child, "b": b[key]})
-            elif key not in b:
-                changes.append({"path": child, "a": a[key]})
-            else:
-                changes.extend(document_diff(a[key], b[key], child))
-        return changes
-    if isinstance(a, list) and isinstance(b, list) and _by_id(a) is not None and _by_id(b):
-        first, second = _by_id(a) or {}, _by_id(b) or {}
-        changes = []
-        for key in [*first, *(k for k in second if k not in first)]:
-            child = f"{path}[{key}]"
-            if key not in first:
-                changes.append({"path": child, "b": second[key]})
-            elif key not in second:
-                changes.append({"path": child, "a": first[key]})
-            else:
-                changes.extend(document_diff(first[key], second[key], child))
-        return changes
-    return json_diff(a, b, path) if path else json_diff(a, b)
+        keys = [k for k in sorted(set(a) | set(b), key=str) if path or k not in skipped]
+        pairs = [(f"{path}.{k}" if path else str(k), a.get(k, _ABSENT), b.get(k, _ABSENT))
+                 for k in keys]  # fmt: skip
+    elif isinstance(a, list) and isinstance(b, list):
+        first, second = (_by_id(a), _by_id(b)) if by_id else (None, None)
+        if first is not None and second is not None:
+            keys = [*first, *(k for k in second if k not in first)]
+            pairs = [(f"{path}[{k}]", first.get(k, _ABSENT), second.get(k, _ABSENT)) for k in keys]
+        else:
+            pairs = [
+                (f"{path}[{i}]", a[i] if i < len(a) else _ABSENT, b[i] if i < len(b) else _ABSENT)
+                for i in range(max(len(a), len(b)))
+            ]
+    if pairs is None:
+        return [] if type(a) is type(b) and a == b else [{"path": path, "a": a, "b": b}]
+    changes: list[dict[str, Any]] = []
+    for child, left, right in pairs:
+        if left is _ABSENT:
+            changes.append({"path": child, "b": right})
+        elif right is _ABSENT:
+            changes.append({"path": child, "a": left})
+        else:
+            changes.extend(_diff(left, right, child, skipped=skipped, by_id=by_id))
+    return changes
+
+
+_ABSENT = object()
 
 
 def _by_id(items: list[Any]) -> dict[str, Any] | None:
