@@ -158,14 +158,15 @@ def check_employees(
     if "currency" in frame.columns:
         currencies = text_column(frame, "currency")
         home = currency.upper()
-        pay_currency = np.array(
-            [home if c is None or c != c or str(c).strip() == "" else str(c).strip().upper()
-             for c in currencies],
-            dtype=object,
-        )  # fmt: skip
-        convertible = {home, *(rates or {})}
-        foreign = np.array(
-            [check_currency and c not in convertible for c in pay_currency], dtype=np.bool_
+        # Column operations: a million rows, a handful of distinct currencies.
+        given = pd.Series(currencies, dtype=object).fillna("").astype(str).str.strip()
+        currency_codes = given.str.upper().where(given != "", home)
+        pay_currency = currency_codes.to_numpy(dtype=object)
+        convertible = [home, *(rates or {})]
+        foreign = (
+            ~currency_codes.isin(convertible).to_numpy(dtype=np.bool_)
+            if check_currency
+            else np.zeros(len(currency_codes), dtype=np.bool_)
         )
         collector.add_rows(
             foreign,
