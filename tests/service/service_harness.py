@@ -4,6 +4,7 @@ admin token made by ``tokens create``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -179,3 +180,26 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     for leak in LEAKS:
         assert leak not in response.text, f"{leak!r} in {response.text}"
     return dict(error)
+
+
+def access_lines(server: Server) -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
+    ]
+
+
+def pids_answering(server: Server, marker: str, calls: int) -> set[int]:
+    for _ in range(calls):  # a new connection each
+        # A connection the kernel queued on a dead worker's socket is answered once its
+        # replacement has started (seconds of imports on a busy machine): wait for that.
+        response = httpx.get(
+            f"{server.url}/healthz", headers={"X-Request-ID": marker}, timeout=60.0
+        )
+        assert response.status_code == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mine = [line for line in access_lines(server) if line.get("request_id") == marker]
+        if len(mine) == calls:
+            break
+        time.sleep(0.05)
+    return {int(line["pid"]) for line in mine}

@@ -15,7 +15,15 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from service_harness import SERVER_ENDPOINTS, Server, assert_error, cli, serving
+from service_harness import (
+    SERVER_ENDPOINTS,
+    Server,
+    access_lines,
+    assert_error,
+    cli,
+    pids_answering,
+    serving,
+)
 from service_samples import ACME, acme_plan, check_body, score_body
 
 from alignment_engine.cli import main
@@ -119,12 +127,6 @@ def test_metrics_count_every_workers_requests(server: Server) -> None:
     assert 'alignment_decisions_total{kind="check",outcome="ok"}' in text
 
 
-def _access_lines(server: Server) -> list[dict[str, Any]]:
-    return [
-        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
-    ]
-
-
 def test_a_burst_of_keep_alive_connections_is_shared_by_the_workers(server: Server) -> None:
     """A client's pool opening all its connections at once must not land on one worker (each
     worker has its own listening socket; the kernel spreads the connections)."""
@@ -138,7 +140,7 @@ def test_a_burst_of_keep_alive_connections_is_shared_by_the_workers(server: Serv
             client.close()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        mine = [line for line in _access_lines(server) if line.get("request_id") == marker]
+        mine = [line for line in access_lines(server) if line.get("request_id") == marker]
         if len(mine) == len(clients):
             break
         time.sleep(0.05)
@@ -146,33 +148,16 @@ def test_a_burst_of_keep_alive_connections_is_shared_by_the_workers(server: Serv
     assert len({line["pid"] for line in mine}) == 2
 
 
-def _pids_answering(server: Server, marker: str, calls: int) -> set[int]:
-    for _ in range(calls):  # a new connection each
-        # A connection the kernel queued on a dead worker's socket is answered once its
-        # replacement has started (seconds of imports on a busy machine): wait for that.
-        response = httpx.get(
-            f"{server.url}/healthz", headers={"X-Request-ID": marker}, timeout=60.0
-        )
-        assert response.status_code == 200
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        mine = [line for line in _access_lines(server) if line.get("request_id") == marker]
-        if len(mine) == calls:
-            break
-        time.sleep(0.05)
-    return {int(line["pid"]) for line in mine}
-
-
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     with serving(tmp_path, "--workers", "2") as running:
-        before = _pids_answering(running, "before", 24)
+        before = pids_answering(running, "before", 24)
         assert len(before) == 2
         victim = min(before)
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 60
         after: set[int] = set()
         while time.monotonic() < deadline:
-            after = _pids_answering(running, f"after-{time.monotonic_ns()}", 24)
+            after = pids_answering(running, f"after-{time.monotonic_ns()}", 24)
             if len(after) == 2:
                 break
             time.sleep(0.5)
@@ -182,7 +167,7 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
 
 def test_a_worker_that_stops_answering_is_replaced(tmp_path: Path) -> None:
     with serving(tmp_path, "--workers", "2") as running:
-        before = _pids_answering(running, "healthy", 24)
+        before = pids_answering(running, "healthy", 24)
         assert len(before) == 2
         stuck = min(before)
         os.kill(stuck, signal.SIGSTOP)  # alive, but answers nothing: only a ping finds it
@@ -197,7 +182,7 @@ def test_a_worker_that_stops_answering_is_replaced(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         after: set[int] = set()
         while len(after) < 2 and time.monotonic() < deadline:
-            after = _pids_answering(running, f"replaced-{time.monotonic_ns()}", 24)
+            after = pids_answering(running, f"replaced-{time.monotonic_ns()}", 24)
         assert len(after) == 2 and stuck not in after
 
 
@@ -214,7 +199,7 @@ def test_workers_end_with_their_supervisor_even_when_it_is_killed(tmp_path: Path
     metrics.mkdir()
     environment = {"PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     with serving(tmp_path, "--workers", "2", env=environment) as running:
-        workers = _pids_answering(running, "orphans", 24)
+        workers = pids_answering(running, "orphans", 24)
         assert len(workers) == 2
         supervisor = int(
             Path(f"/proc/{min(workers)}/stat").read_text().rsplit(")", 1)[1].split()[1]
@@ -342,7 +327,7 @@ def _heavy_plan() -> dict[str, Any]:
 def test_a_runaway_check_is_stopped_and_the_worker_keeps_answering(tmp_path: Path) -> None:
     env = {"ALIGNMENT_TIME_LIMIT_SECONDS": "3"}
     with serving(tmp_path, env=env) as running:
-        before = _pids_answering(running, "before-heavy", 4)
+        before = pids_answering(running, "before-heavy", 4)
         with ThreadPoolExecutor(1) as pool:
             started = time.monotonic()
             heavy = pool.submit(
@@ -363,7 +348,7 @@ def test_a_runaway_check_is_stopped_and_the_worker_keeps_answering(tmp_path: Pat
         assert answer.status_code == 504, answer.text
         assert answer.json()["error"]["code"] == "time_limit_exceeded"
         assert took < 60
-        assert _pids_answering(running, "after-heavy", 4) == before  # no worker was replaced
+        assert pids_answering(running, "after-heavy", 4) == before  # no worker was replaced
         small = httpx.post(
             f"{running.url}/v1/check",
             json=check_body(),
@@ -376,7 +361,7 @@ def test_a_runaway_check_is_stopped_and_the_worker_keeps_answering(tmp_path: Pat
 def test_a_check_over_its_memory_budget_is_refused_and_the_worker_stays(tmp_path: Path) -> None:
     env = {"ALIGNMENT_DECISION_MEMORY_MB": "64", "ALIGNMENT_TIME_LIMIT_SECONDS": "120"}
     with serving(tmp_path, env=env) as running:
-        before = _pids_answering(running, "before-big", 4)
+        before = pids_answering(running, "before-big", 4)
         answer = httpx.post(
             f"{running.url}/v1/check",
             json={"plan": _heavy_plan()},
@@ -387,4 +372,4 @@ def test_a_check_over_its_memory_budget_is_refused_and_the_worker_stays(tmp_path
         error = answer.json()["error"]
         assert error["code"] == "over_budget"
         assert "64 MiB" in error["message"]
-        assert _pids_answering(running, "after-big", 4) == before
+        assert pids_answering(running, "after-big", 4) == before

@@ -72,6 +72,12 @@ class Metrics:
             ["kind", "outcome"],
             registry=registry,
         )
+        self.commit_batches = Histogram(
+            "alignment_run_commit_batch_size",
+            "Runs written per database transaction (group commit: concurrent calls share one).",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=registry,
+        )
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

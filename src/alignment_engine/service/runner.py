@@ -152,7 +152,7 @@ class _Attempt:
         """Record the failed attempt; best effort, so the caller still gets the real error
         when the database is the thing that failed."""
         try:
-            self.state.store().record_run(
+            self.state.commits().record_run(
                 self.record(),
                 result_json=_json(error_body(error)),
                 status=RunStatus.FAILED,
@@ -214,7 +214,8 @@ class _Attempt:
                 "payout_decimals": result.settings.decimals,
                 "ledger": None if result.ledger is None else result.ledger.entries,
             }
-        return self.state.store().record_run(record, result_json=text, force=True, **extras)
+        # Answered only once its transaction has committed (shared with concurrent calls).
+        return self.state.commits().record_run(record, result_json=text, force=True, **extras)
 
 
 async def decide(

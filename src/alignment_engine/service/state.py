@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from alignment_engine.service.auth import TokenCache
 from alignment_engine.service.observability import Metrics
 from alignment_engine.service.settings import ServiceSettings
-from alignment_engine.storage import Store
+from alignment_engine.storage import GroupCommit, Store
 
 __all__ = ["ServiceState"]
 
@@ -24,6 +24,7 @@ class ServiceState:
     metrics: Metrics = field(default_factory=Metrics)
     _store: Store | None = None
     _store_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _commits: GroupCommit | None = None
     _decisions: ThreadPoolExecutor | None = None
     _optimisations: ThreadPoolExecutor | None = None
 
@@ -40,6 +41,14 @@ class ServiceState:
             if self._store is None:
                 self._store = Store.open(self.settings.db_url)
             return self._store
+
+    def commits(self) -> GroupCommit:
+        """Where runs are recorded: concurrent calls' runs share one transaction."""
+        store = self.store()
+        with self._store_lock:
+            if self._commits is None or self._commits.store is not store:
+                self._commits = GroupCommit(store, on_batch=self.metrics.commit_batches.observe)
+            return self._commits
 
     def _verify_token(self, token: str) -> tuple[str, str] | None:
         found = self.store().verify_token(token)
@@ -71,3 +80,4 @@ class ServiceState:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+            self._commits = None

@@ -11,6 +11,7 @@ from alignment_engine.storage.canonical import (
     table_from_bytes,
 )
 from alignment_engine.storage.diff import RunDiff
+from alignment_engine.storage.group_commit import GroupCommit
 from alignment_engine.storage.migrate import SchemaState, head_revision
 from alignment_engine.storage.records import (
     ROLES,
@@ -29,7 +30,7 @@ from alignment_engine.storage.records import (
     TokenInfo,
     default_actor,
 )
-from alignment_engine.storage.store import Store
+from alignment_engine.storage.store import PendingRun, Store
 from alignment_engine.storage.url import (
     DEFAULT_SQLITE_FILE,
     ENVIRONMENT_VARIABLE,
@@ -42,6 +43,8 @@ __all__ = [
     "ENVIRONMENT_VARIABLE",
     "ROLES",
     "AuditEntry",
+    "GroupCommit",
+    "PendingRun",
     "Release",
     "RunDiff",
     "RunInputs",

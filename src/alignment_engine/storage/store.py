@@ -13,6 +13,7 @@ import secrets
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from alignment_engine.errors import ConflictError, InputError, NotFoundError
+from alignment_engine.errors import AlignmentError, ConflictError, InputError, NotFoundError
 from alignment_engine.model import did_you_mean
 from alignment_engine.storage.bulk import (
     insert_frame,
@@ -84,7 +85,7 @@ from alignment_engine.storage.url import display_url, is_sqlite, resolve_databas
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Store"]
+__all__ = ["PendingRun", "Store"]
 
 TABLE_ENCODING = "csv+zlib"
 _COMPRESSION_LEVEL = 3
@@ -261,6 +262,85 @@ def _insert_ignoring_duplicates(
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["hash"])
     connection.execute(statement, rows)
+
+
+def _concatenated(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    if len(frames) == 1:
+        return frames[0]
+    import pandas as pd  # only where tables are written: a check imports no pandas
+
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class PendingRun:
+    """A run ready to store: its rows built and its result compressed (see
+    :meth:`Store.prepare_run`), so the write transaction holds its locks only for the inserts."""
+
+    record: RunRecord
+    status: RunStatus
+    force: bool
+    result_json: str
+    result_hash: str
+    result_size: int
+    compressed_result: bytes
+    payout_frame: pd.DataFrame | None
+    payout_decimals: int | None
+    ledger_frame: pd.DataFrame | None
+    finding_rows: list[dict[str, Any]]
+    allocation_rows: list[dict[str, Any]]
+    new_tables: list[dict[str, Any]]
+    finished_at: datetime
+
+    @property
+    def locks(self) -> tuple[str, ...]:
+        record = self.record
+        return (f"hash:{record.run_hash}", f"period:{record.kind.value}:{record.period}")
+
+    def run_row(self) -> dict[str, Any]:
+        record = self.record
+        return {
+            "id": record.run_id,
+            "kind": record.kind.value,
+            "status": self.status.value,
+            "period": record.period,
+            "run_hash": record.run_hash,
+            "engine_version": record.engine_version,
+            "options": record.options_json,
+            "actor": record.actor,
+            "started_at": record.started_at,
+            "finished_at": self.finished_at,
+            "payout_decimals": self.payout_decimals,
+            "result_hash": self.result_hash,
+            "result_size": self.result_size,
+            "result": self.compressed_result,
+        }
+
+    def stored(self) -> StoredRun:
+        """The run as stored (once its transaction has committed)."""
+        record = self.record
+        return StoredRun(
+            id=record.run_id,
+            kind=record.kind,
+            status=self.status,
+            period=record.period,
+            run_hash=record.run_hash,
+            engine_version=record.engine_version,
+            options=json.loads(record.options_json),
+            actor=record.actor,
+            started_at=_utc(record.started_at),
+            finished_at=_utc(self.finished_at),
+            finalised_at=None,
+            finalised_by=None,
+            approved_at=None,
+            approved_by=None,
+            result_hash=self.result_hash,
+            result_size=self.result_size,
+            documents={d.role: d.hash for d in record.documents},
+            tables={t.role: t.hash for t in record.tables},
+            result_json=self.result_json,
+            payout_decimals=self.payout_decimals,
+        )
 
 
 class _KnownContents:
@@ -452,6 +532,43 @@ class Store:
         ``ledger``: a score run's ledger entries (``scoring.ledger.LEDGER_COLUMNS``); they
         count towards the open lots once the run is final.
         """
+        pending = self.prepare_run(
+            record,
+            result_json=result_json,
+            payouts=payouts,
+            payout_decimals=payout_decimals,
+            ledger=ledger,
+            findings=findings,
+            allocations=allocations,
+            force=force,
+            status=status,
+            finished_at=finished_at,
+        )
+        with self._writing(*pending.locks) as (connection, session):
+            stored = self._admit(session, pending)
+            if stored is None:
+                self._insert_runs(connection, [pending])
+        if stored is not None:
+            return stored
+        self._remember(pending)
+        return pending.stored()
+
+    def prepare_run(
+        self,
+        record: RunRecord,
+        *,
+        result_json: str,
+        payouts: pd.DataFrame | None = None,
+        payout_decimals: int = 2,
+        ledger: pd.DataFrame | None = None,
+        findings: Sequence[Mapping[str, Any]] | None = None,
+        allocations: Sequence[Mapping[str, Any]] | None = None,
+        force: bool = False,
+        status: RunStatus | str = RunStatus.COMPLETED,
+        finished_at: datetime | None = None,
+    ) -> PendingRun:
+        """A run's rows, built and compressed before any lock is taken, for
+        :meth:`record_runs` (the arguments are :meth:`record_run`'s)."""
         run_status = _status(status)
         if run_status is RunStatus.FINAL:
             raise InputError("a run becomes final through finalise(), not when it is stored")
@@ -473,116 +590,152 @@ class Store:
         payout_frame = (
             payout_rows(record.run_id, payouts, payout_decimals) if payouts is not None else None
         )
-        finding_rows = _finding_records(record.run_id, findings or [])
-        allocation_rows = _allocation_records(record.run_id, allocations or [])
-        new_tables = self._compressed_new_tables(record.tables)
-        compressed_result = zlib.compress(result_bytes, _COMPRESSION_LEVEL)
-        finished = finished_at or utc_now()
+        return PendingRun(
+            record=record,
+            status=run_status,
+            force=force,
+            result_json=result_json,
+            result_hash=content_hash(result_bytes),
+            result_size=len(result_bytes),
+            compressed_result=zlib.compress(result_bytes, _COMPRESSION_LEVEL),
+            payout_frame=payout_frame,
+            payout_decimals=payout_decimals if payout_frame is not None else None,
+            ledger_frame=(
+                _ledger_rows(record.run_id, ledger) if ledger is not None and len(ledger) else None
+            ),
+            finding_rows=_finding_records(record.run_id, findings or []),
+            allocation_rows=_allocation_records(record.run_id, allocations or []),
+            new_tables=self._compressed_new_tables(record.tables),
+            finished_at=finished_at or utc_now(),
+        )
 
-        locks = (f"hash:{record.run_hash}", f"period:{record.kind.value}:{record.period}")
-        with self._writing(*locks) as (connection, session):
-            already = session.get(RunRow, record.run_id)
-            if already is not None:  # the same record stored twice (a retry): it is stored once
-                return self._stored(session, already, reused=True)
-            if run_status is RunStatus.COMPLETED:
-                reusable = self._reusable(session, record, force=force)
-                if reusable is not None:
-                    return reusable
-            self._store_documents(connection, record.documents)
-            self._store_tables(connection, new_tables)
-            # Core inserts, not ORM objects: a run is written on every service call, and the
-            # unit of work costs more than the rows themselves.
-            connection.execute(
-                insert(_table(RunRow)),
-                {
-                    "id": record.run_id,
-                    "kind": record.kind.value,
-                    "status": run_status.value,
-                    "period": record.period,
-                    "run_hash": record.run_hash,
-                    "engine_version": record.engine_version,
-                    "options": record.options_json,
-                    "actor": record.actor,
-                    "started_at": record.started_at,
-                    "finished_at": finished,
-                    "payout_decimals": payout_decimals if payout_frame is not None else None,
-                    "result_hash": content_hash(result_bytes),
-                    "result_size": len(result_bytes),
-                    "result": compressed_result,
-                },
-            )
-            insert_records(
-                connection,
-                _table(RunDocumentRow),
-                [
-                    {"run_id": record.run_id, "role": d.role, "document_hash": d.hash}
-                    for d in record.documents
-                ],
-            )
-            insert_records(
-                connection,
-                _table(RunTableRow),
-                [
-                    {"run_id": record.run_id, "role": t.role, "table_hash": t.hash}
-                    for t in record.tables
-                ],
-            )
-            if payout_frame is not None:
-                insert_frame(connection, _table(PayoutRow), payout_frame)
-            if ledger is not None and len(ledger):
-                insert_frame(
-                    connection, _table(LedgerEntryRow), _ledger_rows(record.run_id, ledger)
-                )
-            if len(finding_rows) > _BULK_FINDINGS:
-                columns = list(finding_rows[0])
-                insert_rows(
-                    connection,
-                    _table(FindingRow),
-                    columns,
-                    (tuple(row[c] for c in columns) for row in finding_rows),
-                )
+    def record_runs(self, batch: Sequence[PendingRun]) -> list[StoredRun | AlignmentError]:
+        """Store several prepared runs in one transaction (group commit): per run, what
+        :meth:`record_run` would return, or the error it would raise (a run refused, say for a
+        final period, does not stop the others). Nothing is stored unless the whole batch
+        commits; when the transaction itself fails, each run is stored on its own instead, so
+        one run's failure is only that run's."""
+        if not batch:
+            return []
+        outcomes: list[StoredRun | AlignmentError | None] = [None] * len(batch)
+        locks = sorted({lock for pending in batch for lock in pending.locks})
+        try:
+            with self._writing(*locks) as (connection, session):
+                admitted: list[PendingRun] = []
+                for index, pending in enumerate(batch):
+                    try:
+                        outcomes[index] = self._admit(session, pending)
+                    except AlignmentError as error:
+                        outcomes[index] = error
+                    if outcomes[index] is None:
+                        if any(p.record.run_id == pending.record.run_id for p in admitted):
+                            # The same record twice in one batch: stored once, both answered.
+                            continue
+                        admitted.append(pending)
+                self._insert_runs(connection, admitted)
+        except AlignmentError:
+            if len(batch) == 1:
+                raise
+            return [self._record_alone(pending) for pending in batch]
+        results: list[StoredRun | AlignmentError] = []
+        for outcome, pending in zip(outcomes, batch, strict=True):
+            if outcome is None:
+                self._remember(pending)
+                results.append(pending.stored())
             else:
-                insert_records(connection, _table(FindingRow), finding_rows)
-            insert_records(connection, _table(AllocationRow), allocation_rows)
-            connection.execute(
-                insert(_table(AuditRow)),
-                self._audit_values(
-                    record.actor,
-                    "run.created",
-                    record.run_id,
-                    {
-                        "kind": record.kind.value,
-                        "period": record.period,
-                        "status": run_status.value,
-                        "run_hash": record.run_hash,
-                        "forced": force,
-                    },
-                ),
-            )
+                results.append(outcome)
+        return results
+
+    def _record_alone(self, pending: PendingRun) -> StoredRun | AlignmentError:
+        try:
+            return self.record_runs([pending])[0]
+        except AlignmentError as error:
+            return error
+
+    def _admit(self, session: Session, pending: PendingRun) -> StoredRun | None:
+        """The run that makes storing ``pending`` unnecessary, or None to store it."""
+        record = pending.record
+        already = session.get(RunRow, record.run_id)
+        if already is not None:  # the same record stored twice (a retry): it is stored once
+            return self._stored(session, already, reused=True)
+        if pending.status is RunStatus.COMPLETED:
+            return self._reusable(session, record, force=pending.force)
+        return None
+
+    def _remember(self, pending: PendingRun) -> None:
+        record = pending.record
         self._known_contents.remember(
             [d.hash for d in record.documents] + [t.hash for t in record.tables]
         )
-        return StoredRun(
-            id=record.run_id,
-            kind=record.kind,
-            status=run_status,
-            period=record.period,
-            run_hash=record.run_hash,
-            engine_version=record.engine_version,
-            options=json.loads(record.options_json),
-            actor=record.actor,
-            started_at=_utc(record.started_at),
-            finished_at=_utc(finished),
-            finalised_at=None,
-            finalised_by=None,
-            approved_at=None,
-            approved_by=None,
-            result_hash=content_hash(result_bytes),
-            result_size=len(result_bytes),
-            documents={d.role: d.hash for d in record.documents},
-            tables={t.role: t.hash for t in record.tables},
-            result_json=result_json,
-            payout_decimals=payout_decimals if payout_frame is not None else None,
+
+    def _insert_runs(self, connection: Connection, batch: Sequence[PendingRun]) -> None:
+        """Every row of the runs in ``batch``, table by table (one statement per table, not
+        per run: a batch of runs costs about what one does)."""
+        if not batch:
+            return
+        self._store_documents(connection, [d for p in batch for d in p.record.documents])
+        self._store_tables(
+            connection, list({row["hash"]: row for p in batch for row in p.new_tables}.values())
+        )
+        # Core inserts, not ORM objects: a run is written on every service call, and the
+        # unit of work costs more than the rows themselves.
+        connection.execute(insert(_table(RunRow)), [p.run_row() for p in batch])
+        insert_records(
+            connection,
+            _table(RunDocumentRow),
+            [
+                {"run_id": p.record.run_id, "role": d.role, "document_hash": d.hash}
+                for p in batch
+                for d in p.record.documents
+            ],
+        )
+        insert_records(
+            connection,
+            _table(RunTableRow),
+            [
+                {"run_id": p.record.run_id, "role": t.role, "table_hash": t.hash}
+                for p in batch
+                for t in p.record.tables
+            ],
+        )
+        for frames, table in (
+            ([p.payout_frame for p in batch], PayoutRow),
+            ([p.ledger_frame for p in batch], LedgerEntryRow),
+        ):
+            present = [frame for frame in frames if frame is not None and len(frame)]
+            if present:
+                insert_frame(connection, _table(table), _concatenated(present))
+        finding_rows = [row for p in batch for row in p.finding_rows]
+        if len(finding_rows) > _BULK_FINDINGS:
+            columns = list(finding_rows[0])
+            insert_rows(
+                connection,
+                _table(FindingRow),
+                columns,
+                (tuple(row[c] for c in columns) for row in finding_rows),
+            )
+        else:
+            insert_records(connection, _table(FindingRow), finding_rows)
+        insert_records(
+            connection, _table(AllocationRow), [row for p in batch for row in p.allocation_rows]
+        )
+        connection.execute(
+            insert(_table(AuditRow)),
+            [
+                self._audit_values(
+                    p.record.actor,
+                    "run.created",
+                    p.record.run_id,
+                    {
+                        "kind": p.record.kind.value,
+                        "period": p.record.period,
+                        "status": p.status.value,
+                        "run_hash": p.record.run_hash,
+                        "forced": p.force,
+                    },
+                )
+                for p in batch
+            ],
         )
 
     def _reusable(self, session: Session, record: RunRecord, *, force: bool) -> StoredRun | None:
