@@ -16,6 +16,7 @@ against the code)::
     │   │   └── InfeasibleError         422 / exit 2   no allocation satisfies the constraints
     │   ├── NotFoundError               404 / exit 2   a run, document or token does not exist
     │   ├── ConflictError               409 / exit 2   the request clashes with stored state (final runs)
+    │   │   └── JobLostError            409 / exit 2   jobs.py: a job taken over by another worker
     │   ├── StorageError                503 / exit 2   the database failed
     │   ├── AuthError                   401 / exit 2   no or bad credentials
     │   │   └── ForbiddenError          403 / exit 2   credentials without the needed role

@@ -320,13 +320,14 @@ def complete_columns(typed: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return typed[[*columns, *spec.carried_in(typed.columns)]]
 
 
-def read_table(path: str | Path, spec: TableSpec) -> pd.DataFrame:
+def read_table(path: str | Path, spec: TableSpec, source: str | None = None) -> pd.DataFrame:
     """A table file as a typed DataFrame with ``attrs['source']`` and ``attrs['row_offset']``.
 
     ``row_offset`` turns a positional index into the file's row number (index + offset).
+    ``source``: the name errors give the file (an upload's name rather than its temporary path).
     """
     target = regular_file(path)
-    source = str(path)
+    source = str(path) if source is None else source
     frame, first_row = _read_raw(target, source, spec)
     frame.columns = _check_columns(frame, spec, source)
     if frame.empty:

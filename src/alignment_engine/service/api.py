@@ -25,6 +25,8 @@ __all__ = [
     "EmployeeRow",
     "ErrorBody",
     "Health",
+    "JobOptions",
+    "JobStatus",
     "OptimiseOptions",
     "OptimiseRequest",
     "OptimiseResponse",
@@ -33,6 +35,7 @@ __all__ = [
     "ScenarioOptions",
     "ScenarioRunRequest",
     "ScenarioRunResponse",
+    "ScoreJobRequest",
     "ScoreOptions",
     "ScoreRequest",
     "ScoreResponse",
@@ -236,6 +239,56 @@ class ScoreRequest(_PlanMembers):
         if self.policy is None and self.policy_id is None:
             raise ValueError("scoring needs a policy: give 'policy' or 'policy_id'")
         return self
+
+
+class JobOptions(_Request):
+    explanations: Literal["full", "compact", "none"] = Field(
+        default="full", description="as for /v1/score"
+    )
+    accept_findings: bool = Field(default=False, description="as for /v1/score")
+
+
+class ScoreJobRequest(_PlanMembers):
+    """The ``request`` part of ``POST /v1/jobs/score``: a score request without its rows, which
+    come as files (parts named ``actuals``, ``employees``, ``adjustments``, ``fx``: CSV, Parquet
+    or Excel, as the CLI reads them) or as tables already stored (``tables``, by hash)."""
+
+    policy: Policy | None = None
+    policy_id: DocumentHash | None = None
+    period: Period
+    tables: dict[Literal["actuals", "employees", "adjustments", "fx"], DocumentHash] = Field(
+        default_factory=dict,
+        description="tables already stored (a run's inputs, by content hash) instead of files",
+    )
+    options: JobOptions = JobOptions()
+
+    @model_validator(mode="after")
+    def _policy(self) -> ScoreJobRequest:
+        _at_most_one_policy(self.policy, self.policy_id)
+        if self.policy is None and self.policy_id is None:
+            raise ValueError("scoring needs a policy: give 'policy' or 'policy_id'")
+        return self
+
+
+class JobStatus(_Request):
+    """A background job: its state and progress, and once it has finished its run (or error)."""
+
+    job_id: str
+    kind: str
+    state: Literal["queued", "running", "completed", "failed"]
+    period: str | None
+    actor: str
+    submitted_at: str
+    started_at: str | None
+    finished_at: str | None
+    attempts: int = Field(
+        description="workers that have taken the job (more than one: a worker died)"
+    )
+    progress: dict[str, Any] = Field(description="the stage reached (and rows being scored)")
+    run_id: str | None = Field(description="the run the job made, once completed")
+    error: dict[str, Any] | None = Field(description="the error body, once failed")
+    inputs: dict[str, dict[str, str]] = Field(description="the documents and tables, by hash")
+    links: dict[str, str]
 
 
 class EstimateRequest(_PlanMembers):

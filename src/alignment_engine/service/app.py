@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from alignment_engine import __version__
 from alignment_engine.service.errors import install_error_handlers
 from alignment_engine.service.isolation import preload
+from alignment_engine.service.job_worker import JobWorker
 from alignment_engine.service.limits import BodyLimitMiddleware
 from alignment_engine.service.observability import ObservabilityMiddleware
 from alignment_engine.service.readiness import readiness_checks
@@ -28,6 +29,7 @@ from alignment_engine.service.routes import (
     check,
     estimate,
     health,
+    jobs,
     metrics,
     optimise,
     releases,
@@ -77,9 +79,13 @@ def create_app(
             # 91 ms to 18 ms at 16 clients).
             gc.collect()  # what is garbage now must not be frozen with the rest
             gc.freeze()
+        job_worker = JobWorker(state)
+        _app.state.job_worker = job_worker
+        job_worker.start()
         try:
             yield
         finally:
+            await run_in_threadpool(job_worker.stop)
             state.stop()
 
     app = FastAPI(
@@ -105,6 +111,7 @@ def create_app(
         optimise,
         scenarios,
         estimate,
+        jobs,
         releases,
         runs,
         health,
@@ -114,7 +121,11 @@ def create_app(
     if chosen.benchmark_endpoints:
         app.include_router(benchmark.router)
     # Starlette wraps in reverse order of addition: the last added is the outermost.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=chosen.max_body_bytes,
+        upload_max_bytes=chosen.upload_max_bytes,
+    )
     app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)
     return app
 

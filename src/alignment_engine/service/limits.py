@@ -104,16 +104,22 @@ def _duplicate_error(key: str) -> InputError:
 __all__ = ["BodyLimitMiddleware"]
 
 
+UPLOAD_PATHS = "/v1/jobs"
+"""Paths under this prefix take files (a quarter's tables): they have the upload limit."""
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = max_bytes if upload_max_bytes is None else upload_max_bytes
 
-    def _refuse(self) -> ASGIApp:
-        mib = self.max_bytes / (1024 * 1024)
+    @staticmethod
+    def _refuse(limit: int) -> ASGIApp:
+        mib = limit / (1024 * 1024)
         return error_response(
             PayloadTooLargeError(
-                f"the request body is larger than the limit of {mib:g} MiB ({self.max_bytes} bytes)"
+                f"the request body is larger than the limit of {mib:g} MiB ({limit} bytes)"
             )
         )
 
@@ -121,9 +127,15 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        limit = (
+            self.upload_max_bytes
+            if path == UPLOAD_PATHS or path.startswith(UPLOAD_PATHS + "/")
+            else self.max_bytes
+        )
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse()(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(limit)(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -133,8 +145,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse()(scope, receive, send)
+            if size > limit:
+                await self._refuse(limit)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -24,6 +24,26 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="larger request bodies get 413"
     )
+    upload_max_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        gt=0,
+        description="larger uploads to /v1/jobs (a quarter's tables as files) get 413",
+    )
+    job_threads: int = Field(
+        default=1,
+        ge=0,
+        description="background jobs each worker process runs at once (0: this server only "
+        "queues jobs; another replica runs them)",
+    )
+    job_stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="a running job whose worker has not reported for this long is taken over "
+        "by another (its worker died)",
+    )
+    job_poll_seconds: float = Field(
+        default=2.0, gt=0, description="how often an idle worker looks for queued jobs"
+    )
     request_read_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -16,6 +16,8 @@ from alignment_engine.storage.migrate import SchemaState, head_revision
 from alignment_engine.storage.records import (
     ROLES,
     AuditEntry,
+    Job,
+    JobState,
     Release,
     RunInputs,
     RunKind,
@@ -44,6 +46,8 @@ __all__ = [
     "ROLES",
     "AuditEntry",
     "GroupCommit",
+    "Job",
+    "JobState",
     "PendingRun",
     "Release",
     "RunDiff",

@@ -33,6 +33,7 @@ __all__ = [
     "DocumentRow",
     "FindingRow",
     "InputTableRow",
+    "JobRow",
     "LedgerEntryRow",
     "PayoutRow",
     "ReleaseRow",
@@ -173,6 +174,30 @@ class ReleaseRow(Base):
     effective_to: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(NAME)
+
+
+class JobRow(Base):
+    """Background work (``Store.submit_job``): its inputs by content hash, who holds it and
+    when it last said so (a claim whose heartbeat stops is taken over), and its outcome."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    actor: Mapped[str] = mapped_column(NAME)
+    period: Mapped[str | None] = mapped_column(String(32))
+    inputs: Mapped[str] = mapped_column(Text)
+    options: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(NAME)
+    attempts: Mapped[int] = mapped_column(Integer)
+    progress: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class LedgerEntryRow(Base):

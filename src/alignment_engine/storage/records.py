@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLES",
     "AuditEntry",
+    "Job",
+    "JobState",
     "Release",
     "RunInputs",
     "RunKind",
@@ -68,6 +70,56 @@ class RunStatus(StrEnum):
     APPROVED = "approved"  # checked by someone other than its maker; may become final
     FINAL = "final"
     SUPERSEDED = "superseded"  # was final; a finalised restatement replaced it (kept as it was)
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work submitted to run in the background (a large quarter's scoring), kept in the
+    database so that it outlives the process that took it."""
+
+    id: str
+    kind: RunKind
+    state: JobState
+    actor: str
+    period: str | None
+    inputs: dict[str, dict[str, str]]  # {"documents": {role: hash}, "tables": {role: hash}}
+    options: dict[str, Any]
+    submitted_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    claimed_by: str | None
+    attempts: int
+    progress: dict[str, Any]
+    run_id: str | None
+    error: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        def when(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "job_id": self.id,
+            "kind": self.kind.value,
+            "state": self.state.value,
+            "period": self.period,
+            "actor": self.actor,
+            "submitted_at": when(self.submitted_at),
+            "started_at": when(self.started_at),
+            "finished_at": when(self.finished_at),
+            "attempts": self.attempts,
+            "progress": self.progress,
+            "run_id": self.run_id,
+            "error": self.error,
+            "inputs": self.inputs,
+        }
 
 
 def utc_now() -> datetime:

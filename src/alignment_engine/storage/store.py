@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ from alignment_engine.storage.orm import (
     DocumentRow,
     FindingRow,
     InputTableRow,
+    JobRow,
     LedgerEntryRow,
     PayoutRow,
     ReleaseRow,
@@ -60,6 +61,8 @@ from alignment_engine.storage.orm import (
 from alignment_engine.storage.records import (
     ROLES,
     AuditEntry,
+    Job,
+    JobState,
     Release,
     RunInputs,
     RunKind,
@@ -75,8 +78,10 @@ from alignment_engine.storage.records import (
     TokenIdentity,
     TokenInfo,
     default_actor,
+    new_run_id,
     parse_kind,
     stage_document,
+    stage_table,
     utc_now,
 )
 from alignment_engine.storage.translate import translate_errors
@@ -207,6 +212,27 @@ def _check_release_label(value: str, key: str) -> None:
             key=key,
             suggestion="e.g. acme-plan and 2026.2",
         )
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        kind=parse_kind(row.kind),
+        state=JobState(row.state),
+        actor=row.actor,
+        period=row.period,
+        inputs=json.loads(row.inputs),
+        options=json.loads(row.options),
+        submitted_at=_utc(row.submitted_at),
+        started_at=_optional_utc(row.started_at),
+        finished_at=_optional_utc(row.finished_at),
+        heartbeat_at=_optional_utc(row.heartbeat_at),
+        claimed_by=row.claimed_by,
+        attempts=row.attempts,
+        progress=json.loads(row.progress),
+        run_id=row.run_id,
+        error=None if row.error is None else json.loads(row.error),
+    )
 
 
 def _release(row: ReleaseRow) -> Release:
@@ -1146,6 +1172,156 @@ class Store:
         return effective[-1]
 
     # -- pay across periods (scoring.ledger) ---------------------------------------------
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def submit_job(
+        self,
+        kind: RunKind | str,
+        *,
+        period: str | None,
+        documents: Mapping[str, JsonDocument],
+        tables: Mapping[str, pd.DataFrame],
+        options: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> Job:
+        """Queue work to run in the background. Its inputs are stored now, by content (as a
+        run's are), so the job needs nothing but the database to run, in any process."""
+        staged_documents = [stage_document(role, d) for role, d in documents.items()]
+        staged_tables = [stage_table(role, frame) for role, frame in tables.items()]
+        new_tables = self._compressed_new_tables(staged_tables)
+        who = actor or default_actor()
+        row = JobRow(
+            id=new_run_id(),
+            kind=parse_kind(str(kind)).value,
+            state=JobState.QUEUED.value,
+            actor=who,
+            period=period,
+            inputs=canonical_json(
+                {
+                    "documents": {d.role: d.hash for d in staged_documents},
+                    "tables": {t.role: t.hash for t in staged_tables},
+                }
+            ),
+            options=canonical_json(dict(options or {})),
+            submitted_at=utc_now(),
+            attempts=0,
+            progress=canonical_json({"stage": "queued"}),
+        )
+        with self._writing() as (connection, session):
+            self._store_documents(connection, staged_documents)
+            self._store_tables(connection, new_tables)
+            session.add(row)
+            self._audit(session, who, "job.submitted", row.id, {"kind": row.kind})
+            session.flush()
+            job = _job(row)
+        self._known_contents.remember(
+            [d.hash for d in staged_documents] + [t.hash for t in staged_tables]
+        )
+        return job
+
+    def get_job(self, job_id: str) -> Job:
+        with self._reading() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFoundError(f"no job {job_id!r}")
+            return _job(row)
+
+    def claim_job(self, worker: str, *, stale_after: float, max_attempts: int = 3) -> Job | None:
+        """The oldest job waiting, now held by ``worker``: a queued one, or one whose holder
+        has not beaten its heart for ``stale_after`` seconds (it died: the job runs again,
+        unless it already took ``max_attempts``, when it fails). None when nothing waits."""
+        now = utc_now()
+        cutoff = now - timedelta(seconds=stale_after)
+        with self._writing("jobs:claim") as (_connection, session):
+            candidates = session.scalars(
+                select(JobRow)
+                .where(
+                    (JobRow.state == JobState.QUEUED.value)
+                    | ((JobRow.state == JobState.RUNNING.value) & (JobRow.heartbeat_at < cutoff))
+                )
+                .order_by(JobRow.submitted_at, JobRow.id)
+                .limit(max_attempts + 1)
+            ).all()
+            for row in candidates:
+                if row.state == JobState.RUNNING.value and row.attempts >= max_attempts:
+                    row.state = JobState.FAILED.value
+                    row.finished_at = now
+                    row.error = canonical_json(
+                        {
+                            "status": 500,
+                            "code": "job_abandoned",
+                            "message": f"the job's worker stopped {row.attempts} times "
+                            f"(last: {row.claimed_by}); it is not tried again",
+                        }
+                    )
+                    self._audit(session, worker, "job.failed", row.id, {"attempts": row.attempts})
+                    continue
+                if row.state == JobState.RUNNING.value:
+                    self._audit(
+                        session, worker, "job.taken_over", row.id, {"from": row.claimed_by or ""}
+                    )
+                row.state = JobState.RUNNING.value
+                row.claimed_by = worker
+                row.started_at = now
+                row.heartbeat_at = now
+                row.attempts += 1
+                row.progress = canonical_json({"stage": "started"})
+                session.flush()
+                return _job(row)
+            return None
+
+    def job_heartbeat(self, job_id: str, worker: str, progress: Mapping[str, Any]) -> bool:
+        """Say ``worker`` still holds the job, with its progress; False if it no longer does
+        (taken over after a stall): the worker should then stop and store nothing."""
+        with self._writing() as (connection, _session):
+            changed = connection.execute(
+                update(_table(JobRow))
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.claimed_by == worker,
+                    JobRow.state == JobState.RUNNING.value,
+                )
+                .values(heartbeat_at=utc_now(), progress=canonical_json(dict(progress)))
+            )
+            return bool(changed.rowcount)
+
+    def finish_job(
+        self,
+        job_id: str,
+        worker: str,
+        *,
+        run_id: str | None = None,
+        error: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Record the job's outcome (its run, or the error body); False if ``worker`` no
+        longer holds it."""
+        state = JobState.FAILED if error is not None else JobState.COMPLETED
+        with self._writing() as (connection, session):
+            changed = connection.execute(
+                update(_table(JobRow))
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.claimed_by == worker,
+                    JobRow.state == JobState.RUNNING.value,
+                )
+                .values(
+                    state=state.value,
+                    finished_at=utc_now(),
+                    run_id=run_id,
+                    error=None if error is None else canonical_json(dict(error)),
+                    progress=canonical_json({"stage": state.value}),
+                )
+            )
+            if changed.rowcount:
+                self._audit(session, worker, f"job.{state.value}", job_id, {"run_id": run_id or ""})
+            return bool(changed.rowcount)
+
+    def job_inputs(self, job: Job) -> tuple[dict[str, StoredDocument], dict[str, StoredTable]]:
+        """The job's documents and tables, as stored when it was submitted."""
+        documents = {role: self.document(h) for role, h in job.inputs["documents"].items()}
+        tables = {role: self.table(h) for role, h in job.inputs["tables"].items()}
+        return documents, tables
 
     def open_lots(self, period: str) -> pd.DataFrame:
         """The open deferral, advance and recovery lots a score run of ``period`` (``2026-Q3``,
