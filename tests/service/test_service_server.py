@@ -165,6 +165,47 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
         assert (before - {victim}) <= after
 
 
+def _log_lines(server: Server, logger: str) -> list[dict[str, Any]]:
+    return [line for line in access_lines(server) if line.get("logger") == logger]
+
+
+def test_requests_after_a_worker_dies_go_to_the_live_worker_not_its_dead_socket(
+    tmp_path: Path,
+) -> None:
+    """Nothing waits on a dead worker's socket: it leaves the port at once, so while no
+    replacement has started (the supervisor is held stopped here, so none can) every new
+    connection is answered by the live worker. Before, a connection the kernel gave the dead
+    worker's socket waited there until a replacement had imported and started."""
+    with serving(tmp_path, "--workers", "2") as running:
+        before = pids_answering(running, "before", 24)
+        assert len(before) == 2
+        victim = min(before)
+        (survivor,) = before - {victim}
+        supervisor = next(
+            int(line["pid"])
+            for line in _log_lines(running, "alignment_engine.service")
+            if str(line.get("message", "")).startswith("serving on")
+        )
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            f"worker {victim} ended" in str(line.get("message", ""))
+            for line in _log_lines(running, "alignment_engine.service")
+        ):
+            time.sleep(0.05)
+        os.kill(supervisor, signal.SIGSTOP)  # no replacement can start meanwhile
+        try:
+            answered = pids_answering(running, "while-down", 24)
+        finally:
+            os.kill(supervisor, signal.SIGCONT)
+        assert answered == {survivor}
+        deadline = time.monotonic() + 60
+        after: set[int] = set()
+        while len(after) < 2 and time.monotonic() < deadline:
+            after = pids_answering(running, f"replaced-{time.monotonic_ns()}", 24)
+        assert len(after) == 2 and survivor in after and victim not in after
+
+
 def test_a_worker_that_stops_answering_is_replaced(tmp_path: Path) -> None:
     with serving(tmp_path, "--workers", "2") as running:
         before = pids_answering(running, "healthy", 24)

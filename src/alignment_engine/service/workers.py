@@ -8,7 +8,10 @@ in one ``SO_REUSEPORT`` group the kernel spreads new connections over the worker
 The parent opens the sockets, all listening before any worker starts (a connection the kernel
 gives to a worker still starting waits in its socket's queue), and hands one to each worker; it
 then only supervises: a worker that dies, or does not answer a ping within 10 s (stopped or
-stuck), is replaced on the same socket, and SIGINT or SIGTERM stops them all. Elsewhere than on
+stuck), is replaced, and SIGINT or SIGTERM stops them all. A dead worker's socket is closed at
+once (its queued connections are refused rather than left waiting, new ones go to the live
+workers), and its replacement joins the port with a socket of its own that listens only once
+the app has started. Elsewhere than on
 Linux (see :func:`reuse_port_supported`), ``serve`` falls back to uvicorn's shared socket.
 
 Why not uvicorn's own supervisor (``uvicorn.supervisors.Multiprocess``, read at 0.55): it hands
@@ -28,6 +31,7 @@ import ctypes
 import logging
 import logging.config
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import socket
@@ -75,18 +79,29 @@ class WorkerOptions:
     uvicorn: dict[str, Any]
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A socket of the port's ``SO_REUSEPORT`` group that takes no connection until it listens
+    (asyncio's server calls ``listen()`` once the app has started)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(2048)
     except OSError:
         sock.close()
         raise
     sock.set_inheritable(True)
+    return sock
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    sock = _bound_socket(host, port)
+    try:
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
@@ -125,13 +140,26 @@ def _answer_pings(channel: Connection) -> None:  # pragma: no cover - a child
 
 
 def _worker(  # pragma: no cover - runs in a child process
-    options: WorkerOptions, sock: socket.socket, parent: int, channel: Connection
+    options: WorkerOptions,
+    sock: socket.socket | None,
+    port: int,
+    parent: int,
+    channel: Connection,
 ) -> None:
+    """One worker. A replacement (``sock`` None) joins the port's group with a socket of its
+    own that listens only once the app has started: no connection waits on a worker still
+    importing (seconds on a loaded machine) while the live workers could answer it."""
     _die_with_parent(parent)
     threading.Thread(target=_answer_pings, args=(channel,), daemon=True).start()
     import uvicorn
 
-    config = uvicorn.Config(options.app, host=options.host, port=options.port, **options.uvicorn)
+    if sock is None:
+        try:
+            sock = _bound_socket(options.host, port)
+        except OSError as error:
+            logger.error("a replacement worker cannot bind port %d: %s", port, error)
+            sys.exit(STARTUP_FAILURE)
+    config = uvicorn.Config(options.app, host=options.host, port=port, **options.uvicorn)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -157,15 +185,20 @@ def run_workers(options: WorkerOptions, sockets: list[socket.socket]) -> int:
     :data:`STARTUP_FAILURE` when a worker could not start (it would fail again: no restart
     loop)."""
     logging.config.dictConfig(options.uvicorn.get("log_config") or {"version": 1})
+    held: list[socket.socket | None] = list(sockets)
     try:
-        return _supervise(options, sockets)
+        return _supervise(options, held)
     finally:
-        for sock in sockets:
-            sock.close()
+        for sock in held:
+            if sock is not None:
+                sock.close()
 
 
-def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> int:
+def _supervise(options: WorkerOptions, sockets: list[socket.socket | None]) -> int:
     context = multiprocessing.get_context("spawn")
+    first = sockets[0]
+    assert first is not None
+    port = int(first.getsockname()[1])  # port 0 asked: the one the kernel gave
     stopping = threading.Event()
 
     def stop(_signal: int, _frame: object) -> None:
@@ -179,7 +212,7 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> int:
         ours, theirs = context.Pipe()
         process = context.Process(
             target=_worker,
-            args=(options, sockets[position], os.getpid(), theirs),
+            args=(options, sockets[position], port, os.getpid(), theirs),
             name="alignment-worker",
         )
         process.start()
@@ -219,20 +252,31 @@ def _supervise(options: WorkerOptions, sockets: list[socket.socket]) -> int:
                 process.join(STOP_GRACE_SECONDS)
 
     workers = [start(position) for position in range(len(sockets))]
-    address = sockets[0].getsockname()
+    address = first.getsockname()
     logger.info(
         "serving on %s port %d with %d worker processes", address[0], address[1], len(workers)
     )
     pause = RESTART_PAUSE_SECONDS
     outcome = 0
     try:
-        while not stopping.wait(0.5):
+        while not stopping.is_set():
+            # Woken at once by a worker's death (its sentinel), else twice a second.
+            multiprocessing.connection.wait([p.sentinel for p in workers], timeout=0.5)
+            if stopping.is_set():
+                break
             if time.monotonic() - last_check >= HEALTH_INTERVAL_SECONDS:
                 check_health()
                 last_check = time.monotonic()
             for position, process in enumerate(workers):
                 if process.is_alive():
                     continue
+                gone = sockets[position]
+                if gone is not None:
+                    # Out of the port's group now: new connections go to the live workers,
+                    # and those queued on it are refused at once instead of waiting seconds
+                    # for a replacement (which listens on a socket of its own once started).
+                    gone.close()
+                    sockets[position] = None
                 if process.exitcode == STARTUP_FAILURE:
                     logger.error("worker %s could not start; stopping", process.pid)
                     outcome = STARTUP_FAILURE
