@@ -10,6 +10,9 @@ policy=policies/annual-bonus-2026.yaml
 echo "== 1. validate the example company's files"
 alignment-engine validate scenarios/acme policies rules
 echo
+echo "== 1b. the incentive policies pay what they intend (policies/tests)"
+alignment-engine policy test policies/tests | tail -3
+echo
 echo "== 2. the example company at a glance"
 alignment-engine summary "$plan"
 echo

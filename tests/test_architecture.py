@@ -99,6 +99,7 @@ LAYERS = {
         "outputs",
         "rulepacks",
         "ruletests",
+        "policytests",
         "validation",
         "schemas",
         "starter",

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from alignment_engine.cli import main
 from alignment_engine.model import Plan, Policy, Scenario
+from alignment_engine.model.policy_tests import PolicyTestFile
 from alignment_engine.tables import ACTUALS, EMPLOYEES, HISTORY, HISTORY_ALLOCATIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -41,7 +42,12 @@ def _models(root: type[BaseModel]) -> dict[str, type[BaseModel]]:
     return found
 
 
-MODELS = {**_models(Plan), **_models(Policy), **_models(Scenario)}
+MODELS = {
+    **_models(Plan),
+    **_models(Policy),
+    **_models(Scenario),
+    **_models(PolicyTestFile),
+}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -23,7 +23,7 @@ def test_validate_accepts_every_shipped_file() -> None:
     problems = [p.render() for f in report.files for p in f.problems]
     assert problems == []
     kinds = {f.kind for f in report.files}
-    assert kinds == {"plan", "policy", "rules", "rule-tests", "scenario"}
+    assert kinds == {"plan", "policy", "policy-tests", "rules", "rule-tests", "scenario"}
 
 
 def test_validate_cli_on_shipped_folders() -> None:

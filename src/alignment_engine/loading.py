@@ -52,19 +52,21 @@ MAX_BYTES = 50 * 1024 * 1024
 def document_models() -> dict[str, type[BaseModel]]:
     """The model of each document kind."""
     # Late: the rule language's models are only needed by the files that hold them.
+    from alignment_engine.model.policy_tests import PolicyTestFile
     from alignment_engine.ruleset.compiler import RulePack
     from alignment_engine.ruleset.test_schema import RuleTestFile
 
     return {
         "plan": Plan,
         "policy": Policy,
+        "policy-tests": PolicyTestFile,
         "rules": RulePack,
         "rule-tests": RuleTestFile,
         "scenario": Scenario,
     }
 
 
-DOCUMENT_KINDS = ("plan", "policy", "rules", "rule-tests", "scenario")
+DOCUMENT_KINDS = ("plan", "policy", "policy-tests", "rules", "rule-tests", "scenario")
 
 
 @dataclass
