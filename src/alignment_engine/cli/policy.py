@@ -19,7 +19,9 @@ def policy_group() -> None:
 
 
 @policy_group.command(name="test")
-@click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument(
+    "paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
 @format_option("text", "json", help="Human text, or JSON for tools.")
 def policy_test(paths: tuple[Path, ...], output_format: str) -> None:
     """Run the policy tests (kind: policy-tests) in PATH... (files, or folders searched).
