@@ -128,6 +128,14 @@ class Curve(Document):
 class Caps(Document):
     kpi: Number | None = Field(default=None, ge=0)
     employee: Number | None = Field(default=None, ge=0)
+    employee_amount: Number | None = Field(default=None, gt=0)
+
+
+class Minimum(Document):
+    """The least one employee is paid for a period, in the policy's currency."""
+
+    employee_amount: Number = Field(gt=0)
+    applies: Literal["paid", "everyone"] = "paid"
 
 
 class Comparison(Document):
@@ -269,6 +277,7 @@ class Policy(Document):
     kpi_curves: dict[Id, Id] = Field(default_factory=dict)
     caps: Caps = Field(default_factory=Caps)
     gates: list[Gate] = Field(default_factory=list)
+    minimum: Minimum | None = None
     pool: Pool | None = None
     rounding: Rounding = Field(default_factory=Rounding)
     proration: Proration = Proration.DAYS
@@ -309,6 +318,16 @@ class Policy(Document):
                         "state the pool in a larger unit (thousands), or round to fewer decimals",
                     )
                 )
+        cap, least = self.caps.employee_amount, self.minimum
+        if cap is not None and least is not None and least.employee_amount > cap:
+            problems.append(
+                ReferenceProblem(
+                    ("minimum", "employee_amount"),
+                    f"the minimum payout {least.employee_amount:,.12g} is above the cap "
+                    f"caps.employee_amount {cap:,.12g}",
+                    "lower the minimum or raise the cap",
+                )
+            )
         seen: set[str] = set()
         for index, gate in enumerate(self.gates):
             if gate.id in seen:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alignment_engine.scoring.adjustments import ManualAdjustment
+from alignment_engine.scoring.amount_limits import CAPPED
 from alignment_engine.scoring.combine import COMPONENTS, DepartmentFactors
 from alignment_engine.scoring.fx import PayCurrencies
 from alignment_engine.scoring.gate_effects import GateOutcome
@@ -255,6 +256,25 @@ def employee_explanation(
         "end_date": columns.end[index],
     }
     explanation["amount"] = amount
+    limit_note = ""
+    limited = result.employees.limited
+    if limited is not None and result.employees.formula_amount is not None:
+        row = columns.first_row + index
+        code = int(limited[row])
+        if code:
+            formula_amount = float(result.employees.formula_amount[row])
+            capped = code == CAPPED
+            explanation["amount_limit"] = {
+                "limit": "caps.employee_amount" if capped else "minimum.employee_amount",
+                "per_period": settings.employee_amount_cap if capped else settings.minimum_amount,
+                "formula_amount": formula_amount,
+            }
+            limit_note = (
+                f" {'capped at' if capped else 'raised to'} {amount:.6f} "
+                f"({'caps' if capped else 'minimum'}.employee_amount "
+                f"{explanation['amount_limit']['per_period']:g} x proration {proration:.6g})"
+            )
+            amount = formula_amount  # the summary shows the formula, then the limit
     segments = result.employees.segments
     parts = (
         []
@@ -308,7 +328,7 @@ def employee_explanation(
             else f"{target_bonus:g} x factor {factor:.6g} x proration {proration:.6g}"
         )
         explanation["summary"] = (
-            f"{formula} = {amount:.6f}"
+            f"{formula} = {amount:.6f}{limit_note}"
             f"{columns.shared['summary_tail']}{tail} -> "
             f"{format_units(columns.units[index], settings.decimals)} {settings.currency}"
             f"{paid_now}"

@@ -119,6 +119,10 @@ class EmployeePayouts:
     salary: FloatArray | None = None
     bonus_percent: FloatArray | None = None
     currency: npt.NDArray[np.object_] | None = None  # the pay currency (None: the policy's)
+    # Money limits (scoring.amount_limits): which payouts a cap or minimum changed, and the
+    # formula amount before it did (None when the policy has neither).
+    limited: npt.NDArray[np.int8] | None = None
+    formula_amount: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])
@@ -144,3 +148,5 @@ class Settings:
     proration: str
     kpi_cap: float | None
     employee_cap: float | None
+    employee_amount_cap: float | None = None  # caps.employee_amount
+    minimum_amount: float | None = None  # minimum.employee_amount

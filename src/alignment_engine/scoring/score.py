@@ -45,6 +45,7 @@ from alignment_engine.scoring.adjustments import (
     check_adjustments,
     units_per_employee,
 )
+from alignment_engine.scoring.amount_limits import AmountLimits
 from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
 from alignment_engine.scoring.combine import (
     COMPONENTS,
@@ -372,6 +373,12 @@ def _score(
             proration=str(policy.proration),
             kpi_cap=kpi_cap,
             employee_cap=factors.employee_cap,
+            employee_amount_cap=None
+            if policy.caps.employee_amount is None
+            else float(policy.caps.employee_amount),
+            minimum_amount=None
+            if policy.minimum is None
+            else float(policy.minimum.employee_amount),
         ),
         kpis=kpis,
         departments=_department_results(factors, outcomes, payouts),
@@ -447,11 +454,18 @@ def _pay(
         proration, amount, start, end = person.proration, person.amount, person.start, person.end
         segments = person.segments
         currency = None if currency is None else currency[person.latest]
+    limits = AmountLimits.of(policy)
+    limited = formula_amount = None
+    if limits is not None:
+        formula_amount = amount
+        amount, limited = limits.amounts(amount, proration)
     decimals = int(policy.rounding.decimals)
     try:
         rounded = to_units(amount, decimals, str(policy.rounding.mode))
     except ValueError as error:
         raise InputError(f"cannot round the payouts: {error}", key="target_bonus") from None
+    if limits is not None and limited is not None and formula_amount is not None:
+        rounded, limited = limits.units(rounded, formula_amount, proration, limited, decimals)
     pool_units = None
     pool_mode = "none"
     if policy.pool is not None:
@@ -511,6 +525,8 @@ def _pay(
         salary=table.salary if segments is None else None,
         bonus_percent=table.bonus_percent if segments is None else None,
         currency=currency,
+        limited=limited,
+        formula_amount=formula_amount,
     )
     totals = Totals(
         payout_units=int(units.sum()),

@@ -1,0 +1,160 @@
+"""Caps and minimums in money (``caps.employee_amount``, ``minimum.employee_amount``): no payout
+above its prorated cap or (when paid) below its prorated minimum, to the unit; payouts inside
+the limits are exactly what they are without them; the explanation says which limit acted."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scoring_builders import ON_TARGET, actuals_frame, make_plan, make_policy, score_period
+
+from alignment_engine.errors import InputError
+from alignment_engine.loading import policy_from_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+QUARTER_START = date(2026, 7, 1)
+QUARTER_DAYS = 92
+
+
+def _employees(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame.attrs["source"] = "employees.csv"
+    frame.attrs["row_offset"] = 2
+    return frame
+
+
+def _score(rows: list[dict[str, object]], results=ON_TARGET, **policy: object):  # type: ignore[no-untyped-def]
+    return score_period(
+        make_plan(), make_policy(**policy), actuals_frame(results), _employees(rows), "2026-Q3"
+    )
+
+
+def _cents(value: Decimal, rounding: str) -> int:
+    return int((value * 100).to_integral_value(rounding=rounding))
+
+
+people = st.lists(
+    st.tuples(
+        st.sampled_from(["sales", "production"]),
+        st.decimals(min_value=0, max_value=200_000, places=2),  # target bonus
+        st.floats(min_value=0, max_value=3, allow_nan=False),  # individual score
+        st.integers(min_value=0, max_value=QUARTER_DAYS - 1),  # days joined after the start
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    people=people,
+    cap=st.decimals(min_value=1, max_value=100_000, places=2),
+    share=st.floats(min_value=0.0, max_value=1.0),
+    everyone=st.booleans(),
+)
+def test_no_payout_passes_its_cap_or_falls_under_its_minimum(
+    people: list[tuple[str, Decimal, float, int]],
+    cap: Decimal,
+    share: float,
+    everyone: bool,
+) -> None:
+    minimum = (cap * Decimal(str(round(share, 4)))).quantize(Decimal("0.01"))
+    rows = [
+        {
+            "employee_id": f"E{i}",
+            "department": department,
+            "target_bonus": float(bonus),
+            "individual_score": score,
+            "start_date": (QUARTER_START + timedelta(days=late)).isoformat(),
+        }
+        for i, (department, bonus, score, late) in enumerate(people)
+    ]
+    limits: dict[str, object] = {
+        "caps": {"kpi": 2.0, "employee": 2.0, "employee_amount": float(cap)}
+    }
+    if minimum > 0:
+        limits["minimum"] = {
+            "employee_amount": float(minimum),
+            "applies": "everyone" if everyone else "paid",
+        }
+    free = _score(rows)
+    limited = _score(rows, **limits)
+    for i in range(len(rows)):
+        proration = Decimal(str(float(limited.employees.proration[i])))
+        units = int(limited.employees.units[i])
+        formula = float(free.employees.amount[i])
+        high = _cents(cap * proration, ROUND_FLOOR)
+        low = _cents(minimum * proration, ROUND_CEILING) if minimum > 0 else 0
+        assert units <= max(high, 0)
+        raised = minimum > 0 and (everyone or formula > 0)
+        if raised:
+            assert units >= min(low, high)
+        unlimited = int(free.employees.units[i])
+        if unlimited <= high and (not raised or unlimited >= low):
+            assert units == unlimited  # untouched inside the limits
+    assert limited.totals.payout_units == int(limited.employees.units.sum())
+
+
+def test_the_explanation_says_which_limit_acted() -> None:
+    rows = [
+        {"employee_id": "BIG", "department": "sales", "target_bonus": 90000.0},
+        {"employee_id": "SMALL", "department": "sales", "target_bonus": 100.0},
+        {"employee_id": "MID", "department": "sales", "target_bonus": 20000.0},
+    ]
+    result = _score(
+        rows,
+        caps={"kpi": 2.0, "employee": 2.0, "employee_amount": 50000},
+        minimum={"employee_amount": 500},
+    )
+    assert result.payout_texts() == ["50000.00", "500.00", "20000.00"]
+    big, small, mid = (result.explanation(i) for i in range(3))
+    assert big is not None and small is not None and mid is not None
+    assert big["amount_limit"] == {
+        "limit": "caps.employee_amount",
+        "per_period": 50000.0,
+        "formula_amount": 90000.0,
+    }
+    assert "capped at 50000.000000 (caps.employee_amount 50000 x proration 1)" in big["summary"]
+    assert small["amount_limit"]["limit"] == "minimum.employee_amount"
+    assert "raised to 500.000000" in small["summary"]
+    assert "amount_limit" not in mid
+
+
+def test_a_gate_that_zeroes_a_payout_is_not_undone_by_a_paid_minimum() -> None:
+    missed = [(p, s, k, 0.0 if k == "company.net_margin" else v) for p, s, k, v in ON_TARGET]
+    gate = {
+        "id": "profit-gate",
+        "when": {"kpi": "company.net_margin", "attainment": {"lt": 0.5}},
+        "effect": {"zero": True},
+    }
+    rows = [{"employee_id": "E1", "department": "sales", "target_bonus": 10000.0}]
+    paid = _score(rows, missed, gates=[gate], minimum={"employee_amount": 500})
+    assert paid.payout_texts() == ["0.00"]
+    everyone = _score(
+        rows, missed, gates=[gate], minimum={"employee_amount": 500, "applies": "everyone"}
+    )
+    assert everyone.payout_texts() == ["500.00"]
+
+
+def test_a_minimum_above_the_cap_is_refused_at_its_line(tmp_path: Path) -> None:
+    text = (ROOT / "policies" / "annual-bonus-2026.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        text.replace(
+            "caps: {kpi: 2.0, employee: 2.0}",
+            "caps: {kpi: 2.0, employee: 2.0, employee_amount: 100}\nminimum: {employee_amount: 200}",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as raised:
+        policy_from_yaml(path)
+    problem = raised.value.problems[0]
+    assert problem.file == str(path) and problem.line is not None
+    assert "above the cap" in problem.message and problem.key == "minimum.employee_amount"
