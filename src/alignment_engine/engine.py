@@ -50,12 +50,15 @@ def __getattr__(name: str) -> Any:
 
 @dataclass(frozen=True)
 class OptimiseOptions:
-    """The ``optimise`` command's options (docs/cli.md: --resource, --shared-weight, --balance, --keep-total)."""
+    """The ``optimise`` command's options (docs/cli.md: --resource, --shared-weight, --balance,
+    --keep-total, --increment)."""
 
     resources: tuple[str, ...] | None = None
     shared_weight: float = 0.3
     balance: float = 0.1
     keep_total: bool = False
+    # --increment RESOURCE=AMOUNT: only new money is allocated (today's amounts are kept).
+    increments: tuple[tuple[str, float], ...] = ()
 
 
 def check_plan(
@@ -200,6 +203,7 @@ def suggest_reallocation(
             balance=options.balance,
             keep_total=options.keep_total,
             resources=options.resources,
+            increments=options.increments,
         ),
     )
 

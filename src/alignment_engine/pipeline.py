@@ -322,7 +322,9 @@ class OptimiseRun:
                 "shared_weight": self.options.shared_weight,
                 "balance": self.options.balance,
                 "keep_total": self.options.keep_total,
-            },
+            }
+            # Only when given: runs without one keep the run hash they always had.
+            | ({"increments": dict(self.options.increments)} if self.options.increments else {}),
             actor=actor,
         )
 
@@ -370,6 +372,9 @@ class OptimiseRun:
                 shared_weight=float(run.options.get("shared_weight", 0.3)),
                 balance=float(run.options.get("balance", 0.1)),
                 keep_total=bool(run.options.get("keep_total", False)),
+                increments=tuple(
+                    (str(r), float(a)) for r, a in (run.options.get("increments") or {}).items()
+                ),
             ),
             history_results=_stored_table(inputs, "history_results", "ACTUALS")
             if has_history

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from alignment_engine.cli import main
 from alignment_engine.loading import plan_from_yaml
+from alignment_engine.storage import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 ACME = ROOT / "scenarios" / "acme"
@@ -130,3 +131,42 @@ def test_a_history_row_of_neither_kind_is_named(tmp_path: Path) -> None:
     result = run("fit", str(ACME / "plan.yaml"), "--history", str(path))
     assert result.exit_code == 2
     assert "history.csv:row 2: a row needs a kpi" in result.output
+
+
+def test_an_increment_shares_out_only_new_money_and_replays(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    result = run("optimise", str(ACME / "plan.yaml"), "--increment", "budget=10000000",
+                 "--format", "json", "--db", db)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    plan = plan_from_yaml(ACME / "plan.yaml")
+    budget = plan.resource("budget")
+    rows = [a for a in document["allocations"] if a["resource"] == "budget"]
+    for row in rows:  # nobody gives anything up
+        assert row["proposed"] >= budget.allocation[row["department"]] * (1 - 1e-12)
+    added = sum(r["proposed"] for r in rows) - sum(budget.allocation.values())
+    assert added == pytest.approx(10_000_000, rel=1e-9)
+    others = [a for a in document["allocations"] if a["resource"] != "budget"]
+    assert all(a["change"] == 0 for a in others)  # only the incremented resource moves
+    with Store.open(db) as store:
+        (summary,) = store.list_runs()
+        assert store.get_run(summary.id).options["increments"] == {"budget": 10000000.0}
+    replayed = run("runs", "replay", summary.id, "--db", db)
+    assert replayed.exit_code == 0, replayed.output
+    assert "identical" in replayed.output
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (["--increment", "budget"], "is not RESOURCE=AMOUNT"),
+        (["--increment", "budget=lots"], "is not RESOURCE=AMOUNT"),
+        (["--increment", "budgt=5"], "did you mean 'budget'"),
+        (["--increment", "budget=5", "--keep-total"], "give one of them"),
+        (["--increment", "budget=-5"], "must be a number >= 0"),
+    ],
+)
+def test_a_bad_increment_is_exit_2(given: list[str], says: str) -> None:
+    result = run("optimise", str(ACME / "plan.yaml"), *given)
+    assert result.exit_code == 2, result.output
+    assert says in result.output

@@ -148,9 +148,11 @@ def make_problem(spec: Spec) -> ReallocationProblem:
 
 
 def bounds(
-    problem: ReallocationProblem, keep_total: bool
+    problem: ReallocationProblem, keep_total: bool, increments: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Independent restatement of the SPEC constraints: (lower, upper, row total), (R, D)."""
+    """Independent restatement of the SPEC constraints: (lower, upper, row total), (R, D).
+    ``increments`` (R,): new money per pool: nobody goes below today, the total is today's
+    plus the increment."""
     pools = problem.pools
     change = pools.max_change[:, None]
     limited = ~np.isnan(change)
@@ -158,6 +160,9 @@ def bounds(
     lower = np.maximum(lower, pools.minimum)
     upper = np.where(limited, pools.current * (1 + np.nan_to_num(change)), np.inf)
     total = pools.current.sum(axis=1) if keep_total else pools.capacity
+    if increments is not None:
+        lower = np.maximum(lower, pools.current)
+        total = pools.current.sum(axis=1) + increments
     return lower, upper, total
 
 
@@ -204,6 +209,7 @@ def cvxpy_optimum(
     shared_weight: float,
     balance: float,
     keep_total: bool = False,
+    increments: np.ndarray | None = None,
 ) -> tuple[float, bool] | None:
     """The certified optimum from cvxpy + Clarabel (concave, higher-is-better problems only).
 
@@ -218,7 +224,8 @@ def cvxpy_optimum(
 
     objective = Objective(problem, shared_weight=shared_weight, balance=balance)
     pools = problem.pools
-    lower, upper, total = bounds(problem, keep_total)
+    lower, upper, total = bounds(problem, keep_total, increments)
+    keep_total = keep_total or increments is not None  # the rows hold with equality
     current = pools.current
     scale = np.where(current > 0, current, 1.0)
     m = cp.Variable(current.shape)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alignment_engine.errors import OptimisationError
+from alignment_engine.errors import InfeasibleError, OptimisationError
 from alignment_engine.loading import document_from_text, plan_from_yaml
 from alignment_engine.model import Plan
 from alignment_engine.optimisation import (
@@ -103,3 +103,39 @@ def test_a_refused_fit_names_the_curve() -> None:
         ),
     ):
         fit_plan_curves(plan, history_rows("history-allocations.csv"), flat)
+
+
+def _with_demand_limits(plan: Plan) -> Plan:
+    data = plan.model_dump(mode="json", exclude_none=True)
+    for resource in data["resources"]:
+        resource["demand_is_limit"] = True
+    return Plan.model_validate(data)
+
+
+def test_demand_is_a_limit_when_the_plan_says_so(plan: Plan) -> None:
+    free = suggest_reallocation(problem_from_plan(plan))
+    over = [
+        a
+        for a in free.allocations
+        if a.proposed > plan.resource(a.resource).demand.get(a.department, float("inf"))
+    ]
+    assert over, "without the limit some department is proposed more than it asked for"
+    limited = suggest_reallocation(problem_from_plan(_with_demand_limits(plan)))
+    assert limited.status is Status.OPTIMAL
+    for allocation in limited.allocations:
+        demand = plan.resource(allocation.resource).demand.get(allocation.department)
+        if demand is not None:
+            assert allocation.proposed <= demand * (1 + 1e-9)
+    for allocation in over:  # the limit binds where the free answer went past it
+        again = limited.allocation(allocation.resource, allocation.department)
+        assert again.bound.value == "at_max"
+    assert limited.objective_proposed >= limited.objective_current - 1e-12
+
+
+def test_a_minimum_above_a_limiting_demand_is_infeasible(plan: Plan) -> None:
+    data = _with_demand_limits(plan).model_dump(mode="json", exclude_none=True)
+    budget = next(r for r in data["resources"] if r["id"] == "budget")
+    budget["minimum"]["production"] = budget["demand"]["production"] + 1
+    with pytest.raises(InfeasibleError, match=r"above its demand .*\(demand_is_limit\)"):
+        problem = problem_from_plan(Plan.model_validate(data))
+        suggest_reallocation(problem)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from optimisation_cases import Spec, cvxpy_optimum, make_problem
 
@@ -75,4 +76,35 @@ def test_interior_point_matches_cvxpy_on_coupled_problems(
         return
     assert result.status is Status.OPTIMAL
     reference = cvxpy_optimum(problem, shared_weight=0.3, balance=balance, keep_total=keep)
+    assert_matches(reference, result.objective_proposed)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spec=concave_specs, share=st.sampled_from([0.05, 0.2, 0.5]), balance=st.sampled_from([0.0, 0.1])
+)
+def test_an_increment_allocates_only_new_money_at_the_optimum(
+    spec: Spec, share: float, balance: float
+) -> None:
+    problem = make_problem(spec)
+    added = problem.pools.current.sum(axis=1) * share
+    increments = tuple(zip(problem.pools.ids, added.tolist(), strict=True))
+    try:
+        result = suggest_reallocation(
+            problem,
+            ReallocationOptions(
+                shared_weight=0.3, balance=balance, increments=increments, hold_unmodelled=False
+            ),
+        )
+    except InfeasibleError:
+        event("infeasible: max_change leaves no room for the new money")
+        return
+    event("solved")
+    assert result.status is Status.OPTIMAL
+    x = result.allocation_table.proposed.reshape(problem.pools.current.shape)
+    slack = 1e-9 * np.maximum(1.0, np.abs(problem.pools.current))
+    assert (x >= problem.pools.current - slack).all(), "someone gave up money"
+    totals = problem.pools.current.sum(axis=1) + added
+    assert np.allclose(x.sum(axis=1), totals, rtol=1e-9), "the new money is not all allocated"
+    reference = cvxpy_optimum(problem, shared_weight=0.3, balance=balance, increments=added)
     assert_matches(reference, result.objective_proposed)

@@ -4,8 +4,10 @@ the limits are exactly what they are without them; the explanation says which li
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
@@ -36,10 +38,6 @@ def _score(rows: list[dict[str, object]], results=ON_TARGET, **policy: object): 
     )
 
 
-def _cents(value: Decimal, rounding: str) -> int:
-    return int((value * 100).to_integral_value(rounding=rounding))
-
-
 people = st.lists(
     st.tuples(
         st.sampled_from(["sales", "production"]),
@@ -52,7 +50,7 @@ people = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     people=people,
     cap=st.decimals(min_value=1, max_value=100_000, places=2),
@@ -86,12 +84,14 @@ def test_no_payout_passes_its_cap_or_falls_under_its_minimum(
         }
     free = _score(rows)
     limited = _score(rows, **limits)
-    for i in range(len(rows)):
-        proration = Decimal(str(float(limited.employees.proration[i])))
+    for i, (_, _, _, late) in enumerate(people):
+        # The exact share of the quarter employed (the float proration is its nearest double).
+        proration = Fraction(QUARTER_DAYS - late, QUARTER_DAYS)
+        assert float(limited.employees.proration[i]) == pytest.approx(float(proration), rel=1e-12)
         units = int(limited.employees.units[i])
         formula = float(free.employees.amount[i])
-        high = _cents(cap * proration, ROUND_FLOOR)
-        low = _cents(minimum * proration, ROUND_CEILING) if minimum > 0 else 0
+        high = math.floor(Fraction(cap) * proration * 100)
+        low = math.ceil(Fraction(minimum) * proration * 100) if minimum > 0 else 0
         assert units <= max(high, 0)
         raised = minimum > 0 and (everyone or formula > 0)
         if raised:

@@ -28,6 +28,28 @@ def _fits(plan: Any, history: tuple[Path, ...]) -> Any:
     return OptimiseRun(plan, history_results=results, history_allocations=amounts).fits()
 
 
+def _increments(given: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    from alignment_engine.errors import InputError
+
+    parsed: dict[str, float] = {}
+    for item in given:
+        resource, sign, amount = item.partition("=")
+        try:
+            value = float(amount) if sign and resource else None
+        except ValueError:
+            value = None
+        if value is None:
+            raise InputError(
+                f"--increment {item!r} is not RESOURCE=AMOUNT",
+                key="--increment",
+                suggestion="e.g. --increment budget=5000000",
+            )
+        if resource in parsed:
+            raise InputError(f"--increment names '{resource}' twice", key="--increment")
+        parsed[resource] = value
+    return tuple(parsed.items())
+
+
 def _print_optimise_table(document: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -102,6 +124,14 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
     help="Keep each pool's total at today's instead of up to capacity.",
 )
 @click.option(
+    "--increment",
+    "increments",
+    multiple=True,
+    metavar="RESOURCE=AMOUNT",
+    help="Allocate only new money: every department keeps today's amount of RESOURCE and "
+    "AMOUNT more is shared out (repeatable; only these resources move).",
+)
+@click.option(
     "--history",
     "history",
     multiple=True,
@@ -116,6 +146,7 @@ def optimise(
     shared_weight: float,
     balance: float,
     keep_total: bool,
+    increments: tuple[str, ...],
     history: tuple[Path, ...],
     output_format: str,
     db_url: str | None,
@@ -142,6 +173,7 @@ def optimise(
             shared_weight=shared_weight,
             balance=balance,
             keep_total=keep_total,
+            increments=_increments(increments),
         ),
         history_results=results,
         history_allocations=amounts,
@@ -158,6 +190,14 @@ def optimise(
 
 @click.command()
 @plan_argument
+@click.option(
+    "--increment",
+    "increments",
+    multiple=True,
+    metavar="RESOURCE=AMOUNT",
+    help="Allocate only new money: every department keeps today's amount of RESOURCE and "
+    "AMOUNT more is shared out (repeatable; only these resources move).",
+)
 @click.option(
     "--history",
     "history",

@@ -214,6 +214,7 @@ class Resource(Document):
     minimum: dict[Id, Number] = Field(default_factory=dict)
     max_change: Number | None = Field(default=None, ge=0)
     integer: bool = False
+    demand_is_limit: bool = False  # optimise never proposes a department more than its demand
     description: str = ""
 
     @field_validator("allocation", "demand", "minimum")

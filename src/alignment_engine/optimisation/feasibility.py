@@ -9,6 +9,7 @@ cannot hold, with the numbers that clash.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,8 +64,12 @@ def allowed_box(
     *,
     keep_total: bool,
     optimised: NDArray[np.bool_],
+    increments: Mapping[str, float] | None = None,
 ) -> Box:
-    """The box and pool rows of the problem; raises InfeasibleError naming the clash."""
+    """The box and pool rows of the problem; raises InfeasibleError naming the clash.
+
+    ``increments``: new money per resource: each department keeps at least today's amount and
+    the pool's total is today's plus the increment, all of it allocated."""
     pools = problem.pools
     r = pools.current.shape[0]
     lower = pools.current.copy()
@@ -72,12 +77,14 @@ def allowed_box(
     own_upper = pools.current.copy()
     total = pools.current.sum(axis=1)
     equality = np.zeros(r, dtype=np.bool_)
+    added = increments or {}
     for i in range(r):
         if not optimised[i]:
             continue
-        low, high, own_high, row_total = _resource_box(problem, i, keep_total)
+        increment = added.get(pools.ids[i])
+        low, high, own_high, row_total = _resource_box(problem, i, keep_total, increment)
         lower[i], upper[i], own_upper[i], total[i] = low, high, own_high, row_total
-        equality[i] = keep_total
+        equality[i] = keep_total or increment is not None
     return Box(
         lower=lower,
         upper=upper,
@@ -90,7 +97,7 @@ def allowed_box(
 
 
 def _resource_box(
-    problem: ReallocationProblem, i: int, keep_total: bool
+    problem: ReallocationProblem, i: int, keep_total: bool, increment: float | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, float]:
     pools = problem.pools
     name = pools.ids[i]
@@ -103,7 +110,30 @@ def _resource_box(
 
     change_floor = np.maximum(today * (1.0 - change), 0.0) if limited else np.zeros_like(today)
     own_upper = today * (1.0 + change) if limited else np.full_like(today, np.inf)
+    demand = None if pools.limit is None else pools.limit[i]
+    if demand is not None:
+        over = np.flatnonzero(minimum > demand * (1 + _TOLERANCE) + _TOLERANCE)
+        if over.size:
+            j = int(over[0])
+            raise InfeasibleError(
+                f"resource '{name}', department '{problem.departments[j]}': minimum "
+                f"{format_amount(minimum[j])} is above its demand {format_amount(demand[j])}, "
+                "which the plan makes a limit (demand_is_limit)"
+            )
+        own_upper = np.minimum(own_upper, demand)
+        # Today's amount above the demand must shrink to it, whatever max_change says.
+        change_floor = np.minimum(change_floor, demand)
     lower = np.maximum(change_floor, minimum)
+    if increment is not None:
+        lower = np.maximum(lower, today)  # only new money moves: nobody gives any up
+        too_high = np.flatnonzero(today > own_upper * (1 + _TOLERANCE) + _TOLERANCE)
+        if too_high.size:
+            j = int(too_high[0])
+            raise InfeasibleError(
+                f"resource '{name}', department '{problem.departments[j]}': today's "
+                f"{format_amount(today[j])} is above its demand {format_amount(own_upper[j])} "
+                "(demand_is_limit), but --increment takes nothing away"
+            )
 
     too_high = np.flatnonzero(minimum > own_upper * (1 + _TOLERANCE))
     if too_high.size:
@@ -115,7 +145,12 @@ def _resource_box(
             f"{format_amount(own_upper[j])})"
         )
 
-    if keep_total:
+    if increment is not None:
+        row_total, row_label = (
+            today_total + increment,
+            f"--increment adds {format_amount(increment)} to today's {format_amount(today_total)}",
+        )
+    elif keep_total:
         if today_total > capacity * (1 + _TOLERANCE):
             raise InfeasibleError(
                 f"resource '{name}': today's total {format_amount(today_total)} is above "
@@ -129,9 +164,10 @@ def _resource_box(
         row_total, row_label = capacity, f"capacity is {format_amount(capacity)}"
 
     step = float(pools.step[i])
+    fixed_total = keep_total or increment is not None
     if step > 0:
         lower, own_upper, row_total = _whole_units(
-            problem, i, lower, own_upper, row_total, keep_total
+            problem, i, lower, own_upper, row_total, fixed_total
         )
 
     lower_sum = math.fsum(lower)
@@ -152,9 +188,13 @@ def _resource_box(
             )
         raise InfeasibleError(f"resource '{name}': {reason}, but {row_label}")
     upper_sum = math.fsum(np.minimum(own_upper, row_total))
-    if keep_total and upper_sum < row_total * (1 - _TOLERANCE) - _TOLERANCE:
+    if fixed_total and upper_sum < row_total * (1 - _TOLERANCE) - _TOLERANCE:
+        limits = " and ".join(
+            ([f"max_change {_percent(change)}"] if limited else [])
+            + (["their demands (demand_is_limit)"] if demand is not None else [])
+        )
         raise InfeasibleError(
-            f"resource '{name}': max_change {_percent(change)} lets departments hold at most "
+            f"resource '{name}': with {limits}, departments can hold at most "
             f"{format_amount(upper_sum)} in total, but {row_label}"
         )
     # No department can hold more than the pool leaves once the others have their least.
@@ -190,8 +230,8 @@ def _whole_units(
     units = row_total / step
     if keep_total and abs(units - round(units)) > _TOLERANCE * max(1.0, abs(units)):
         raise InfeasibleError(
-            f"resource '{name}' is counted in {unit}, but today's total "
-            f"{format_amount(row_total)} is not, so --keep-total cannot hold it"
+            f"resource '{name}' is counted in {unit}, but the total to hold "
+            f"{format_amount(row_total)} is not (--keep-total or --increment)"
         )
     whole_total = (round(units) if keep_total else math.floor(units + _TOLERANCE)) * step
     return low, high, float(whole_total)

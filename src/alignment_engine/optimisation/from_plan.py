@@ -122,11 +122,15 @@ def _pools(plan: Plan, department_index: Mapping[str, int]) -> Pools:
     d_count, r_count = len(department_index), len(plan.resources)
     current = np.zeros((r_count, d_count))
     minimum = np.zeros((r_count, d_count))
+    limit = np.full((r_count, d_count), np.inf)
     for r, resource in enumerate(plan.resources):
         for department, amount in resource.allocation.items():
             current[r, department_index[department]] = amount
         for department, amount in resource.minimum.items():
             minimum[r, department_index[department]] = amount
+        if resource.demand_is_limit:
+            for department, amount in resource.demand.items():
+                limit[r, department_index[department]] = amount
     return Pools(
         ids=tuple(resource.id for resource in plan.resources),
         capacity=np.array([resource.capacity for resource in plan.resources], dtype=np.float64),
@@ -137,6 +141,7 @@ def _pools(plan: Plan, department_index: Mapping[str, int]) -> Pools:
             dtype=np.float64,
         ),
         step=np.array([1.0 if r.integer else 0.0 for r in plan.resources], dtype=np.float64),
+        limit=limit if np.isfinite(limit).any() else None,
     )
 
 

@@ -44,10 +44,15 @@ class Pools:
     minimum: FloatArray  # (R, D), 0 where none
     max_change: FloatArray  # (R,), relative; NaN where none
     step: FloatArray  # (R,), smallest unit (1 for whole units); 0 for continuous amounts
+    # (R, D): the most a department may be given (its demand, where the plan makes demand a
+    # limit); None: no such limit anywhere.
+    limit: FloatArray | None = None
 
     def __post_init__(self) -> None:
         for name in ("capacity", "current", "minimum", "max_change", "step"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+        if self.limit is not None:
+            object.__setattr__(self, "limit", _frozen(self.limit))
 
 
 @dataclass(frozen=True, eq=False)

@@ -45,6 +45,9 @@ class ReallocationOptions:
     balance: float = 0.1  # k: weight of the soft-min of department performance
     keep_total: bool = False  # each pool's total stays at today's instead of <= capacity
     resources: tuple[str, ...] | None = None  # only these move; None: all
+    # New money per resource: today's amounts are kept and the increment shared out (only
+    # these resources move unless ``resources`` says otherwise).
+    increments: tuple[tuple[str, float], ...] = ()
     method: Method = Method.AUTO
     direction_draws: int = 1000  # parameter draws for the direction-stability check
     seed: int = 0
@@ -58,9 +61,16 @@ def suggest_reallocation(
 ) -> ReallocationResult:
     """The allocation that maximises the objective of docs/cli.md (``optimise``) within the constraints."""
     options = options or ReallocationOptions()
-    optimised = _optimised_mask(problem, options.resources)
+    increments = dict(options.increments)
+    _check_increments(problem, options, increments)
+    chosen = options.resources
+    if increments and chosen is None:
+        chosen = tuple(increments)
+    optimised = _optimised_mask(problem, chosen)
     objective = Objective(problem, shared_weight=options.shared_weight, balance=options.balance)
-    box = allowed_box(problem, keep_total=options.keep_total, optimised=optimised)
+    box = allowed_box(
+        problem, keep_total=options.keep_total, optimised=optimised, increments=increments
+    )
     lower, upper = box.lower.ravel(), box.upper.ravel()
     held = _hold_unmodelled(objective, box) if options.hold_unmodelled else []
     _check_scores_defined(objective, lower, upper)
@@ -187,6 +197,33 @@ def _solve(
             "optimum and repaired greedily; they are optimal only up to that rounding"
         )
     return x, prices, iterations, converged
+
+
+def _check_increments(
+    problem: ReallocationProblem, options: ReallocationOptions, increments: dict[str, float]
+) -> None:
+    if not increments:
+        return
+    if options.keep_total:
+        raise OptimisationError(
+            "--increment adds to a pool's total and --keep-total holds it: give one of them"
+        )
+    for resource, amount in increments.items():
+        if resource not in problem.pools.ids:
+            close = difflib.get_close_matches(resource, problem.pools.ids, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise OptimisationError(
+                f"--increment names '{resource}', which is not a resource of the plan{hint}"
+            )
+        if not math.isfinite(amount) or amount < 0:
+            raise OptimisationError(
+                f"--increment {resource}={amount:g}: the new amount must be a number >= 0"
+            )
+        if options.resources is not None and resource not in options.resources:
+            raise OptimisationError(
+                f"--increment names '{resource}', which --resource leaves out "
+                f"(add --resource {resource})"
+            )
 
 
 def _optimised_mask(

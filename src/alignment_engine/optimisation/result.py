@@ -30,7 +30,7 @@ class Method(StrEnum):
 
 class BoundStatus(StrEnum):
     AT_MIN = "at_min"  # at zero, its minimum, or the most max_change lets it shrink
-    AT_MAX = "at_max"  # at the most max_change lets it grow
+    AT_MAX = "at_max"  # at the most max_change (or its demand, when a limit) lets it grow
     FREE = "free"
     FIXED = "fixed"  # no room to move (not optimised, or its bounds coincide)
 

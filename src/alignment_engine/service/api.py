@@ -333,6 +333,11 @@ class OptimiseOptions(_Request):
     shared_weight: FiniteFloat = Field(default=0.3, ge=0, le=1)
     balance: FiniteFloat = Field(default=0.1, ge=0)
     keep_total: bool = False
+    increments: dict[Text, FiniteFloat] | None = Field(
+        default=None,
+        description="allocate only new money: resource -> the amount added (every department "
+        "keeps today's amount; only these resources move), as `optimise --increment`",
+    )
 
 
 class HistoryRow(_Row):
@@ -390,6 +395,7 @@ def engine_options(options: OptimiseOptions) -> engine.OptimiseOptions:
         shared_weight=options.shared_weight,
         balance=options.balance,
         keep_total=options.keep_total,
+        increments=tuple((options.increments or {}).items()),
     )
 
 
