@@ -181,7 +181,10 @@ def _refuse_broken_payroll(plan: Plan, policy: Policy, employees: pd.DataFrame |
 
 
 def suggest_reallocation(
-    plan: Plan, options: OptimiseOptions | None = None, fits: Mapping[Any, Any] | None = None
+    plan: Plan,
+    options: OptimiseOptions | None = None,
+    fits: Mapping[Any, Any] | None = None,
+    pay: Any = None,
 ) -> ReallocationResult:
     """A reallocation of the plan's resources per the optimisation model of docs/cli.md (``optimise``). ``fits`` are the
     curves fitted from history (``optimisation.fit_plan_curves``) for curves marked
@@ -204,6 +207,9 @@ def suggest_reallocation(
             keep_total=options.keep_total,
             resources=options.resources,
             increments=options.increments,
+            # ``pay`` (an ``incentives.PayModel``) with a bound refuses moves that cost a
+            # department more of its bonus than the bound allows.
+            guard=None if pay is None else pay.guard(problem.kpis.ids),
         ),
     )
 

@@ -305,6 +305,24 @@ class OptimiseRun:
     history_allocations: pd.DataFrame | None = None
     compact: bool = False
     run_id_first: bool = False
+    # What the moves do to pay (``--policy``): scored for ``period``, in money with
+    # ``employees``; ``max_payout_loss`` bounds what any department's bonus may lose.
+    policy: Policy | None = None
+    period: str | None = None
+    employees: pd.DataFrame | None = None
+    max_payout_loss: float | None = None
+
+    def pay_model(self) -> Any:
+        if self.policy is None:
+            return None
+        from alignment_engine.incentives import PayModel
+
+        if self.period is None:
+            raise InputError(
+                "what a reallocation does to pay is scored for a period: give --period",
+                key="--period",
+            )
+        return PayModel(self.plan, self.policy, self.period, self.employees, self.max_payout_loss)
 
     def record(self, actor: str | None = None) -> RunRecord:
         tables: dict[str, pd.DataFrame] = {}
@@ -313,9 +331,14 @@ class OptimiseRun:
                 "history_results": self.history_results,
                 "history_allocations": self.history_allocations,
             }
+        documents: dict[str, Any] = {"plan": self.plan}
+        if self.policy is not None:
+            documents["policy"] = self.policy
+            if self.employees is not None:
+                tables["employees"] = self.employees
         return RunRecord.create(
             self.kind,
-            documents={"plan": self.plan},
+            documents=documents,
             tables=tables,
             options={
                 "resources": list(self.options.resources or ()),
@@ -324,7 +347,12 @@ class OptimiseRun:
                 "keep_total": self.options.keep_total,
             }
             # Only when given: runs without one keep the run hash they always had.
-            | ({"increments": dict(self.options.increments)} if self.options.increments else {}),
+            | ({"increments": dict(self.options.increments)} if self.options.increments else {})
+            | (
+                {"period": self.period, "max_payout_loss": self.max_payout_loss}
+                if self.policy is not None
+                else {}
+            ),
             actor=actor,
         )
 
@@ -343,11 +371,18 @@ class OptimiseRun:
 
     def compute(self) -> tuple[ReallocationResult, Fits | None]:
         fits = self.fits()
-        return engine.suggest_reallocation(self.plan, self.options, fits=fits), fits
+        pay = self.pay_model()
+        return engine.suggest_reallocation(self.plan, self.options, fits=fits, pay=pay), fits
 
     def document(self, result: tuple[ReallocationResult, Fits | None]) -> dict[str, Any]:
         reallocation, fits = result
-        return engine.reallocation_document(reallocation, fits)
+        document = engine.reallocation_document(reallocation, fits)
+        pay = self.pay_model()
+        if pay is not None:
+            today = {p.kpi: p.current for p in reallocation.predicted}
+            proposed = {p.kpi: p.proposed for p in reallocation.predicted}
+            document["incentives"] = pay.impact(today, proposed).to_dict()
+        return document
 
     def output(
         self,
@@ -365,7 +400,14 @@ class OptimiseRun:
     def from_stored(cls, inputs: RunInputs) -> OptimiseRun:
         run = inputs.run
         has_history = "history_results" in inputs.tables
+        policy = inputs.documents.get("policy")
         return cls(
+            policy=None if policy is None else Policy.model_validate(policy.content),
+            period=run.options.get("period"),
+            employees=_stored_table(inputs, "employees", "EMPLOYEES")
+            if policy is not None and "employees" in inputs.tables
+            else None,
+            max_payout_loss=run.options.get("max_payout_loss"),
             plan=Plan.model_validate(inputs.documents["plan"].content),
             options=engine.OptimiseOptions(
                 resources=_resources(run.options),

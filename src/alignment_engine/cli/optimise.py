@@ -28,6 +28,41 @@ def _fits(plan: Any, history: tuple[Path, ...]) -> Any:
     return OptimiseRun(plan, history_results=results, history_allocations=amounts).fits()
 
 
+def _pay_inputs(
+    policy_path: Path | None, employees_path: Path | None, max_payout_loss: str | None
+) -> tuple[Any, Any, float | None]:
+    from alignment_engine.errors import InputError
+
+    if policy_path is None:
+        for given, name in (
+            (employees_path, "--employees"),
+            (max_payout_loss, "--max-payout-loss"),
+        ):
+            if given is not None:
+                raise InputError(f"{name} goes with --policy", key=name)
+        return None, None, None
+    from alignment_engine.loading import policy_from_yaml
+
+    policy = policy_from_yaml(policy_path)
+    employees = None
+    if employees_path is not None:
+        from alignment_engine.tables import EMPLOYEES, read_table
+
+        employees = read_table(employees_path, EMPLOYEES)
+    bound = None
+    if max_payout_loss is not None:
+        text = max_payout_loss.strip()
+        try:
+            bound = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise InputError(
+                f"--max-payout-loss {max_payout_loss!r} is not a share",
+                key="--max-payout-loss",
+                suggestion="e.g. 5% or 0.05",
+            ) from None
+    return policy, employees, bound
+
+
 def _increments(given: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
     from alignment_engine.errors import InputError
 
@@ -91,6 +126,31 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
     for row in document.get("shared_goals", []):
         goals.add_row(row["id"], f"{row['current']:.4f}", f"{row['proposed']:.4f}")
     console.print(goals)
+    incentives = document.get("incentives")
+    if incentives is not None:
+        money = any(d["payout_today"] is not None for d in incentives["departments"])
+        pay = Table(
+            "department",
+            "today",
+            "proposed",
+            "change",
+            "",
+            title=f"Bonus under {incentives['policy']} ({incentives['period']}"
+            + (f", {incentives['currency']})" if money else ", payout factor)"),
+        )
+        for row in incentives["departments"]:
+            key = "payout" if money else "factor"
+            today, proposed = row[f"{key}_today"], row[f"{key}_proposed"]
+            style = ",.2f" if money else ".4f"
+            change = row["change"]
+            pay.add_row(
+                row["department"],
+                format(today, style),
+                format(proposed, style),
+                "n/a" if change is None else f"{change:+.1%}",
+                "loses bonus" if row["loses_bonus"] else "",
+            )
+        console.print(pay)
     for note in document.get("notes", []):
         console.print(f"note: {note}")
 
@@ -132,6 +192,28 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
     "AMOUNT more is shared out (repeatable; only these resources move).",
 )
 @click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Also report what the moves do to each department's bonus under this policy.",
+)
+@click.option(
+    "--period",
+    help="The period whose pay --policy scores (e.g. 2026); required with --policy.",
+)
+@click.option(
+    "--employees",
+    "employees_path",
+    type=click.Path(path_type=Path),
+    help="Employees (as for score): the bonus changes in money, not only as factors.",
+)
+@click.option(
+    "--max-payout-loss",
+    metavar="SHARE",
+    help="No department may lose more than this share of its bonus (5% or 0.05); needs "
+    "--policy. The proposal then goes as far towards the optimum as the bound allows.",
+)
+@click.option(
     "--history",
     "history",
     multiple=True,
@@ -147,6 +229,10 @@ def optimise(
     balance: float,
     keep_total: bool,
     increments: tuple[str, ...],
+    policy_path: Path | None,
+    period: str | None,
+    employees_path: Path | None,
+    max_payout_loss: str | None,
     history: tuple[Path, ...],
     output_format: str,
     db_url: str | None,
@@ -162,6 +248,7 @@ def optimise(
     from alignment_engine.pipeline import OptimiseRun
 
     plan = plan_from_yaml(plan_path)
+    policy, employees, bound = _pay_inputs(policy_path, employees_path, max_payout_loss)
     results = amounts = None
     if history:
         # The history itself is stored with the run (not just its file names): reproducible.
@@ -177,6 +264,10 @@ def optimise(
         ),
         history_results=results,
         history_allocations=amounts,
+        policy=policy,
+        period=period,
+        employees=employees,
+        max_payout_loss=bound,
     )
     # Computed before the store opens: an infeasible problem is an error, not a stored run.
     result = run.compute()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,11 @@ class ReallocationOptions:
     # Amounts that no response curve links to a KPI stay where they are: the model cannot
     # tell what they do, and cutting them "to make room" is not advice a planner can defend.
     hold_unmodelled: bool = True
+    # Why predicted KPI values (over ``problem.kpis.ids``; today's, then the proposal's) are
+    # not acceptable (a bound on what a department's bonus may lose), or None; no guard: any
+    # are. A refused optimum is replaced by the furthest acceptable point towards it from
+    # today's allocation.
+    guard: Callable[[FloatArray, FloatArray], str | None] | None = None
 
 
 def suggest_reallocation(
@@ -97,6 +103,24 @@ def suggest_reallocation(
             notes.append("no allocation found beats today's, so today's allocation is kept")
     else:
         notes.append(f"today's allocation breaks a constraint ({reason}); it is not a fallback")
+    if options.guard is not None and status is not Status.UNCHANGED:
+        refusal = options.guard(today_state.kpi_values, proposed_state.kpi_values)
+        if refusal is not None:
+            if not today_feasible:
+                raise OptimisationError(
+                    f"the optimum is refused ({refusal}) and today's allocation breaks a "
+                    f"constraint ({reason}), so there is no acceptable point between them"
+                )
+            accept = options.guard
+            x, share = _towards(
+                objective, box, today, x, prices,
+                lambda values: accept(today_state.kpi_values, values),
+            )  # fmt: skip
+            proposed_state, status = objective.evaluate(x), Status.BOUNDED
+            notes.append(
+                f"the optimum is refused ({refusal}); this allocation goes {share:.0%} of the "
+                "way there from today's, as far as the bound allows"
+            )
     notes.extend(_worthless_cuts(objective, box, layout, x))
     notes.extend(
         f"KPI '{kpi}' has no baseline and no response curve; it is assumed on target"
@@ -126,6 +150,40 @@ def suggest_reallocation(
         direction.agreement,
         tuple(notes),
     )
+
+
+GUARD_STEPS = 30  # bisection steps: the share of the way is found to about 1e-9
+
+
+def _towards(
+    objective: Objective,
+    box: Box,
+    today: FloatArray,
+    optimum: FloatArray,
+    prices: FloatArray,
+    guard: Callable[[FloatArray], str | None],
+) -> tuple[FloatArray, float]:
+    """The furthest point on the segment from today's allocation to the optimum that the guard
+    accepts (bisection; the objective is concave along it, so further is better), with stepped
+    resources rounded back onto their steps; and the share of the way it goes."""
+    stepped = bool((box.step > 0).any())
+
+    def point(t: float) -> FloatArray:
+        x = today + t * (optimum - today)
+        if stepped:
+            x = round_to_steps(x, objective, objective.evaluate(x), box, prices)
+        return x
+
+    low, high = 0.0, 1.0
+    best = point(0.0)
+    for _ in range(GUARD_STEPS):
+        middle = (low + high) / 2
+        candidate = point(middle)
+        if guard(objective.evaluate(candidate).kpi_values) is None:
+            low, best = middle, candidate
+        else:
+            high = middle
+    return best, low
 
 
 def _hold_unmodelled(objective: Objective, box: Box) -> list[str]:

@@ -20,6 +20,7 @@ class Status(StrEnum):
     OPTIMAL = "optimal"  # concave problem: the global optimum
     LOCAL = "local"  # not concave (lower-is-better KPIs, convex curves): a local optimum
     UNCHANGED = "unchanged"  # nothing found beat today's allocation, which is returned
+    BOUNDED = "bounded"  # part of the way to the optimum: a guard (a bound on pay) stopped it
 
 
 class Method(StrEnum):

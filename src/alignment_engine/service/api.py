@@ -359,6 +359,32 @@ class OptimiseRequest(_PlanMembers):
         default=None,
         description="past KPI results and allocations, for response curves marked 'fit: history'",
     )
+    policy: Policy | None = Field(
+        default=None,
+        description="also report what the moves do to each department's bonus (`--policy`)",
+    )
+    policy_id: DocumentHash | None = None
+    period: Period | None = Field(default=None, description="the period whose pay is scored")
+    employees: list[EmployeeRow] | None = Field(
+        default=None,
+        description="the bonus changes in money (roles that see pay only; else 403)",
+    )
+    max_payout_loss: FiniteFloat | None = Field(
+        default=None,
+        ge=0,
+        lt=1,
+        description="no department may lose more than this share of its bonus (needs a policy)",
+    )
+
+    @model_validator(mode="after")
+    def _pay_inputs(self) -> OptimiseRequest:
+        _at_most_one_policy(self.policy, self.policy_id)
+        has_policy = self.policy is not None or self.policy_id is not None
+        if not has_policy and (self.employees or self.max_payout_loss is not None):
+            raise ValueError("'employees' and 'max_payout_loss' go with 'policy' or 'policy_id'")
+        if has_policy and self.period is None:
+            raise ValueError("a policy's pay is scored for a period: give 'period'")
+        return self
 
 
 class ScenarioOptions(OptimiseOptions):

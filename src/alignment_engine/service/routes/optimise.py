@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from alignment_engine.errors import ForbiddenError
 from alignment_engine.pipeline import OptimiseRun
 from alignment_engine.service.api import OptimiseRequest, OptimiseResponse, engine_options
 from alignment_engine.service.deps import OptimiseCaller, StateDep, error_responses
 from alignment_engine.service.document_cache import DocumentRoute
-from alignment_engine.service.documents import history_table
-from alignment_engine.service.inputs import plan_of
+from alignment_engine.service.documents import employees_table, history_table
+from alignment_engine.service.inputs import plan_of, policy_of
 from alignment_engine.service.runner import Decision, decide
 from alignment_engine.storage import RunKind
 from alignment_engine.tables import history_tables
@@ -32,16 +34,27 @@ async def optimise(
 ) -> Response:
     """What `alignment-engine optimise PLAN --format json` prints, plus `run_id`. Runs within the
     time limit (504 after it). Roles: admin, planner, service."""
+    if body.employees and not caller.sees_pay:
+        raise ForbiddenError(
+            f"role '{caller.role.value}' may not see pay, and 'employees' turn the bonus "
+            "changes into money; leave them out (the answer still gives each department's "
+            "payout factor today and proposed)"
+        )
     plan = await plan_of(state, body.plan, body.plan_id)
+    policy = await policy_of(state, body.policy, body.policy_id, body.period)
     chosen = body.options
     options = engine_options(chosen)
     history = body.history
+    staff = body.employees
 
     def tables() -> dict[str, pd.DataFrame]:
-        if not history:
-            return {}
-        results, amounts = history_tables([history_table(history)])
-        return {"history_results": results, "history_allocations": amounts}
+        built: dict[str, pd.DataFrame] = {}
+        if history:
+            results, amounts = history_tables([history_table(history)])
+            built = {"history_results": results, "history_allocations": amounts}
+        if staff and policy is not None:
+            built["employees"] = employees_table(staff)
+        return built
 
     def run(given: Mapping[str, pd.DataFrame]) -> OptimiseRun:
         return OptimiseRun(
@@ -51,11 +64,18 @@ async def optimise(
             history_allocations=given.get("history_allocations"),
             compact=True,
             run_id_first=True,
+            policy=policy,
+            period=body.period if policy is not None else None,
+            employees=given.get("employees"),
+            max_payout_loss=body.max_payout_loss,
         )
 
+    documents: dict[str, Any] = {"plan": plan}
+    if policy is not None:
+        documents["policy"] = policy
     decision = Decision(
         RunKind.OPTIMISE,
-        documents={"plan": plan},
+        documents=documents,
         tables=tables,
         # Recorded as `optimise` records them, so `runs replay` reads either the same way.
         options={
