@@ -86,7 +86,7 @@ LAYERS = {
     "adapter": ("ruleset.durable",),
     # What the CLI and the service call: the facade, the run pipeline and replays, and the
     # scenarios package's own interface (its __init__: read, run and compare scenarios).
-    "facade": ("", "engine", "pipeline", "replay", "jobs", "scenarios"),
+    "facade": ("", "engine", "pipeline", "replay", "jobs", "incentives", "scenarios"),
     # The core put to work for the facade.
     "orchestration": ("checking", "scenarios.runner"),
     # Files, tables, the database, reports and the two front ends.

@@ -282,14 +282,6 @@ def optimise(
 @click.command()
 @plan_argument
 @click.option(
-    "--increment",
-    "increments",
-    multiple=True,
-    metavar="RESOURCE=AMOUNT",
-    help="Allocate only new money: every department keeps today's amount of RESOURCE and "
-    "AMOUNT more is shared out (repeatable; only these resources move).",
-)
-@click.option(
     "--history",
     "history",
     multiple=True,
