@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alignment_engine.conflicts import pool_totals
+from alignment_engine.errors import InputError
 from alignment_engine.memo import ObjectMemo
 from alignment_engine.model import Plan, Policy
 from alignment_engine.ruleset.expressions import brief
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from alignment_engine.model.findings import CheckResult
-    from alignment_engine.optimisation import ReallocationResult
+    from alignment_engine.optimisation import GoalSeek, ReallocationResult
     from alignment_engine.rulepacks import PackSource
     from alignment_engine.scoring.result import ScoreResult
     from alignment_engine.scoring.scorecard import Scorecard
@@ -59,6 +60,8 @@ class OptimiseOptions:
     keep_total: bool = False
     # --increment RESOURCE=AMOUNT: only new money is allocated (today's amounts are kept).
     increments: tuple[tuple[str, float], ...] = ()
+    # --target KPI=VALUE: the least total of a resource that takes the KPI to the value.
+    target: tuple[str, float] | None = None
 
 
 def check_plan(
@@ -212,6 +215,23 @@ def suggest_reallocation(
             guard=None if pay is None else pay.guard(problem.kpis.ids),
         ),
     )
+
+
+def seek_target(
+    plan: Plan, options: OptimiseOptions, fits: Mapping[Any, Any] | None = None
+) -> GoalSeek:
+    """``optimise --target KPI=VALUE``: the least total of one resource (``options.resources``
+    names it when several move the KPI) that takes the KPI to the value."""
+    from alignment_engine.optimisation import least_total_for, problem_from_plan
+
+    if options.target is None:  # pragma: no cover - callers check
+        raise InputError("no --target given")
+    resources = options.resources or ()
+    if len(resources) > 1:
+        raise InputError("--target allocates one resource: give at most one --resource")
+    kpi, value = options.target
+    problem = problem_from_plan(plan, fits=fits)
+    return least_total_for(problem, kpi, value, resources[0] if resources else None)
 
 
 def reallocation_document(

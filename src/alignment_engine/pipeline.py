@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from alignment_engine.model.findings import CheckResult
-    from alignment_engine.optimisation import ReallocationResult
     from alignment_engine.rulepacks import PackSource
     from alignment_engine.scoring import ScoreResult
     from alignment_engine.scoring.result import ExplanationStyle
@@ -349,6 +348,11 @@ class OptimiseRun:
             # Only when given: runs without one keep the run hash they always had.
             | ({"increments": dict(self.options.increments)} if self.options.increments else {})
             | (
+                {"target": {"kpi": self.options.target[0], "value": self.options.target[1]}}
+                if self.options.target is not None
+                else {}
+            )
+            | (
                 {"period": self.period, "max_payout_loss": self.max_payout_loss}
                 if self.policy is not None
                 else {}
@@ -369,13 +373,17 @@ class OptimiseRun:
             list(results.itertuples(index=False, name=None)),
         )
 
-    def compute(self) -> tuple[ReallocationResult, Fits | None]:
+    def compute(self) -> tuple[Any, Fits | None]:
         fits = self.fits()
+        if self.options.target is not None:
+            return engine.seek_target(self.plan, self.options, fits=fits), fits
         pay = self.pay_model()
         return engine.suggest_reallocation(self.plan, self.options, fits=fits, pay=pay), fits
 
-    def document(self, result: tuple[ReallocationResult, Fits | None]) -> dict[str, Any]:
+    def document(self, result: tuple[Any, Fits | None]) -> dict[str, Any]:
         reallocation, fits = result
+        if self.options.target is not None:
+            return {"target": reallocation.to_dict()}
         document = engine.reallocation_document(reallocation, fits)
         pay = self.pay_model()
         if pay is not None:
@@ -386,7 +394,7 @@ class OptimiseRun:
 
     def output(
         self,
-        result: tuple[ReallocationResult, Fits | None],
+        result: tuple[Any, Fits | None],
         run_id: str,
         *,
         with_run_id: bool = True,
@@ -417,6 +425,7 @@ class OptimiseRun:
                 increments=tuple(
                     (str(r), float(a)) for r, a in (run.options.get("increments") or {}).items()
                 ),
+                target=_target(run.options.get("target")),
             ),
             history_results=_stored_table(inputs, "history_results", "ACTUALS")
             if has_history
@@ -427,6 +436,12 @@ class OptimiseRun:
             compact=is_compact(run.result_json),
             run_id_first=run.result_json.startswith('{"run_id"'),
         )
+
+
+def _target(recorded: Any) -> tuple[str, float] | None:
+    if not isinstance(recorded, Mapping):
+        return None
+    return str(recorded["kpi"]), float(recorded["value"])
 
 
 def _resources(options: Mapping[str, Any]) -> tuple[str, ...] | None:

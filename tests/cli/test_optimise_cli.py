@@ -170,3 +170,44 @@ def test_a_bad_increment_is_exit_2(given: list[str], says: str) -> None:
     result = run("optimise", str(ACME / "plan.yaml"), *given)
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+def test_a_target_gives_the_least_total_that_reaches_it_and_replays(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    result = run("optimise", str(ACME / "plan.yaml"), "--target", "shared.customer_satisfaction=86.5",
+                 "--format", "json", "--db", db)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    target = json.loads(result.output)["target"]
+    assert target["resource"] == "budget" and target["direction"] == "at least"
+    assert target["kpi_proposed"] == pytest.approx(86.5, rel=1e-9)
+    assert target["total"] > target["total_today"]
+    moved = [a for a in target["allocations"] if a["change"] != 0]
+    assert [a["department"] for a in moved] == ["customer_service"]  # the curve's department
+    with Store.open(db) as store:
+        (summary,) = store.list_runs()
+        assert store.get_run(summary.id).options["target"] == {
+            "kpi": "shared.customer_satisfaction",
+            "value": 86.5,
+        }
+    replayed = run("runs", "replay", summary.id, "--db", db)
+    assert replayed.exit_code == 0 and "identical" in replayed.output, replayed.output
+    table = run(
+        "optimise", str(ACME / "plan.yaml"), "--target", "shared.customer_satisfaction=86.5"
+    )
+    assert "the least budget is" in table.output and "Least allocation" in table.output
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (["--target", "sales.market_share"], "is not KPI=VALUE"),
+        (["--target", "sales.market_share=0.208", "--increment", "budget=5"], "give one"),
+        (["--target", "sales.market_share=0.5"], "reaches at most"),
+        (["--target", "sales.nothing=1"], "not a KPI the optimiser predicts"),
+        (["--target", "finance.roi=1"], "no response curve moves"),
+    ],
+)
+def test_a_bad_target_is_exit_2(given: list[str], says: str) -> None:
+    result = run("optimise", str(ACME / "plan.yaml"), *given)
+    assert result.exit_code == 2, result.output
+    assert says in result.output

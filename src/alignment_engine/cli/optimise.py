@@ -63,6 +63,31 @@ def _pay_inputs(
     return policy, employees, bound
 
 
+def _target(
+    given: str | None, increments: tuple[str, ...], keep_total: bool, policy_path: Path | None
+) -> tuple[str, float] | None:
+    from alignment_engine.errors import InputError
+
+    if given is None:
+        return None
+    for clash, name in ((increments, "--increment"), (keep_total, "--keep-total"),
+                        (policy_path, "--policy")):  # fmt: skip
+        if clash:
+            raise InputError(f"--target answers another question than {name}: give one", key=name)
+    kpi, sign, value = given.partition("=")
+    try:
+        number = float(value) if sign and kpi else None
+    except ValueError:
+        number = None
+    if number is None:
+        raise InputError(
+            f"--target {given!r} is not KPI=VALUE",
+            key="--target",
+            suggestion="e.g. --target sales.revenue_north=80",
+        )
+    return kpi, number
+
+
 def _increments(given: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
     from alignment_engine.errors import InputError
 
@@ -83,6 +108,30 @@ def _increments(given: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
             raise InputError(f"--increment names '{resource}' twice", key="--increment")
         parsed[resource] = value
     return tuple(parsed.items())
+
+
+def _print_target_table(target: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from alignment_engine.cli.console import make_console
+
+    console = make_console()
+    console.print(
+        f"[bold]{target['kpi']} {target['direction']} {target['value']:g}[/bold]: the least "
+        f"{target['resource']} is {target['total']:,.2f} (today {target['total_today']:,.2f}, "
+        f"{target['change']:+,.2f}; capacity {target['capacity']:,.2f}"
+        + ("" if target["within_capacity"] else ", exceeded")
+        + f"); {target['kpi']} {target['kpi_today']:.6g} -> {target['kpi_proposed']:.6g}"
+    )
+    table = Table("department", "current", "proposed", "change", title="Least allocation")
+    for row in target["allocations"]:
+        table.add_row(
+            row["department"],
+            f"{row['current']:,.2f}",
+            f"{row['proposed']:,.2f}",
+            f"{row['change']:+,.2f}",
+        )
+    console.print(table)
 
 
 def _print_optimise_table(document: dict[str, Any]) -> None:
@@ -192,6 +241,12 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
     "AMOUNT more is shared out (repeatable; only these resources move).",
 )
 @click.option(
+    "--target",
+    metavar="KPI=VALUE",
+    help="Goal seeking: the least total of one resource (--resource when several move the "
+    "KPI) that takes KPI to VALUE, within the departments' bounds.",
+)
+@click.option(
     "--policy",
     "policy_path",
     type=click.Path(path_type=Path),
@@ -229,6 +284,7 @@ def optimise(
     balance: float,
     keep_total: bool,
     increments: tuple[str, ...],
+    target: str | None,
     policy_path: Path | None,
     period: str | None,
     employees_path: Path | None,
@@ -261,6 +317,7 @@ def optimise(
             balance=balance,
             keep_total=keep_total,
             increments=_increments(increments),
+            target=_target(target, increments, keep_total, policy_path),
         ),
         history_results=results,
         history_allocations=amounts,
@@ -276,7 +333,11 @@ def optimise(
     if output_format == "json":
         echo_result(stored.result_json)
     else:
-        _print_optimise_table(json.loads(stored.result_json))
+        shown = json.loads(stored.result_json)
+        if "target" in shown:
+            _print_target_table(shown["target"])
+        else:
+            _print_optimise_table(shown)
 
 
 @click.command()

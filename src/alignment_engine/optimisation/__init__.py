@@ -9,6 +9,7 @@ from alignment_engine.optimisation.from_plan import (
     predicted_change_intervals,
     problem_from_plan,
 )
+from alignment_engine.optimisation.goal_seeking import GoalSeek, least_total_for
 from alignment_engine.optimisation.problem import (
     CurveRecord,
     CurveTable,
@@ -44,6 +45,7 @@ __all__ = [
     "CurveRecord",
     "CurveTable",
     "FitAttempt",
+    "GoalSeek",
     "Interval",
     "KpiPrediction",
     "KpiRecord",
@@ -64,6 +66,7 @@ __all__ = [
     "Status",
     "fit_plan_curves",
     "fit_response_curve",
+    "least_total_for",
     "predicted_change_intervals",
     "problem_from_plan",
     "problem_from_records",
