@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from alignment_engine.model.findings import CheckResult
-    from alignment_engine.optimisation import GoalSeek, ReallocationResult
+    from alignment_engine.optimisation import Frontier, GoalSeek, ReallocationResult
     from alignment_engine.rulepacks import PackSource
     from alignment_engine.scoring.result import ScoreResult
     from alignment_engine.scoring.scorecard import Scorecard
@@ -62,6 +62,8 @@ class OptimiseOptions:
     increments: tuple[tuple[str, float], ...] = ()
     # --target KPI=VALUE: the least total of a resource that takes the KPI to the value.
     target: tuple[str, float] | None = None
+    # --frontier RESOURCE (with --frontier-points N): the best objective at each total.
+    frontier: tuple[str, int] | None = None
 
 
 def check_plan(
@@ -232,6 +234,27 @@ def seek_target(
     kpi, value = options.target
     problem = problem_from_plan(plan, fits=fits)
     return least_total_for(problem, kpi, value, resources[0] if resources else None)
+
+
+def budget_frontier(
+    plan: Plan, options: OptimiseOptions, fits: Mapping[Any, Any] | None = None
+) -> Frontier:
+    """``optimise --frontier RESOURCE``: the best objective at each total of the resource."""
+    from alignment_engine.optimisation import (
+        ReallocationOptions,
+        problem_from_plan,
+    )
+    from alignment_engine.optimisation import budget_frontier as frontier_of
+
+    if options.frontier is None:  # pragma: no cover - callers check
+        raise InputError("no --frontier given")
+    resource, points = options.frontier
+    return frontier_of(
+        problem_from_plan(plan, fits=fits),
+        resource,
+        ReallocationOptions(shared_weight=options.shared_weight, balance=options.balance),
+        points,
+    )
 
 
 def reallocation_document(

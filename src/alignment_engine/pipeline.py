@@ -353,6 +353,16 @@ class OptimiseRun:
                 else {}
             )
             | (
+                {
+                    "frontier": {
+                        "resource": self.options.frontier[0],
+                        "points": self.options.frontier[1],
+                    }
+                }
+                if self.options.frontier is not None
+                else {}
+            )
+            | (
                 {"period": self.period, "max_payout_loss": self.max_payout_loss}
                 if self.policy is not None
                 else {}
@@ -377,6 +387,8 @@ class OptimiseRun:
         fits = self.fits()
         if self.options.target is not None:
             return engine.seek_target(self.plan, self.options, fits=fits), fits
+        if self.options.frontier is not None:
+            return engine.budget_frontier(self.plan, self.options, fits=fits), fits
         pay = self.pay_model()
         return engine.suggest_reallocation(self.plan, self.options, fits=fits, pay=pay), fits
 
@@ -384,6 +396,8 @@ class OptimiseRun:
         reallocation, fits = result
         if self.options.target is not None:
             return {"target": reallocation.to_dict()}
+        if self.options.frontier is not None:
+            return {"frontier": reallocation.to_dict()}
         document = engine.reallocation_document(reallocation, fits)
         pay = self.pay_model()
         if pay is not None:
@@ -426,6 +440,7 @@ class OptimiseRun:
                     (str(r), float(a)) for r, a in (run.options.get("increments") or {}).items()
                 ),
                 target=_target(run.options.get("target")),
+                frontier=_frontier(run.options.get("frontier")),
             ),
             history_results=_stored_table(inputs, "history_results", "ACTUALS")
             if has_history
@@ -436,6 +451,12 @@ class OptimiseRun:
             compact=is_compact(run.result_json),
             run_id_first=run.result_json.startswith('{"run_id"'),
         )
+
+
+def _frontier(recorded: Any) -> tuple[str, int] | None:
+    if not isinstance(recorded, Mapping):
+        return None
+    return str(recorded["resource"]), int(recorded["points"])
 
 
 def _target(recorded: Any) -> tuple[str, float] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,42 @@ def test_a_target_gives_the_least_total_that_reaches_it_and_replays(tmp_path: Pa
     ],
 )
 def test_a_bad_target_is_exit_2(given: list[str], says: str) -> None:
+    result = run("optimise", str(ACME / "plan.yaml"), *given)
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+
+
+def test_the_frontier_rises_is_charted_and_replays(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    chart = tmp_path / "frontier.svg"
+    result = run("optimise", str(ACME / "plan.yaml"), "--frontier", "budget", "--frontier-points",
+                 "5", "--chart", str(chart), "--format", "json", "--db", db)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frontier = json.loads(result.output)["frontier"]
+    totals = [p["total"] for p in frontier["points"]]
+    assert totals == sorted(totals) and frontier["total_today"] in totals
+    values = [p["objective"] for p in frontier["points"]]
+    assert all(b >= a - 1e-12 for a, b in itertools.pairwise(values))
+    root = ET.fromstring(chart.read_text(encoding="utf-8"))
+    tags = [element.tag.split("}")[-1] for element in root.iter()]
+    assert tags.count("circle") == len(values) and "polyline" in tags
+    with Store.open(db) as store:
+        (summary,) = store.list_runs()
+    replayed = run("runs", "replay", summary.id, "--db", db)
+    assert replayed.exit_code == 0 and "identical" in replayed.output, replayed.output
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (["--chart", "x.svg"], "give --frontier"),
+        (["--frontier", "budget", "--keep-total"], "give one"),
+        (["--frontier", "nothing"], "not a resource"),
+    ],
+)
+def test_a_bad_frontier_is_exit_2(given: list[str], says: str) -> None:
     result = run("optimise", str(ACME / "plan.yaml"), *given)
     assert result.exit_code == 2, result.output
     assert says in result.output

@@ -6,6 +6,7 @@ Small problems only: each cvxpy solve costs tens of milliseconds of modelling ov
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -14,7 +15,13 @@ from hypothesis import strategies as st
 from optimisation_cases import Spec, cvxpy_optimum, make_problem
 
 from alignment_engine.errors import InfeasibleError
-from alignment_engine.optimisation import Method, ReallocationOptions, Status, suggest_reallocation
+from alignment_engine.optimisation import (
+    Method,
+    ReallocationOptions,
+    Status,
+    budget_frontier,
+    suggest_reallocation,
+)
 
 pytest.importorskip("cvxpy")
 
@@ -108,3 +115,23 @@ def test_an_increment_allocates_only_new_money_at_the_optimum(
     assert np.allclose(x.sum(axis=1), totals, rtol=1e-9), "the new money is not all allocated"
     reference = cvxpy_optimum(problem, shared_weight=0.3, balance=balance, increments=added)
     assert_matches(reference, result.objective_proposed)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=concave_specs.filter(lambda s: s.resources == 1))
+def test_the_budget_frontier_rises_and_each_point_is_the_optimum(spec: Spec) -> None:
+    problem = make_problem(spec)
+    options = ReallocationOptions(shared_weight=0.3, balance=0.0, hold_unmodelled=False)
+    frontier = budget_frontier(problem, problem.pools.ids[0], options, points=5)
+    solved = [p for p in frontier.points if p.objective is not None]
+    assert solved, "some total fits the bounds"
+    values = [p.objective for p in solved]
+    assert all(b >= a - 1e-9 * max(1.0, abs(a)) for a, b in itertools.pairwise(values))
+    for point in solved[:: max(1, len(solved) // 2)]:  # a few points: cvxpy is slow
+        capped = dataclasses.replace(
+            problem,
+            pools=dataclasses.replace(problem.pools, capacity=np.array([point.total])),
+        )
+        reference = cvxpy_optimum(capped, shared_weight=0.3, balance=0.0)
+        assert point.objective is not None
+        assert_matches(reference, point.objective)

@@ -63,6 +63,68 @@ def _pay_inputs(
     return policy, employees, bound
 
 
+def _frontier(
+    given: str | None,
+    points: int,
+    chart_path: Path | None,
+    target: str | None,
+    increments: tuple[str, ...],
+    keep_total: bool,
+    policy_path: Path | None,
+) -> tuple[str, int] | None:
+    from alignment_engine.errors import InputError
+
+    if given is None:
+        if chart_path is not None:
+            raise InputError("--chart draws the frontier: give --frontier RESOURCE", key="--chart")
+        return None
+    for clash, name in ((target, "--target"), (increments, "--increment"),
+                        (keep_total, "--keep-total"), (policy_path, "--policy")):  # fmt: skip
+        if clash:
+            raise InputError(f"--frontier answers another question than {name}: give one", key=name)
+    return given, points
+
+
+def _write_chart(path: Path, frontier: dict[str, Any]) -> None:
+    import os
+    import tempfile
+
+    from alignment_engine.errors import InputError
+    from alignment_engine.reports.frontier import frontier_chart
+
+    text = frontier_chart(frontier)
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        handle, staged = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        Path(staged).replace(path)  # the chart appears whole, or not at all
+    except OSError as error:
+        raise InputError(f"cannot write the chart: {error.strerror}", file=str(path)) from None
+
+
+def _print_frontier_table(frontier: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from alignment_engine.cli.console import make_console
+
+    console = make_console()
+    console.print(
+        f"[bold]Budget frontier of {frontier['resource']}[/bold]: today's total "
+        f"{frontier['total_today']:,.2f} gives {frontier['objective_today']:.6f} as allocated "
+        f"today (capacity {frontier['capacity']:,.2f})"
+    )
+    table = Table("total", "best objective", "status", title="Frontier")
+    for point in frontier["points"]:
+        value = point["objective"]
+        table.add_row(
+            f"{point['total']:,.2f}",
+            "-" if value is None else f"{value:.6f}",
+            point["status"] if point["note"] is None else f"{point['status']}: {point['note']}",
+        )
+    console.print(table)
+
+
 def _target(
     given: str | None, increments: tuple[str, ...], keep_total: bool, policy_path: Path | None
 ) -> tuple[str, float] | None:
@@ -241,6 +303,25 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
     "AMOUNT more is shared out (repeatable; only these resources move).",
 )
 @click.option(
+    "--frontier",
+    metavar="RESOURCE",
+    help="The budget frontier: the best objective at each total of RESOURCE, from the least "
+    "to the most the departments' bounds allow (today's total among them).",
+)
+@click.option(
+    "--frontier-points",
+    type=click.IntRange(2, 100),
+    default=9,
+    show_default=True,
+    help="How many totals --frontier tries.",
+)
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(path_type=Path),
+    help="With --frontier: also write the frontier as an SVG chart to this file.",
+)
+@click.option(
     "--target",
     metavar="KPI=VALUE",
     help="Goal seeking: the least total of one resource (--resource when several move the "
@@ -284,6 +365,9 @@ def optimise(
     balance: float,
     keep_total: bool,
     increments: tuple[str, ...],
+    frontier: str | None,
+    frontier_points: int,
+    chart_path: Path | None,
     target: str | None,
     policy_path: Path | None,
     period: str | None,
@@ -318,6 +402,9 @@ def optimise(
             keep_total=keep_total,
             increments=_increments(increments),
             target=_target(target, increments, keep_total, policy_path),
+            frontier=_frontier(
+                frontier, frontier_points, chart_path, target, increments, keep_total, policy_path
+            ),
         ),
         history_results=results,
         history_allocations=amounts,
@@ -330,11 +417,15 @@ def optimise(
     result = run.compute()
     with open_store(db_url) as store:
         stored = store.record_or_reuse(run.record(), lambda run_id: run.output(result, run_id))
+    if chart_path is not None:
+        _write_chart(chart_path, json.loads(stored.result_json)["frontier"])
     if output_format == "json":
         echo_result(stored.result_json)
     else:
         shown = json.loads(stored.result_json)
-        if "target" in shown:
+        if "frontier" in shown:
+            _print_frontier_table(shown["frontier"])
+        elif "target" in shown:
             _print_target_table(shown["target"])
         else:
             _print_optimise_table(shown)

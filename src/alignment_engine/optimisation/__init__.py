@@ -9,6 +9,7 @@ from alignment_engine.optimisation.from_plan import (
     predicted_change_intervals,
     problem_from_plan,
 )
+from alignment_engine.optimisation.frontier import Frontier, FrontierPoint, budget_frontier
 from alignment_engine.optimisation.goal_seeking import GoalSeek, least_total_for
 from alignment_engine.optimisation.problem import (
     CurveRecord,
@@ -45,6 +46,8 @@ __all__ = [
     "CurveRecord",
     "CurveTable",
     "FitAttempt",
+    "Frontier",
+    "FrontierPoint",
     "GoalSeek",
     "Interval",
     "KpiPrediction",
@@ -64,6 +67,7 @@ __all__ = [
     "ResponseCurve",
     "Shape",
     "Status",
+    "budget_frontier",
     "fit_plan_curves",
     "fit_response_curve",
     "least_total_for",

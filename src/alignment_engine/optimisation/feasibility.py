@@ -65,11 +65,13 @@ def allowed_box(
     keep_total: bool,
     optimised: NDArray[np.bool_],
     increments: Mapping[str, float] | None = None,
+    totals: Mapping[str, float] | None = None,
 ) -> Box:
     """The box and pool rows of the problem; raises InfeasibleError naming the clash.
 
     ``increments``: new money per resource: each department keeps at least today's amount and
-    the pool's total is today's plus the increment, all of it allocated."""
+    the pool's total is today's plus the increment, all of it allocated. ``totals``: a pool's
+    capacity replaced by an amount (the budget frontier: the best use of at most that much)."""
     pools = problem.pools
     r = pools.current.shape[0]
     lower = pools.current.copy()
@@ -78,11 +80,13 @@ def allowed_box(
     total = pools.current.sum(axis=1)
     equality = np.zeros(r, dtype=np.bool_)
     added = increments or {}
+    fixed = totals or {}
     for i in range(r):
         if not optimised[i]:
             continue
         increment = added.get(pools.ids[i])
-        low, high, own_high, row_total = _resource_box(problem, i, keep_total, increment)
+        given = fixed.get(pools.ids[i])
+        low, high, own_high, row_total = _resource_box(problem, i, keep_total, increment, given)
         lower[i], upper[i], own_upper[i], total[i] = low, high, own_high, row_total
         equality[i] = keep_total or increment is not None
     return Box(
@@ -97,7 +101,11 @@ def allowed_box(
 
 
 def _resource_box(
-    problem: ReallocationProblem, i: int, keep_total: bool, increment: float | None = None
+    problem: ReallocationProblem,
+    i: int,
+    keep_total: bool,
+    increment: float | None = None,
+    given_total: float | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, float]:
     pools = problem.pools
     name = pools.ids[i]
@@ -145,7 +153,9 @@ def _resource_box(
             f"{format_amount(own_upper[j])})"
         )
 
-    if increment is not None:
+    if given_total is not None:
+        row_total, row_label = given_total, f"the total is at most {format_amount(given_total)}"
+    elif increment is not None:
         row_total, row_label = (
             today_total + increment,
             f"--increment adds {format_amount(increment)} to today's {format_amount(today_total)}",

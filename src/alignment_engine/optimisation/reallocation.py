@@ -49,6 +49,8 @@ class ReallocationOptions:
     # New money per resource: today's amounts are kept and the increment shared out (only
     # these resources move unless ``resources`` says otherwise).
     increments: tuple[tuple[str, float], ...] = ()
+    # A pool's capacity replaced by an amount (points of the budget frontier).
+    totals: tuple[tuple[str, float], ...] = ()
     method: Method = Method.AUTO
     direction_draws: int = 1000  # parameter draws for the direction-stability check
     seed: int = 0
@@ -75,7 +77,11 @@ def suggest_reallocation(
     optimised = _optimised_mask(problem, chosen)
     objective = Objective(problem, shared_weight=options.shared_weight, balance=options.balance)
     box = allowed_box(
-        problem, keep_total=options.keep_total, optimised=optimised, increments=increments
+        problem,
+        keep_total=options.keep_total,
+        optimised=optimised,
+        increments=increments,
+        totals=dict(options.totals),
     )
     lower, upper = box.lower.ravel(), box.upper.ravel()
     held = _hold_unmodelled(objective, box) if options.hold_unmodelled else []
