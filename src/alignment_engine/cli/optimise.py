@@ -481,6 +481,7 @@ def fit(
                 "shape": found.shape.value,
                 "a": found.a,
                 "b": found.b,
+                "c": None if found.c != found.c else found.c,  # NaN: fitted without one
                 "standard_errors": list(found.standard_errors),
                 "r_squared": found.r_squared,
                 "n_points": found.n_points,
@@ -513,8 +514,15 @@ def fit(
                 params = (
                     {"a": row["a"]} if row["shape"] == "linear" else {"a": row["a"], "b": row["b"]}
                 )
+                if row["c"] is not None:
+                    params["c"] = row["c"]
                 curve = curve.model_copy(
-                    update={"shape": row["shape"], "params": params, "fit": None}
+                    update={
+                        "shape": row["shape"],
+                        "params": params,
+                        "fit": None,
+                        "intercept": False,
+                    }
                 )
             curves.append(curve)
         fitted = Plan.model_validate(

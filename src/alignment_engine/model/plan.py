@@ -243,6 +243,7 @@ class ResponseCurve(Document):
     shape: CurveShape
     params: dict[str, Number] | None = None
     fit: Literal["history"] | None = None
+    intercept: bool = False  # fit: history also fits the KPI's level c (y = c + curve)
 
     @model_validator(mode="after")
     def _params_or_fit(self) -> ResponseCurve:
@@ -253,14 +254,15 @@ class ResponseCurve(Document):
         if self.params is not None:
             needed = _CURVE_PARAMS[self.shape]
             missing = [p for p in needed if p not in self.params]
-            extra = [p for p in self.params if p not in needed]
+            # c: the KPI's level where the amount is 0 (an intercept), for any shape.
+            extra = [p for p in self.params if p not in needed and p != "c"]
             if missing:
                 raise ValueError(
                     f"shape '{self.shape}' needs params {list(needed)}; missing {missing}"
                 )
             if extra:
                 raise ValueError(
-                    f"shape '{self.shape}' takes params {list(needed)}; unknown {extra}"
+                    f"shape '{self.shape}' takes params {[*needed, 'c']}; unknown {extra}"
                 )
             if self.shape is CurveShape.POWER and not 0 < self.params["b"] < 1:
                 raise ValueError("power curves need 0 < b < 1 (diminishing returns)")

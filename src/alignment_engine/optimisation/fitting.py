@@ -77,6 +77,7 @@ class CurveFit:
     n_points: int
     marginal_today: Interval | None  # marginal return at today's amount, if one was given
     attempts: tuple[FitAttempt, ...]  # every shape tried, the chosen one included
+    c: float = math.nan  # the intercept (the KPI at amount 0) when fitted with one
 
     @property
     def standard_errors(self) -> tuple[float, float]:
@@ -192,10 +193,75 @@ class _ScaledFit:
     b: float
     covariance: FloatArray  # 2x2 in rescaled units
     sse: float
+    c: float = math.nan  # the intercept, in rescaled units, when fitted with one
 
 
-def _fit_scaled(shape: Shape, x: FloatArray, y: FloatArray) -> _ScaledFit:
+def _fit_with_intercept(shape: Shape, x: FloatArray, y: FloatArray) -> _ScaledFit:
+    """y = c + a * g(x; b): least squares with the KPI's level as a third parameter."""
+    n = x.size
+    if shape is Shape.LINEAR:
+        design = np.column_stack([x, np.ones(n)])
+        (a, c), *_ = np.linalg.lstsq(design, y, rcond=None)
+        sse = float(np.sum((y - design @ np.array([a, c])) ** 2))
+        inverse = np.linalg.pinv(design.T @ design)
+        variance = sse / max(n - 2, 1) * float(inverse[0, 0])
+        if not variance > 0:
+            raise _Refused("the slope's variance cannot be estimated")
+        return _ScaledFit(float(a), 1.0, np.array([[variance, 0.0], [0.0, 0.0]]), sse, float(c))
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    low, high = _B_BOUNDS[shape]
+    grid = np.geomspace(low, high, 61) if shape is not Shape.POWER else np.linspace(0.05, 1.0, 39)
+    best = (math.inf, 1.0, 1.0, 0.0)
+    for b in grid:
+        design = np.column_stack([_basis(shape, x, float(b)), np.ones(n)])
+        (a, c), *_ = np.linalg.lstsq(design, y, rcond=None)
+        error = float(np.sum((y - design @ np.array([a, c])) ** 2))
+        if error < best[0]:
+            best = (error, float(a), float(b), float(c))
+
+    def model(xv: FloatArray, a: float, b: float, c: float) -> FloatArray:
+        return c + a * _basis(shape, xv, b)
+
+    def jacobian(xv: FloatArray, a: float, b: float, c: float) -> FloatArray:
+        return np.column_stack(
+            [_basis(shape, xv, b), a * _basis_db(shape, xv, b), np.ones(xv.size)]
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OptimizeWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            params, covariance = curve_fit(
+                model,
+                x,
+                y,
+                p0=[best[1], min(max(best[2], low * 1.01), high * 0.99), best[3]],
+                jac=jacobian,
+                bounds=([-np.inf, low, -np.inf], [np.inf, high, np.inf]),
+                method="trf",
+                maxfev=4000,
+            )
+        except (RuntimeError, ValueError, OptimizeWarning) as exc:
+            raise _Refused(f"the least-squares fit did not converge ({exc})") from None
+    a, b, c = (float(v) for v in params)
+    if b <= low * (1 + _EDGE) or b >= high * (1 - _EDGE):
+        which = "smallest" if b <= low * (1 + _EDGE) else "largest"
+        raise _Refused(
+            f"the best fit runs to the {which} allowed b, so the history does not show this "
+            "shape's curvature"
+        )
+    covariance = np.asarray(covariance, dtype=np.float64)[:2, :2]
+    if not np.isfinite(covariance).all() or covariance[0, 0] <= 0 or covariance[1, 1] <= 0:
+        raise _Refused("the parameters' covariance cannot be estimated (they are not identified)")
+    sse = float(np.sum((y - model(x, a, b, c)) ** 2))
+    return _ScaledFit(a, b, covariance, sse, c)
+
+
+def _fit_scaled(shape: Shape, x: FloatArray, y: FloatArray, intercept: bool = False) -> _ScaledFit:
     """Least squares in rescaled units; raises _Refused with the reason it cannot be trusted."""
+    if intercept:
+        return _fit_with_intercept(shape, x, y)
     n = x.size
     if shape is Shape.LINEAR:
         xx = float(x @ x)
@@ -267,8 +333,8 @@ def _to_natural(
     return a, b, covariance
 
 
-def _parameter_count(shape: Shape) -> int:
-    return 1 if shape is Shape.LINEAR else 2
+def _parameter_count(shape: Shape, intercept: bool = False) -> int:
+    return (1 if shape is Shape.LINEAR else 2) + int(intercept)
 
 
 def _check_history(x: FloatArray, y: FloatArray) -> None:
@@ -307,8 +373,10 @@ def fit_response_curve(
     level: float = 0.9,
     draws: int = 4000,
     seed: int = 0,
+    intercept: bool = False,
 ) -> CurveFit:
-    """Fit y = curve(x) for each shape and keep the one with the least AICc.
+    """Fit y = curve(x) (``intercept``: y = c + curve(x)) for each shape and keep the one with
+    the least AICc. A negative ``a`` is a curve that falls with the amount.
 
     ``x``: the resource amounts of past periods; ``y``: the KPI's values in the same periods.
     ``today``: the current amount, at which the marginal return and its interval are reported.
@@ -329,14 +397,14 @@ def fit_response_curve(
     attempts: list[FitAttempt] = []
     accepted: list[tuple[float, Shape, _ScaledFit, float]] = []
     for shape in candidates:
-        k = _parameter_count(shape)
+        k = _parameter_count(shape, intercept)
         if n < k + 2:
             attempts.append(
                 FitAttempt(shape, None, None, f"needs at least {k + 2} periods, got {n}")
             )
             continue
         try:
-            fit = _fit_scaled(shape, xs, ys)
+            fit = _fit_scaled(shape, xs, ys, intercept)
         except _Refused as exc:
             attempts.append(FitAttempt(shape, None, None, str(exc)))
             continue
@@ -373,6 +441,7 @@ def fit_response_curve(
         n_points=n,
         marginal_today=None,
         attempts=tuple(attempts),
+        c=fit.c * y_mean if intercept else math.nan,
     )
     if today is None:
         return result

@@ -153,6 +153,7 @@ def _curves(
 ) -> CurveTable:
     resource_index = {resource.id: i for i, resource in enumerate(plan.resources)}
     chosen: list[tuple[int, int, int, ResponseCurve]] = []
+    intercepts: list[float] = []
     for plan_curve in plan.response_curves:
         if plan_curve.kpi not in kpi_index:
             continue
@@ -163,11 +164,14 @@ def _curves(
                 f"response curve of KPI '{kpi}' on '{resource}': '{department}' is not a "
                 "department, so no amount moves it; name the department"
             )
+        intercept = math.nan
         if plan_curve.params is not None:
             params = plan_curve.params
             curve = ResponseCurve(Shape(plan_curve.shape.value), params["a"], params.get("b", 1.0))
+            intercept = float(params.get("c", math.nan))
         elif key in fits:
             curve = fits[key].curve()
+            intercept = fits[key].c
         else:
             raise OptimisationError(
                 f"response curve of KPI '{kpi}' on '{resource}' for '{department}' says "
@@ -176,6 +180,7 @@ def _curves(
         chosen.append(
             (kpi_index[kpi], resource_index[resource], department_index[department], curve)
         )
+        intercepts.append(intercept)
     covariance = np.full((len(chosen), 2, 2), np.nan)
     for i, (_, _, _, curve) in enumerate(chosen):
         if curve.covariance is not None:
@@ -188,6 +193,9 @@ def _curves(
         a=np.array([c[3].a for c in chosen], dtype=np.float64),
         b=np.array([c[3].b for c in chosen], dtype=np.float64),
         covariance=covariance,
+        c=np.array(intercepts, dtype=np.float64)
+        if any(not math.isnan(v) for v in intercepts)
+        else None,
     )
 
 
@@ -223,7 +231,11 @@ def fit_plan_curves(
         label = f"response curve of KPI '{kpi}' on '{resource}' for '{department}'"
         try:
             fitted[key] = fit_response_curve(
-                x, y, _shape(plan_curve.shape), today=None if today is None else float(today)
+                x,
+                y,
+                _shape(plan_curve.shape),
+                today=None if today is None else float(today),
+                intercept=plan_curve.intercept,
             )
         except OptimisationError as exc:
             raise OptimisationError(f"{label}: {exc.message}") from None

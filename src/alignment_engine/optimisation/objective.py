@@ -93,7 +93,15 @@ class Objective:
         self.curve_today = self.curves.value(self.today[self.curve_variable])
 
         curve_count = np.bincount(self.curve_kpi, minlength=n_kpis)
-        curve_sum = sum_by(self.curve_kpi, self.curve_today, n_kpis)
+        intercept = (
+            np.zeros(len(self.curve_kpi)) if curves.c is None else np.nan_to_num(curves.c[order])
+        )
+        # A curve's level today: its intercept (the KPI at amount 0) plus the curve.
+        curve_sum = sum_by(self.curve_kpi, self.curve_today + intercept, n_kpis)
+        self.curve_level_today = curve_sum
+        self.has_intercept: NDArray[np.bool_] = np.zeros(n_kpis, dtype=np.bool_)
+        if curves.c is not None:
+            self.has_intercept[curves.kpi[~np.isnan(curves.c)]] = True
         missing = np.isnan(kpis.baseline)
         self.baseline: FloatArray = np.where(
             missing, np.where(curve_count > 0, curve_sum, kpis.target), kpis.baseline

@@ -81,6 +81,9 @@ class CurveTable:
     a: FloatArray
     b: FloatArray
     covariance: FloatArray  # (C, 2, 2) covariance of (a, b); NaN where unknown
+    # (C,) each curve's intercept: the KPI's level where the amount is 0; NaN where the curve
+    # gives none (it then says only how the KPI changes). None: no curve gives one.
+    c: FloatArray | None = None
 
     def __post_init__(self) -> None:
         for name in ("kpi", "resource", "department"):

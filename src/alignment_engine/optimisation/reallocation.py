@@ -132,6 +132,7 @@ def suggest_reallocation(
         f"KPI '{kpi}' has no baseline and no response curve; it is assumed on target"
         for kpi in objective.assumed_on_target
     )
+    notes.extend(_levels_off_baseline(objective))
 
     direction = check_directions(
         objective,
@@ -156,6 +157,25 @@ def suggest_reallocation(
         direction.agreement,
         tuple(notes),
     )
+
+
+LEVEL_WARNING = 0.25  # a curve's level today this far from the KPI's baseline is noted
+
+
+def _levels_off_baseline(objective: Objective) -> list[str]:
+    """Curves with an intercept predict the KPI's level: say where today's is far from the
+    baseline the plan gives (the curve or the baseline is probably wrong)."""
+    kpis = objective.problem.kpis
+    notes = []
+    for k in np.flatnonzero(objective.has_intercept & ~np.isnan(kpis.baseline)):
+        level, baseline = float(objective.curve_level_today[k]), float(kpis.baseline[k])
+        if abs(level - baseline) > LEVEL_WARNING * max(abs(baseline), 1e-12):
+            notes.append(
+                f"warning: the response curves of '{kpis.ids[k]}' predict {level:.6g} at "
+                f"today's amounts, {abs(level - baseline) / max(abs(baseline), 1e-12):.0%} from "
+                f"its baseline {baseline:.6g}; check the curve (its intercept c) or the baseline"
+            )
+    return notes
 
 
 GUARD_STEPS = 30  # bisection steps: the share of the way is found to about 1e-9
