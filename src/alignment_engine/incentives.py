@@ -186,18 +186,13 @@ class PayModel:
 
 
 def _scopes(plan: Plan) -> dict[str, str]:
-    scopes = {kpi.id: "company" for kpi in plan.company_kpis}
-    for department in plan.departments:
-        scopes |= {kpi.id: department.id for kpi in department.kpis}
-    scopes |= {goal.id: goal.id for goal in plan.shared_goals}
-    return scopes
+    return {kpi.id: scope for scope, kpi in plan.kpis()}
 
 
 def _neutral_values(plan: Plan) -> dict[str, float]:
     """Each KPI's value where the optimiser predicts none: its baseline, else its target."""
     values: dict[str, float] = {}
-    kpis = [*plan.company_kpis, *(k for d in plan.departments for k in d.kpis), *plan.shared_goals]
-    for kpi in kpis:
+    for _, kpi in plan.kpis():
         value = kpi.baseline if kpi.baseline is not None else kpi.target
         if value is not None:
             values[kpi.id] = float(value)

@@ -28,6 +28,7 @@ which caps were reached.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -157,11 +158,7 @@ def _possible_segments(plan: Plan, policy: Policy) -> dict[str, set[str]]:
 
 def _scopes(plan: Plan) -> dict[str, str]:
     """Each KPI's scope, as an actuals row names it."""
-    scopes = {kpi.id: "company" for kpi in plan.company_kpis}
-    for department in plan.departments:
-        scopes |= {kpi.id: department.id for kpi in department.kpis}
-    scopes |= {goal.id: goal.id for goal in plan.shared_goals}
-    return scopes
+    return {kpi.id: scope for scope, kpi in plan.kpis()}
 
 
 class _File:
@@ -279,34 +276,34 @@ def _found(result: ScoreResult, case: PolicyTestCase, source: _File, index: int)
     problems: list[Problem] = []
     found: dict[str, Any] = {}
     decimals = result.settings.decimals
-    kpis = {k.kpi: k for k in result.kpis}
-    if expect.kpi_factors:
-        found["kpi_factors"] = {}
-        for kpi in expect.kpi_factors:
-            if kpi not in kpis:
+
+    def read(section: str, wanted: Mapping[str, Any], known: Mapping[str, Any], what: str) -> None:
+        """``found[section]``: each wanted id's value in ``known``; unknown ids are problems."""
+        if not wanted:
+            return
+        found[section] = {}
+        for key in wanted:
+            if key not in known:
                 problems.append(
                     source.problem(
-                        f"'{kpi}' is not a KPI of the plan",
-                        (*prefix, "kpi_factors", kpi),
-                        did_you_mean(kpi, kpis),
+                        f"'{key}' is not {what}", (*prefix, section, key), did_you_mean(key, known)
                     )
                 )
                 continue
-            found["kpi_factors"][kpi] = kpis[kpi].payout_factor
-    departments = {d.department: d for d in result.departments}
-    if expect.department_factors:
-        found["department_factors"] = {}
-        for department in expect.department_factors:
-            if department not in departments:
-                problems.append(
-                    source.problem(
-                        f"'{department}' is not a department of the plan",
-                        (*prefix, "department_factors", department),
-                        did_you_mean(department, departments),
-                    )
-                )
-                continue
-            found["department_factors"][department] = departments[department].payout_factor
+            found[section][key] = known[key]
+
+    read(
+        "kpi_factors",
+        expect.kpi_factors,
+        {k.kpi: k.payout_factor for k in result.kpis},
+        "a KPI of the plan",
+    )
+    read(
+        "department_factors",
+        expect.department_factors,
+        {d.department: d.payout_factor for d in result.departments},
+        "a department of the plan",
+    )
     if expect.gates_fired is not None:
         defined = {g.id for g in source.policy.gates}
         for gate in expect.gates_fired:
@@ -322,19 +319,7 @@ def _found(result: ScoreResult, case: PolicyTestCase, source: _File, index: int)
     texts = dict(
         zip([str(e) for e in result.employees.employee_id], result.payout_texts(), strict=True)
     )
-    if expect.payouts:
-        found["payouts"] = {}
-        for employee in expect.payouts:
-            if employee not in texts:
-                problems.append(
-                    source.problem(
-                        f"no employee '{employee}' in the case",
-                        (*prefix, "payouts", employee),
-                        did_you_mean(employee, texts),
-                    )
-                )
-                continue
-            found["payouts"][employee] = texts[employee]
+    read("payouts", expect.payouts, texts, "an employee of the case")
     if expect.total is not None:
         found["total"] = format_units(int(result.employees.units.sum()), decimals)
     if problems:
