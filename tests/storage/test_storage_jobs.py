@@ -110,3 +110,17 @@ def test_a_worker_that_lost_its_job_stores_nothing(store: Store) -> None:
     assert store.list_runs() == []
     with pytest.raises(NotFoundError):
         store.get_job("nothing")
+
+
+def test_concurrent_workers_never_claim_the_same_job(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    submitted = {_submit(store, f"2026-Q{1 + n % 4}") for n in range(6)}
+
+    def claim(number: int) -> str | None:
+        job = store.claim_job(f"worker-{number}", stale_after=60)
+        return None if job is None else job.id
+
+    with ThreadPoolExecutor(8) as pool:
+        claimed = [job_id for job_id in pool.map(claim, range(8)) if job_id is not None]
+    assert sorted(claimed) == sorted(submitted)  # each job once; two workers found nothing
