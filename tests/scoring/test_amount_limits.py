@@ -10,6 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -158,3 +159,77 @@ def test_a_minimum_above_the_cap_is_refused_at_its_line(tmp_path: Path) -> None:
     problem = raised.value.problems[0]
     assert problem.file == str(path) and problem.line is not None
     assert "above the cap" in problem.message and problem.key == "minimum.employee_amount"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    people=people,
+    caps=st.lists(st.one_of(st.none(), st.integers(1, 50_000)), min_size=4, max_size=4),
+    floors=st.lists(st.one_of(st.none(), st.integers(1, 2_000)), min_size=4, max_size=4),
+)
+def test_each_component_pays_within_its_money_limits(
+    people: list[tuple[str, Decimal, float, int]],
+    caps: list[int | None],
+    floors: list[int | None],
+) -> None:
+    names = ("company", "department", "shared", "individual")
+    floors = [
+        f if f is None or c is None or f <= c else c for f, c in zip(floors, caps, strict=True)
+    ]
+    cap_map = {n: float(c) for n, c in zip(names, caps, strict=True) if c is not None}
+    floor_map = {n: float(f) for n, f in zip(names, floors, strict=True) if f is not None}
+    policy: dict[str, object] = {"caps": {"kpi": 2.0, "components": cap_map or None}}
+    if floor_map:
+        policy["minimum"] = {"components": floor_map}
+    rows = [
+        {
+            "employee_id": f"E{i}",
+            "department": department,
+            "target_bonus": float(bonus),
+            "individual_score": score,
+            "start_date": (QUARTER_START + timedelta(days=late)).isoformat(),
+        }
+        for i, (department, bonus, score, late) in enumerate(people)
+    ]
+    result = _score(rows, **policy)
+    factors = result.factors
+    scores = np.nan_to_num(
+        np.column_stack(
+            [
+                np.full(len(factors.department_ids), factors.company_score),
+                factors.department_score,
+                factors.shared_score,
+            ]
+        )
+    )
+    for i in range(len(rows)):
+        d = int(result.employees.department[i])
+        bonus = float(result.employees.target_bonus[i])
+        parts = [
+            *(factors.weight[d, :3] * scores[d]),
+            factors.weight[d, 3] * rows[i]["individual_score"],
+        ]
+        expected = 0.0
+        for name, part in zip(names, parts, strict=True):
+            if bonus > 0:
+                if name in floor_map and 0 < part < floor_map[name] / bonus:
+                    part = floor_map[name] / bonus
+                if name in cap_map:
+                    part = min(part, cap_map[name] / bonus)
+            expected += part
+        assert float(result.employees.factor_before_gates[i]) == pytest.approx(expected, abs=1e-11)
+        for name, part in zip(names, parts, strict=True):  # in money, per component
+            if name in cap_map and bonus > 0:
+                assert min(part, cap_map[name] / bonus) * bonus <= cap_map[name] * (1 + 1e-12)
+
+
+def test_the_explanation_names_the_component_a_limit_changed() -> None:
+    rows = [{"employee_id": "BIG", "department": "sales", "target_bonus": 90000.0}]
+    result = _score(rows, caps={"kpi": 2.0, "components": {"department": 10000}})
+    explanation = result.explanation(0)
+    assert explanation is not None
+    assert explanation["component_limits"] == [
+        {"component": "department", "cap": 10000.0, "minimum": None}
+    ]
+    # 0.2 company + 0.2 shared + 0.1 individual on target, department capped at 10000 / 90000
+    assert explanation["factor_before_gates"] == pytest.approx(0.5 + 10000 / 90000, abs=1e-11)

@@ -125,17 +125,34 @@ class Curve(Document):
         return needed
 
 
+class ComponentAmounts(Document):
+    """An amount per payout component, in the policy's currency, for a whole period."""
+
+    company: Number | None = Field(default=None, gt=0)
+    department: Number | None = Field(default=None, gt=0)
+    shared: Number | None = Field(default=None, gt=0)
+    individual: Number | None = Field(default=None, gt=0)
+
+
 class Caps(Document):
     kpi: Number | None = Field(default=None, ge=0)
     employee: Number | None = Field(default=None, ge=0)
     employee_amount: Number | None = Field(default=None, gt=0)
+    components: ComponentAmounts | None = None
 
 
 class Minimum(Document):
     """The least one employee is paid for a period, in the policy's currency."""
 
-    employee_amount: Number = Field(gt=0)
+    employee_amount: Number | None = Field(default=None, gt=0)
     applies: Literal["paid", "everyone"] = "paid"
+    components: ComponentAmounts | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Minimum:
+        if self.employee_amount is None and self.components is None:
+            raise ValueError("give employee_amount or components")
+        return self
 
 
 class Comparison(Document):
@@ -319,7 +336,12 @@ class Policy(Document):
                     )
                 )
         cap, least = self.caps.employee_amount, self.minimum
-        if cap is not None and least is not None and least.employee_amount > cap:
+        if (
+            cap is not None
+            and least is not None
+            and least.employee_amount is not None
+            and least.employee_amount > cap
+        ):
             problems.append(
                 ReferenceProblem(
                     ("minimum", "employee_amount"),

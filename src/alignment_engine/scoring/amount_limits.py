@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from alignment_engine.model.policy import Policy
 
-__all__ = ["CAPPED", "RAISED", "UNLIMITED", "AmountLimits"]
+__all__ = ["CAPPED", "RAISED", "UNLIMITED", "AmountLimits", "ComponentLimits"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -95,3 +95,53 @@ class AmountLimits:
             kept = np.where(over, high, kept)
             code = np.where(over, CAPPED, code).astype(np.int8)
         return kept.astype(np.int64), code
+
+
+COMPONENT_ORDER = ("company", "department", "shared", "individual")
+
+
+@dataclass(frozen=True)
+class ComponentLimits:
+    """``caps.components`` and ``minimum.components``: the most and the least each payout
+    component (company, department, shared, individual) pays one employee for a whole period.
+
+    A component pays target bonus x its weight x its score (x proration); the limits, prorated
+    the same way, come to ``amount / target bonus`` in factor terms, so they act on each
+    component's share of the factor before gates (a minimum only where the component pays
+    something). The employee's factor before gates is then the sum of the limited components.
+    """
+
+    caps: tuple[float, ...]  # per component, inf where none
+    minimums: tuple[float, ...]  # per component, 0 where none
+
+    @classmethod
+    def of(cls, policy: Policy) -> ComponentLimits | None:
+        caps = policy.caps.components
+        least = None if policy.minimum is None else policy.minimum.components
+        if caps is None and least is None:
+            return None
+
+        def amounts(given: object, default: float) -> tuple[float, ...]:
+            return tuple(
+                default if getattr(given, c, None) is None else float(getattr(given, c))
+                for c in COMPONENT_ORDER
+            )
+
+        return cls(amounts(caps, np.inf), amounts(least, 0.0))
+
+    def apply(self, parts: FloatArray, target_bonus: FloatArray) -> tuple[FloatArray, CodeArray]:
+        """``parts`` (employees x 4, factor terms) within the limits, and a bitmask per employee
+        of the components a limit changed (bit i: COMPONENT_ORDER[i])."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(target_bonus > 0, 1.0 / target_bonus, 0.0)[:, None]
+        caps = np.array(self.caps)
+        finite = np.isfinite(caps)
+        high = np.where(finite, np.where(finite, caps, 0.0) * scale, np.inf)
+        low = np.array(self.minimums) * scale
+        raised = (parts > 0) & (parts < low)
+        limited = np.where(raised, low, parts)
+        capped = limited > high
+        limited = np.where(capped, high, limited)
+        changed = (raised | capped) & (target_bonus > 0)[:, None]
+        bits = (changed * (1 << np.arange(len(COMPONENT_ORDER)))).sum(axis=1).astype(np.int8)
+        return np.where(changed, limited, parts), bits

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from alignment_engine.scoring.amount_limits import ComponentLimits
 from alignment_engine.scoring.gate_effects import IDENTITY, Modifier
 
 FloatArray = npt.NDArray[np.float64]
@@ -116,18 +117,45 @@ class DepartmentFactors:
         return weighted
 
     def employee_factors(
-        self, department: IntArray, individual_score: FloatArray
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(before gates, after gates, final after ``caps.employee``) for each employee."""
+        self,
+        department: IntArray,
+        individual_score: FloatArray,
+        *,
+        limits: ComponentLimits | None = None,
+        target_bonus: FloatArray | None = None,
+    ) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.int8] | None]:
+        """(before gates, after gates, final after ``caps.employee``) for each employee, and
+        which components a money limit changed (``limits``, needs ``target_bonus``)."""
         fixed = self.fixed_part
-        before = denoise(fixed[department] + self.weight[department, 3] * individual_score)
+        changed = None
+        if limits is None or target_bonus is None:
+            before = denoise(fixed[department] + self.weight[department, 3] * individual_score)
+        else:
+            scores = np.nan_to_num(
+                np.column_stack(
+                    [
+                        np.full(len(self.department_ids), self.company_score),
+                        self.department_score,
+                        self.shared_score,
+                    ]
+                ),
+                nan=0.0,
+            )
+            parts = np.column_stack(
+                [
+                    (self.weight[:, :3] * scores)[department],
+                    self.weight[department, 3] * individual_score,
+                ]
+            )
+            parts, changed = limits.apply(parts, target_bonus)
+            before = denoise(parts.sum(axis=1))
         multiply = np.array([m.multiply for m in self.modifier], dtype=np.float64)
         cap = np.array([np.inf if m.cap is None else m.cap for m in self.modifier], np.float64)
         zero = np.array([m.zero for m in self.modifier], dtype=np.bool_)
         after = denoise(np.minimum(before * multiply[department], cap[department]))
         after = np.where(zero[department], 0.0, after)
         final = after if self.employee_cap is None else np.minimum(after, self.employee_cap)
-        return before, after, final
+        return before, after, final, changed
 
 
 def department_factors(

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alignment_engine.scoring.adjustments import ManualAdjustment
-from alignment_engine.scoring.amount_limits import CAPPED
+from alignment_engine.scoring.amount_limits import CAPPED, COMPONENT_ORDER
 from alignment_engine.scoring.combine import COMPONENTS, DepartmentFactors
 from alignment_engine.scoring.fx import PayCurrencies
 from alignment_engine.scoring.gate_effects import GateOutcome
@@ -233,6 +233,16 @@ def employee_explanation(
         explanation["template"] = department
     explanation["individual_score"] = columns.individual_score[index]
     explanation["factor_before_gates"] = columns.factor_before_gates[index]
+    bits = result.employees.component_limited
+    if bits is not None and int(bits[columns.first_row + index]):
+        mask = int(bits[columns.first_row + index])
+        limits = {name: (cap, least) for name, cap, least in settings.component_limits}
+        explanation["component_limits"] = [
+            {"component": name, "cap": limits.get(name, (None, None))[0],
+             "minimum": limits.get(name, (None, None))[1]}
+            for position, name in enumerate(COMPONENT_ORDER)
+            if mask & (1 << position)
+        ]  # fmt: skip
     if full:
         explanation["gates"] = template["gates"]
     explanation["factor_after_gates"] = after_gates

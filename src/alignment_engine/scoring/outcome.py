@@ -123,6 +123,8 @@ class EmployeePayouts:
     # formula amount before it did (None when the policy has neither).
     limited: npt.NDArray[np.int8] | None = None
     formula_amount: FloatArray | None = None
+    # Bitmask per employee of the components a money limit changed (amount_limits.ComponentLimits)
+    component_limited: npt.NDArray[np.int8] | None = None
 
     def __len__(self) -> int:
         return int(self.employee_id.shape[0])
@@ -150,3 +152,5 @@ class Settings:
     employee_cap: float | None
     employee_amount_cap: float | None = None  # caps.employee_amount
     minimum_amount: float | None = None  # minimum.employee_amount
+    # caps.components / minimum.components: (component, cap, minimum) per period
+    component_limits: tuple[tuple[str, float | None, float | None], ...] = ()

@@ -45,7 +45,7 @@ from alignment_engine.scoring.adjustments import (
     check_adjustments,
     units_per_employee,
 )
-from alignment_engine.scoring.amount_limits import AmountLimits
+from alignment_engine.scoring.amount_limits import AmountLimits, ComponentLimits
 from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
 from alignment_engine.scoring.combine import (
     COMPONENTS,
@@ -377,8 +377,9 @@ def _score(
             if policy.caps.employee_amount is None
             else float(policy.caps.employee_amount),
             minimum_amount=None
-            if policy.minimum is None
+            if policy.minimum is None or policy.minimum.employee_amount is None
             else float(policy.minimum.employee_amount),
+            component_limits=_component_limits(policy),
         ),
         kpis=kpis,
         departments=_department_results(factors, outcomes, payouts),
@@ -427,7 +428,13 @@ def _pay(
     period: Period,
     manual: Sequence[ManualAdjustment] = (),
 ) -> tuple[EmployeePayouts, Totals]:
-    before, after, final = factors.employee_factors(table.department, table.individual_score)
+    component_limits = ComponentLimits.of(policy)
+    before, after, final, component_limited = factors.employee_factors(
+        table.department,
+        table.individual_score,
+        limits=component_limits,
+        target_bonus=table.target_bonus,
+    )
     proration = table.proration(period, by_days=str(policy.proration) == "days")
     people = table.people
     department, target_bonus, individual = (
@@ -527,6 +534,7 @@ def _pay(
         currency=currency,
         limited=limited,
         formula_amount=formula_amount,
+        component_limited=component_limited if segments is None else None,
     )
     totals = Totals(
         payout_units=int(units.sum()),
@@ -583,11 +591,26 @@ def _kpi_results(
     return tuple(results)
 
 
+def _component_limits(policy: Policy) -> tuple[tuple[str, float | None, float | None], ...]:
+    caps = policy.caps.components
+    least = None if policy.minimum is None else policy.minimum.components
+
+    def value(given: object, component: str) -> float | None:
+        found = getattr(given, component, None)
+        return None if found is None else float(found)
+
+    return tuple(
+        (c, value(caps, c), value(least, c))
+        for c in COMPONENTS
+        if value(caps, c) is not None or value(least, c) is not None
+    )
+
+
 def _department_results(
     factors: DepartmentFactors, outcomes: Sequence[GateOutcome], payouts: EmployeePayouts
 ) -> tuple[DepartmentResult, ...]:
     count = len(factors.department_ids)
-    _, _, reference = factors.employee_factors(
+    _, _, reference, _ = factors.employee_factors(
         np.arange(count, dtype=np.int64), np.ones(count, dtype=np.float64)
     )
     headcount = np.bincount(payouts.department, minlength=count)
