@@ -29,7 +29,8 @@ def _check_policy(plan: Plan, policy: Policy) -> None:
     problems = [
         p
         for p in policy_plan_problems(policy, plan)
-        if p.path[:1] in (("kpi_curves",), ("gates",)) and "has no" in p.message
+        if p.path[:1] in (("kpi_curves",), ("gates",), ("tables",), ("matrices",))
+        and "has no" in p.message
     ]
     if problems:
         raise PolicyError(

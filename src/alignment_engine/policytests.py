@@ -94,6 +94,8 @@ class _Coverage:
     gates: set[str] = field(default_factory=set)
     fired: set[str] = field(default_factory=set)
     caps: dict[str, bool] = field(default_factory=dict)  # cap -> reached
+    table_rows: dict[str, int] = field(default_factory=dict)  # decision table -> its rows
+    matched_rows: dict[str, set[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +109,13 @@ class _Coverage:
             },
             "gates": {"defined": sorted(self.gates), "fired": sorted(self.fired)},
             "caps": dict(sorted(self.caps.items())),
+            "tables": {
+                name: {
+                    "rows": count,
+                    "matched": sorted(self.matched_rows.get(name, set())),
+                }
+                for name, count in sorted(self.table_rows.items())
+            },
         }
 
     def line(self) -> str:
@@ -118,8 +127,17 @@ class _Coverage:
         return (
             f"coverage of {self.policy}: curve segments {reached}/{possible}, gates fired "
             f"{len(self.fired & self.gates)}/{len(self.gates)}{missing}, caps reached "
-            f"{len(caps)}/{len(self.caps)}" + (f" ({', '.join(caps)})" if caps else "")
+            f"{len(caps)}/{len(self.caps)}"
+            + (f" ({', '.join(caps)})" if caps else "")
+            + self._rows_line()
         )
+
+    def _rows_line(self) -> str:
+        if not self.table_rows:
+            return ""
+        total = sum(self.table_rows.values())
+        matched = sum(len(self.matched_rows.get(n, set())) for n in self.table_rows)
+        return f", table rows matched {matched}/{total}"
 
 
 @dataclass
@@ -149,6 +167,8 @@ def _possible_segments(plan: Plan, policy: Policy) -> dict[str, set[str]]:
     segments: dict[str, set[str]] = {}
     for entry in catalogue.entries:
         names = entry.point_names
+        if not names:  # paid on a payout matrix: no curve segments
+            continue
         codes = [BELOW, *range(len(names) - 1), len(names) - 1]
         segments.setdefault(entry.curve_name, set()).update(
             segment_label(code, names) for code in codes
@@ -305,7 +325,7 @@ def _found(result: ScoreResult, case: PolicyTestCase, source: _File, index: int)
         "a department of the plan",
     )
     if expect.gates_fired is not None:
-        defined = {g.id for g in source.policy.gates}
+        defined = {g.id for g in source.policy.gates} | {t.id for t in source.policy.tables}
         for gate in expect.gates_fired:
             if gate not in defined:
                 problems.append(
@@ -375,6 +395,9 @@ def _cover(coverage: _Coverage, result: ScoreResult, source: _File) -> None:
             continue
         coverage.reached.setdefault(catalogue.entries[row].curve_name, set()).add(kpi.segment)
     coverage.fired |= {g.gate_id for g in result.gates if g.triggered}
+    for outcome in result.gates:
+        if outcome.rows is not None:
+            coverage.matched_rows.setdefault(outcome.gate_id, set()).update(outcome.rows)
     kpi_cap, employee_cap = result.settings.kpi_cap, result.settings.employee_cap
     if kpi_cap is not None:
         coverage.caps["kpi"] = coverage.caps.get("kpi", False) or any(
@@ -461,7 +484,8 @@ def run_policy_tests(*paths: str | Path) -> PolicyTestReport:
             covered = coverage[policy.id] = _Coverage(
                 policy.id,
                 _possible_segments(source.plan, policy),
-                gates={g.id for g in policy.gates},
+                gates={g.id for g in policy.gates} | {t.id for t in policy.tables},
+                table_rows={t.id: len(t.rules) for t in policy.tables},
                 caps={
                     name: False
                     for name, cap in (("kpi", policy.caps.kpi), ("employee", policy.caps.employee))

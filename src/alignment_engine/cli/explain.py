@@ -10,15 +10,32 @@ __all__ = ["gate_line", "render_explanation"]
 def gate_line(gate: dict[str, Any]) -> str:
     """A gate's outcome as a sentence: ``gate quality-gate fired: kpi:quality.defect_rate
     attainment < 0.85 (observed 0.8108) -> multiply 0.8 on department:production``."""
-    observed = gate.get("observed")
-    seen = f"{observed:.4g}" if isinstance(observed, int | float) else "no result"
     value = gate.get("value")
     effect = f"{gate.get('effect')} {value}" if value is not None else str(gate.get("effect"))
+    table = gate.get("table")
+    if isinstance(table, dict):
+        read = ", ".join(
+            f"{name} {'no result' if v is None else format(v, '.4g')}"
+            for name, v in table.get("inputs", {}).items()
+        )
+        outcome = f"-> {effect} on {gate.get('applies_to')}" if gate.get("triggered") else ""
+        return (
+            f"table {gate.get('gate')}: {gate.get('condition')} reading {read} {outcome}".rstrip()
+        )
+    observed = gate.get("observed")
+    seen = f"{observed:.4g}" if isinstance(observed, int | float) else "no result"
     state = "fired" if gate.get("triggered") else "did not fire"
     return (
         f"gate {gate.get('gate')} {state}: {gate.get('subject')} {gate.get('condition')} "
         f"(observed {seen}) -> {effect} on {gate.get('applies_to')}"
     )
+
+
+def _paid_on(kpi: dict[str, Any]) -> str:
+    curve = str(kpi["curve"])
+    if curve.startswith("matrix:"):
+        return f"matrix '{curve.removeprefix('matrix:')}' at {kpi['segment']}"
+    return f"curve '{curve}' {kpi['segment']}"
 
 
 def render_explanation(explanation: dict[str, Any], employee_id: str, currency: str) -> str:
@@ -35,7 +52,7 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
             factor_text = "excluded" if factor is None else f"factor {factor:.4f}"
             lines.append(
                 f"    {kpi['kpi']}: actual {kpi['actual']} vs target {kpi['target']} "
-                f"({kpi['source']}); curve '{kpi['curve']}' {kpi['segment']} -> {factor_text}"
+                f"({kpi['source']}); {_paid_on(kpi)} -> {factor_text}"
                 f" x weight {kpi['weight']:.3f}"
                 + (f"; gates {', '.join(kpi['gates'])}" if kpi["gates"] else "")
             )

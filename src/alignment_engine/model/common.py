@@ -59,6 +59,8 @@ class ReferenceProblem:
     path: tuple[str | int, ...]
     message: str
     suggestion: str | None = None
+    # Other places the problem involves, each (what it is, key path): "row 2" of a table.
+    related: tuple[tuple[str, tuple[str | int, ...]], ...] = ()
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -91,7 +93,12 @@ def raise_reference_problems(problems: Sequence[ReferenceProblem]) -> None:
         {
             "summary": summary,
             "problems": [
-                {"path": list(p.path), "message": p.message, "suggestion": p.suggestion}
+                {
+                    "path": list(p.path),
+                    "message": p.message,
+                    "suggestion": p.suggestion,
+                    "related": [[label, list(where)] for label, where in p.related],
+                }
                 for p in problems
             ],
         },

@@ -59,7 +59,60 @@ def policy_plan_problems(policy: Policy, plan: Plan) -> list[ReferenceProblem]:
                 )
             )
 
+    for index, table in enumerate(policy.tables):
+        for number, table_input in enumerate(table.inputs):
+            where = ("tables", index, "inputs", number)
+            if table_input.kpi is not None and table_input.kpi not in kpis:
+                problems.append(
+                    ReferenceProblem(
+                        (*where, "kpi"),
+                        f"plan '{plan.id}' has no KPI '{table_input.kpi}'",
+                        did_you_mean(table_input.kpi, kpis),
+                    )
+                )
+            if table_input.department is not None and table_input.department not in departments:
+                problems.append(
+                    ReferenceProblem(
+                        (*where, "department"),
+                        f"plan '{plan.id}' has no department '{table_input.department}'",
+                        did_you_mean(table_input.department, departments),
+                    )
+                )
+        scope, _, ref = table.applies_to.partition(":")
+        known = departments if scope == "department" else kpis if scope == "kpi" else None
+        if known is not None and ref not in known:
+            problems.append(
+                ReferenceProblem(
+                    ("tables", index, "applies_to"),
+                    f"plan '{plan.id}' has no {scope.replace('kpi', 'KPI')} '{ref}'",
+                    did_you_mean(ref, known),
+                )
+            )
+
+    on_matrix = policy.matrix_of()
+    for kpi_id, (name, index, axis) in on_matrix.items():
+        on_axis: tuple[str | int, ...] = ("matrices", name, "kpis", index, axis)
+        if kpi_id not in kpis:
+            problems.append(
+                ReferenceProblem(
+                    on_axis, f"plan '{plan.id}' has no KPI '{kpi_id}'", did_you_mean(kpi_id, kpis)
+                )
+            )
+            continue
+        target = kpis[kpi_id].target
+        if target is None or float(target) <= 0:
+            problems.append(
+                ReferenceProblem(
+                    on_axis,
+                    f"matrix '{name}' pays on attainment, but KPI '{kpi_id}' has "
+                    + ("no target" if target is None else f"target {float(target):g}"),
+                    f"give KPI '{kpi_id}' a positive target",
+                )
+            )
+
     for kpi_id, kpi in kpis.items():
+        if kpi_id in on_matrix:
+            continue
         curve_name, curve = policy.curve_for(kpi_id)
         for level in curve.needed_levels():
             if getattr(kpi, level) is None:

@@ -108,9 +108,14 @@ def problems_from_validation(
             for item in context.get("problems", []):
                 path = tuple(item["path"])
                 line, column = locate(path)
+                message = item["message"]
+                for label, where in item.get("related", []):
+                    other, _ = locate(tuple(where))
+                    if other is not None:
+                        message += f"; {label} is at line {other}"
                 problems.append(
                     Problem(
-                        item["message"],
+                        message,
                         source,
                         line,
                         column,

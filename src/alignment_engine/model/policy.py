@@ -17,6 +17,7 @@ from alignment_engine.model.common import (
     did_you_mean,
     raise_reference_problems,
 )
+from alignment_engine.model.decision_tables import DecisionTable, PayoutMatrix
 
 
 class CurveBasis(StrEnum):
@@ -292,8 +293,10 @@ class Policy(Document):
     components: Components
     curves: dict[Id, Curve] = Field(default_factory=dict)
     kpi_curves: dict[Id, Id] = Field(default_factory=dict)
+    matrices: dict[Id, PayoutMatrix] = Field(default_factory=dict)
     caps: Caps = Field(default_factory=Caps)
     gates: list[Gate] = Field(default_factory=list)
+    tables: list[DecisionTable] = Field(default_factory=list)
     minimum: Minimum | None = None
     pool: Pool | None = None
     rounding: Rounding = Field(default_factory=Rounding)
@@ -357,8 +360,55 @@ class Policy(Document):
                     ReferenceProblem(("gates", index, "id"), f"duplicate gate id '{gate.id}'")
                 )
             seen.add(gate.id)
+        for index, table in enumerate(self.tables):
+            if table.id in seen:
+                problems.append(
+                    ReferenceProblem(
+                        ("tables", index, "id"),
+                        f"duplicate id '{table.id}' (gates and tables share their ids)",
+                    )
+                )
+            seen.add(table.id)
+            problems.extend(table.problems(("tables", index)))
+        problems.extend(self._matrix_problems())
         raise_reference_problems(problems)
         return self
+
+    def _matrix_problems(self) -> list[ReferenceProblem]:
+        problems: list[ReferenceProblem] = []
+        paid_on: dict[str, str] = {}
+        for name, matrix in self.matrices.items():
+            for index, binding in enumerate(matrix.kpis):
+                for axis, kpi_id in binding.items():
+                    where = ("matrices", name, "kpis", index, axis)
+                    if kpi_id in self.kpi_curves:
+                        problems.append(
+                            ReferenceProblem(
+                                where,
+                                f"KPI '{kpi_id}' is paid on matrix '{name}' and on curve "
+                                f"'{self.kpi_curves[kpi_id]}' (kpi_curves)",
+                                "pay it on one of them",
+                            )
+                        )
+                    if kpi_id in paid_on:
+                        problems.append(
+                            ReferenceProblem(
+                                where,
+                                f"KPI '{kpi_id}' is already paid on {paid_on[kpi_id]}",
+                                "a KPI is paid on one matrix, once",
+                            )
+                        )
+                    paid_on[kpi_id] = f"matrix '{name}' (kpis[{index}])"
+        return problems
+
+    def matrix_of(self) -> dict[str, tuple[str, int, str]]:
+        """KPI id -> (matrix name, binding number, axis name) for every KPI paid on a matrix."""
+        return {
+            kpi_id: (name, index, axis)
+            for name, matrix in self.matrices.items()
+            for index, binding in enumerate(matrix.kpis)
+            for axis, kpi_id in binding.items()
+        }
 
     def curve_for(self, kpi_id: str) -> tuple[str, Curve]:
         name = self.kpi_curves.get(kpi_id, "default")

@@ -110,7 +110,8 @@ def statement_html(
         )
     proration = explanation.get("proration") or {}
     gates = [
-        f"{g.get('gate')} ({g.get('subject')} {g.get('condition')}: {g.get('effect')} "
+        f"{g.get('gate')} ({'table,' if g.get('table') else g.get('subject')} "
+        f"{g.get('condition')}: {g.get('effect')} "
         f"{_number(g.get('value'))})"
         for g in explanation.get("gates") or []
         if isinstance(g, Mapping) and g.get("triggered")

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from alignment_engine.errors import PolicyError, Problem
 from alignment_engine.memo import ObjectMemo
 from alignment_engine.model.consistency import policy_plan_problems
+from alignment_engine.model.decision_tables import PayoutMatrix
 from alignment_engine.model.plan import Kpi, Metric, Plan
 from alignment_engine.model.policy import Curve, CurveBasis, LevelPoints, Policy
 from alignment_engine.scoring.payout_curves import CurvePoints, CurveSet, monotone_levels
@@ -53,6 +54,16 @@ class KpiEntry:
 
 
 @dataclass(frozen=True)
+class MatrixBinding:
+    """One set of KPIs paid together on a payout matrix: ``rows[i]`` is the catalogue row of
+    the KPI on the matrix's axis ``i``."""
+
+    name: str
+    matrix: PayoutMatrix
+    rows: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class KpiCatalogue:
     entries: tuple[KpiEntry, ...]
     row_of: dict[str, int]  # KPI id -> row
@@ -65,6 +76,7 @@ class KpiCatalogue:
     maintain: BoolArray  # direction: maintain (attainment from the band below)
     band_low: FloatArray  # a maintain KPI's threshold (or target); NaN for the others
     band_high: FloatArray  # a maintain KPI's maximum (or target); NaN for the others
+    matrices: tuple[MatrixBinding, ...] = ()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -181,6 +193,9 @@ def _curve_points(
     return CurvePoints(xs, ys, step=step, below=below), point_names, problems
 
 
+_ON_MATRIX = Curve(basis=CurveBasis.ATTAINMENT, points=[(0.0, 0.0)])
+"""The curve entry of a KPI paid on a payout matrix (the matrix, not this, gives its factor)."""
+
 _UNPAID = Curve(basis=CurveBasis.ATTAINMENT, points=[(1.0, 1.0)])
 """The curve of a catalogue built without a policy (the scorecard's): nothing reads its factors."""
 
@@ -222,6 +237,7 @@ def make_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
 
     entries: list[KpiEntry] = []
     points: list[CurvePoints] = []
+    on_matrix = {} if policy is None else policy.matrix_of()
     for scope, kpi in plan.kpis():
         kind = scope_kinds.get(scope, "department")
         metric = metrics.get(kpi.metric)
@@ -230,6 +246,9 @@ def make_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
             curve_name, curve = "", _UNPAID
             curve_points: CurvePoints | None = CurvePoints((1.0,), (1.0,))
             names: tuple[str, ...] = ()
+        elif kpi.id in on_matrix:
+            curve_name, curve = f"matrix:{on_matrix[kpi.id][0]}", _ON_MATRIX
+            curve_points, names = CurvePoints((0.0,), (0.0,)), ()
         else:
             curve_name, curve = policy.curve_for(kpi.id)
             curve_points, names, messages = _curve_points(kpi, curve, lower, curve_name)
@@ -254,9 +273,15 @@ def make_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
     if problems:
         raise PolicyError(problems=problems)
 
+    row_of = {e.kpi.id: row for row, e in enumerate(entries)}
+    bindings = tuple(
+        MatrixBinding(name, matrix, tuple(row_of[binding[a.name]] for a in matrix.axes))
+        for name, matrix in ({} if policy is None else policy.matrices).items()
+        for binding in matrix.kpis
+    )
     catalogue = KpiCatalogue(
         entries=tuple(entries),
-        row_of={e.kpi.id: row for row, e in enumerate(entries)},
+        row_of=row_of,
         scope_kinds=scope_kinds,
         curves=CurveSet.from_points(points),
         levels_basis=np.array([isinstance(e.curve.points, LevelPoints) for e in entries], bool),
@@ -269,6 +294,7 @@ def make_catalogue(plan: Plan, policy: Policy | None) -> KpiCatalogue:
         maintain=np.array([_maintains(e.kpi) for e in entries], dtype=np.bool_),
         band_low=np.array([_band(e.kpi)[0] for e in entries], dtype=np.float64),
         band_high=np.array([_band(e.kpi)[1] for e in entries], dtype=np.float64),
+        matrices=bindings,
     )
     for value in vars(catalogue).values():
         if isinstance(value, np.ndarray):

@@ -150,9 +150,13 @@ class DepartmentFactors:
             parts, changed = limits.apply(parts, target_bonus)
             before = denoise(parts.sum(axis=1))
         multiply = np.array([m.multiply for m in self.modifier], dtype=np.float64)
+        add = np.array([m.add for m in self.modifier], dtype=np.float64)
         cap = np.array([np.inf if m.cap is None else m.cap for m in self.modifier], np.float64)
         zero = np.array([m.zero for m in self.modifier], dtype=np.bool_)
-        after = denoise(np.minimum(before * multiply[department], cap[department]))
+        raised = before * multiply[department]
+        if add.any():
+            raised = np.maximum(raised + add[department], 0.0)
+        after = denoise(np.minimum(raised, cap[department]))
         after = np.where(zero[department], 0.0, after)
         final = after if self.employee_cap is None else np.minimum(after, self.employee_cap)
         return before, after, final, changed

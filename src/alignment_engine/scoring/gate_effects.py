@@ -9,8 +9,9 @@ this module reads the values a gate compares (:func:`read_gate`), writes the out
 *before* any gate acts (KPI factors already capped by ``caps.kpi``), so the order gates are
 listed in never changes which of them fire.
 
-Effects on one target combine in a fixed order: every ``multiply`` (their product), then the
-lowest ``cap``, then ``zero``. A cap is therefore the last word over a multiplier.
+Effects on one target combine in a fixed order: every ``multiply`` (their product), then every
+``add`` of a decision table (their sum; the factor never falls below 0), then the lowest ``cap``,
+then ``zero``. A cap is therefore the last word over a multiplier.
 
 Targets (``applies_to``): ``kpi:<id>`` changes that KPI's factor (and so every score that uses
 it); ``company`` changes the company component; ``department:<id>`` changes the factor of that
@@ -51,9 +52,13 @@ class GateOutcome:
     measure: str  # "attainment", "actual" or "score"
     observed: float | None  # None: the subject had no result, so the gate did not fire
     condition: str  # e.g. "attainment < 0.8"
-    effect: str  # "cap", "zero" or "multiply"
-    value: float | None  # the cap or multiplier; None for zero
+    effect: str  # "cap", "zero", "multiply" or (decision tables) "add"
+    value: float | None  # the cap, multiplier or addition; None for zero
     applies_to: str
+    # A decision table's outcome: the rows that matched (1-based; empty: the default or nothing)
+    # and the values it read, by input name. None for a gate.
+    rows: tuple[int, ...] | None = None
+    inputs: tuple[tuple[str, float | None], ...] = ()
 
     def describe_effect(self) -> str:
         if self.effect == "zero":
@@ -61,7 +66,7 @@ class GateOutcome:
         return f"{self.effect} {self.value:g}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "gate": self.gate_id,
             "triggered": self.triggered,
             "subject": self.subject,
@@ -72,6 +77,12 @@ class GateOutcome:
             "value": self.value,
             "applies_to": self.applies_to,
         }
+        if self.rows is not None:
+            described["table"] = {
+                "rows": list(self.rows),
+                "inputs": dict(self.inputs),
+            }
+        return described
 
 
 @dataclass(frozen=True)
@@ -81,9 +92,12 @@ class Modifier:
     multiply: float = 1.0
     cap: float | None = None
     zero: bool = False
+    add: float = 0.0  # decision tables' `add`, after the multipliers; never below 0
 
     def apply(self, values: FloatArray) -> FloatArray:
         result = values * self.multiply
+        if self.add:
+            result = np.maximum(result + self.add, 0.0)
         if self.cap is not None:
             result = np.minimum(result, self.cap)
         if self.zero:
@@ -100,11 +114,12 @@ class Modifier:
             multiply=self.multiply * other.multiply,
             cap=min(caps) if caps else None,
             zero=self.zero or other.zero,
+            add=self.add + other.add,
         )
 
     @property
     def is_identity(self) -> bool:
-        return self.multiply == 1.0 and self.cap is None and not self.zero
+        return self.multiply == 1.0 and self.cap is None and not self.zero and self.add == 0.0
 
 
 IDENTITY = Modifier()
@@ -214,6 +229,8 @@ def modifiers_by_target(outcomes: Sequence[GateOutcome]) -> dict[str, Modifier]:
             single = Modifier(zero=True)
         elif outcome.effect == "cap":
             single = Modifier(cap=outcome.value)
+        elif outcome.effect == "add":
+            single = Modifier(add=outcome.value if outcome.value is not None else 0.0)
         else:
             single = Modifier(multiply=outcome.value if outcome.value is not None else 1.0)
         combined[outcome.applies_to] = combined.get(outcome.applies_to, IDENTITY).then(single)

@@ -56,6 +56,7 @@ from alignment_engine.scoring.combine import (
     scope_scores,
     shared_scores,
 )
+from alignment_engine.scoring.decision_tables import table_outcomes
 from alignment_engine.scoring.employees import EmployeeTable, check_employees, empty_employees
 from alignment_engine.scoring.fx import convert, rates_for
 from alignment_engine.scoring.gate_effects import (
@@ -76,6 +77,7 @@ from alignment_engine.scoring.payout_curves import (
     monotone_values,
     segment_label,
 )
+from alignment_engine.scoring.payout_matrix import describe_position, evaluate_matrix
 from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.pool import fit_to_pool
 from alignment_engine.scoring.restatement import restatement
@@ -268,6 +270,25 @@ def _evaluate_curves(
     return catalogue.curves.evaluate(position), attained
 
 
+def _evaluate_matrices(
+    catalogue: KpiCatalogue, evaluation: CurveEvaluation, attained: FloatArray
+) -> tuple[CurveEvaluation, dict[int, str]]:
+    """Curve factors with the factor of every KPI paid on a matrix put in (NaN where a result
+    the matrix reads is missing), and where each such KPI fell on its matrix, in words."""
+    if not catalogue.matrices:
+        return evaluation, {}
+    factor = evaluation.factor.copy()
+    positions: dict[int, str] = {}
+    for binding in catalogue.matrices:
+        rows = list(binding.rows)
+        on_matrix = evaluate_matrix(binding.matrix, attained[rows][None, :])
+        factor[rows] = on_matrix.factor[0]
+        values = [None if np.isnan(a) else float(a) for a in attained[rows]]
+        words = describe_position(binding.matrix, values)
+        positions.update(dict.fromkeys(rows, words))
+    return CurveEvaluation(factor=factor, segment=evaluation.segment), positions
+
+
 def _score(
     plan: Plan,
     policy: Policy,
@@ -280,8 +301,10 @@ def _score(
 ) -> ScoreResult:
     actual = resolved.actual
     evaluation, attained = _evaluate_curves(catalogue, actual)
+    evaluation, matrix_positions = _evaluate_matrices(catalogue, evaluation, attained)
     kpi_cap = None if policy.caps.kpi is None else float(policy.caps.kpi)
-    missing = np.isnan(actual)
+    # A KPI on a matrix has no factor without every result the matrix reads.
+    missing = np.isnan(actual) | np.isnan(evaluation.factor)
     missing_mode = str(policy.missing)
     capped = apply_cap(denoise(evaluation.factor), kpi_cap)
     if missing_mode == "zero":
@@ -301,7 +324,7 @@ def _score(
     before = scope_scores(scope_of_kpi, catalogue.weight, capped, included, len(scopes))
     facts = {
         e.kpi.id: KpiFact(
-            actual=None if missing[row] else float(actual[row]),
+            actual=None if np.isnan(actual[row]) else float(actual[row]),
             attainment=None if np.isnan(attained[row]) else float(attained[row]),
             payout_factor=None if np.isnan(capped[row]) else float(capped[row]),
         )
@@ -312,12 +335,11 @@ def _score(
         for d, s in zip(department_ids, before.score[departments], strict=True)
     }
     company_before = float(before.score[0])
-    outcomes = evaluate_gates(
-        policy.gates,
-        facts,
-        department_scores,
-        None if np.isnan(company_before) else company_before,
-    )
+    known_company = None if np.isnan(company_before) else company_before
+    outcomes = [
+        *evaluate_gates(policy.gates, facts, department_scores, known_company),
+        *table_outcomes(policy.tables, facts, department_scores, known_company),
+    ]
     modifiers = modifiers_by_target(outcomes)
 
     factor, kpi_gates = _apply_kpi_gates(catalogue, capped, outcomes, modifiers, kpi_cap)
@@ -360,6 +382,7 @@ def _score(
         missing,
         missing_mode,
         kpi_gates,
+        matrix_positions,
     )
     return ScoreResult(
         plan_id=plan.id,
@@ -557,6 +580,7 @@ def _kpi_results(
     missing: BoolArray,
     missing_mode: str,
     kpi_gates: dict[int, list[str]],
+    matrix_positions: Mapping[int, str],
 ) -> tuple[KpiResult, ...]:
     curve_factor = denoise(evaluation.factor)
     results = []
@@ -574,13 +598,13 @@ def _kpi_results(
                 kind=entry.kind,
                 kpi=entry.kpi.id,
                 metric=entry.kpi.metric,
-                actual=None if missing[row] else float(resolved.actual[row]),
+                actual=None if np.isnan(resolved.actual[row]) else float(resolved.actual[row]),
                 source=resolved.source[row],
                 target=None if entry.kpi.target is None else float(entry.kpi.target),
                 attainment=None if np.isnan(attained[row]) else float(attained[row]),
                 curve=entry.curve_name,
                 basis=str(entry.curve.basis),
-                segment=segment_label(segment, entry.point_names),
+                segment=matrix_positions.get(row) or segment_label(segment, entry.point_names),
                 curve_factor=None if missing[row] else float(curve_factor[row]),
                 payout_factor=None if not included[row] else float(factor[row]),
                 weight=float(weight[row]),
