@@ -16,6 +16,7 @@ FULL = {
     "optimise": [],
     "storage": [],
     "service": [],
+    "simulate": [],
 }
 QUICK = {
     "check": ["--sizes", "1000"],
@@ -23,6 +24,7 @@ QUICK = {
     "optimise": ["--quick"],
     "storage": ["--rows", "50000", "--no-postgres"],
     "service": ["--seconds", "3"],
+    "simulate": ["--draws", "1000"],
 }
 
 

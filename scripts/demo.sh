@@ -11,7 +11,12 @@ echo "== 1. validate the example company's files"
 alignment-engine validate scenarios/acme policies rules
 echo
 echo "== 1b. the incentive policies pay what they intend (policies/tests)"
-alignment-engine policy test policies/tests | tail -3
+alignment-engine policy test policies/tests | tail -4
+echo
+echo "== 1c. what the policy would cost: the last 12 quarters' results, resampled"
+alignment-engine policy simulate --plan "$plan" --policy "$policy" \
+  --history scenarios/acme/history-kpis.csv --employees scenarios/acme/employees.csv \
+  --period 2026-Q3 --db "$db" --out "$out/cost-simulation" | sed -n 1,8p
 echo
 echo "== 2. the example company at a glance"
 alignment-engine summary "$plan"

@@ -13,7 +13,13 @@ from pydantic import BaseModel
 from alignment_engine.cli import main
 from alignment_engine.model import Plan, Policy, Scenario
 from alignment_engine.model.policy_tests import PolicyTestFile
-from alignment_engine.tables import ACTUALS, EMPLOYEES, HISTORY, HISTORY_ALLOCATIONS
+from alignment_engine.tables import (
+    ACTUALS,
+    DISTRIBUTIONS,
+    EMPLOYEES,
+    HISTORY,
+    HISTORY_ALLOCATIONS,
+)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -67,7 +73,9 @@ def test_every_key_is_documented(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", [ACTUALS, EMPLOYEES, HISTORY, HISTORY_ALLOCATIONS], ids=lambda s: s.name
+    "spec",
+    [ACTUALS, EMPLOYEES, HISTORY, HISTORY_ALLOCATIONS, DISTRIBUTIONS],
+    ids=lambda s: s.name,
 )
 def test_every_table_column_is_documented(spec: object) -> None:
     text = (DOCS / "file-formats.md").read_text(encoding="utf-8")

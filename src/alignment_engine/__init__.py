@@ -45,6 +45,7 @@ _LAZY = {
     "reallocation_document": "alignment_engine.engine",
     "score_period": "alignment_engine.engine",
     "scorecard": "alignment_engine.engine",
+    "simulate_policy": "alignment_engine.engine",
     "suggest_reallocation": "alignment_engine.engine",
     "plan_from_yaml": "alignment_engine.loading",
     "policy_from_yaml": "alignment_engine.loading",
@@ -99,5 +100,6 @@ __all__ = [
     "scenario_from_yaml",
     "score_period",
     "scorecard",
+    "simulate_policy",
     "suggest_reallocation",
 ]

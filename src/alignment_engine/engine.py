@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from alignment_engine.rulepacks import PackSource
     from alignment_engine.scoring.result import ScoreResult
     from alignment_engine.scoring.scorecard import Scorecard
+    from alignment_engine.scoring.simulation import SimulationResult
 
 __all__ = [
     "OptimiseOptions",
@@ -36,6 +37,7 @@ __all__ = [
     "reallocation_document",
     "score_period",
     "scorecard",
+    "simulate_policy",
     "suggest_reallocation",
 ]
 
@@ -120,6 +122,38 @@ def score_period(
         lots=lots,
         restates=restates,
         fx=fx,
+        evaluate_gates=rule_gate_outcomes,
+    )
+
+
+def simulate_policy(
+    plan: Plan,
+    policy: Policy,
+    results: pd.DataFrame | None,
+    employees: pd.DataFrame,
+    *,
+    period: str | None = None,
+    distributions: pd.DataFrame | None = None,
+    draws: int = 10_000,
+    seed: int = 0,
+) -> SimulationResult:
+    """A Monte Carlo of the policy's cost (docs/cli.md, ``policy simulate``): each draw's
+    results paid as ``score`` pays them, before the pool. ``results`` are past periods (each
+    one equally likely, resampled whole) or, with ``distributions``, the period the drawn KPIs
+    vary around. Gates in ``score`` are the rule engine's; here they are decided on arrays of
+    draws by the same comparisons (held to the same payouts by the tests)."""
+    from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
+    from alignment_engine.scoring.simulation import simulate_policy as run_simulation
+
+    return run_simulation(
+        plan,
+        policy,
+        results,
+        employees,
+        period=period,
+        distributions=distributions,
+        draws=draws,
+        seed=seed,
         evaluate_gates=rule_gate_outcomes,
     )
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from alignment_engine.scoring import ScoreResult
     from alignment_engine.scoring.result import ExplanationStyle
     from alignment_engine.scoring.scorecard import Scorecard
+    from alignment_engine.scoring.simulation import SimulationResult
 
 Fits = Mapping[Any, Any]  # response curves fitted from history, by (resource, department, kpi)
 
@@ -42,6 +43,7 @@ __all__ = [
     "RunDefinition",
     "ScoreRun",
     "ScorecardRun",
+    "SimulateRun",
     "result_text",
 ]
 
@@ -78,7 +80,9 @@ def result_text(document: Mapping[str, Any], run_id: str | None, *, compact: boo
 def _stored_table(
     inputs: RunInputs,
     role: str,
-    spec: Literal["ACTUALS", "EMPLOYEES", "HISTORY_ALLOCATIONS", "ADJUSTMENTS", "FX"],
+    spec: Literal[
+        "ACTUALS", "EMPLOYEES", "HISTORY_ALLOCATIONS", "ADJUSTMENTS", "FX", "DISTRIBUTIONS"
+    ],
 ) -> pd.DataFrame:
     """The stored table ``role`` read as the table spec named ``spec``."""
     # Late, with pandas: a check, or an optimisation without history, reads no table.
@@ -90,6 +94,7 @@ def _stored_table(
         "HISTORY_ALLOCATIONS": tables.HISTORY_ALLOCATIONS,
         "ADJUSTMENTS": tables.ADJUSTMENTS,
         "FX": tables.FX,
+        "DISTRIBUTIONS": tables.DISTRIBUTIONS,
     }
     stored: StoredTable = inputs.tables[role]
     return tables.table_from_text(stored.frame(), specs[spec], f"stored table '{role}'")
@@ -541,10 +546,89 @@ class ScorecardRun:
         )
 
 
+# -- simulate ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimulateRun:
+    """A Monte Carlo of a policy's cost (``policy simulate``): past results resampled, or KPI
+    results drawn from distributions, with the seed recorded so the draws replay exactly."""
+
+    kind: ClassVar[RunKind] = RunKind.SIMULATE
+
+    plan: Plan
+    policy: Policy
+    results: pd.DataFrame | None
+    employees: pd.DataFrame
+    period: str | None = None
+    distributions: pd.DataFrame | None = None
+    draws: int = 10_000
+    seed: int = 0
+    compact: bool = False
+
+    def record(self, actor: str | None = None) -> RunRecord:
+        tables = {"employees": self.employees}
+        if self.results is not None:
+            tables["results"] = self.results
+        if self.distributions is not None:
+            tables["distributions"] = self.distributions
+        return RunRecord.create(
+            self.kind,
+            period=self.period,
+            documents={"plan": self.plan, "policy": self.policy},
+            tables=tables,
+            options={"draws": self.draws, "seed": self.seed},
+            actor=actor,
+        )
+
+    def compute(self) -> SimulationResult:
+        return engine.simulate_policy(
+            self.plan,
+            self.policy,
+            self.results,
+            self.employees,
+            period=self.period,
+            distributions=self.distributions,
+            draws=self.draws,
+            seed=self.seed,
+        )
+
+    def document(self, result: SimulationResult) -> dict[str, Any]:
+        return result.to_dict()
+
+    def output(
+        self, result: SimulationResult, run_id: str, *, with_run_id: bool = True
+    ) -> RunOutput:
+        shown = run_id if with_run_id else None
+        return RunOutput(
+            result_json=result_text(self.document(result), shown, compact=self.compact)
+        )
+
+    @classmethod
+    def from_stored(cls, inputs: RunInputs) -> SimulateRun:
+        run = inputs.run
+        return cls(
+            plan=Plan.model_validate(inputs.documents["plan"].content),
+            policy=Policy.model_validate(inputs.documents["policy"].content),
+            results=_stored_table(inputs, "results", "ACTUALS")
+            if "results" in inputs.tables
+            else None,
+            employees=_stored_table(inputs, "employees", "EMPLOYEES"),
+            period=run.period,
+            distributions=_stored_table(inputs, "distributions", "DISTRIBUTIONS")
+            if "distributions" in inputs.tables
+            else None,
+            draws=int(run.options.get("draws", 10_000)),
+            seed=int(run.options.get("seed", 0)),
+            compact=is_compact(run.result_json),
+        )
+
+
 DEFINITIONS: Mapping[str, Any] = {
     RunKind.SCORE.value: ScoreRun,
     RunKind.CHECK.value: CheckRun,
     RunKind.OPTIMISE.value: OptimiseRun,
     RunKind.SCORECARD.value: ScorecardRun,
+    RunKind.SIMULATE.value: SimulateRun,
 }
 """The run kinds ``runs replay`` recomputes, by name: each has ``from_stored(RunInputs)``."""

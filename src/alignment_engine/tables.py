@@ -119,6 +119,12 @@ HISTORY_ALLOCATIONS = TableSpec(
     numbers=frozenset({"amount"}),
     periods=frozenset({"period"}),
 )
+DISTRIBUTIONS = TableSpec(
+    name="distributions",
+    required=("kpi", "distribution"),
+    optional=("mean", "sd", "low", "mode", "high"),
+    numbers=frozenset({"mean", "sd", "low", "mode", "high"}),
+)
 
 
 def _read_csv(path: Path, spec: TableSpec, source: str) -> pd.DataFrame:

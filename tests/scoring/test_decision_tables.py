@@ -603,3 +603,62 @@ def test_an_add_never_takes_a_factor_below_zero() -> None:
     employees = _employees([{"employee_id": "A", "department": "sales", "target_bonus": 1000}])
     result = score_period(make_plan(), policy, actuals_frame(ON_TARGET), employees, "2026-Q3")
     assert result.payout_texts() == ["0.00"]
+
+
+def test_a_collect_table_that_multiplies_takes_the_product_and_refuses_a_sum() -> None:
+    table = _table(
+        effect="multiply",
+        rules=[
+            {"when": {"margin": ">= 1.1"}, "then": 1.05},
+            {"when": {"company": ">= 1.1"}, "then": 1.05},
+        ],
+    )
+    outcome = _decide(table, 1.2, 1.2)
+    assert outcome.value == pytest.approx(1.1025)  # 1.05 x 1.05, not 2.1
+    summed = _table(effect="multiply", aggregate="sum", rules=[{"when": ["-", "-"], "then": 1}])
+    [problem] = summed.problems(("tables", 0))
+    assert "add its multipliers together" in problem.message
+
+
+def test_a_missing_kpi_paid_zero_stays_at_zero_whatever_a_table_adds() -> None:
+    policy = make_policy(
+        missing="zero",
+        tables=[
+            {
+                "id": "lift",
+                "inputs": [{"scope": "company"}],
+                "hit": "collect",
+                "effect": "add",
+                "rules": [{"when": ["-"], "then": 0.3}],
+                "applies_to": "kpi:sales.market_share",
+            }
+        ],
+    )
+    results = [r for r in ON_TARGET if r[2] != "sales.market_share"]
+    result = score_period(make_plan(), policy, actuals_frame(results), None, "2026-Q3")
+    share = next(k for k in result.kpis if k.kpi == "sales.market_share")
+    assert share.status == "missing: paid 0" and share.payout_factor == 0.0
+
+
+def test_only_tables_that_need_it_are_checked_for_gaps_and_overlaps() -> None:
+    wide = {
+        "id": "wide",
+        "inputs": [{"name": f"k{i}", "kpi": f"kpi{i}"} for i in range(8)],
+        "hit": "collect",
+        "effect": "add",
+        "rules": [{"when": {f"k{i}": f"[0.{i + 1}..1.{i})"}, "then": 0.01} for i in range(8)],
+    }
+    assert DecisionTable.model_validate(wide).problems(("tables", 0)) == []
+    first = {**wide, "hit": "first", "default": 0.0}
+    assert DecisionTable.model_validate(first).problems(("tables", 0)) == []
+
+
+def test_percentages_in_conditions_mean_exactly_the_decimal() -> None:
+    table = _table(
+        hit="unique",
+        effect="cap",
+        inputs=[{"name": "margin", "kpi": "company.net_margin"}],
+        rules=[{"when": ["< 99.9%"], "then": 0.5}, {"when": [">= 99.9%"], "then": 2.0}],
+    )
+    assert table.problems(("tables", 0)) == []
+    assert _decide(table, 0.999, None).value == 2.0

@@ -258,3 +258,23 @@ def test_bad_period_and_misspelt_envelope_key_read_like_the_cli(service: Service
     )
     assert by_path["employes"]["message"] == "unknown key 'employes'"
     assert by_path["employes"]["suggestion"] == "did you mean 'employees'?"
+
+
+def test_overlapping_table_rows_name_both_rows_by_their_json_path(service: Service) -> None:
+    body = score_body()
+    body["policy"]["tables"] = [
+        {
+            "id": "ceiling",
+            "inputs": [{"scope": "company"}],
+            "effect": "cap",
+            "rules": [{"when": ["< 1"], "then": 0.8}, {"when": ["<= 1.2"], "then": 1.5}],
+            "default": 2.0,
+        }
+    ]
+    error = assert_error(service.post("/v1/score", body), 422)
+    (detail,) = error["details"]
+    assert detail["path"] == "policy.tables[0].rules[1]"
+    assert detail["message"] == (
+        "rows 1 and 2 of a 'unique' table overlap: both match company score < 1; row 1 is at "
+        "policy.tables[0].rules[0]"
+    )

@@ -1,21 +1,24 @@
-"""``alignment-engine policy``: designing incentive policies (``policy test``)."""
+"""``alignment-engine policy``: designing incentive policies (``policy test``, ``policy
+simulate``)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from alignment_engine.cli.options import format_option
+from alignment_engine.cli.storage import db_option, echo_result, open_store
 
 __all__ = ["COMMANDS"]
 
 
 @click.group(name="policy")
 def policy_group() -> None:
-    """Designing incentive policies: test what a policy pays."""
+    """Designing incentive policies: test what a policy pays, simulate what it costs."""
 
 
 @policy_group.command(name="test")
@@ -55,6 +58,192 @@ def policy_test(paths: tuple[Path, ...], output_format: str) -> None:
         click.echo(f"{summary['passed']} of {summary['cases']} cases passed")
     if not report.passed:
         sys.exit(1)
+
+
+@policy_group.command(name="simulate")
+@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path),
+              help="The plan YAML.")  # fmt: skip
+@click.option("--policy", "policy_path", required=True, type=click.Path(path_type=Path),
+              help="The incentive policy YAML.")  # fmt: skip
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(path_type=Path),
+    help="Past KPI results (period,scope,kpi,actual, as actuals): each past period is one "
+    "equally likely outcome, resampled whole so the correlations between KPIs are kept.",
+)
+@click.option(
+    "--actuals",
+    "actuals_path",
+    type=click.Path(path_type=Path),
+    help="KPI results, read as --history; with --distributions, the results of --period the "
+    "drawn KPIs vary around (the others are held there).",
+)
+@click.option(
+    "--distributions",
+    "distributions_path",
+    type=click.Path(path_type=Path),
+    help="KPI results drawn from distributions: kpi,distribution,mean,sd,low,mode,high "
+    "(normal, lognormal, uniform, triangular, fixed); other KPIs stay at their result or "
+    "target.",
+)
+@click.option(
+    "--employees",
+    "employees_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The employees to pay, as `score` reads them.",
+)
+@click.option(
+    "--period",
+    help="The period the employees are paid for (it prorates them); default: the latest period "
+    "of the results.",
+)
+@click.option("--draws", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
+              help="How many outcomes to draw.")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The random seed: the same seed and inputs give the same draws.")  # fmt: skip
+@format_option("table", "json", help="Tables for people, or the JSON result for tools.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Write simulation.json, departments.csv and report.html (histogram and "
+    "pay-for-performance charts) here.",
+)
+@click.option("--force", is_flag=True, help="Store a new run even when an identical one exists.")
+@db_option
+def policy_simulate(
+    plan_path: Path,
+    policy_path: Path,
+    history_path: Path | None,
+    actuals_path: Path | None,
+    distributions_path: Path | None,
+    employees_path: Path,
+    period: str | None,
+    draws: int,
+    seed: int,
+    output_format: str,
+    out_dir: Path | None,
+    force: bool,
+    db_url: str | None,
+) -> None:
+    """A Monte Carlo of what a policy costs: total and per-department payouts before the pool
+    (mean, p10, p50, p90), how often the total exceeds the pool, and pay for performance.
+
+    Each draw is paid as `score` pays it, cent for cent. Outcomes are past periods of
+    --history (or --actuals) resampled whole, or KPI results drawn from --distributions. The
+    run is stored with its inputs and seed (`runs replay` draws the same outcomes again).
+    """
+    from alignment_engine.errors import InputError
+    from alignment_engine.loading import plan_from_yaml, policy_from_yaml
+    from alignment_engine.outputs import ensure_writable
+    from alignment_engine.pipeline import SimulateRun
+    from alignment_engine.tables import ACTUALS, DISTRIBUTIONS, EMPLOYEES, read_table
+
+    if history_path is not None and actuals_path is not None:
+        raise InputError(
+            "give --history or --actuals, not both", key="--actuals",
+            suggestion="they are read the same way: past results, one outcome per period",
+        )  # fmt: skip
+    results_path = history_path or actuals_path
+    if results_path is None and distributions_path is None:
+        raise InputError(
+            "nothing to draw outcomes from", key="--history",
+            suggestion="give --history F (past periods) or --distributions F",
+        )  # fmt: skip
+    if out_dir is not None:
+        ensure_writable(out_dir)
+    plan = plan_from_yaml(plan_path)
+    policy = policy_from_yaml(policy_path)
+    results = None if results_path is None else read_table(results_path, ACTUALS)
+    distributions = (
+        None if distributions_path is None else read_table(distributions_path, DISTRIBUTIONS)
+    )
+    employees = read_table(employees_path, EMPLOYEES)
+    run = SimulateRun(
+        plan, policy, results, employees, period=period, distributions=distributions,
+        draws=draws, seed=seed,
+    )  # fmt: skip
+    with open_store(db_url) as store:
+        stored = store.record_or_reuse(
+            run.record(), lambda run_id: run.output(run.compute(), run_id), force=force
+        )
+    document = json.loads(stored.result_json)
+    if out_dir is not None:
+        _write_simulation(out_dir, stored.result_json, document)
+    if output_format == "json":
+        echo_result(stored.result_json)
+    else:
+        _print_simulation(document)
+        if out_dir is not None:
+            click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
+
+
+def _write_simulation(out_dir: Path, result_json: str, document: dict[str, Any]) -> None:
+    import pandas as pd
+
+    from alignment_engine.outputs import text_writer, write_atomically, write_table
+    from alignment_engine.reports.simulation import simulation_report
+
+    departments = pd.DataFrame(
+        document["departments"], columns=["department", "mean", "p10", "p50", "p90"]
+    )
+    write_atomically(
+        out_dir,
+        {
+            "simulation.json": text_writer(result_json),
+            "departments.csv": lambda path: write_table(departments, path, "csv"),
+            "report.html": text_writer(simulation_report(document)),
+        },
+    )
+
+
+def _print_simulation(document: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from alignment_engine.cli.console import make_console
+
+    console = make_console()
+    currency = document["currency"]
+    source = (
+        f"{len(document['periods'])} past periods resampled whole"
+        if document["source"] == "history"
+        else "KPI results drawn from distributions"
+    )
+    console.print(
+        f"Cost of {document['policy_id']} for {document['period']} (run "
+        f"{document.get('run_id', '-')}): {document['draws']:,} draws, {source}, seed "
+        f"{document['seed']}; before the pool, in {currency}"
+    )
+    total = document["total"]
+    pool = document["pool"]
+    over = total["p_over_pool"]
+    summary = Table("", "mean", "p10", "p50", "p90", title="Total payouts")
+    summary.add_row("total", *(f"{total[k]:,.2f}" for k in ("mean", "p10", "p50", "p90")))
+    console.print(summary)
+    console.print(
+        f"target cost {document['target_total']:,.2f}; "
+        + ("no pool" if pool is None else f"pool {pool:,.2f}, exceeded in {over:.1%} of draws")
+    )
+    departments = Table("department", "mean", "p10", "p50", "p90", title="By department")
+    for row in document["departments"]:
+        departments.add_row(
+            row["department"], *(f"{row[k]:,.2f}" for k in ("mean", "p10", "p50", "p90"))
+        )
+    console.print(departments)
+    curve = Table(
+        document["performance_measure"], "draws", "mean total", "of target",
+        title="Pay for performance",
+    )  # fmt: skip
+    for point in document["pay_for_performance"]:
+        curve.add_row(
+            f"{point['performance_low']:.3f} - {point['performance_high']:.3f}",
+            f"{point['draws']:,}",
+            f"{point['mean_total']:,.2f}",
+            f"{point['share_of_target']:.1%}",
+        )
+    console.print(curve)
 
 
 COMMANDS = [policy_group]

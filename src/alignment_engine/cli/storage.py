@@ -24,7 +24,7 @@ __all__ = ["COMMANDS", "db_option", "open_store"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RUN_KINDS = ("check", "score", "scorecard", "optimise", "scenario")
+RUN_KINDS = ("check", "score", "scorecard", "optimise", "scenario", "simulate")
 RUN_STATUSES = ("completed", "approved", "failed", "final", "superseded")
 TOKEN_ROLES = ("admin", "hr", "planner", "service")
 _TABLE_ROWS = 50

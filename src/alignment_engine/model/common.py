@@ -8,6 +8,7 @@ import types
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -41,7 +42,8 @@ def _parse_number(value: Any) -> Any:
                     {"value": value},
                 ) from None
             return value  # not a number at all: the field's own validation says so
-        value = number / 100.0 if percent else number
+        # Decimal: "99.9%" is 0.999, not 99.9 / 100 = 0.9990000000000001.
+        value = float(Decimal(text[:-1]) / 100) if percent else number
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError(
             "finite_number", "expected a finite number, got {value}", {"value": value}

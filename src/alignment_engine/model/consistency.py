@@ -99,7 +99,22 @@ def policy_plan_problems(policy: Policy, plan: Plan) -> list[ReferenceProblem]:
                 )
             )
             continue
-        target = kpis[kpi_id].target
+        kpi = kpis[kpi_id]
+        target = kpi.target
+        edges = [v for v in (kpi.threshold, kpi.maximum) if v is not None]
+        if (
+            kpi.direction is not None
+            and str(kpi.direction) == "maintain"
+            and any(float(v) <= 0 for v in edges)
+        ):
+            problems.append(
+                ReferenceProblem(
+                    on_axis,
+                    f"matrix '{name}' pays maintain KPI '{kpi_id}' on the ratio of its result "
+                    "to its band, which needs its threshold and maximum above zero",
+                    f"give KPI '{kpi_id}' a band above zero",
+                )
+            )
         if target is None or float(target) <= 0:
             problems.append(
                 ReferenceProblem(

@@ -17,6 +17,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -30,8 +31,9 @@ BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 
 MAX_GRID_CELLS = 2_000_000
-"""The most cells x rows a table's completeness check examines (a table of 4 inputs with 30
-rows each is far below it)."""
+"""The most cells x rows the overlap and gap check of a ``unique`` table (or a ``first`` one
+without a default) examines: each input's distinct condition ends make its cells, so 3 inputs
+with 10 distinct ends each and 30 rows take 21 x 21 x 21 x 30 = 277,830."""
 
 
 # --- payout matrices ---------------------------------------------------------------------------
@@ -130,6 +132,7 @@ class HitPolicy(StrEnum):
 
 class Aggregate(StrEnum):
     SUM = "sum"
+    PRODUCT = "product"
     MAX = "max"
     MIN = "min"
 
@@ -146,7 +149,8 @@ _COMPARE = re.compile(rf"^(<=|>=|<|>|=)?\s*({_NUMBER})$")
 
 
 def _value(text: str) -> float:
-    return float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+    # Decimal: "99.9%" is 0.999 exactly as "0.999" is, not 99.9 / 100 = 0.9990000000000001.
+    return float(Decimal(text[:-1]) / 100) if text.endswith("%") else float(text)
 
 
 @dataclass(frozen=True)
@@ -295,7 +299,9 @@ class DecisionTable(Document):
     def aggregation(self) -> Aggregate:
         if self.aggregate is not None:
             return self.aggregate
-        return Aggregate.MIN if self.effect is TableEffect.CAP else Aggregate.SUM
+        if self.effect is TableEffect.CAP:
+            return Aggregate.MIN
+        return Aggregate.PRODUCT if self.effect is TableEffect.MULTIPLY else Aggregate.SUM
 
     def conditions(self) -> list[list[Interval]]:
         """Each row's conditions, one per input in input order (call after validation)."""
@@ -325,6 +331,22 @@ class DecisionTable(Document):
         if self.aggregate is not None and self.hit is not HitPolicy.COLLECT:
             problems.append(
                 ReferenceProblem((*path, "aggregate"), "only a 'collect' table aggregates its rows")
+            )
+        if self.aggregate is Aggregate.SUM and self.effect is TableEffect.MULTIPLY:
+            problems.append(
+                ReferenceProblem(
+                    (*path, "aggregate"),
+                    "a 'collect' table that multiplies would add its multipliers together "
+                    "(two rows of 1.05 would multiply by 2.1)",
+                    "use aggregate: product (the default for multiply), max or min; or "
+                    "effect: add for points added to the factor",
+                )
+            )
+        if self.aggregate is Aggregate.PRODUCT and self.effect is not TableEffect.MULTIPLY:
+            problems.append(
+                ReferenceProblem(
+                    (*path, "aggregate"), "only a table that multiplies takes their product"
+                )
             )
         outputs = [float(r.then) for r in self.rules]
         if self.default is not None:
@@ -367,7 +389,10 @@ class DecisionTable(Document):
                     problems.append(ReferenceProblem((*where, position), str(error)))
         if problems:
             return problems
-        return _coverage_problems(self, path)
+        needs_check = self.hit is HitPolicy.UNIQUE or (
+            self.hit is HitPolicy.FIRST and self.default is None
+        )
+        return _coverage_problems(self, path) if needs_check else []
 
 
 def _domain_low(table_input: TableInput) -> float | None:

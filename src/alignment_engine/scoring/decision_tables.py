@@ -64,11 +64,12 @@ def table_outcome(
         value = outputs[0]
     elif table.hit is HitPolicy.COLLECT and matched:
         aggregate = str(table.aggregation)
-        value = (
-            math.fsum(outputs)
-            if aggregate == "sum"
-            else (max(outputs) if aggregate == "max" else min(outputs))
-        )
+        if aggregate == "sum":
+            value = math.fsum(outputs)
+        elif aggregate == "product":
+            value = math.prod(outputs)
+        else:
+            value = max(outputs) if aggregate == "max" else min(outputs)
     elif matched:  # unique: validated to match at most one row
         value = outputs[0]
     else:

@@ -208,7 +208,10 @@ def gate_outcome(gate: Gate, reading: GateReading, triggered: bool) -> GateOutco
 class GateEvaluator(Protocol):
     """What :func:`score_period <alignment_engine.scoring.score.score_period>` calls to decide
     which gates fire. The product has one, the rule engine's
-    (``alignment_engine.ruleset.gate_rules.rule_gate_outcomes``); scoring itself never decides."""
+    (``alignment_engine.ruleset.gate_rules.rule_gate_outcomes``); scoring never decides a gate
+    for ``score`` (decision tables, :mod:`.decision_tables`, and the draws of
+    ``policy simulate``, :mod:`.simulation`, are decided on arrays, held to the rule engine's
+    decisions by the tests)."""
 
     def __call__(
         self,

@@ -270,6 +270,21 @@ def _evaluate_curves(
     return catalogue.curves.evaluate(position), attained
 
 
+def score_resolved(
+    plan: Plan,
+    policy: Policy,
+    catalogue: KpiCatalogue,
+    resolved: ResolvedActuals,
+    table: EmployeeTable,
+    period: Period,
+    evaluate_gates: GateEvaluator,
+) -> ScoreResult:
+    """Results already resolved for a period, paid to ``table`` for ``period`` (its
+    proration): the scoring steps without reading tables (``policy simulate`` pays each past
+    period's results to today's employees this way)."""
+    return _score(plan, policy, catalogue, resolved, table, period, evaluate_gates)
+
+
 def _evaluate_matrices(
     catalogue: KpiCatalogue, evaluation: CurveEvaluation, attained: FloatArray
 ) -> tuple[CurveEvaluation, dict[int, str]]:
@@ -343,6 +358,8 @@ def _score(
     modifiers = modifiers_by_target(outcomes)
 
     factor, kpi_gates = _apply_kpi_gates(catalogue, capped, outcomes, modifiers, kpi_cap)
+    if missing_mode == "zero":  # paid 0 without a result, whatever a table would add to it
+        factor = np.where(missing, 0.0, factor)
     factor = np.where(included, factor, np.nan)
 
     after = scope_scores(scope_of_kpi, catalogue.weight, factor, included, len(scopes))

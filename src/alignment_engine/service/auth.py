@@ -86,7 +86,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
 # the runs it recorded itself (a machine client has no business reading HR's payout runs).
 RUN_KINDS_READABLE: dict[Role, frozenset[str] | None] = {
     Role.ADMIN: None,
-    Role.HR: frozenset({"check", "score", "scorecard"}),
+    Role.HR: frozenset({"check", "score", "scorecard", "simulate"}),
     Role.PLANNER: frozenset({"check", "optimise", "scenario", "scorecard"}),
     Role.SERVICE: None,
 }

@@ -45,6 +45,9 @@ DOCUMENT_MODELS: dict[str, type[BaseModel]] = {"plan": Plan, "policy": Policy, "
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _Path = tuple[str | int, ...]
 _MISSING = re.compile(r"^missing required key '(.+)'$")
+# A problem naming a second place ("row 2 is at line 17"): in a request member the "line" is
+# the ordinal of a value, which the client knows as a JSON path.
+_RELATED_LINE = re.compile(r" is at line (\d+)")
 _PLAIN_KEY = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
@@ -90,12 +93,16 @@ def _validated(model: type[ModelT], member: str, data: Any) -> ModelT:
         problems = []
         for problem in exc.problems:
             where = paths[problem.line - 1] if problem.line else ()
+            message = _RELATED_LINE.sub(
+                lambda found: f" is at {member}.{json_path(paths[int(found[1]) - 1])}",
+                problem.message,
+            )
             missing = _MISSING.match(problem.message)
             if missing and (not where or where[-1] != missing[1]):
                 where = (*where, missing[1])  # point at the key that should be there
             problems.append(
                 Problem(
-                    problem.message,
+                    message,
                     member,
                     None,
                     None,

@@ -62,6 +62,7 @@ class RunKind(StrEnum):
     OPTIMISE = "optimise"
     SCENARIO = "scenario"
     SCORECARD = "scorecard"
+    SIMULATE = "simulate"
 
 
 class RunStatus(StrEnum):
