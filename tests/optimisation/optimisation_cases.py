@@ -269,7 +269,16 @@ def cvxpy_optimum(
         parts.append(gather @ expression)
     today = spec_curve_values(curves, current[curves.resource, curves.department])
     at_today = np.bincount(curves.kpi, today, minlength=n_kpis)
-    baseline = np.where(np.isnan(problem.kpis.baseline), at_today, problem.kpis.baseline)
+    # Without a baseline a KPI stands at its curves' intercepts (its level at amount 0) plus
+    # the curves; with one, the curves move it from the baseline.
+    intercepts = (
+        np.zeros(n_kpis)
+        if curves.c is None
+        else np.bincount(curves.kpi, np.nan_to_num(curves.c), minlength=n_kpis)
+    )
+    baseline = np.where(
+        np.isnan(problem.kpis.baseline), at_today + intercepts, problem.kpis.baseline
+    )
     offset = baseline - at_today
     values = offset + sum(parts) if parts else offset
     scores = cp.multiply(1.0 / objective.target, values)
