@@ -248,3 +248,24 @@ def test_a_bad_frontier_is_exit_2(given: list[str], says: str) -> None:
     result = run("optimise", str(ACME / "plan.yaml"), *given)
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+def test_predicted_kpi_values_read_as_decimals_without_float_noise(tmp_path: Path) -> None:
+    """0.88, not 0.8800000000000001 (a new user's report): computed values are shown to 12
+    significant digits, as scoring shows them."""
+    result = run(
+        "optimise", str(ACME / "plan.yaml"), "--format", "json", "--db",
+        f"sqlite:///{tmp_path / 'runs.db'}",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    predicted = json.loads(result.output)["predicted"]
+    numbers = [
+        p[key]
+        for p in predicted
+        for key in ("current", "proposed", "score_current", "score_proposed")
+        if p[key] is not None
+    ]
+    assert numbers
+    assert all(float(f"{v:.12g}") == v for v in numbers), [
+        v for v in numbers if float(f"{v:.12g}") != v
+    ]

@@ -662,3 +662,24 @@ def test_percentages_in_conditions_mean_exactly_the_decimal() -> None:
     )
     assert table.problems(("tables", 0)) == []
     assert _decide(table, 0.999, None).value == 2.0
+
+
+@pytest.mark.parametrize(("actual", "factor"), [(305.0, 1.05), (302.0, 1.02), (297.0, 0.97)])
+def test_a_result_between_two_points_pays_without_float_noise(actual: float, factor: float) -> None:
+    """305 / 300 = 1.0166...: its attainment reads 1.01666666667 (12 digits) but pays exactly
+    1.05 on a slope of 3 (it paid 1.05000000001, the rounding times the slope)."""
+    curves = {
+        "default": {"basis": "levels", "points": {"threshold": 0.5, "target": 1.0, "maximum": 2.0}},
+        "steep": {"basis": "attainment", "points": [[0.9, 0.7], [1.0, 1.0], [1.1, 1.3]]},
+    }
+    policy = make_policy(curves=curves, kpi_curves={"sales.revenue": "steep"})
+    results = [(p, s, k, actual if k == "sales.revenue" else a) for p, s, k, a in ON_TARGET]
+    result = score_period(make_plan(), policy, actuals_frame(results), None, "2026-Q3")
+    revenue = next(k for k in result.kpis if k.kpi == "sales.revenue")
+    assert revenue.payout_factor == factor
+    matrix = make_policy(matrices={"m": _matrix()})
+    on_matrix = score_period(make_plan(), matrix, actuals_frame(results), None, "2026-Q3")
+    paid = next(k for k in on_matrix.kpis if k.kpi == "sales.revenue").payout_factor
+    # the revenue axis at share 1.0: 1.0 + (attainment - 1) x 3, or 0.5 + (a - 0.9) x 5 below
+    expected = {305.0: 1.05, 302.0: 1.02, 297.0: 0.95}[actual]
+    assert paid == expected

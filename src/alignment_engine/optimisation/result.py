@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alignment_engine.optimisation.response_curves import FloatArray
+from alignment_engine.scoring.precision import round_significant
 
 UNSTABLE_BELOW = 0.8  # share of parameter draws that must agree on a move's direction
 
@@ -173,14 +174,22 @@ class KpiPrediction:
     score_proposed: float
 
     def to_dict(self) -> dict[str, Any]:
+        # Computed values read as the decimals they are (0.88, not 0.8800000000000001): 12
+        # significant digits, as every result the engine computes (scoring.precision).
         return {
             "kpi": self.kpi,
-            "current": _number(self.current),
-            "proposed": _number(self.proposed),
+            "current": _shown(self.current),
+            "proposed": _shown(self.proposed),
             "target": self.target,
-            "score_current": _number(self.score_current),
-            "score_proposed": _number(self.score_proposed),
+            "score_current": _shown(self.score_current),
+            "score_proposed": _shown(self.score_proposed),
         }
+
+
+def _shown(value: float) -> float | None:
+    if not math.isfinite(value):
+        return None
+    return float(round_significant([value])[0])
 
 
 @dataclass(frozen=True, eq=False)

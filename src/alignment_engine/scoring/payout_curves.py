@@ -93,14 +93,26 @@ class CurveSet:
     def __len__(self) -> int:
         return int(self.counts.shape[0])
 
-    def evaluate(self, x: npt.ArrayLike, which: npt.ArrayLike | None = None) -> CurveEvaluation:
+    def evaluate(
+        self,
+        x: npt.ArrayLike,
+        which: npt.ArrayLike | None = None,
+        *,
+        exact: npt.ArrayLike | None = None,
+    ) -> CurveEvaluation:
         """Evaluate curve ``which[j]`` at ``x[j]`` for every ``j`` (``which`` defaults to
-        ``0..K-1``, i.e. one input per curve)."""
+        ``0..K-1``, i.e. one input per curve).
+
+        ``exact``: the inputs before their rounding to 12 significant digits (attainments,
+        :func:`attainment`). The rounded input decides the segment, so a result on a point in
+        decimal is on it; the exact one places it inside the segment, so 67.1 / 66 (attainment
+        1.01666666667) pays 1.05 on a slope of 3, not 1.05000000001."""
         values = np.asarray(x, dtype=np.float64)
         rows = np.arange(len(self)) if which is None else np.asarray(which, dtype=np.int64)
         values, rows = np.broadcast_arrays(values, rows)
         values = values.ravel()
         rows = rows.ravel()
+        placed = values if exact is None else np.broadcast_to(exact, rows.shape).ravel()
         xs = self.xs[rows]
         ys = self.ys[rows]
         last = self.counts[rows] - 1
@@ -118,13 +130,14 @@ class CurveSet:
         y1 = np.take_along_axis(ys, nxt[:, None], axis=1)[:, 0]
 
         width = np.where(inside, x1 - x0, 1.0)
-        share = np.where(inside & ~self.step[rows], (values - x0) / width, 0.0)
+        with np.errstate(invalid="ignore"):
+            share = np.where(inside & ~self.step[rows], (placed - x0) / width, 0.0)
         factor = np.where(segment == BELOW, self.below[rows], y0 + share * (y1 - y0))
         factor = np.where(missing, np.nan, factor)
         segment = np.where(missing, MISSING, segment)
         return CurveEvaluation(factor=factor, segment=segment)
 
-    def evaluate_columns(self, x: FloatArray) -> FloatArray:
+    def evaluate_columns(self, x: FloatArray, exact: FloatArray | None = None) -> FloatArray:
         """Factors only, for a ``(N, K)`` matrix whose column ``k`` is evaluated on curve
         ``k`` (many draws of every KPI): the arithmetic of :meth:`evaluate`, broadcast over
         the rows instead of gathering each curve's points once per input."""
@@ -139,9 +152,10 @@ class CurveSet:
         xs, ys = self.xs.ravel(), self.ys.ravel()
         x0, x1 = xs[base + here], xs[base + nxt]
         y0, y1 = ys[base + here], ys[base + nxt]
+        placed = values if exact is None else exact
         with np.errstate(invalid="ignore"):
             span = np.where(inside, x1 - x0, 1.0)
-            share = np.where(inside & ~self.step[None, :], (values - x0) / span, 0.0)
+            share = np.where(inside & ~self.step[None, :], (placed - x0) / span, 0.0)
         factor = np.where(segment == BELOW, self.below[None, :], y0 + share * (y1 - y0))
         result: FloatArray = np.where(np.isnan(values), np.nan, factor)
         return result
@@ -165,6 +179,25 @@ def evaluate_curve(
     )
 
 
+def attainment_ratio(
+    actual: npt.ArrayLike, target: npt.ArrayLike, lower_is_better: npt.ArrayLike
+) -> FloatArray:
+    """:func:`attainment` before its rounding to 12 significant digits (where a curve places
+    a result between its points: see ``CurveSet.evaluate``'s ``exact``)."""
+    actual_values = np.asarray(actual, dtype=np.float64)
+    target_values = np.asarray(target, dtype=np.float64)
+    lower = np.asarray(lower_is_better, dtype=np.bool_)
+    numerator = np.where(lower, target_values, actual_values)
+    denominator = np.where(lower, actual_values, target_values)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = numerator / denominator
+    undefined = denominator == 0
+    ratio = np.where(undefined & (numerator > 0), np.inf, ratio)
+    ratio = np.where(undefined & (numerator <= 0), np.nan, ratio)
+    result: FloatArray = np.where(np.isnan(actual_values) | np.isnan(target_values), np.nan, ratio)
+    return result
+
+
 def attainment(
     actual: npt.ArrayLike, target: npt.ArrayLike, lower_is_better: npt.ArrayLike
 ) -> FloatArray:
@@ -177,24 +210,16 @@ def attainment(
     Rounded to 12 significant digits (:mod:`.precision`): ``0.0765 / 0.085`` is 0.9, exactly
     on a 0.9 curve point or gate threshold, not 0.8999999999999999 just below it.
     """
-    actual_values = np.asarray(actual, dtype=np.float64)
-    target_values = np.asarray(target, dtype=np.float64)
-    lower = np.asarray(lower_is_better, dtype=np.bool_)
-    numerator = np.where(lower, target_values, actual_values)
-    denominator = np.where(lower, actual_values, target_values)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = numerator / denominator
-    undefined = denominator == 0
-    ratio = np.where(undefined & (numerator > 0), np.inf, ratio)
-    ratio = np.where(undefined & (numerator <= 0), np.nan, ratio)
-    ratio = round_significant(ratio)
-    return np.where(np.isnan(actual_values) | np.isnan(target_values), np.nan, ratio)
+    return round_significant(attainment_ratio(actual, target, lower_is_better))
 
 
-def band_attainment(actual: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike) -> FloatArray:
+def band_attainment(
+    actual: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike, *, rounded: bool = True
+) -> FloatArray:
     """A ``maintain`` KPI's attainment: 1 inside [low, high], ``actual / low`` below it and
-    ``high / actual`` above it, rounded like :func:`attainment` (NaN without a band or result).
-    A band edge at or below zero gives no ratio: an actual past it is undefined (NaN)."""
+    ``high / actual`` above it, rounded like :func:`attainment` (NaN without a band or result;
+    ``rounded=False``: before the rounding). A band edge at or below zero gives no ratio: an
+    actual past it is undefined (NaN)."""
     actual_values = np.asarray(actual, dtype=np.float64)
     low_values = np.asarray(low, dtype=np.float64)
     high_values = np.asarray(high, dtype=np.float64)
@@ -204,7 +229,8 @@ def band_attainment(actual: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLi
     ratio = np.where(
         actual_values < low_values, below, np.where(actual_values > high_values, above, 1.0)
     )
-    ratio = round_significant(ratio)
+    if rounded:
+        ratio = round_significant(ratio)
     unknown = np.isnan(actual_values) | np.isnan(low_values) | np.isnan(high_values)
     return np.where(unknown, np.nan, ratio)
 

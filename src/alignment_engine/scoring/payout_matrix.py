@@ -28,9 +28,14 @@ class MatrixEvaluation:
     share: FloatArray  # (N, axes): how far towards the next point (0 on step axes)
 
 
-def evaluate_matrix(matrix: PayoutMatrix, attainments: npt.ArrayLike) -> MatrixEvaluation:
-    """The matrix's factor at each row of ``attainments`` (one column per axis, in axis order)."""
+def evaluate_matrix(
+    matrix: PayoutMatrix, attainments: npt.ArrayLike, exact: npt.ArrayLike | None = None
+) -> MatrixEvaluation:
+    """The matrix's factor at each row of ``attainments`` (one column per axis, in axis order).
+    ``exact``: the attainments before their rounding to 12 significant digits; the rounded ones
+    decide where each falls, the exact ones how far between two points (as on curves)."""
     values = np.atleast_2d(np.asarray(attainments, dtype=np.float64))
+    placed = values if exact is None else np.atleast_2d(np.asarray(exact, dtype=np.float64))
     grid = matrix.grid()
     count, width = values.shape
     if width != len(matrix.axes):
@@ -48,7 +53,7 @@ def evaluate_matrix(matrix: PayoutMatrix, attainments: npt.ArrayLike) -> MatrixE
         if axis.interpolation == "linear":
             with np.errstate(invalid="ignore"):
                 span = np.where(inside, points[nxt] - points[here], 1.0)
-                share[:, number] = np.where(inside, (x - points[here]) / span, 0.0)
+                share[:, number] = np.where(inside, (placed[:, number] - points[here]) / span, 0.0)
         low[:, number] = np.where(np.isnan(x), -2, below)
     corner_index = np.clip(low, 0, None)
     factor = np.zeros(count, dtype=np.float64)

@@ -72,7 +72,7 @@ from alignment_engine.scoring.money import format_units, to_units
 from alignment_engine.scoring.payout_curves import (
     CurveEvaluation,
     apply_cap,
-    attainment,
+    attainment_ratio,
     band_attainment,
     monotone_values,
     segment_label,
@@ -80,6 +80,7 @@ from alignment_engine.scoring.payout_curves import (
 from alignment_engine.scoring.payout_matrix import describe_position, evaluate_matrix
 from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.pool import fit_to_pool
+from alignment_engine.scoring.precision import round_significant
 from alignment_engine.scoring.restatement import restatement
 from alignment_engine.scoring.result import (
     DepartmentResult,
@@ -255,19 +256,32 @@ def _target_period(text: str) -> Period:
 
 def _evaluate_curves(
     catalogue: KpiCatalogue, actual: FloatArray
-) -> tuple[CurveEvaluation, FloatArray]:
-    """Curve evaluation for every KPI at once, and each KPI's attainment."""
+) -> tuple[CurveEvaluation, FloatArray, FloatArray]:
+    """Curve evaluation for every KPI at once, each KPI's attainment, and the attainment
+    before its rounding (which places a result between two curve points)."""
     lower = catalogue.lower_is_better
-    attained = attainment(actual, catalogue.target, lower)
-    position = np.where(catalogue.levels_basis, monotone_values(actual, lower), attained)
+    exact = attainment_ratio(actual, catalogue.target, lower)
+    attained = round_significant(exact)
+    levels = monotone_values(actual, lower)
+    position = np.where(catalogue.levels_basis, levels, attained)
+    placed = np.where(catalogue.levels_basis, levels, exact)
     if catalogue.maintain.any():
-        held = band_attainment(actual, catalogue.band_low, catalogue.band_high)
+        held_exact = band_attainment(actual, catalogue.band_low, catalogue.band_high, rounded=False)
+        held = round_significant(held_exact)
         attained = np.where(catalogue.maintain, held, attained)
-        on_levels = catalogue.target * held  # a band pays the target's level on a levels curve
+        exact = np.where(catalogue.maintain, held_exact, exact)
+        # a band pays the target's level on a levels curve
         position = np.where(
-            catalogue.maintain, np.where(catalogue.levels_basis, on_levels, held), position
+            catalogue.maintain,
+            np.where(catalogue.levels_basis, catalogue.target * held, held),
+            position,
         )
-    return catalogue.curves.evaluate(position), attained
+        placed = np.where(
+            catalogue.maintain,
+            np.where(catalogue.levels_basis, catalogue.target * held_exact, held_exact),
+            placed,
+        )
+    return catalogue.curves.evaluate(position, exact=placed), attained, exact
 
 
 def score_resolved(
@@ -286,7 +300,10 @@ def score_resolved(
 
 
 def _evaluate_matrices(
-    catalogue: KpiCatalogue, evaluation: CurveEvaluation, attained: FloatArray
+    catalogue: KpiCatalogue,
+    evaluation: CurveEvaluation,
+    attained: FloatArray,
+    exact: FloatArray,
 ) -> tuple[CurveEvaluation, dict[int, str]]:
     """Curve factors with the factor of every KPI paid on a matrix put in (NaN where a result
     the matrix reads is missing), and where each such KPI fell on its matrix, in words."""
@@ -296,7 +313,7 @@ def _evaluate_matrices(
     positions: dict[int, str] = {}
     for binding in catalogue.matrices:
         rows = list(binding.rows)
-        on_matrix = evaluate_matrix(binding.matrix, attained[rows][None, :])
+        on_matrix = evaluate_matrix(binding.matrix, attained[rows][None, :], exact[rows][None, :])
         factor[rows] = on_matrix.factor[0]
         values = [None if np.isnan(a) else float(a) for a in attained[rows]]
         words = describe_position(binding.matrix, values)
@@ -315,8 +332,8 @@ def _score(
     manual: tuple[ManualAdjustment, ...] = (),
 ) -> ScoreResult:
     actual = resolved.actual
-    evaluation, attained = _evaluate_curves(catalogue, actual)
-    evaluation, matrix_positions = _evaluate_matrices(catalogue, evaluation, attained)
+    evaluation, attained, exact = _evaluate_curves(catalogue, actual)
+    evaluation, matrix_positions = _evaluate_matrices(catalogue, evaluation, attained, exact)
     kpi_cap = None if policy.caps.kpi is None else float(policy.caps.kpi)
     # A KPI on a matrix has no factor without every result the matrix reads.
     missing = np.isnan(actual) | np.isnan(evaluation.factor)

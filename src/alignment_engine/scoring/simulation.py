@@ -51,12 +51,13 @@ from alignment_engine.scoring.missing import check_missing
 from alignment_engine.scoring.money import to_units
 from alignment_engine.scoring.payout_curves import (
     apply_cap,
-    attainment,
+    attainment_ratio,
     band_attainment,
     monotone_values,
 )
 from alignment_engine.scoring.payout_matrix import evaluate_matrix
 from alignment_engine.scoring.periods import Period, parse_period
+from alignment_engine.scoring.precision import round_significant
 from alignment_engine.scoring.score import score_resolved
 from alignment_engine.scoring.tables import TableSource
 
@@ -332,25 +333,32 @@ def _pay_chunk(
     draws = actual.shape[0]
     lower = catalogue.lower_is_better[None, :]
     attained = np.full(actual.shape, np.nan)
+    exact = np.full(actual.shape, np.nan)
     read = layout.attainment_read
     if read.any():  # attainment costs a rounding per value: only where something reads it
-        attained[:, read] = attainment(
+        exact[:, read] = attainment_ratio(
             actual[:, read], catalogue.target[None, read], lower[:, read]
         )
-    position = np.where(catalogue.levels_basis[None, :], monotone_values(actual, lower), attained)
+        attained[:, read] = round_significant(exact[:, read])
+    levels = monotone_values(actual, lower)
+    levels_basis = catalogue.levels_basis[None, :]
+    position = np.where(levels_basis, levels, attained)
+    placed = np.where(levels_basis, levels, exact)
     if catalogue.maintain.any():
-        held = band_attainment(actual, catalogue.band_low[None, :], catalogue.band_high[None, :])
-        attained = np.where(catalogue.maintain[None, :], held, attained)
-        on_levels = catalogue.target[None, :] * held
-        position = np.where(
-            catalogue.maintain[None, :],
-            np.where(catalogue.levels_basis[None, :], on_levels, held),
-            position,
+        held_exact = band_attainment(
+            actual, catalogue.band_low[None, :], catalogue.band_high[None, :], rounded=False
         )
-    factor = catalogue.curves.evaluate_columns(position)
+        held = round_significant(held_exact)
+        maintain = catalogue.maintain[None, :]
+        level = catalogue.target[None, :]
+        attained = np.where(maintain, held, attained)
+        exact = np.where(maintain, held_exact, exact)
+        position = np.where(maintain, np.where(levels_basis, level * held, held), position)
+        placed = np.where(maintain, np.where(levels_basis, level * held_exact, held_exact), placed)
+    factor = catalogue.curves.evaluate_columns(position, placed)
     for binding in catalogue.matrices:
         columns = list(binding.rows)
-        on_matrix = evaluate_matrix(binding.matrix, attained[:, columns]).factor
+        on_matrix = evaluate_matrix(binding.matrix, attained[:, columns], exact[:, columns]).factor
         factor[:, columns] = on_matrix[:, None]
     kpi_cap = None if policy.caps.kpi is None else float(policy.caps.kpi)
     capped = apply_cap(denoise(factor), kpi_cap)
