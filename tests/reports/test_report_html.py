@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import stat
 from pathlib import Path
@@ -186,8 +187,11 @@ def test_predicted_changes_are_green_when_the_kpi_improves_whichever_way_is_bett
             ],
         },
     )
+    names = {kpi.id: kpi.name or kpi.id for _, kpi in plan.kpis()}  # the table shows names
     rows = {
-        kpi: re.search(rf"{re.escape(kpi)}</td>.*?class=\"(delta-\w+)\"", page, re.S)
+        kpi: re.search(
+            rf"{re.escape(html.escape(names[kpi]))}</td>.*?class=\"(delta-\w+)\"", page, re.S
+        )
         for kpi in (lower, "sales.market_share")
     }
     assert {kpi: m.group(1) if m else None for kpi, m in rows.items()} == {
@@ -401,3 +405,36 @@ def test_tables_and_charts_escape_text_alike() -> None:
     assert "a &quot;b&quot; &#x27;c&#x27; &lt;d&gt; &amp; e" in page
     assert "<title>&lt;t&gt;</title>" in page
     assert "<d>" not in page
+
+
+def test_the_report_shows_what_the_proposal_changes_not_the_raw_objective() -> None:
+    """HR read neither the optimiser's objective (0.9818) nor 50 rows of +0.0000: the summary
+    gives the departments' mean performance before and after, and the table only the KPIs
+    that move, by name."""
+    plan = acme_plan()
+    page = render_report(
+        plan=plan,
+        optimise={
+            "status": "optimal",
+            "objective": 0.9818093410391671,
+            "allocations": [],
+            "departments": [
+                {"id": "sales", "current": 0.9, "proposed": 0.95},
+                {"id": "marketing", "current": 0.8, "proposed": 0.8},
+            ],
+            "predicted": [
+                {"kpi": "sales.market_share", "current": 0.2, "proposed": 0.21},
+                *[
+                    {"kpi": kpi.id, "current": 1.0, "proposed": 1.0}
+                    for _, kpi in list(plan.kpis())[:30]
+                    if kpi.id != "sales.market_share"
+                ],
+            ],
+        },
+    )
+    assert "0.9818" not in page
+    assert "85.0% -&gt; 87.5%" in page
+    share = next(k for _, k in plan.kpis() if k.id == "sales.market_share")
+    assert html.escape(str(share.name)) in page
+    assert "+0.0000" not in page
+    assert "other KPIs keep their predicted value" in page

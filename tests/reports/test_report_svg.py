@@ -75,3 +75,30 @@ def test_the_vectorised_box_statistics_match_the_definition(values: list[float])
     got = (box.low, box.q1, box.median, box.q3, box.high)
     assert got == pytest.approx(expected, rel=1e-12, abs=1e-6)
     assert box.n == len(values)
+
+
+def test_allocation_labels_carry_the_unit_and_nothing_to_nothing_is_not_new() -> None:
+    """A new user read "0 -> 0 new" for engineering hours: a department with none today and
+    none proposed shows no change, and every amount says what it counts."""
+    import re
+    from pathlib import Path
+
+    from alignment_engine.loading import plan_from_yaml
+    from alignment_engine.reports.allocations import allocation_chart
+
+    plan = plan_from_yaml(Path(__file__).resolve().parents[2] / "scenarios/acme/plan.yaml")
+    resource = next(r for r in plan.resources if r.unit)
+    departments = [d.id for d in plan.departments]
+    optimise = {
+        "status": "optimal",
+        "allocations": [
+            {"resource": resource.id, "department": departments[0], "current": 0.0,
+             "proposed": 0.0},
+            {"resource": resource.id, "department": departments[1], "current": 0.0,
+             "proposed": 5.0},
+        ],
+    }  # fmt: skip
+    svg = allocation_chart(plan, optimise)
+    labels = re.findall(r"0 → (\d+) " + re.escape(resource.unit) + r"([^<]*)<", svg)
+    assert ("0", "") in labels  # no "new"
+    assert ("5", "  new") in labels

@@ -96,12 +96,13 @@ def allocation_chart(plan: Plan, optimise: Mapping[str, Any] | None) -> str:
             change = ""
             if other is not None and current:
                 change = f"{(other - current) / current * 100:+.1f}%"
-            elif other is not None:
-                change = "new"
+            elif other is not None and other > 0:
+                change = "new"  # nothing today, something proposed (0 -> 0 is no change)
+            suffix = f" {unit}" if unit else ""
             label = (
-                f"{amount(current)} → {amount(other)}  {change}"
+                f"{amount(current)} → {amount(other)}{suffix}  {change}".rstrip()
                 if other is not None
-                else amount(current)
+                else f"{amount(current)}{suffix}"
             )
             tooltip = f"{resource_id} / {department}: today {current:,.2f}"
             if other is not None:

@@ -177,12 +177,20 @@ def _cards(
             cards.append(("Pool scale", _number(totals.get("scale"), 3)))
         cards.append(("Employees paid", _number(len(score.get("employees") or []))))
     if optimise is not None:
-        cards.append(
-            (
-                f"Optimiser ({optimise.get('status', '')}) objective",
-                _number(optimise.get("objective"), 4),
+        # The optimiser's objective is a weighted sum no one reads; the departments' mean
+        # performance (share of target) before and after says what the proposal does.
+        departments = [
+            d
+            for d in optimise.get("departments") or []
+            if isinstance(d.get("current"), int | float)
+            and isinstance(d.get("proposed"), int | float)
+        ]
+        if departments:
+            today = sum(float(d["current"]) for d in departments) / len(departments)
+            after = sum(float(d["proposed"]) for d in departments) / len(departments)
+            cards.append(
+                ("Mean department performance, today -> proposed", f"{today:.1%} -> {after:.1%}")
             )
-        )
     return _part("cards", cards)
 
 
@@ -277,10 +285,28 @@ def _lower_is_better(plan: Plan) -> set[str]:
     return found
 
 
-def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> Markup:
+PREDICTION_NOISE = 1e-9
+"""A predicted change smaller than this share of the KPI's value is no change."""
+
+
+def _changes(prediction: Mapping[str, Any]) -> bool:
+    current, proposed = prediction.get("current"), prediction.get("proposed")
+    if not isinstance(current, int | float) or not isinstance(proposed, int | float):
+        return False
+    return abs(proposed - current) > PREDICTION_NOISE * max(1.0, abs(current))
+
+
+def _predicted_table(
+    optimise: Mapping[str, Any], lower_is_better: set[str], names: Mapping[str, str]
+) -> Markup:
+    """Only the KPIs the proposal moves (a table of unchanged KPIs hid the few that do)."""
+    predicted = list(optimise.get("predicted") or [])
+    moved = [p for p in predicted if _changes(p)]
+    if predicted and not moved:
+        return _part("note", "The proposal changes no KPI's predicted value.")
     rows = [
         [
-            p.get("kpi", ""),
+            names.get(str(p.get("kpi", "")), str(p.get("kpi", ""))),
             _number(p.get("current"), 4),
             _number(p.get("proposed"), 4),
             _delta(
@@ -292,11 +318,19 @@ def _predicted_table(optimise: Mapping[str, Any], lower_is_better: set[str]) -> 
                 lower_is_better=p.get("kpi") in lower_is_better,
             ),
         ]
-        for p in optimise.get("predicted") or []
+        for p in moved
     ]
     if not rows:
         return Markup("")
-    return _table(["KPI", "predicted today", "predicted after", "change"], rows, (1, 2, 3))
+    unchanged = len(predicted) - len(moved)
+    table = _table(["KPI", "predicted today", "predicted after", "change"], rows, (1, 2, 3))
+    if unchanged:
+        table += _part(
+            "note",
+            f"{unchanged:,} other KPIs keep their predicted value "
+            "(optimise --format json lists every KPI).",
+        )
+    return table
 
 
 def _comparison(compare: Mapping[str, Any]) -> Markup:
@@ -667,7 +701,8 @@ def render_report(
             note += f" {optimise_d['message']}"
         body = _figure(allocation_chart(plan, optimise_d))
         if optimise_d is not None:
-            body += _predicted_table(optimise_d, _lower_is_better(plan))
+            names = {kpi.id: kpi.name or kpi.id for _, kpi in plan.kpis()}
+            body += _predicted_table(optimise_d, _lower_is_better(plan), names)
         sections.append(_section("allocations", "Resource allocation", note, body, long=True))
     if compare is not None:
         sections.append(

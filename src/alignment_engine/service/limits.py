@@ -12,8 +12,10 @@ doors.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,16 +45,21 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 MAX_NESTING = 64  # as for YAML files (loading.MAX_DEPTH): no document is deeper
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_OPEN = np.zeros(256, dtype=np.int8)
+_OPEN[[ord("{"), ord("[")]] = 1
+_OPEN[[ord("}"), ord("]")]] = -1
+
+
+def _deeper_than(body: bytes, limit: int) -> bool:
+    """Whether valid JSON ``body`` nests objects and arrays more than ``limit`` deep: the
+    brackets outside string literals, counted in C (walking the parsed values in Python took
+    a tenth of a small decision's time)."""
+    structure = _STRING.sub(b"", body)
+    if not structure:
+        return False
+    steps = _OPEN[np.frombuffer(structure, dtype=np.uint8)]
+    return bool(np.cumsum(steps, dtype=np.int64).max() > limit)
 
 
 def body_problem(body: bytes) -> InputError | None:
@@ -74,7 +81,7 @@ def parse_body(body: bytes) -> tuple[Any, InputError | None]:
         return None, _nesting_error()
     except ValueError:
         return None, None
-    if _deeper_than(data, MAX_NESTING):
+    if _deeper_than(body, MAX_NESTING):
         return None, _nesting_error()
     return data, None
 
