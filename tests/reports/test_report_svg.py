@@ -102,3 +102,25 @@ def test_allocation_labels_carry_the_unit_and_nothing_to_nothing_is_not_new() ->
     labels = re.findall(r"0 → (\d+) " + re.escape(resource.unit) + r"([^<]*)<", svg)
     assert ("0", "") in labels  # no "new"
     assert ("5", "  new") in labels
+
+
+def test_the_conflict_graph_names_every_department_in_full() -> None:
+    """ "Human Resources 人力..." lost the Chinese half: a long name now takes two lines, broken
+    between its languages, never cut."""
+    import html
+    import re
+    from pathlib import Path
+
+    from alignment_engine import engine
+    from alignment_engine.loading import plan_from_yaml
+    from alignment_engine.reports.conflict_graph import conflict_graph
+
+    plan = plan_from_yaml(Path(__file__).resolve().parents[2] / "scenarios/acme/plan.yaml")
+    findings = [f.to_dict() for f in engine.check_plan(plan).findings]
+    svg = conflict_graph(plan, findings)
+    labels = re.findall(r'<text[^>]*class="node-label"[^>]*>(.*?)</text>', svg)
+    shown = [
+        html.unescape(" ".join(re.findall(r"<tspan[^>]*>(.*?)</tspan>", label))) for label in labels
+    ]
+    assert sorted(shown) == sorted(d.name or d.id for d in plan.departments)
+    assert "Customer Service 客户服务部" in shown  # on two lines: English, then Chinese

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alignment_engine.model import Plan
-from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate
+from alignment_engine.reports.svg import element, esc, fmt, text_block, text_width, wrap
 
 __all__ = [
     "DETAILED_DEPARTMENTS",
@@ -33,6 +33,28 @@ WIDTH = 960.0
 HEIGHT = 600.0
 NODE_RADIUS = 22.0
 LABEL_SIZE = 12.0
+LABEL_WIDTH = 170.0
+
+
+def _node_label(name: str, x: float, y: float, dy: float, anchor: str) -> str:
+    """A department's name in full, on up to two lines (a bilingual name breaks between its
+    languages), growing away from its node: upwards above the centre, downwards below it."""
+    lines = wrap(name, LABEL_WIDTH, LABEL_SIZE, 2)
+    head, space, tail = name.rpartition(" ")
+    if (
+        len(lines) > 1
+        and space
+        and all(text_width(part, LABEL_SIZE) <= LABEL_WIDTH for part in (head, tail))
+    ):
+        lines = [head, tail]  # "Customer Service" / "客户服务部", not "... 客户服务" / "部"
+    extra = (len(lines) - 1) * LABEL_SIZE * 1.25
+    if dy < -20:
+        y -= extra
+    elif abs(dy) <= 20 or anchor != "middle":
+        y -= extra / 2
+    return text_block(lines, x, y, LABEL_SIZE, anchor=anchor, css_class="node-label")
+
+
 DETAILED_FINDINGS = 150
 DETAILED_DEPARTMENTS = 40
 SUMMARY_DEPARTMENTS = 30
@@ -179,7 +201,6 @@ def conflict_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
         lx = x + dx / length * offset
         ly = y + dy / length * offset + 4
         anchor = "middle" if abs(dx) < 20 else ("start" if dx > 0 else "end")
-        label = truncate(department.name or department.id, 140, LABEL_SIZE)
         count = touching[department.id]
         nodes.append(
             element(
@@ -191,7 +212,7 @@ def conflict_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
                     {"cx": fmt(x), "cy": fmt(y), "r": fmt(NODE_RADIUS), "class": "node"},
                 )
                 + text_block([str(count)], x, y + 4, 12, css_class="node-count", weight="600")
-                + text_block([label], lx, ly, LABEL_SIZE, anchor=anchor, css_class="node-label"),
+                + _node_label(department.name or department.id, lx, ly, dy, anchor),
             )
         )
     legend = _legend(drawn, WIDTH - 130)
@@ -333,14 +354,7 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
                     "circle", {"cx": fmt(x), "cy": fmt(y), "r": fmt(NODE_RADIUS), "class": "node"}
                 )
                 + text_block([f"{number:,}"], x, y + 4, 11, css_class="node-count", weight="600")
-                + text_block(
-                    [truncate(department.name or department.id, 140, LABEL_SIZE)],
-                    lx,
-                    ly,
-                    LABEL_SIZE,
-                    anchor=anchor,
-                    css_class="node-label",
-                ),
+                + _node_label(department.name or department.id, lx, ly, dy, anchor),
             )
         )
     legend = [
