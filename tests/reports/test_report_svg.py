@@ -124,3 +124,32 @@ def test_the_conflict_graph_names_every_department_in_full() -> None:
     ]
     assert sorted(shown) == sorted(d.name or d.id for d in plan.departments)
     assert "Customer Service 客户服务部" in shown  # on two lines: English, then Chinese
+
+
+def test_charts_name_departments_and_kpis_in_full() -> None:
+    """Heat-map cells and bar-chart rows of the example company lose no part of a name
+    (they read "Human Resources 人力资源…" and "Revenue North 华北区…" before)."""
+    import html
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from report_samples import acme_plan, sample_optimise, sample_score
+
+    from alignment_engine.reports.allocations import allocation_chart
+    from alignment_engine.reports.heatmap import heat_map
+    from alignment_engine.reports.payouts import payout_chart
+
+    plan = acme_plan()
+    score = sample_score(plan)
+    charts = {
+        "heat map": heat_map(plan, score),
+        "payouts": payout_chart(plan, score, "CNY"),
+        "allocations": allocation_chart(plan, sample_optimise(plan)),
+    }
+    for name, svg in charts.items():
+        texts = re.findall(r'class="(?:row-label|cell-text)"[^>]*>(.*?)</text>', svg)
+        assert texts, name
+        cut = [html.unescape(t) for t in texts if "…" in t]
+        assert cut == [], (name, cut)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alignment_engine.model import Plan
-from alignment_engine.reports.svg import element, esc, fmt, text_block, text_width, wrap
+from alignment_engine.reports.svg import element, esc, fmt, text_block, two_lines
 
 __all__ = [
     "DETAILED_DEPARTMENTS",
@@ -39,14 +39,7 @@ LABEL_WIDTH = 170.0
 def _node_label(name: str, x: float, y: float, dy: float, anchor: str) -> str:
     """A department's name in full, on up to two lines (a bilingual name breaks between its
     languages), growing away from its node: upwards above the centre, downwards below it."""
-    lines = wrap(name, LABEL_WIDTH, LABEL_SIZE, 2)
-    head, space, tail = name.rpartition(" ")
-    if (
-        len(lines) > 1
-        and space
-        and all(text_width(part, LABEL_SIZE) <= LABEL_WIDTH for part in (head, tail))
-    ):
-        lines = [head, tail]  # "Customer Service" / "客户服务部", not "... 客户服务" / "部"
+    lines = two_lines(name, LABEL_WIDTH, LABEL_SIZE)
     extra = (len(lines) - 1) * LABEL_SIZE * 1.25
     if dy < -20:
         y -= extra

@@ -8,16 +8,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from alignment_engine.model import Kpi, Plan
-from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate, wrap
+from alignment_engine.reports.svg import element, esc, fmt, text_block, two_lines, wrap
 
 __all__ = ["heat_map", "heat_rows", "rag"]
 
 CELL_WIDTH = 150.0
-CELL_HEIGHT = 50.0
+CELL_HEIGHT = 58.0  # a KPI's name on up to two lines, then its attainment and factor
 LABEL_WIDTH = 170.0
 SCORE_WIDTH = 90.0
 MAX_COLUMNS = 8
 MAX_ROWS = 40
+
+
+def _cell_text(name: str, detail: str, x: float, top: float) -> str:
+    """A cell's KPI name in full where two lines of the cell hold it, and its figures."""
+    lines = two_lines(name, CELL_WIDTH - 12, 10.5)
+    if not lines[-1].endswith("…"):
+        first = top + (17 if len(lines) == 2 else 24)
+        return text_block([*lines, detail], x, first, 10.5, line_height=1.3, css_class="cell-text")
+    # A name two lines cannot hold: three smaller ones.
+    lines = wrap(name, CELL_WIDTH - 10, 9.5, 3)
+    return text_block([*lines, detail], x, top + 13, 9.5, line_height=1.22, css_class="cell-text")
+
+
 """Past this many rows the heat map shows the company, the shared goals and the lowest-scoring
 departments, and one row summarising the others' cells."""
 
@@ -125,17 +138,7 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
                             "rx": "4",
                         },
                     )
-                    + text_block(
-                        [
-                            truncate(kpi.name or kpi.id, CELL_WIDTH - 14, 11),
-                            detail,
-                        ],
-                        x + CELL_WIDTH / 2,
-                        top + 21,
-                        11,
-                        line_height=1.35,
-                        css_class="cell-text",
-                    ),
+                    + _cell_text(kpi.name or kpi.id, detail, x + CELL_WIDTH / 2, top),
                 )
             )
         department = departments.get(scope)

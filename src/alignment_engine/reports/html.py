@@ -236,7 +236,8 @@ TABLE_DEPARTMENTS = 200
 """Departments listed in the page at most (the lowest-scoring); departments.csv has all."""
 
 
-def _department_table(score: Mapping[str, Any]) -> Markup:
+def _department_table(score: Mapping[str, Any], names: Mapping[str, str]) -> Markup:
+    """Departments by their display names (HR knows "Human Resources 人力资源部", not "hr")."""
     departments = list(score.get("departments") or [])
     note = ""
     if len(departments) > TABLE_DEPARTMENTS:
@@ -254,7 +255,7 @@ def _department_table(score: Mapping[str, Any]) -> Markup:
         departments = [d for d in departments if id(d) in kept]
     rows = [
         [
-            d.get("department", ""),
+            names.get(str(d.get("department", "")), str(d.get("department", ""))),
             _number(d.get("score"), 3),
             _number(d.get("payout_factor"), 3),
             _number(d.get("employees")),
@@ -677,7 +678,8 @@ def render_report(
                 "KPI results",
                 "Green: at or above target; amber: between threshold and target; red: below "
                 "threshold; grey: no result. Each cell shows attainment and payout factor.",
-                _figure(heat_map(plan, score_d)) + _department_table(score_d),
+                _figure(heat_map(plan, score_d))
+                + _department_table(score_d, {d.id: d.name or d.id for d in plan.departments}),
                 long=True,
             )
         )

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from alignment_engine.model import Plan
-from alignment_engine.reports.svg import element, esc, fmt, row_label, text_block, truncate
+from alignment_engine.reports.svg import element, esc, fmt, row_label, text_block
 
 __all__ = ["amount", "payout_chart", "quantiles"]
 
@@ -180,13 +180,11 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
                     "g",
                     {"class": "payout-box", "data-department": department, "data-n": box.n},
                     element("title", {}, esc(tooltip))
-                    + text_block(
-                        [truncate(names.get(department, department), LABEL_WIDTH - 16, 12)],
-                        LABEL_WIDTH - 10,
-                        y + 4,
-                        12,
-                        anchor="end",
-                        css_class="row-label",
+                    + row_label(
+                        names.get(department, department),
+                        LABEL_WIDTH,
+                        y - ROW_HEIGHT / 2,
+                        ROW_HEIGHT,
                     )
                     + element(
                         "line",

@@ -125,6 +125,18 @@ def wrap(text: str, width: float, size: float, max_lines: int = 3) -> list[str]:
     return [truncate(line, width, size) for line in lines] or [""]
 
 
+def two_lines(text: str, width: float, size: float) -> list[str]:
+    """``text`` on one line if it fits, else on two: broken at the last space when both halves
+    fit (a bilingual name between its languages: "Customer Service" / "客户服务部"), else
+    wrapped (the second line cut only if even two lines cannot hold it)."""
+    if text_width(text, size) <= width:
+        return [text]
+    head, space, tail = text.rpartition(" ")
+    if space and text_width(head, size) <= width and text_width(tail, size) <= width:
+        return [head, tail]
+    return wrap(text, width, size, 2)
+
+
 def text_block(
     lines: Iterable[str],
     x: float,
@@ -156,12 +168,20 @@ def text_block(
 
 
 def row_label(text: str, label_width: float, y: float, row_height: float) -> str:
-    """A bar chart's row name, right-aligned in the label column and centred on its row."""
+    """A bar chart's row name, right-aligned in the label column and centred on its row; a
+    long name takes two smaller lines rather than losing its end."""
+    lines = two_lines(text, label_width - 16, 12)
+    if len(lines) == 1:
+        return text_block(
+            lines, label_width - 10, y + row_height / 2 + 4, 12, anchor="end", css_class="row-label"
+        )
+    lines = two_lines(text, label_width - 16, 10.5)
     return text_block(
-        [truncate(text, label_width - 16, 12)],
+        lines,
         label_width - 10,
-        y + row_height / 2 + 4,
-        12,
+        y + row_height / 2 - 2,
+        10.5,
+        line_height=1.15,
         anchor="end",
         css_class="row-label",
     )
