@@ -65,7 +65,7 @@ def test_a_stored_check_loads_no_table_libraries(tmp_path: Path) -> None:
 
 LAYERS = {
     # Used by every layer: the error tree, the collector switch, canonical JSON.
-    "shared": ("errors", "collector", "jsonio", "memo"),
+    "shared": ("errors", "collector", "jsonio", "memo", "i18n"),
     # The pure core: documents, scoring, optimisation, the rule language, scenario logic.
     "core": (
         "model",

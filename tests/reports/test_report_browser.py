@@ -284,3 +284,32 @@ def test_a_payee_statement_renders_with_chinese_text_in_headless_chromium(tmp_pa
     assert dom.count("<tr>") > 10  # the KPI rows and the steps to the payout
     width, height, _, nonzero = png_rows(shot.read_bytes(), limit=40)
     assert (width, height) == WINDOW and nonzero > 0.01
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_the_report_renders_in_both_languages_with_no_label_cut_inside_a_word(
+    tmp_path: Path, language: str
+) -> None:
+    """HR reads the report in English or Chinese (--lang): headings in that language, and every
+    label on the page whole or cut between words (a cut ends in " …"), never inside one."""
+    from alignment_engine.i18n import using
+
+    binary = chromium()
+    plan = acme_plan()
+    with using(language):
+        report = write_report(
+            tmp_path / "report.html",
+            plan=plan,
+            check=sample_check(),
+            score=sample_score(plan),
+            optimise=sample_optimise(plan),
+        )
+    dom, shot = rendered(binary, tmp_path, report)
+    width, height, _rows, nonzero = png_rows(shot.read_bytes(), limit=40)
+    assert (width, height) == WINDOW and nonzero > 0.01
+    assert f'<html lang="{language}">' in dom
+    heading = "概览" if language == "zh-CN" else "Summary"
+    assert f"<h2>{heading}</h2>" in dom
+    texts = re.findall(r">([^<>]*…[^<>]*)<", dom)
+    cut_inside = [t for t in texts if re.search(r"[^\s]…", t)]
+    assert cut_inside == [], cut_inside[:10]

@@ -153,3 +153,16 @@ def test_charts_name_departments_and_kpis_in_full() -> None:
         assert texts, name
         cut = [html.unescape(t) for t in texts if "…" in t]
         assert cut == [], (name, cut)
+
+
+def test_truncation_cuts_between_words_of_either_language() -> None:
+    """ "Promotion intensity 促销力度 (marke…" ended in half a word; a cut now falls at a space,
+    after whole words, English or Chinese, unless one word alone is too long."""
+    text = "Promotion intensity 促销力度 (marketing)"
+    for width in (120.0, 150.0, 180.0, 200.0):
+        cut = truncate(text, width, 11)
+        assert text_width(cut, 11) <= width
+        assert cut.endswith(" …"), cut
+        kept = cut.removesuffix(" …")
+        assert text.startswith(kept) and text[len(kept)] == " ", cut
+    assert truncate("Supercalifragilistic", 60, 11).endswith("…")  # one long word: cut inside

@@ -6,6 +6,7 @@ with the error's exit code (2 for bad input). Each command lives in its own modu
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -28,12 +29,25 @@ class AlignmentGroup(click.Group):
 
 @click.group(cls=AlignmentGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="alignment-engine")
-def main() -> None:
+@click.option(
+    "--lang",
+    "language",
+    metavar="LANG",
+    default=None,
+    help="Language of reports and of the tables and lines printed for people: en or zh-CN "
+    "(default: $ALIGNMENT_LANG, else the locale). JSON results stay in English.",
+)
+@click.pass_context
+def main(context: click.Context, language: str | None) -> None:
     """Keep departments pulling in the same direction, and pay them fairly for it.
 
     Links department KPIs to corporate objectives, detects conflicts between departments'
     targets, scores results into incentive payouts, and suggests resource reallocations.
     """
+    from alignment_engine.i18n import from_environment, using
+
+    # For the command's lifetime only (a library caller's or a test's language is its own).
+    context.with_resource(using(language if language is not None else from_environment(os.environ)))
 
 
 def _register() -> None:

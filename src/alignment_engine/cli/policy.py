@@ -12,6 +12,7 @@ import click
 
 from alignment_engine.cli.options import format_option
 from alignment_engine.cli.storage import db_option, echo_result, open_store
+from alignment_engine.i18n import _
 
 __all__ = ["COMMANDS"]
 
@@ -177,7 +178,11 @@ def policy_simulate(
     else:
         _print_simulation(document)
         if out_dir is not None:
-            click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
+            click.echo(
+                _("outputs written to {folder}/ (report: {report})").format(
+                    folder=out_dir, report=out_dir / "report.html"
+                )
+            )
 
 
 def _write_simulation(out_dir: Path, result_json: str, document: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from alignment_engine.cli.console import Stages
 from alignment_engine.cli.explain import render_explanation
 from alignment_engine.cli.options import format_option, out_format_option
 from alignment_engine.cli.storage import db_option, echo_result, open_store
+from alignment_engine.i18n import _
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable, text_writer
 
@@ -37,12 +38,14 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
 
     console = make_console()
     table = Table(
-        "department",
-        "score",
-        "payout factor",
-        "employees",
-        "payout",
-        title=f"Scores for {result['period']} (run {result['run_id']})",
+        _("department"),
+        _("score"),
+        _("payout factor"),
+        _("employees"),
+        _("payout"),
+        title=_("Scores for {period} (run {run})").format(
+            period=result["period"], run=result["run_id"]
+        ),
     )
     for department in result["departments"]:
         payout = department.get("payout")
@@ -58,8 +61,12 @@ def _print_table(result: dict[str, Any], currency: str) -> None:
     console.print(table)
     totals = result["totals"]
     console.print(
-        f"Total payout {_grouped(totals.get('payout_text', totals['payout']))} {currency}; pool "
-        f"{_grouped(totals.get('pool_text', totals['pool']))}; scale {totals['scale']}"
+        _("Total payout {payout} {currency}; pool {pool}; scale {scale}").format(
+            payout=_grouped(totals.get("payout_text", totals["payout"])),
+            currency=currency,
+            pool=_grouped(totals.get("pool_text", totals["pool"])),
+            scale=totals["scale"],
+        )
     )
     ledger = totals.get("ledger")
     if ledger is not None:
@@ -298,7 +305,11 @@ def score(
                 "(finalise this run to make it the period's final run)"
             )
         if out_dir is not None:
-            click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
+            click.echo(
+                _("outputs written to {folder}/ (report: {report})").format(
+                    folder=out_dir, report=out_dir / "report.html"
+                )
+            )
 
 
 def _explanation(result: Any, employees: Any, employee_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import click
 
 from alignment_engine.cli.options import format_option, out_format_option, plan_argument
 from alignment_engine.cli.storage import db_option, echo_result, open_store
+from alignment_engine.i18n import _
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable, text_writer
 
@@ -159,7 +160,11 @@ def scorecard(
     else:
         _print_tables(document)
         if out_dir is not None:
-            click.echo(f"outputs written to {out_dir}/ (report: {out_dir / 'report.html'})")
+            click.echo(
+                _("outputs written to {folder}/ (report: {report})").format(
+                    folder=out_dir, report=out_dir / "report.html"
+                )
+            )
 
 
 def _write_outputs(

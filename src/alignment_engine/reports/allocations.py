@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from alignment_engine.i18n import _
 from alignment_engine.model import Plan
 from alignment_engine.reports.payouts import amount
 from alignment_engine.reports.svg import element, esc, fmt, row_label, text_block
@@ -70,15 +71,15 @@ def allocation_chart(plan: Plan, optimise: Mapping[str, Any] | None) -> str:
     y = 6.0
     legend_y = y + 12
     parts.append(_bar("alloc-bar legend", "current", LABEL_WIDTH, legend_y - 9, 14, 10))
-    parts.append(text_block(["today"], LABEL_WIDTH + 20, legend_y, 11, anchor="start"))
+    parts.append(text_block([_("today")], LABEL_WIDTH + 20, legend_y, 11, anchor="start"))
     parts.append(_bar("alloc-bar legend", kind, LABEL_WIDTH + 80, legend_y - 9, 14, 10))
-    parts.append(text_block([kind], LABEL_WIDTH + 100, legend_y, 11, anchor="start"))
+    parts.append(text_block([_(kind)], LABEL_WIDTH + 100, legend_y, 11, anchor="start"))
     y += 24
     for resource_id, entries in rows.items():
         resource = units.get(resource_id)
         heading = resource.name or resource_id if resource else resource_id
         unit = resource.unit if resource else ""
-        capacity = f", capacity {amount(resource.capacity)}" if resource else ""
+        capacity = f", {_('capacity')} {amount(resource.capacity)}" if resource else ""
         parts.append(
             text_block(
                 [f"{heading} ({unit}{capacity})" if unit else f"{heading}{capacity}"],
@@ -97,7 +98,7 @@ def allocation_chart(plan: Plan, optimise: Mapping[str, Any] | None) -> str:
             if other is not None and current:
                 change = f"{(other - current) / current * 100:+.1f}%"
             elif other is not None and other > 0:
-                change = "new"  # nothing today, something proposed (0 -> 0 is no change)
+                change = _("new")  # nothing today, something proposed (0 -> 0 is no change)
             suffix = f" {unit}" if unit else ""
             label = (
                 f"{amount(current)} → {amount(other)}{suffix}  {change}".rstrip()

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alignment_engine.i18n import _
 from alignment_engine.model import Plan
 from alignment_engine.reports.svg import element, esc, fmt, text_block, two_lines
 
@@ -236,7 +237,7 @@ def _legend(drawn: Sequence[Mapping[str, Any]], x: float) -> list[str]:
                 {"class": f"legend severity-{severity}"},
                 element("line", {"x1": fmt(x), "y1": fmt(y), "x2": fmt(x + 30), "y2": fmt(y)})
                 + text_block(
-                    [f"{severity} ({counts[severity]:,})"], x + 38, y + 4, 12, anchor="start"
+                    [f"{_(severity)} ({counts[severity]:,})"], x + 38, y + 4, 12, anchor="start"
                 ),
             )
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from alignment_engine.i18n import _
 from alignment_engine.model import Kpi, Plan
 from alignment_engine.reports.svg import element, esc, fmt, text_block, two_lines, wrap
 
@@ -56,12 +57,12 @@ def heat_rows(plan: Plan) -> list[tuple[str, str, list[Kpi]]]:
     """(scope key, row label, KPIs) in plan order; rows without KPIs are left out."""
     rows: list[tuple[str, str, list[Kpi]]] = []
     if plan.company_kpis:
-        rows.append(("company", "Company", list(plan.company_kpis)))
+        rows.append(("company", _("Company"), list(plan.company_kpis)))
     for department in plan.departments:
         if department.kpis:
             rows.append((department.id, department.name or department.id, list(department.kpis)))
     if plan.shared_goals:
-        rows.append(("shared", "Shared goals", list(plan.shared_goals)))
+        rows.append(("shared", _("Shared goals"), list(plan.shared_goals)))
     return rows
 
 
@@ -91,7 +92,9 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
     width = LABEL_WIDTH + columns * CELL_WIDTH + SCORE_WIDTH + 10
     parts: list[str] = []
     y = 30.0
-    parts.append(text_block(["score"], width - SCORE_WIDTH / 2 - 5, 20, 11, css_class="axis-label"))
+    parts.append(
+        text_block([_("score")], width - SCORE_WIDTH / 2 - 5, 20, 11, css_class="axis-label")
+    )
     for scope, label, kpis in rows:
         lines = (len(kpis) + columns - 1) // columns
         row_height = lines * CELL_HEIGHT
@@ -113,11 +116,11 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
             top = y + (index // columns) * CELL_HEIGHT
             result = results.get(kpi.id)
             colour = rag(result)
-            detail = "no result"
+            detail = _("no result")
             if result:
                 detail = (
-                    f"att {_percent(result.get('attainment'))} · "
-                    f"f {_factor(result.get('payout_factor'))}"
+                    f"{_('att')} {_percent(result.get('attainment'))} · "
+                    f"{_('f')} {_factor(result.get('payout_factor'))}"
                 )
             tooltip = f"{kpi.id}: {kpi.name}; actual {result.get('actual') if result else '–'}, "
             tooltip += f"target {kpi.target}; {detail}"
@@ -197,7 +200,7 @@ def _capped(
     kept = [row for row in rows if row[0] in fixed or row[0] in shown]
     hidden = [row for row in candidates if row[0] not in shown]
     colours = {"green": 0, "amber": 0, "red": 0, "grey": 0}
-    for _, _, kpis in hidden:
+    for _department, _label, kpis in hidden:
         for kpi in kpis:
             colours[rag(results.get(kpi.id))] += 1
     counted = ", ".join(f"{n:,} {c}" for c, n in colours.items() if n)

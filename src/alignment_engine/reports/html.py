@@ -27,6 +27,7 @@ import jinja2
 from markupsafe import Markup
 
 from alignment_engine import __version__
+from alignment_engine.i18n import _, current
 from alignment_engine.model import Plan
 from alignment_engine.reports.allocations import allocation_chart
 from alignment_engine.reports.conflict_graph import (
@@ -59,7 +60,7 @@ def _escaped(value: Any) -> Any:
 
 @cache
 def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("alignment_engine.reports", "templates"),
         autoescape=True,
         finalize=_escaped,
@@ -67,6 +68,8 @@ def _templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # templates ship with the package: no file check per render
     )
+    environment.globals["_"] = _  # the language of the rendering, looked up at each call
+    return environment
 
 
 def page_templates() -> jinja2.Environment:
@@ -127,13 +130,14 @@ def _delta(value: Any, digits: int = 2, *, lower_is_better: bool = False) -> Mar
 def _table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
 ) -> Markup:
-    """A table: text cells are escaped, Markup cells (badges, deltas) kept."""
-    return _part("table", headers, rows, tuple(numeric))
+    """A table: text cells are escaped, Markup cells (badges, deltas) kept; headers in the
+    report's language."""
+    return _part("table", [_(h) if h else h for h in headers], rows, tuple(numeric))
 
 
 def _badge(severity: Any) -> Markup:
     name = str(severity)
-    return _part("badge", name if name in SEVERITIES else "low", name)
+    return _part("badge", name if name in SEVERITIES else "low", _(name))
 
 
 def _list(values: Any) -> str:
@@ -143,8 +147,9 @@ def _list(values: Any) -> str:
 def _section(
     anchor: str, title: str, note: str, body: Markup, *, long: bool = False
 ) -> dict[str, Any]:
-    """A section for the page template; ``body`` is markup already (its text escaped)."""
-    return {"anchor": anchor, "title": title, "note": note, "body": body, "long": long}
+    """A section for the page template; ``body`` is markup already (its text escaped).
+    ``title`` is translated here; ``note`` comes translated (figures put in after)."""
+    return {"anchor": anchor, "title": _(title), "note": note, "body": body, "long": long}
 
 
 def _figure(svg: str) -> Markup:
@@ -158,24 +163,36 @@ def _cards(
     optimise: Mapping[str, Any] | None,
 ) -> Markup:
     cards = [
-        ("Objectives", str(len(plan.objectives))),
-        ("Departments", str(len(plan.departments))),
-        ("KPIs and shared goals", str(sum(1 for _ in plan.kpis()))),
+        (_("Objectives"), str(len(plan.objectives))),
+        (_("Departments"), str(len(plan.departments))),
+        (_("KPIs and shared goals"), str(sum(1 for _kpi in plan.kpis()))),
     ]
     if check is not None:
         findings = check.get("findings") or []
         by_severity = [
-            f"{sum(1 for f in findings if f.get('severity') == s)} {s}" for s in SEVERITIES
+            f"{sum(1 for f in findings if f.get('severity') == s)} {_(s)}" for s in SEVERITIES
         ]
-        cards.append((f"Findings ({', '.join(by_severity)})", str(len(findings))))
+        cards.append(
+            (_("Findings ({counts})").format(counts=", ".join(by_severity)), str(len(findings)))
+        )
     if score is not None:
         totals = score.get("totals") or {}
         currency = totals.get("currency") or plan.currency
-        cards.append((f"Total payout ({currency})", _number(totals.get("payout"))))
+        cards.append(
+            (
+                _("Total payout ({currency})").format(currency=currency),
+                _number(totals.get("payout")),
+            )
+        )
         if totals.get("pool") is not None:
-            cards.append((f"Bonus pool ({currency})", _number(totals.get("pool"))))
-            cards.append(("Pool scale", _number(totals.get("scale"), 3)))
-        cards.append(("Employees paid", _number(len(score.get("employees") or []))))
+            cards.append(
+                (
+                    _("Bonus pool ({currency})").format(currency=currency),
+                    _number(totals.get("pool")),
+                )
+            )
+            cards.append((_("Pool scale"), _number(totals.get("scale"), 3)))
+        cards.append((_("Employees paid"), _number(len(score.get("employees") or []))))
     if optimise is not None:
         # The optimiser's objective is a weighted sum no one reads; the departments' mean
         # performance (share of target) before and after says what the proposal does.
@@ -189,7 +206,10 @@ def _cards(
             today = sum(float(d["current"]) for d in departments) / len(departments)
             after = sum(float(d["proposed"]) for d in departments) / len(departments)
             cards.append(
-                ("Mean department performance, today -> proposed", f"{today:.1%} -> {after:.1%}")
+                (
+                    _("Mean department performance, today -> proposed"),
+                    f"{today:.1%} -> {after:.1%}",
+                )
             )
     return _part("cards", cards)
 
@@ -200,7 +220,7 @@ TABLE_FINDINGS = 200
 
 def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> Markup:
     if not findings:
-        return _part("note", "No findings.")
+        return _part("note", _("No findings."))
     if len(findings) <= TABLE_FINDINGS:
         return _findings_table(findings)
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}
@@ -249,8 +269,10 @@ def _department_table(score: Mapping[str, Any], names: Mapping[str, str]) -> Mar
         kept = {id(d) for d in sorted(departments, key=low)[:TABLE_DEPARTMENTS]}
         note = _part(
             "note",
-            f"The {TABLE_DEPARTMENTS} lowest-scoring of {len(departments):,} "
-            "departments; departments.csv lists every one.",
+            _(
+                "The {shown} lowest-scoring of {total} departments; departments.csv lists "
+                "every one."
+            ).format(shown=TABLE_DEPARTMENTS, total=f"{len(departments):,}"),
         )
         departments = [d for d in departments if id(d) in kept]
     rows = [
@@ -279,7 +301,7 @@ def _lower_is_better(plan: Plan) -> set[str]:
     on a lower-is-better metric."""
     better = {m.id: str(m.better) for m in plan.metrics}
     found = set()
-    for _, kpi in plan.kpis():
+    for _scope, kpi in plan.kpis():
         direction = str(kpi.direction) if kpi.direction is not None else None
         if direction == "decrease" or (direction is None and better.get(kpi.metric) == "lower"):
             found.add(kpi.id)
@@ -304,7 +326,7 @@ def _predicted_table(
     predicted = list(optimise.get("predicted") or [])
     moved = [p for p in predicted if _changes(p)]
     if predicted and not moved:
-        return _part("note", "The proposal changes no KPI's predicted value.")
+        return _part("note", _("The proposal changes no KPI's predicted value."))
     rows = [
         [
             names.get(str(p.get("kpi", "")), str(p.get("kpi", ""))),
@@ -328,8 +350,10 @@ def _predicted_table(
     if unchanged:
         table += _part(
             "note",
-            f"{unchanged:,} other KPIs keep their predicted value "
-            "(optimise --format json lists every KPI).",
+            _(
+                "{count} other KPIs keep their predicted value (optimise --format json lists "
+                "every KPI)."
+            ).format(count=f"{unchanged:,}"),
         )
     return table
 
@@ -337,13 +361,13 @@ def _predicted_table(
 def _comparison(compare: Mapping[str, Any]) -> Markup:
     findings = compare.get("findings") or {}
     parts: list[Markup] = []
-    for key, title in (("added", "Findings added"), ("resolved", "Findings resolved")):
+    for key, title in (("added", _("Findings added")), ("resolved", _("Findings resolved"))):
         items = findings.get(key) or []
         parts.append(_part("heading", f"{title} ({len(items)})"))
-        parts.append(_findings_table(items) if items else _part("note", "None."))
+        parts.append(_findings_table(items) if items else _part("note", _("None.")))
     changed = findings.get("changed") or []
     if changed:
-        parts.append(_part("heading", f"Severity changed ({len(changed)})"))
+        parts.append(_part("heading", f"{_('Severity changed')} ({len(changed)})"))
         parts.append(
             _table(
                 ["rule", "departments", "KPIs", "before", "after"],
@@ -362,7 +386,7 @@ def _comparison(compare: Mapping[str, Any]) -> Markup:
     scorecard = compare.get("scorecard")
     if scorecard:
         rows = [{"perspective": "overall", **scorecard["overall"]}, *scorecard["perspectives"]]
-        parts.append(_part("heading", "Scorecard: base and forecast"))
+        parts.append(_part("heading", _("Scorecard: base and forecast")))
         parts.append(
             _table(
                 ["", "before", "after", "change", "status before", "status after"],
@@ -384,7 +408,7 @@ def _comparison(compare: Mapping[str, Any]) -> Markup:
         s for s in compare.get("scores") or [] if s.get("delta") or s.get("payout_factor_delta")
     ]
     if scores:
-        parts.append(_part("heading", "Score changes"))
+        parts.append(_part("heading", _("Score changes")))
         parts.append(
             _table(
                 [
@@ -413,7 +437,7 @@ def _comparison(compare: Mapping[str, Any]) -> Markup:
         )
     payouts = [p for p in compare.get("payouts") or [] if p.get("delta")]
     if payouts:
-        parts.append(_part("heading", "Payout changes"))
+        parts.append(_part("heading", _("Payout changes")))
         parts.append(
             _table(
                 ["department", "before", "after", "change"],
@@ -435,7 +459,7 @@ def _comparison(compare: Mapping[str, Any]) -> Markup:
         if a.get("current_delta") or a.get("proposed_delta")
     ]
     if allocations:
-        parts.append(_part("heading", "Allocation changes"))
+        parts.append(_part("heading", _("Allocation changes")))
         parts.append(
             _table(
                 ["resource", "department", "today before", "after", "proposed before", "after"],
@@ -476,20 +500,21 @@ def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> Markup:
 def _scorecard_cards(scorecard: Mapping[str, Any]) -> Markup:
     def shown(item: Mapping[str, Any]) -> str:
         score = item.get("score")
-        text = item.get("status", "") if score is None else f"{score:.1%} {item.get('status')}"
+        status = _(str(item.get("status", "")))
+        text = status if score is None else f"{score:.1%} {status}"
         change = item.get("change")
         return text if change is None else f"{text} ({change:+.1%})"
 
-    cards = [("Overall", shown(scorecard.get("overall") or {}))]
+    cards = [(_("Overall"), shown(scorecard.get("overall") or {}))]
     cards += [
-        (str(p.get("perspective", "")).replace("_", " ").capitalize(), shown(p))
+        (_(str(p.get("perspective", "")).replace("_", " ").capitalize()), shown(p))
         for p in scorecard.get("perspectives", [])
     ]
     return _part("cards", cards)
 
 
 def _status(status: Any) -> Markup:
-    return _part("status", str(status))
+    return _part("status", str(status), _(str(status)))
 
 
 def _percent(value: Any) -> str:
@@ -536,8 +561,11 @@ def _scorecard_sections(
         for k in scorecard.get("kpis", [])
     ]
     since = (
-        f" Change: against {scorecard['compared_with'].get('period')} (run "
-        f"{scorecard['compared_with'].get('run_id')})."
+        " "
+        + _("Change: against {period} (run {run}).").format(
+            period=scorecard["compared_with"].get("period"),
+            run=scorecard["compared_with"].get("run_id"),
+        )
         if trend
         else ""
     )
@@ -545,8 +573,11 @@ def _scorecard_sections(
         _section(
             "scorecard",
             "Scorecard by perspective and department",
-            "Each cell: the share-weighted score of the department's own KPIs serving the "
-            "perspective's objectives (departments under their parent unit)." + since,
+            _(
+                "Each cell: the share-weighted score of the department's own KPIs serving the "
+                "perspective's objectives (departments under their parent unit)."
+            )
+            + since,
             _figure(perspective_heat_map(plan, scorecard))
             + _table(
                 ["objective", "perspective", "score", "status", *extra, "KPIs"],
@@ -558,8 +589,10 @@ def _scorecard_sections(
         _section(
             "scorecard-kpis",
             "KPI scores",
-            f"Score: attainment (actual against target, by the KPI's direction) between 0 and "
-            f"{plan.scorecard.cap:g}.",
+            _(
+                "Score: attainment (actual against target, by the KPI's direction) between 0 "
+                "and {cap}."
+            ).format(cap=f"{plan.scorecard.cap:g}"),
             _table(
                 [
                     "scope",
@@ -601,27 +634,27 @@ def render_report(
         as_result_dict(score),
         as_result_dict(optimise),
     )
-    heading = title or f"{plan.name or plan.id}: alignment report"
-    meta = [f"plan {plan.id}", plan.currency]
+    heading = title or _("{plan}: alignment report").format(plan=plan.name or plan.id)
+    meta = [f"{_('plan')} {plan.id}", plan.currency]
     if plan.fiscal_year is not None:
-        meta.append(f"fiscal year {plan.fiscal_year}")
+        meta.append(f"{_('fiscal year')} {plan.fiscal_year}")
     if score_d is not None:
-        meta.append(f"period {score_d.get('period', '')}")
+        meta.append(f"{_('period')} {score_d.get('period', '')}")
         if score_d.get("policy"):
-            meta.append(f"policy {score_d['policy']}")
+            meta.append(f"{_('policy')} {score_d['policy']}")
         if score_d.get("run_id"):
-            meta.append(f"run {score_d['run_id']}")
+            meta.append(f"{_('run')} {score_d['run_id']}")
     if scorecard is not None:
-        meta.append(f"scorecard {scorecard.get('period', '')}")
+        meta.append(f"{_('scorecard')} {scorecard.get('period', '')}")
         if scorecard.get("department"):
-            meta.append(f"department {scorecard['department']}")
+            meta.append(f"{_('department')} {scorecard['department']}")
         if scorecard.get("run_id"):
-            meta.append(f"run {scorecard['run_id']}")
+            meta.append(f"{_('run')} {scorecard['run_id']}")
     if generated_at:
-        meta.append(f"generated {generated_at}")
+        meta.append(f"{_('generated')} {generated_at}")
     if subtitle:
         meta.insert(0, subtitle)
-    map_note = (
+    map_note = _(
         "Objectives by perspective; arrows show what drives what; each box lists the KPIs "
         "and shared goals that serve the objective (dashed boxes: short-term objectives)."
     )
@@ -638,10 +671,10 @@ def render_report(
                 for p in scorecard.get("perspectives", [])
             },
         )
-        map_note += (
-            " Coloured by the scorecard: green at or above target, amber from "
-            f"{plan.scorecard.amber:.0%}, red below, grey without data or not due this period."
-        )
+        map_note += " " + _(
+            "Coloured by the scorecard: green at or above target, amber from {amber}, red "
+            "below, grey without data or not due this period."
+        ).format(amber=f"{plan.scorecard.amber:.0%}")
     sections = [
         _section("summary", "Summary", "", summary),
         _section("strategy-map", "Strategy map", map_note, _figure(drawn_map)),
@@ -652,16 +685,16 @@ def render_report(
         findings = list(check_d.get("findings") or [])
         drawn = len(graph_findings(plan, findings))
         if is_summarised(plan, findings):
-            caption = (
-                f"{len(findings):,} findings; {drawn:,} involve departments. The graph shows the "
+            caption = _(
+                "{findings} findings; {drawn} involve departments. The graph shows the "
                 "departments named in most findings, joined where they share findings (thicker: "
                 "more). Hover a line or a department for its count."
-            )
+            ).format(findings=f"{len(findings):,}", drawn=f"{drawn:,}")
         else:
-            caption = (
-                f"{len(findings)} findings; {drawn} involve departments and are drawn as edges "
+            caption = _(
+                "{findings} findings; {drawn} involve departments and are drawn as edges "
                 "(a loop for one department, a hub for three or more). Hover an edge for details."
-            )
+            ).format(findings=len(findings), drawn=drawn)
         sections.append(
             _section(
                 "conflicts",
@@ -676,8 +709,10 @@ def render_report(
             _section(
                 "results",
                 "KPI results",
-                "Green: at or above target; amber: between threshold and target; red: below "
-                "threshold; grey: no result. Each cell shows attainment and payout factor.",
+                _(
+                    "Green: at or above target; amber: between threshold and target; red: below "
+                    "threshold; grey: no result. Each cell shows attainment and payout factor."
+                ),
                 _figure(heat_map(plan, score_d))
                 + _department_table(score_d, {d.id: d.name or d.id for d in plan.departments}),
                 long=True,
@@ -688,22 +723,26 @@ def render_report(
             _section(
                 "payouts",
                 "Payout distribution",
-                f"Employee payouts per department ({currency}): whiskers from lowest to highest, "
-                "the box from the first to the third quartile, the line at the median.",
+                _(
+                    "Employee payouts per department ({currency}): whiskers from lowest to "
+                    "highest, the box from the first to the third quartile, the line at the median."
+                ).format(currency=currency),
                 _figure(payout_chart(plan, score_d, currency)),
             )
         )
     if optimise_d is not None or plan.resources:
         note = (
-            f"Today's allocation and the optimiser's proposal (status: {optimise_d.get('status')})."
+            _("Today's allocation and the optimiser's proposal (status: {status}).").format(
+                status=_(str(optimise_d.get("status")))
+            )
             if optimise_d is not None and optimise_d.get("allocations")
-            else "Today's allocation beside each department's demand (no proposal was computed)."
+            else _("Today's allocation beside each department's demand (no proposal was computed).")
         )
         if optimise_d is not None and optimise_d.get("message"):
             note += f" {optimise_d['message']}"
         body = _figure(allocation_chart(plan, optimise_d))
         if optimise_d is not None:
-            names = {kpi.id: kpi.name or kpi.id for _, kpi in plan.kpis()}
+            names = {kpi.id: kpi.name or kpi.id for _scope, kpi in plan.kpis()}
             body += _predicted_table(optimise_d, _lower_is_better(plan), names)
         sections.append(_section("allocations", "Resource allocation", note, body, long=True))
     if compare is not None:
@@ -711,21 +750,24 @@ def render_report(
             _section(
                 "comparison",
                 "What changed",
-                "Against the base: findings the changes add and resolve, and the deltas of "
-                "scores, payouts and allocations.",
+                _(
+                    "Against the base: findings the changes add and resolve, and the deltas of "
+                    "scores, payouts and allocations."
+                ),
                 _comparison(compare),
                 long=True,
             )
         )
     if sweep:
         sections.append(
-            _section("sweep", "Sweep", "One run per value.", _sweep_table(sweep), long=True)
+            _section("sweep", "Sweep", _("One run per value."), _sweep_table(sweep), long=True)
         )
     return (
         _templates()
         .get_template("report.html.j2")
         .render(
             heading=heading,
+            lang=current(),
             meta=" · ".join(meta),
             fonts=FONTS,
             sections=sections,

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from alignment_engine.i18n import _
 from alignment_engine.model import Plan
 from alignment_engine.reports.svg import element, esc, fmt, row_label, text_block
 
@@ -217,7 +218,10 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
                         },
                     )
                     + text_block(
-                        [f"n={box.n} · median {amount(median)} · total {amount(total)}"],
+                        [
+                            f"n={box.n} · {_('median')} {amount(median)} · "
+                            f"{_('total')} {amount(total)}"
+                        ],
                         WIDTH - STATS_WIDTH + 12,
                         y + 4,
                         11,
@@ -284,7 +288,7 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
                         },
                     )
                     + text_block(
-                        [f"factor {factor:.2f}"],
+                        [f"{_('factor')} {factor:.2f}"],
                         WIDTH - STATS_WIDTH + 12,
                         y + ROW_HEIGHT / 2 + 4,
                         11,

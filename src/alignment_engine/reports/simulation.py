@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alignment_engine.i18n import _, current
 from alignment_engine.reports.svg import element, esc, fmt, text_block
 
 __all__ = ["cost_histogram", "pay_for_performance_chart", "simulation_report"]
@@ -46,7 +47,11 @@ def cost_histogram(document: Mapping[str, Any]) -> str:
 
     parts = [
         text_block(
-            [f"Total cost over {document['draws']:,} draws ({currency})"],
+            [
+                _("Total cost over {draws} draws ({currency})").format(
+                    draws=f"{document['draws']:,}", currency=currency
+                )
+            ],
             LEFT, 22, 14, anchor="start", weight="600",
         )
     ]  # fmt: skip
@@ -60,7 +65,7 @@ def cost_histogram(document: Mapping[str, Any]) -> str:
                  "width": fmt(max(x1 - x0 - 1, 1.0)), "height": fmt(height), "fill": "#8fb8f0"},
                 element("title", {}, esc(
                     f"{_amount(float(item['low']))} - {_amount(float(item['high']))}: "
-                    f"{item['draws']:,} draws"
+                    + _("{draws} draws").format(draws=f"{item['draws']:,}")
                 )),
             )
         )  # fmt: skip
@@ -85,15 +90,17 @@ def cost_histogram(document: Mapping[str, Any]) -> str:
             )
         )  # fmt: skip
         over = total.get("p_over_pool")
-        said = f"pool {_amount(float(pool))}" + (
-            f" (exceeded in {over:.1%} of draws)" if over is not None else ""
+        said = f"{_('pool')} {_amount(float(pool))}" + (
+            " " + _("(exceeded in {share} of draws)").format(share=f"{over:.1%}")
+            if over is not None
+            else ""
         )
         parts.append(text_block([said], x - 4, TOP + 28, 11, anchor="end"))
     for value, anchor in ((low, "start"), (high, "end")):  # inside the chart, never cut
         parts.append(
             text_block([_amount(value)], x_of(value), TOP + plot_h + 18, 11, anchor=anchor)
         )
-    parts.append(text_block(["draws"], LEFT - 10, TOP + plot_h / 2, 11, anchor="end"))
+    parts.append(text_block([_("draws")], LEFT - 10, TOP + plot_h / 2, 11, anchor="end"))
     return _svg(parts)
 
 
@@ -101,15 +108,15 @@ def pay_for_performance_chart(document: Mapping[str, Any]) -> str:
     """``polyline.pay`` through each performance bin's mean cost as a share of the target
     cost (``circle.point`` per bin, titled)."""
     points: Sequence[Mapping[str, Any]] = document["pay_for_performance"]
-    measure = str(document.get("performance_measure", "performance"))
+    measure = _(str(document.get("performance_measure", "performance")))
     parts = [
         text_block(
-            [f"Pay for performance: cost / target cost by {measure}"],
+            [_("Pay for performance: cost / target cost by {measure}").format(measure=measure)],
             LEFT, 22, 14, anchor="start", weight="600",
         )
     ]  # fmt: skip
     if not points:
-        parts.append(text_block(["no performance to show"], LEFT, TOP + 40, 12, anchor="start"))
+        parts.append(text_block([_("no performance to show")], LEFT, TOP + 40, 12, anchor="start"))
         return _svg(parts)
     xs = [float(p["performance_mean"]) for p in points]
     ys = [float(p["share_of_target"]) for p in points]
@@ -140,7 +147,10 @@ def pay_for_performance_chart(document: Mapping[str, Any]) -> str:
                 {"class": "point", "cx": fmt(x_of(x)), "cy": fmt(y_of(y)), "r": "3",
                  "fill": "#1f6feb"},
                 element("title", {}, esc(
-                    f"{measure} {x:.3f}: {y:.1%} of target ({point['draws']:,} draws)"
+                    _("{measure} {value}: {share} of target ({draws} draws)").format(
+                        measure=measure, value=f"{x:.3f}", share=f"{y:.1%}",
+                        draws=f"{point['draws']:,}",
+                    )
                 )),
             )
         )  # fmt: skip
@@ -156,14 +166,16 @@ def pay_for_performance_chart(document: Mapping[str, Any]) -> str:
 
 def simulation_report(document: Mapping[str, Any]) -> str:
     total = document["total"]
-    currency = esc(document.get("currency", ""))
     over = total.get("p_over_pool")
     cards = [
-        ("mean", _amount(float(total["mean"]))),
+        (_("mean"), _amount(float(total["mean"]))),
         ("p10 / p50 / p90", " / ".join(_amount(float(total[k])) for k in ("p10", "p50", "p90"))),
-        ("target cost", _amount(float(document["target_total"]))),
-        ("pool", "none" if document.get("pool") is None else _amount(float(document["pool"]))),
-        ("draws over the pool", "-" if over is None else f"{over:.1%}"),
+        (_("target cost"), _amount(float(document["target_total"]))),
+        (
+            _("pool"),
+            _("none") if document.get("pool") is None else _amount(float(document["pool"])),
+        ),
+        (_("draws over the pool"), "-" if over is None else f"{over:.1%}"),
     ]
     rows = "".join(
         "<tr>"
@@ -175,25 +187,44 @@ def simulation_report(document: Mapping[str, Any]) -> str:
         for d in document["departments"]
     )
     source = (
-        f"past periods resampled whole ({len(document.get('periods') or [])} periods)"
+        _("past periods resampled whole ({count} periods)").format(
+            count=len(document.get("periods") or [])
+        )
         if document["source"] == "history"
-        else "KPI results drawn from distributions"
+        else _("KPI results drawn from distributions")
     )
     return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Cost of {esc(document['policy_id'])}</title><style>"
+        f"<!doctype html><html lang='{current()}'><head><meta charset='utf-8'>"
+        f"<title>{esc(_('Cost of {policy}').format(policy=document['policy_id']))}</title><style>"
         "body{font-family:sans-serif;margin:2em;max-width:60em}"
         ".cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;padding:.6em 1em}"
         ".card b{display:block;font-size:1.2em}td,th{padding:.2em .6em;text-align:left}"
         ".num{text-align:right;font-variant-numeric:tabular-nums}</style></head><body>"
-        f"<h1>Cost of {esc(document['policy_id'])} for {esc(document['period'])}</h1>"
-        f"<p>{document['draws']:,} draws, {esc(source)}, seed {document['seed']}; amounts in "
-        f"{currency}, before the pool is fitted.</p><div class='cards'>"
+        + "<h1>"
+        + esc(
+            _("Cost of {policy} for {period}").format(
+                policy=document["policy_id"], period=document["period"]
+            )
+        )
+        + "</h1><p>"
+        + esc(
+            _(
+                "{draws} draws, {source}, seed {seed}; amounts in {currency}, before the pool "
+                "is fitted."
+            ).format(
+                draws=f"{document['draws']:,}",
+                source=source,
+                seed=document["seed"],
+                currency=document.get("currency", ""),
+            )
+        )
+        + "</p><div class='cards'>"
         + "".join(f"<div class='card'>{esc(k)}<b>{esc(v)}</b></div>" for k, v in cards)
         + "</div>"
         + f"<figure>{cost_histogram(document)}</figure>"
         + f"<figure>{pay_for_performance_chart(document)}</figure>"
-        + "<h2>By department</h2><table><thead><tr><th>department</th><th>mean</th>"
+        + f"<h2>{esc(_('By department'))}</h2><table><thead><tr>"
+        f"<th>{esc(_('department'))}</th><th>{esc(_('mean'))}</th>"
         "<th>p10</th><th>p50</th><th>p90</th></tr></thead><tbody>"
         + rows
         + "</tbody></table></body></html>\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alignment_engine.i18n import _
 from alignment_engine.model import Plan
 from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate, wrap
 
@@ -18,7 +19,7 @@ _COLOUR = {"green": "green", "amber": "amber", "red": "red"}  # no-data, not-due
 
 def _standing_text(standing: Standing) -> str:
     score, status = standing
-    return status if score is None else f"{score:.1%} {status}"
+    return _(status) if score is None else f"{score:.1%} {_(status)}"
 
 
 PERSPECTIVES = (
@@ -73,7 +74,7 @@ def _boxes(plan: Plan) -> tuple[list[_Box], list[float], list[float]]:
     band_tops: list[float] = []
     band_heights: list[float] = []
     top = 10.0
-    for band, (perspective, _) in enumerate(PERSPECTIVES):
+    for band, (perspective, _label) in enumerate(PERSPECTIVES):
         members = [o for o in plan.objectives if o.perspective.value == perspective]
         slot = (WIDTH - LABEL_WIDTH - 20) / max(len(members), 1)
         width = min(BOX_MAX, slot - 20)
@@ -195,7 +196,7 @@ def strategy_map(
                 },
             )
         )
-        label_lines = wrap(label, LABEL_WIDTH - 20, 14, 2)
+        label_lines = wrap(_(label), LABEL_WIDTH - 20, 14, 2)
         parts.append(
             text_block(
                 label_lines,
@@ -248,16 +249,16 @@ def strategy_map(
             )
         )
         y += TITLE_SIZE * 1.25 * len(box.title) + 2
-        caption = f"{box.id} · {box.horizon} term"
+        caption = f"{box.id} · {_(f'{box.horizon} term')}"
         if standing is not None:
             caption += f" · {_standing_text(standing)}"
         inner.append(text_block([caption], box.centre_x, y, 10, css_class="objective-id"))
         y += 16
         lines = list(box.kpis)
         if box.more:
-            lines.append(f"+{box.more} more")
+            lines.append(_("+{count} more").format(count=box.more))
         if not lines:
-            lines = ["no KPI serves it"]
+            lines = [_("no KPI serves it")]
         inner.append(
             text_block(
                 lines,

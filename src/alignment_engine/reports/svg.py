@@ -93,7 +93,9 @@ def _tokens(text: str) -> list[str]:
 
 
 def truncate(text: str, width: float, size: float) -> str:
-    """``text`` cut to fit ``width`` pixels, with an ellipsis when cut."""
+    """``text`` cut to fit ``width`` pixels, with an ellipsis when cut: between words (at a
+    space) where that keeps at least half of the width, so no label ends in half a word of
+    either language; inside a word only when one word alone is too long."""
     if text_width(text, size) <= width:
         return text
     cut = ""
@@ -101,6 +103,12 @@ def truncate(text: str, width: float, size: float) -> str:
         if text_width(cut + char + "…", size) > width:
             break
         cut += char
+    if text[len(cut) : len(cut) + 1] == " " and text_width(cut.rstrip() + " …", size) <= width:
+        return cut.rstrip() + " …"  # the cut falls between two words
+    head, space, _rest = cut.rpartition(" ")
+    between = head.rstrip() + " …"
+    if space and width / 2 <= text_width(between, size) <= width:
+        return between
     return cut.rstrip() + "…"
 
 

@@ -1,0 +1,116 @@
+"""The language of the report and of the CLI's human messages: English, or Chinese (zh-CN).
+
+Messages are written in English in the code, marked with :func:`gettext` (``_``), and
+translated in a standard gettext catalogue, ``locale/zh_CN/LC_MESSAGES/messages.po``, read with
+Babel (``pybabel extract -k _ -o messages.pot src/alignment_engine`` lists every marked message;
+a test holds the catalogue to it). The language is a context: ``with using("zh-CN"):``
+around rendering a report or printing a command's tables; ``--lang`` on the CLI, else
+``$ALIGNMENT_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``). Ids, numbers and
+what the user wrote (names in plans) are never translated; JSON results stay in English.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from alignment_engine.errors import InputError
+
+__all__ = [
+    "LANGUAGES",
+    "current",
+    "from_environment",
+    "gettext",
+    "normalise",
+    "untranslated",
+    "using",
+]
+
+LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
+_CATALOGUES = {"zh-CN": Path(__file__).parent / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"}
+_LANGUAGE: ContextVar[str] = ContextVar("alignment_engine_language", default="en")
+_UNTRANSLATED: dict[str, set[str]] = {}  # per language, messages asked for and not found
+
+
+def normalise(text: str) -> str:
+    """``zh``, ``zh_CN``, ``zh-cn``, ``zh_CN.UTF-8`` -> ``zh-CN``; ``en``, ``en_US``, ``C``,
+    ``POSIX`` -> ``en``; anything else is refused, naming the languages there are."""
+    cleaned = text.strip().split(".")[0].split("@")[0].replace("_", "-").lower()
+    if cleaned in ("", "c", "posix") or cleaned == "en" or cleaned.startswith("en-"):
+        return "en"
+    if cleaned in ("zh", "zh-cn", "zh-hans", "zh-hans-cn", "zh-sg"):
+        return "zh-CN"
+    raise InputError(
+        f"no messages in {text!r}",
+        key="--lang",
+        suggestion="languages: " + ", ".join(f"{k} ({v})" for k, v in LANGUAGES.items()),
+    )
+
+
+def from_environment(environ: Mapping[str, str]) -> str:
+    """The language the environment asks for: ``ALIGNMENT_LANG``, else the locale; a locale
+    with no messages of its own (``fr_FR``) falls back to English."""
+    chosen = environ.get("ALIGNMENT_LANG")
+    if chosen:
+        return normalise(chosen)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            try:
+                return normalise(value)
+            except InputError:
+                return "en"
+    return "en"
+
+
+@functools.cache
+def _catalogue(language: str) -> dict[str, str]:
+    path = _CATALOGUES.get(language)
+    if path is None:
+        return {}
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as stream:
+        catalogue = read_po(stream, locale=language.replace("-", "_"))
+    return {
+        str(message.id): str(message.string)
+        for message in catalogue
+        if message.id and message.string and not message.fuzzy
+    }
+
+
+def current() -> str:
+    return _LANGUAGE.get()
+
+
+def gettext(message: str) -> str:
+    """``message`` in the current language (itself where the catalogue has no translation)."""
+    language = _LANGUAGE.get()
+    if language == "en" or not message:
+        return message
+    found = _catalogue(language).get(message)
+    if found is None:
+        _UNTRANSLATED.setdefault(language, set()).add(message)
+        return message
+    return found
+
+
+def untranslated(language: str) -> set[str]:
+    """The messages asked for in ``language`` since the process started that its catalogue
+    has no translation of (the tests render every page in every language and expect none)."""
+    return set(_UNTRANSLATED.get(language, set()))
+
+
+_ = gettext
+
+
+@contextmanager
+def using(language: str) -> Iterator[None]:
+    token = _LANGUAGE.set(normalise(language))
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
