@@ -136,6 +136,7 @@ def simulate_policy(
     distributions: pd.DataFrame | None = None,
     draws: int = 10_000,
     seed: int = 0,
+    accept_findings: bool = False,
 ) -> SimulationResult:
     """A Monte Carlo of the policy's cost (docs/cli.md, ``policy simulate``): each draw's
     results paid as ``score`` pays them, before the pool. ``results`` are past periods (each
@@ -145,6 +146,8 @@ def simulate_policy(
     from alignment_engine.ruleset.gate_rules import rule_gate_outcomes
     from alignment_engine.scoring.simulation import simulate_policy as run_simulation
 
+    if not accept_findings:  # what score refuses to pay, simulate refuses to price
+        _refuse_broken_payroll(plan, policy, employees)
     return run_simulation(
         plan,
         policy,

@@ -297,3 +297,52 @@ def test_money_limits_kpi_and_company_effects_cost_what_score_pays(
             state = gate.triggered if gate.rows is None else gate.rows
             fired.setdefault(gate.gate_id, set()).add(state)
     assert all(len(states) >= 2 for states in fired.values()), fired
+
+
+def test_department_totals_add_up_when_only_some_departments_have_employees(
+    acme: dict[str, object], tmp_path: Path
+) -> None:
+    """Simulating one department's staff: its total is the draw's total (the last department
+    with employees lost its last employee when later ones had none)."""
+    plan, actuals, employees = acme["plan"], acme["actuals"], acme["employees"]
+    assert isinstance(plan, Plan) and isinstance(employees, pd.DataFrame)
+    assert isinstance(actuals, pd.DataFrame)
+    policy = policy_from_yaml(ROOT / "policies" / "annual-bonus-2026.yaml")
+    for only in ("sales", "production"):
+        staff = employees[employees["department"] == only].copy()
+        staff.attrs = dict(employees.attrs)
+        result = engine.simulate_policy(
+            plan, policy, actuals, staff, period="2026-Q3",
+            distributions=_distributions(tmp_path), draws=40, seed=2,
+        )  # fmt: skip
+        assert (result.department_totals.sum(axis=1) == result.totals).all()
+        position = [d.id for d in plan.departments].index(only)
+        assert (result.department_totals[:, position] == result.totals).all()
+
+
+def test_past_periods_the_policy_cannot_score_are_skipped_and_listed(
+    acme: dict[str, object],
+) -> None:
+    """The example history starts in 2023-Q4 and ends in 2026-Q3: by the year, 2023 and 2026
+    are incomplete, so the outcomes are 2024 and 2025."""
+    policy = policy_from_yaml(ROOT / "policies" / "annual-bonus-2026.yaml")
+    result = engine.simulate_policy(
+        acme["plan"], policy, acme["history"], acme["employees"],  # type: ignore[arg-type]
+        period="2026", draws=100,
+    ).to_dict()  # fmt: skip
+    assert [p["period"] for p in result["periods"]] == ["2024", "2025"]
+    assert result["skipped_periods"] == ["2023", "2026"]
+
+
+def test_a_policy_in_another_currency_is_refused_as_score_refuses_it(
+    acme: dict[str, object],
+) -> None:
+    from alignment_engine.errors import PolicyError
+
+    policy = policy_from_yaml(ROOT / "policies" / "annual-bonus-2026.yaml")
+    dollars = policy.model_copy(update={"currency": "USD"})
+    with pytest.raises(PolicyError, match="pays in USD but plan 'acme-2026' is in CNY"):
+        engine.simulate_policy(
+            acme["plan"], dollars, acme["history"], acme["employees"],  # type: ignore[arg-type]
+            period="2026-Q3", draws=10,
+        )  # fmt: skip

@@ -102,7 +102,7 @@ def policy_test(paths: tuple[Path, ...], output_format: str) -> None:
 )
 @click.option("--draws", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="How many outcomes to draw.")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="The random seed: the same seed and inputs give the same draws.")  # fmt: skip
 @format_option("table", "json", help="Tables for people, or the JSON result for tools.")
 @click.option(

@@ -27,11 +27,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from alignment_engine.errors import InputError, Problem
+from alignment_engine.errors import InputError, PolicyError, Problem
 from alignment_engine.model.decision_tables import DecisionTable, HitPolicy
 from alignment_engine.model.plan import Plan
 from alignment_engine.model.policy import Comparison, Gate, Policy
-from alignment_engine.scoring.actuals import ActualRows, check_actual_rows, resolve_actuals
+from alignment_engine.scoring.actuals import (
+    ActualRows,
+    ResolvedActuals,
+    check_actual_rows,
+    resolve_actuals,
+)
 from alignment_engine.scoring.amount_limits import AmountLimits, ComponentLimits
 from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
 from alignment_engine.scoring.combine import (
@@ -79,6 +84,7 @@ class Outcomes:
     department_units: IntArray  # (N, D)
     performance: FloatArray  # (N,): the company score before gates (see ``performance_of``)
     labels: tuple[str, ...] = ()  # the past period of each outcome, when they are periods
+    skipped: tuple[str, ...] = ()  # past periods left out: the policy could not score them
 
 
 def performance_label(catalogue: KpiCatalogue) -> str:
@@ -297,10 +303,13 @@ def draw_outcomes(
         raise InputError("every draw needs a result for every KPI", key="distributions")
     layout = _layout(plan, policy, catalogue)
     count = actual.shape[0]
-    size = max(len(table), 1)
+    # A chunk's widest arrays: draws x employees, and draws x KPIs x curve points.
+    size = max(len(table), len(catalogue) * catalogue.curves.xs.shape[1], 1)
     chunk = max(1, min(count, DRAWS_PER_CHUNK_CELLS // size))
     order = np.argsort(table.department, kind="stable")
-    starts = np.searchsorted(table.department[order], np.arange(len(layout.department_ids)))
+    headcount = np.bincount(table.department, minlength=len(layout.department_ids))
+    present = headcount > 0  # departments with employees, whose payouts reduceat sums
+    starts = np.searchsorted(table.department[order], np.flatnonzero(present))
     units = np.zeros(count, dtype=np.int64)
     department_units = np.zeros((count, len(layout.department_ids)), dtype=np.int64)
     performance = np.zeros(count, dtype=np.float64)
@@ -311,9 +320,7 @@ def draw_outcomes(
         )
         units[part] = paid.sum(axis=1)
         if len(table):
-            sums = np.add.reduceat(paid[:, order], np.minimum(starts, len(table) - 1), axis=1)
-            present = np.bincount(table.department, minlength=len(layout.department_ids)) > 0
-            department_units[part] = np.where(present, sums, 0)
+            department_units[part][:, present] = np.add.reduceat(paid[:, order], starts, axis=1)
         performance[part] = performed
         if progress is not None:
             progress(part.stop)
@@ -402,7 +409,8 @@ def _pay_chunk(
     company = after[:, 0]
     if "company" in effects:
         company = effects["company"].apply(company)
-    company = np.round(company, NOISE_DECIMALS)
+    # Python's round, as score rounds it: numpy's differs in the last place for some values.
+    company = np.array([round(float(v), NOISE_DECIMALS) for v in company], dtype=np.float64)
     department_score = after[:, layout.departments]
     if layout.goal_rows.size:
         goal_factor = kpi_factor[:, layout.goal_rows]
@@ -474,8 +482,14 @@ def _pay_chunk(
     if performance_label(catalogue) == "company score":
         performance: FloatArray = company_before
     else:
-        with np.errstate(invalid="ignore"):
-            performance = np.nanmean(before[:, layout.departments], axis=1)
+        # as period_outcomes: the departments' scores after KPI gates
+        scored = ~np.isnan(department_score)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            performance = np.where(
+                scored.any(axis=1),
+                np.nansum(department_score, axis=1) / scored.sum(axis=1),
+                np.nan,
+            )
     return paid, performance
 
 
@@ -518,14 +532,29 @@ def period_outcomes(
             suggestion=f"give results by {period.kind}, or a --period of the kind they have",
         )
     unpooled = policy.model_copy(update={"pool": None})
+    complete: list[tuple[Period, ResolvedActuals]] = []
+    refusal: InputError | None = None
+    for past in periods:
+        resolved = resolve_actuals(rows, plan, catalogue, past)
+        try:
+            check_missing(
+                resolved, rows, plan, catalogue, past, source=source, mode=str(policy.missing)
+            )
+        except InputError as error:
+            # A history starts and ends where it does (2023 from its fourth quarter, this
+            # year so far): a period the policy cannot score is no outcome, and is listed.
+            refusal = error
+            continue
+        complete.append((past, resolved))
+    if not complete:
+        assert refusal is not None
+        raise refusal
+    skipped = tuple(p.label for p in periods if p not in {c for c, _r in complete})
+    periods = [c for c, _r in complete]
     units = np.zeros(len(periods), dtype=np.int64)
     department_units = np.zeros((len(periods), len(plan.departments)), dtype=np.int64)
     performance = np.zeros(len(periods), dtype=np.float64)
-    for number, past in enumerate(periods):
-        resolved = resolve_actuals(rows, plan, catalogue, past)
-        check_missing(
-            resolved, rows, plan, catalogue, past, source=source, mode=str(policy.missing)
-        )
+    for number, (_past, resolved) in enumerate(complete):
         result = score_resolved(plan, unpooled, catalogue, resolved, table, period, evaluate_gates)
         units[number] = result.totals.payout_units
         department_units[number] = [d.payout_units for d in result.departments]
@@ -539,6 +568,7 @@ def period_outcomes(
         department_units=department_units,
         performance=performance,
         labels=tuple(p.label for p in periods),
+        skipped=skipped,
     )
 
 
@@ -566,6 +596,7 @@ class SimulationResult:
     performance_measure: str
     department_ids: tuple[str, ...]
     periods: tuple[tuple[str, int], ...] = ()  # history: each past period's total
+    skipped_periods: tuple[str, ...] = ()  # history: periods with results the policy refused
 
     def _money(self, units: float) -> float:
         return float(round(units / 10**self.decimals, self.decimals))
@@ -656,6 +687,7 @@ class SimulationResult:
             "performance_measure": self.performance_measure,
             "pay_for_performance": self.pay_for_performance(),
             "periods": [{"period": p, "total": self._money(u)} for p, u in self.periods],
+            "skipped_periods": list(self.skipped_periods),
         }
 
 
@@ -672,10 +704,13 @@ def resample(outcomes: Outcomes, draws: int, seed: int) -> Outcomes:
         department_units=outcomes.department_units[picks],
         performance=outcomes.performance[picks],
         labels=outcomes.labels,
+        skipped=outcomes.skipped,
     )
 
 
 MAX_DRAWS = 1_000_000
+MAX_DRAWN_RESULTS = 50_000_000
+"""The most KPI results drawn at once (draws x KPIs): 400 MB of doubles."""
 
 
 def simulate_policy(
@@ -697,6 +732,20 @@ def simulate_policy(
     for ``period``, else at their target)."""
     if not 1 <= draws <= MAX_DRAWS:
         raise InputError(f"draws must be between 1 and {MAX_DRAWS:,}, not {draws:,}", key="draws")
+    kpi_count = sum(1 for _kpi in plan.kpis())
+    if distributions is not None and draws * kpi_count > MAX_DRAWN_RESULTS:
+        raise InputError(
+            f"{draws:,} draws of {kpi_count:,} KPIs are {draws * kpi_count:,} results, more "
+            f"than {MAX_DRAWN_RESULTS:,} held at once",
+            key="draws",
+            suggestion=f"draw at most {MAX_DRAWN_RESULTS // max(kpi_count, 1):,}",
+        )
+    if plan.currency.upper() != policy.currency.upper():
+        raise PolicyError(
+            f"policy '{policy.id}' pays in {policy.currency} but plan '{plan.id}' is in "
+            f"{plan.currency}; amounts are not converted",
+            key="currency",
+        )
     if results is None and distributions is None:
         raise InputError(
             "give past results (--history or --actuals) or --distributions", key="history"
@@ -741,6 +790,7 @@ def simulate_policy(
         outcomes = resample(past, draws, seed)
         source = "history"
         periods = tuple(zip(past.labels, past.units.tolist(), strict=True))
+        skipped = past.skipped
     else:
         centre = _centre(plan, catalogue, rows, target, specs)
         drawn = draw_results(specs, centre, catalogue, draws, seed)
@@ -749,6 +799,7 @@ def simulate_policy(
         )
         source = "distributions"
         periods = ()
+        skipped = ()
     return SimulationResult(
         plan_id=plan.id,
         policy_id=policy.id,
@@ -766,6 +817,7 @@ def simulate_policy(
         performance_measure=performance_label(catalogue),
         department_ids=tuple(department_ids),
         periods=periods,
+        skipped_periods=skipped,
     )
 
 
@@ -781,6 +833,12 @@ def _planned_period(text: str | None, rows: ActualRows | None) -> Period:
             "give the period to plan for (--period): it prorates the employees",
             key="period",
         )
+    # Quarters first: a history of quarters with this year's first month reported is planned
+    # by the quarter, not by that month.
+    for kind in ("quarter", "year", "month"):
+        found = outcome_periods(rows, kind)
+        if found:
+            return found[-1]
     return max(rows.periods.values(), key=lambda p: (p.end, p.days))
 
 
