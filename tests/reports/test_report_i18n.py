@@ -123,3 +123,35 @@ def test_lang_on_the_command_line_writes_the_report_in_chinese(tmp_path: Path) -
     bad = CliRunner().invoke(main, ["--lang", "fr", "summary", str(ACME / "plan.yaml")])
     assert bad.exit_code == 2
     assert "no messages in 'fr'" in bad.output and "zh-CN" in bad.output
+
+
+def test_the_tables_commands_print_for_people_follow_the_language(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    runner = CliRunner()
+    check = runner.invoke(main, ["--lang", "zh-CN", "check", str(ACME / "plan.yaml"), "--db", db])
+    assert check.exit_code == 0, check.output
+    assert "计划 'acme-2026' 的问题" in check.output and "个问题（" in check.output
+    card = runner.invoke(
+        main,
+        [
+            "--lang", "zh-CN", "scorecard", str(ACME / "plan.yaml"),
+            "--actuals", str(ACME / "actuals-2026-q3.csv"), "--period", "2026-Q3", "--db", db,
+        ],
+    )  # fmt: skip
+    assert card.exit_code == 0, card.output
+    assert "维度与目标" in card.output and "财务" in card.output
+    cost = runner.invoke(
+        main,
+        [
+            "--lang", "zh-CN", "policy", "simulate", "--plan", str(ACME / "plan.yaml"),
+            "--policy", str(ROOT / "policies" / "annual-bonus-2026.yaml"),
+            "--history", str(ACME / "history-kpis.csv"),
+            "--employees", str(ACME / "employees.csv"), "--draws", "200", "--db", db,
+        ],
+    )  # fmt: skip
+    assert cost.exit_code == 0, cost.output
+    assert "奖金总额" in cost.output and "按部门" in cost.output
+    english = runner.invoke(
+        main, ["check", str(ACME / "plan.yaml"), "--db", db], env={"ALIGNMENT_LANG": "en"}
+    )
+    assert "Findings for plan 'acme-2026'" in english.output  # the language did not stick

@@ -13,6 +13,7 @@ from alignment_engine import CheckResult, Severity
 from alignment_engine.cli.options import format_option, plan_argument, rules_option
 from alignment_engine.cli.storage import db_option, echo_result, open_store
 from alignment_engine.collector import collector_paused
+from alignment_engine.i18n import _
 
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -37,17 +38,20 @@ def _print_table(result: CheckResult) -> None:
 
     console = make_console()
     summary = result.summary
-    title = f"Findings for plan '{summary.get('plan')}'"
+    title = _("Findings for plan '{plan}'").format(plan=summary.get("plan"))
     if summary.get("policy"):
-        title += f" with policy '{summary['policy']}'"
+        title += " " + _("with policy '{policy}'").format(policy=summary["policy"])
     if not result.findings:
-        console.print(f"{title}: none. The plan is aligned and free of conflicts.")
+        console.print(f"{title}: " + _("none. The plan is aligned and free of conflicts."))
         return
     shown = result.findings
     if len(shown) > TABLE_FINDINGS:
-        counts = Table(title=f"{title}: {len(shown):,} findings by rule", expand=False)
+        counts = Table(
+            title=f"{title}: " + _("{count} findings by rule").format(count=f"{len(shown):,}"),
+            expand=False,
+        )
         for column in ("rule", "kind", "severity", "findings"):
-            counts.add_column(column, justify="right" if column == "findings" else "left")
+            counts.add_column(_(column), justify="right" if column == "findings" else "left")
         firsts: dict[str, Any] = {}
         for finding in shown:
             firsts.setdefault(finding.rule, finding)
@@ -67,21 +71,21 @@ def _print_table(result: CheckResult) -> None:
             ),
         )
         shown = [shown[i] for i in ranked[:TABLE_FINDINGS]]
-        title = f"The {TABLE_FINDINGS} most severe and broadest findings"
+        title = _("The {count} most severe and broadest findings").format(count=TABLE_FINDINGS)
     # Below NARROW columns (an 80-column terminal) severity, rule and departments share one
     # column, so the finding keeps most of the width; long ids fold, never cut to an ellipsis.
     narrow = console.width < NARROW
     table = Table(title=title, show_lines=True, expand=False)
     if narrow:
-        table.add_column("finding", overflow="fold")
+        table.add_column(_("finding"), overflow="fold")
     else:
-        table.add_column("severity", no_wrap=True)
-        table.add_column("rule", no_wrap=True)
-        table.add_column("departments", overflow="fold")
-    table.add_column("finding and suggestion", ratio=1, overflow="fold")
+        table.add_column(_("severity"), no_wrap=True)
+        table.add_column(_("rule"), no_wrap=True)
+        table.add_column(_("departments"), overflow="fold")
+    table.add_column(_("finding and suggestion"), ratio=1, overflow="fold")
     for finding in shown:
         involved = _brief(finding.departments) or _brief(finding.resources)
-        severity = f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity.value}[/]"
+        severity = f"[{_SEVERITY_STYLE[finding.severity]}]{_(finding.severity.value)}[/]"
         text = finding.message
         if finding.suggestion:
             text += f"\n[dim]-> {finding.suggestion}[/dim]"
@@ -90,12 +94,16 @@ def _print_table(result: CheckResult) -> None:
         else:
             table.add_row(severity, finding.rule, involved, text)
     console.print(table)
-    counts_text = ", ".join(f"{n:,} {s}" for s, n in summary["by_severity"].items() if n)
-    console.print(f"{summary['total']:,} findings ({counts_text})")
+    counts_text = ", ".join(f"{n:,} {_(s)}" for s, n in summary["by_severity"].items() if n)
+    console.print(
+        _("{total} findings ({counts})").format(total=f"{summary['total']:,}", counts=counts_text)
+    )
     if len(shown) < len(result.findings):
         console.print(
-            f"{len(result.findings) - len(shown):,} more not shown: --format json lists every "
-            "finding with every department and KPI"
+            _(
+                "{count} more not shown: --format json lists every finding with every "
+                "department and KPI"
+            ).format(count=f"{len(result.findings) - len(shown):,}")
         )
 
 

@@ -212,34 +212,56 @@ def _print_simulation(document: dict[str, Any]) -> None:
     console = make_console()
     currency = document["currency"]
     source = (
-        f"{len(document['periods'])} past periods resampled whole"
+        _("{count} past periods resampled whole").format(count=len(document["periods"]))
         if document["source"] == "history"
-        else "KPI results drawn from distributions"
+        else _("KPI results drawn from distributions")
     )
     console.print(
-        f"Cost of {document['policy_id']} for {document['period']} (run "
-        f"{document.get('run_id', '-')}): {document['draws']:,} draws, {source}, seed "
-        f"{document['seed']}; before the pool, in {currency}"
+        _(
+            "Cost of {policy} for {period} (run {run}): {draws} draws, {source}, seed {seed}; "
+            "before the pool, in {currency}"
+        ).format(
+            policy=document["policy_id"],
+            period=document["period"],
+            run=document.get("run_id", "-"),
+            draws=f"{document['draws']:,}",
+            source=source,
+            seed=document["seed"],
+            currency=currency,
+        )
     )
     total = document["total"]
     pool = document["pool"]
     over = total["p_over_pool"]
-    summary = Table("", "mean", "p10", "p50", "p90", title="Total payouts")
-    summary.add_row("total", *(f"{total[k]:,.2f}" for k in ("mean", "p10", "p50", "p90")))
+    summary = Table("", _("mean"), "p10", "p50", "p90", title=_("Total payouts"))
+    summary.add_row(_("total"), *(f"{total[k]:,.2f}" for k in ("mean", "p10", "p50", "p90")))
     console.print(summary)
     console.print(
-        f"target cost {document['target_total']:,.2f}; "
-        + ("no pool" if pool is None else f"pool {pool:,.2f}, exceeded in {over:.1%} of draws")
+        _("target cost {amount}").format(amount=f"{document['target_total']:,.2f}")
+        + "; "
+        + (
+            _("no pool")
+            if pool is None
+            else _("pool {amount}, exceeded in {share} of draws").format(
+                amount=f"{pool:,.2f}", share=f"{over:.1%}"
+            )
+        )
     )
-    departments = Table("department", "mean", "p10", "p50", "p90", title="By department")
+    if document.get("skipped_periods"):
+        console.print(
+            _("past periods the policy cannot score, left out: {periods}").format(
+                periods=", ".join(document["skipped_periods"])
+            )
+        )
+    departments = Table(_("department"), _("mean"), "p10", "p50", "p90", title=_("By department"))
     for row in document["departments"]:
         departments.add_row(
             row["department"], *(f"{row[k]:,.2f}" for k in ("mean", "p10", "p50", "p90"))
         )
     console.print(departments)
     curve = Table(
-        document["performance_measure"], "draws", "mean total", "of target",
-        title="Pay for performance",
+        _(document["performance_measure"]), _("draws"), _("mean total"), _("of target"),
+        title=_("Pay for performance"),
     )  # fmt: skip
     for point in document["pay_for_performance"]:
         curve.add_row(

@@ -44,26 +44,40 @@ def _print_tables(document: Mapping[str, Any]) -> None:
 
     console = make_console()
     trend = document.get("compared_with") is not None
-    where = f" of {document['department']}" if document.get("department") else ""
     overall = document["overall"]
     status = overall["status"]
+    heading = (
+        _("Scorecard of {department} for {period} (run {run})")
+        if document.get("department")
+        else _("Scorecard for {period} (run {run})")
+    ).format(
+        department=document.get("department"),
+        period=document["period"],
+        run=document.get("run_id", "-"),
+    )
     console.print(
-        f"Scorecard{where} for {document['period']} (run {document.get('run_id', '-')}): "
-        f"overall [{_STATUS_STYLE[status]}]{_score_text(overall['score'])} {status}[/]"
+        f"{heading}: {_('overall')} "
+        f"[{_STATUS_STYLE[status]}]{_score_text(overall['score'])} {_(status)}[/]"
         + (
-            f" ({_change_text(overall)} since {document['compared_with']['period']})"
+            " ("
+            + _("{change} since {period}").format(
+                change=_change_text(overall), period=document["compared_with"]["period"]
+            )
+            + ")"
             if trend
             else ""
         )
     )
-    columns = ["perspective / objective", "score", "status"] + (["change"] if trend else [])
-    table = Table(*columns, title="Perspectives and objectives")
+    columns = [_("perspective / objective"), _("score"), _("status")] + (
+        [_("change")] if trend else []
+    )
+    table = Table(*columns, title=_("Perspectives and objectives"))
     objectives = document["objectives"]
     for perspective in document["perspectives"]:
         row = [
-            f"[bold]{perspective['perspective']}[/]",
+            f"[bold]{_(str(perspective['perspective']).replace('_', ' ').capitalize())}[/]",
             _score_text(perspective["score"]),
-            f"[{_STATUS_STYLE[perspective['status']]}]{perspective['status']}[/]",
+            f"[{_STATUS_STYLE[perspective['status']]}]{_(perspective['status'])}[/]",
         ]
         table.add_row(*(row + ([_change_text(perspective)] if trend else [])))
         for objective in objectives:
@@ -72,12 +86,14 @@ def _print_tables(document: Mapping[str, Any]) -> None:
             row = [
                 f"  {objective['objective']}",
                 _score_text(objective["score"]),
-                f"[{_STATUS_STYLE[objective['status']]}]{objective['status']}[/]",
+                f"[{_STATUS_STYLE[objective['status']]}]{_(objective['status'])}[/]",
             ]
             table.add_row(*(row + ([_change_text(objective)] if trend else [])))
     console.print(table)
     kpis = Table(
-        "scope", "KPI", "actual", "target", "score", "status", title="KPIs", show_lines=False
+        *(_(c) for c in ("scope", "KPI", "actual", "target", "score", "status")),
+        title=_("KPIs"),
+        show_lines=False,
     )
     for kpi in document["kpis"]:
         kpis.add_row(
@@ -86,7 +102,7 @@ def _print_tables(document: Mapping[str, Any]) -> None:
             "-" if kpi["actual"] is None else f"{kpi['actual']:,.12g}",
             "-" if kpi["target"] is None else f"{kpi['target']:,.12g}",
             _score_text(kpi["score"]),
-            f"[{_STATUS_STYLE[kpi['status']]}]{kpi['status']}[/]",
+            f"[{_STATUS_STYLE[kpi['status']]}]{_(kpi['status'])}[/]",
         )
     console.print(kpis)
 
