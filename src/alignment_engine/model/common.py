@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 
@@ -52,6 +53,21 @@ def _parse_number(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_parse_number)]
+
+_APPLIES_TO = re.compile(r"^(all|company|department:[^\s]+|kpi:[^\s]+)$")
+
+
+def _applies_to(value: str) -> str:
+    if not _APPLIES_TO.match(value):
+        raise ValueError(
+            f"applies_to must be all, company, department:<id> or kpi:<id>; got {value!r}"
+        )
+    return value
+
+
+AppliesTo = Annotated[str, AfterValidator(_applies_to)]
+"""What a gate's or decision table's effect changes: ``all``, ``company``,
+``department:<id>`` or ``kpi:<id>``."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, field_validator, model_validator
 
-from alignment_engine.model.common import Document, Id, Number, ReferenceProblem
+from alignment_engine.model.common import AppliesTo, Document, Id, Number, ReferenceProblem
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -272,9 +272,6 @@ class TableRow(Document):
     description: str = ""
 
 
-_APPLIES_TO = re.compile(r"^(all|company|department:[^\s]+|kpi:[^\s]+)$")
-
-
 class DecisionTable(Document):
     id: Id
     description: str = ""
@@ -284,16 +281,7 @@ class DecisionTable(Document):
     effect: TableEffect
     rules: list[TableRow] = Field(min_length=1)
     default: Number | None = None
-    applies_to: str = "all"
-
-    @field_validator("applies_to")
-    @classmethod
-    def _scope(cls, value: str) -> str:
-        if not _APPLIES_TO.match(value):
-            raise ValueError(
-                f"applies_to must be all, company, department:<id> or kpi:<id>; got {value!r}"
-            )
-        return value
+    applies_to: AppliesTo = "all"
 
     @property
     def aggregation(self) -> Aggregate:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import re
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from alignment_engine.model.common import (
+    AppliesTo,
     Document,
     Id,
     Number,
@@ -219,24 +219,12 @@ class GateEffect(Document):
         return self
 
 
-_APPLIES_TO = re.compile(r"^(all|company|department:[^\s]+|kpi:[^\s]+)$")
-
-
 class Gate(Document):
     id: Id
     description: str = ""
     when: GateCondition
     effect: GateEffect
-    applies_to: str = "all"
-
-    @field_validator("applies_to")
-    @classmethod
-    def _scope(cls, value: str) -> str:
-        if not _APPLIES_TO.match(value):
-            raise ValueError(
-                f"applies_to must be all, company, department:<id> or kpi:<id>; got {value!r}"
-            )
-        return value
+    applies_to: AppliesTo = "all"
 
 
 PAYABLE_UNITS = 2**53

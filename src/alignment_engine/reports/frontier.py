@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from alignment_engine.reports.svg import element, esc, fmt, text_block
+from alignment_engine.reports.svg import element, esc, fmt, svg_document, text_block
 
 __all__ = ["frontier_chart"]
 
@@ -95,9 +95,4 @@ def frontier_chart(frontier: Mapping[str, Any]) -> str:
 
 
 def _svg(parts: list[str]) -> str:
-    return element(
-        "svg",
-        {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {fmt(WIDTH)} {fmt(HEIGHT)}",
-         "width": fmt(WIDTH), "height": fmt(HEIGHT), "font-family": "sans-serif"},
-        "".join(parts),
-    )  # fmt: skip
+    return svg_document(WIDTH, HEIGHT, parts)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alignment_engine.i18n import _, current
-from alignment_engine.reports.svg import element, esc, fmt, text_block
+from alignment_engine.reports.svg import element, esc, fmt, svg_document, text_block
 
 __all__ = ["cost_histogram", "pay_for_performance_chart", "simulation_report"]
 
@@ -21,12 +21,7 @@ def _amount(value: float) -> str:
 
 
 def _svg(parts: list[str]) -> str:
-    return element(
-        "svg",
-        {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {fmt(WIDTH)} {fmt(HEIGHT)}",
-         "width": fmt(WIDTH), "height": fmt(HEIGHT), "font-family": "sans-serif"},
-        "".join(parts),
-    )  # fmt: skip
+    return svg_document(WIDTH, HEIGHT, parts)
 
 
 def cost_histogram(document: Mapping[str, Any]) -> str:

@@ -145,6 +145,16 @@ def two_lines(text: str, width: float, size: float) -> list[str]:
     return wrap(text, width, size, 2)
 
 
+def svg_document(width: float, height: float, parts: list[str]) -> str:
+    """A chart's ``<svg>`` element around its parts."""
+    return element(
+        "svg",
+        {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
+         "width": fmt(width), "height": fmt(height), "font-family": "sans-serif"},
+        "".join(parts),
+    )  # fmt: skip
+
+
 def text_block(
     lines: Iterable[str],
     x: float,

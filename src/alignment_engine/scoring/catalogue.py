@@ -193,6 +193,18 @@ def _curve_points(
     return CurvePoints(xs, ys, step=step, below=below), point_names, problems
 
 
+def on_band(catalogue: KpiCatalogue, held: FloatArray, otherwise: FloatArray) -> FloatArray:
+    """Where each KPI sits on its curve: a ``maintain`` KPI at its band's attainment ``held``
+    (on a levels curve at ``target x held``: the band pays the target's level), every other KPI
+    at ``otherwise``. Broadcasts over rows of draws."""
+    placed: FloatArray = np.where(
+        catalogue.maintain,
+        np.where(catalogue.levels_basis, catalogue.target * held, held),
+        otherwise,
+    )
+    return placed
+
+
 _ON_MATRIX = Curve(basis=CurveBasis.ATTAINMENT, points=[(0.0, 0.0)])
 """The curve entry of a KPI paid on a payout matrix (the matrix, not this, gives its factor)."""
 

@@ -46,7 +46,7 @@ from alignment_engine.scoring.adjustments import (
     units_per_employee,
 )
 from alignment_engine.scoring.amount_limits import AmountLimits, ComponentLimits
-from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
+from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue, on_band
 from alignment_engine.scoring.combine import (
     COMPONENTS,
     NOISE_DECIMALS,
@@ -270,17 +270,8 @@ def _evaluate_curves(
         held = round_significant(held_exact)
         attained = np.where(catalogue.maintain, held, attained)
         exact = np.where(catalogue.maintain, held_exact, exact)
-        # a band pays the target's level on a levels curve
-        position = np.where(
-            catalogue.maintain,
-            np.where(catalogue.levels_basis, catalogue.target * held, held),
-            position,
-        )
-        placed = np.where(
-            catalogue.maintain,
-            np.where(catalogue.levels_basis, catalogue.target * held_exact, held_exact),
-            placed,
-        )
+        position = on_band(catalogue, held, position)
+        placed = on_band(catalogue, held_exact, placed)
     return catalogue.curves.evaluate(position, exact=placed), attained, exact
 
 

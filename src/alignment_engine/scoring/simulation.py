@@ -38,7 +38,7 @@ from alignment_engine.scoring.actuals import (
     resolve_actuals,
 )
 from alignment_engine.scoring.amount_limits import AmountLimits, ComponentLimits
-from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue
+from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue, on_band
 from alignment_engine.scoring.combine import (
     COMPONENTS,
     NOISE_DECIMALS,
@@ -357,11 +357,10 @@ def _pay_chunk(
         )
         held = round_significant(held_exact)
         maintain = catalogue.maintain[None, :]
-        level = catalogue.target[None, :]
         attained = np.where(maintain, held, attained)
         exact = np.where(maintain, held_exact, exact)
-        position = np.where(maintain, np.where(levels_basis, level * held, held), position)
-        placed = np.where(maintain, np.where(levels_basis, level * held_exact, held_exact), placed)
+        position = on_band(catalogue, held, position)
+        placed = on_band(catalogue, held_exact, placed)
     factor = catalogue.curves.evaluate_columns(position, placed)
     for binding in catalogue.matrices:
         columns = list(binding.rows)
