@@ -6,6 +6,7 @@ ordered; past periods are resampled whole."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,6 +92,38 @@ def _scored(
     return engine.score_period(plan, unpooled, frame, employees, "2026-Q3", accept_findings=True)
 
 
+def _held_to_score(
+    plan: Plan,
+    policy: Policy,
+    actuals: pd.DataFrame,
+    employees: pd.DataFrame,
+    tmp_path: Path,
+    draws: int,
+    seed: int,
+) -> tuple[Any, np.ndarray, dict[str, set[object]]]:
+    """Simulate, then score every eighth draw through `score`: each must cost, in total and per
+    department, what `score` pays for it. Returns the simulation, the draws and the states each
+    gate and table took in the scored draws."""
+    distributions = _distributions(tmp_path)
+    simulated = engine.simulate_policy(
+        plan, policy, actuals, employees, period="2026-Q3", distributions=distributions,
+        draws=draws, seed=seed,
+    )  # fmt: skip
+    drawn = _drawn(plan, policy, actuals, distributions, draws, seed)
+    fired: dict[str, set[object]] = {}
+    for number in range(0, draws, 8):
+        result = _scored(plan, policy, drawn[number], employees)
+        assert result.totals.payout_units == simulated.totals[number], number
+        assert [d.payout_units for d in result.departments] == (
+            simulated.department_totals[number].tolist()
+        )
+        for gate in result.gates:
+            # a gate fires or not; a table matches one set of rows or another
+            state = gate.triggered if gate.rows is None else gate.rows
+            fired.setdefault(gate.gate_id, set()).add(state)
+    return simulated, drawn, fired
+
+
 @pytest.mark.parametrize(
     "policy_name", ["annual-bonus-2026", "collaboration-2026", "matrix-bonus-2026"]
 )
@@ -101,25 +134,11 @@ def test_every_draw_costs_what_score_pays_for_its_results_to_the_cent(
     assert isinstance(plan, Plan)
     assert isinstance(actuals, pd.DataFrame) and isinstance(employees, pd.DataFrame)
     policy = policy_from_yaml(ROOT / "policies" / f"{policy_name}.yaml")
-    distributions = _distributions(tmp_path)
     draws, seed = 120, 7
-    simulated = engine.simulate_policy(
-        plan, policy, actuals, employees, period="2026-Q3", distributions=distributions,
-        draws=draws, seed=seed,
-    )  # fmt: skip
-    drawn = _drawn(plan, policy, actuals, distributions, draws, seed)
-    fired: dict[str, set[object]] = {}
+    simulated, drawn, fired = _held_to_score(
+        plan, policy, actuals, employees, tmp_path, draws, seed
+    )
     sample = range(0, draws, 8)
-    for number in sample:
-        result = _scored(plan, policy, drawn[number], employees)
-        assert result.totals.payout_units == simulated.totals[number], number
-        assert [d.payout_units for d in result.departments] == (
-            simulated.department_totals[number].tolist()
-        )
-        for gate in result.gates:
-            # a gate fires or not; a table matches one set of rows or another
-            state = gate.triggered if gate.rows is None else gate.rows
-            fired.setdefault(gate.gate_id, set()).add(state)
     sample_mean = np.mean([simulated.totals[n] for n in sample])
     scored_mean = np.mean(
         [_scored(plan, policy, drawn[n], employees).totals.payout_units for n in sample]
@@ -282,20 +301,9 @@ def test_money_limits_kpi_and_company_effects_cost_what_score_pays(
         }
     ]
     policy = Policy.model_validate(document)
-    distributions = _distributions(tmp_path)
-    draws, seed = 80, 3
-    simulated = engine.simulate_policy(
-        plan, policy, actuals, employees, period="2026-Q3", distributions=distributions,
-        draws=draws, seed=seed,
-    )  # fmt: skip
-    drawn = _drawn(plan, policy, actuals, distributions, draws, seed)
-    fired: dict[str, set[object]] = {}
-    for number in range(0, draws, 8):
-        result = _scored(plan, policy, drawn[number], employees)
-        assert result.totals.payout_units == simulated.totals[number], number
-        for gate in result.gates:
-            state = gate.triggered if gate.rows is None else gate.rows
-            fired.setdefault(gate.gate_id, set()).add(state)
+    _simulated, _drawn_results, fired = _held_to_score(
+        plan, policy, actuals, employees, tmp_path, draws=80, seed=3
+    )
     assert all(len(states) >= 2 for states in fired.values()), fired
 
 
