@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from optimisation_cases import Spec, bounds, cvxpy_optimum, make_problem, spec_curve_values
 from scipy.optimize import minimize, minimize_scalar
@@ -119,8 +119,9 @@ def _global_optimum(problem: ReallocationProblem, objective: Objective) -> float
     return max(-float(found.fun), float(values.max()))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), resources=st.integers(1, 2), goals=st.integers(0, 1))
+@example(seed=9984913, resources=2, goals=1)  # a local optimum 0.15% short, before multi-starts
 def test_falling_curves_with_intercepts_reach_the_global_optimum(
     seed: int, resources: int, goals: int
 ) -> None:

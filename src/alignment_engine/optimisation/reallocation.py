@@ -262,10 +262,17 @@ def _solve(
         x, prices = _solve_separable(objective, box, layout)
     else:
         lower, upper = box.lower.ravel(), box.upper.ravel()
-        solved = solve_interior_point(
-            objective, layout.free, lower, upper, list(layout.rows), x, exact=concave
-        )
-        x, iterations, converged = solved.x, solved.iterations, solved.converged
+        best = None
+        for start in [x, *([] if concave else _other_starts(box, layout))]:
+            solved = solve_interior_point(
+                objective, layout.free, lower, upper, list(layout.rows), start, exact=concave
+            )
+            iterations += solved.iterations
+            if best is None or objective.value(solved.x) > objective.value(best.x):
+                best = solved
+        assert best is not None
+        solved = best
+        x, converged = solved.x, solved.converged
         for price, r in zip(solved.row_prices, layout.row_resource, strict=True):
             prices[r] = price if box.equality[r] else max(price, 0.0)
         if not converged:
@@ -281,6 +288,42 @@ def _solve(
             "optimum and repaired greedily; they are optimal only up to that rounding"
         )
     return x, prices, iterations, converged
+
+
+MULTI_STARTS = 6
+"""Local solves of a problem that is not concave (its optimum may not be the only local one):
+from today's allocation and from up to this many others, the best kept."""
+
+
+def _other_starts(box: Box, layout: Layout) -> list[FloatArray]:
+    """Feasible allocations spread over the box, to start local solves from: in every pool the
+    ``k``-th moving department gets most of what the pool leaves (the others their least, then
+    a fifth of it shared by room), for the first ``MULTI_STARTS`` values of ``k``, and one start
+    sharing the pool by room. Each keeps every row and bound."""
+    lower, upper = box.lower.ravel(), box.upper.ravel()
+    pools = pool_rows(box, layout)
+    if not pools:
+        return []
+    widest = max(moving.size for _r, moving, _left in pools)
+    starts = []
+    for k in range(min(MULTI_STARTS, widest) + 1):
+        x = layout.start.copy()
+        for _r, moving, left in pools:
+            least = lower[moving]
+            room = np.where(np.isfinite(upper[moving]), upper[moving] - least, left)
+            spare = max(0.0, min(left, math.fsum(least + room)) - math.fsum(least))
+            shared = room / room.sum() if room.sum() > 0 else np.zeros(moving.size)
+            if k == widest or k >= moving.size:  # the last start: shared by room
+                x[moving] = least + spare * shared
+                continue
+            tilt = np.zeros(moving.size)
+            tilt[k] = min(0.8 * spare, room[k])
+            rest = spare - tilt[k]
+            others = np.where(np.arange(moving.size) == k, 0.0, room)
+            weights = others / others.sum() if others.sum() > 0 else np.zeros(moving.size)
+            x[moving] = least + tilt + rest * weights
+        starts.append(np.clip(x, lower, upper))
+    return starts
 
 
 def _check_increments(
