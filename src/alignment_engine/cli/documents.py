@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from alignment_engine.cli.options import format_option, plan_argument
+from alignment_engine.i18n import _
 from alignment_engine.loading import DOCUMENT_KINDS
 
 
@@ -35,7 +36,11 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
                 for problem in file.problems:
                     click.echo(f"  {problem.render()}", err=True)
         summary = report.to_dict()["summary"]
-        click.echo(f"{summary['valid']} of {summary['files']} files valid")
+        click.echo(
+            _("{valid} of {files} files valid").format(
+                valid=summary["valid"], files=summary["files"]
+            )
+        )
     if not report.files:
         raise click.UsageError("no YAML files found in the paths given")
     if not report.valid:
@@ -64,14 +69,18 @@ def summary(plan_path: Path) -> None:
     console = make_console()
     console.print(
         f"[bold]{plan.name or plan.id}[/bold] ({plan.id}, {plan.currency}, "
-        f"fiscal year {plan.fiscal_year})"
+        f"{_('fiscal year')} {plan.fiscal_year})"
     )
-    perspectives = Table("perspective", "objectives", title="Strategy map")
+    perspectives = Table(_("perspective"), _("objectives"), title=_("Strategy map"))
     for perspective in ("financial", "customer", "internal_process", "learning_growth"):
         names = [o.id for o in plan.objectives if o.perspective.value == perspective]
-        perspectives.add_row(perspective, ", ".join(names))
+        label = perspective.replace("_", " ").capitalize()
+        perspectives.add_row(_(label), ", ".join(names))
     console.print(perspectives)
-    departments = Table("department", "KPIs", "short", "long", "shared goals", title="Departments")
+    departments = Table(
+        *(_(h) for h in ("department", "KPIs", "short", "long", "shared goals")),
+        title=_("Departments"),
+    )
     for department in plan.departments:
         goals = [g.id for g in plan.shared_goals if department.id in g.departments]
         short = sum(1 for k in department.kpis if k.horizon.value == "short")
@@ -85,7 +94,10 @@ def summary(plan_path: Path) -> None:
     console.print(departments)
     from alignment_engine.engine import pool_totals
 
-    resources = Table("resource", "unit", "capacity", "allocated", "demanded", title="Resources")
+    resources = Table(
+        *(_(h) for h in ("resource", "unit", "capacity", "allocated", "demanded")),
+        title=_("Resources"),
+    )
     # Demand as `check` counts it: a department without a stated demand wants its allocation.
     for resource, total in zip(plan.resources, pool_totals(plan), strict=True):
         resources.add_row(
@@ -98,7 +110,10 @@ def summary(plan_path: Path) -> None:
     console.print(resources)
     if plan.resources:
         console.print(
-            "demanded: what departments ask for; one without a stated demand wants its allocation"
+            _(
+                "demanded: what departments ask for; one without a stated demand wants its "
+                "allocation"
+            )
         )
     kpi_count = sum(len(d.kpis) for d in plan.departments)
     console.print(

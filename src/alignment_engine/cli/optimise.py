@@ -10,6 +10,7 @@ import click
 
 from alignment_engine.cli.options import format_option, plan_argument
 from alignment_engine.cli.storage import db_option, echo_result, open_store
+from alignment_engine.i18n import _
 from alignment_engine.jsonio import dumps
 
 __all__ = ["COMMANDS"]
@@ -203,19 +204,23 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
 
     console = make_console()
     console.print(
-        f"[bold]{document['status']}[/bold]: objective {document['objective_current']:.6f} today -> "
-        f"{document['objective']:.6f} proposed ({document.get('method', '')})"
+        f"[bold]{_(document['status'])}[/bold]: "
+        + _("objective {today} today -> {proposed} proposed ({method})").format(
+            today=f"{document['objective_current']:.6f}",
+            proposed=f"{document['objective']:.6f}",
+            method=document.get("method", ""),
+        )
     )
     table = Table(
-        "resource",
-        "department",
-        "current",
-        "proposed",
-        "change",
-        "bound",
-        "marginal value / unit",
-        title="Suggested reallocation",
-    )
+        *(
+            _(h)
+            for h in (
+                "resource", "department", "current", "proposed", "change", "bound",
+                "marginal value / unit",
+            )
+        ),
+        title=_("Suggested reallocation"),
+    )  # fmt: skip
     for row in document["allocations"]:
         if row["bound"] == "fixed" and row["change"] == 0:
             continue
@@ -229,11 +234,13 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
             f"{row['marginal_value']:.3g}",
         )
     console.print(table)
-    performance = Table("department", "today", "proposed", title="Department performance")
+    performance = Table(
+        _("department"), _("today"), _("proposed"), title=_("Department performance")
+    )
     for row in document.get("departments", []):
         performance.add_row(row["id"], f"{row['current']:.4f}", f"{row['proposed']:.4f}")
     console.print(performance)
-    goals = Table("shared goal", "today", "proposed", title="Shared-goal performance")
+    goals = Table(_("shared goal"), _("today"), _("proposed"), title=_("Shared-goal performance"))
     for row in document.get("shared_goals", []):
         goals.add_row(row["id"], f"{row['current']:.4f}", f"{row['proposed']:.4f}")
     console.print(goals)
