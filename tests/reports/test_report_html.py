@@ -438,3 +438,12 @@ def test_the_report_shows_what_the_proposal_changes_not_the_raw_objective() -> N
     assert html.escape(str(share.name)) in page
     assert "+0.0000" not in page
     assert "other KPIs keep their predicted value" in page
+
+
+def test_the_findings_table_names_departments_as_the_plan_does() -> None:
+    plan = acme_plan()
+    page = render_report(plan=plan, check=sample_check())
+    table = page.split("<table>", 1)[1]
+    sales = next(d for d in plan.departments if d.id == "sales")
+    assert html.escape(str(sales.name)) in table
+    assert "<td>sales</td>" not in table and "<td>sales, " not in table

@@ -218,11 +218,13 @@ TABLE_FINDINGS = 200
 """Findings listed in the page at most (the most severe first); check.json has all of them."""
 
 
-def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> Markup:
+def _capped_findings(
+    findings: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None = None
+) -> Markup:
     if not findings:
         return _part("note", _("No findings."))
     if len(findings) <= TABLE_FINDINGS:
-        return _findings_table(findings)
+        return _findings_table(findings, names)
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}
     shown = sorted(
         findings,
@@ -231,16 +233,22 @@ def _capped_findings(findings: Sequence[Mapping[str, Any]]) -> Markup:
             -len(f.get("kpis") or ()) - len(f.get("departments") or ()),
         ),
     )[:TABLE_FINDINGS]
-    return _findings_table(shown) + _part("capped_findings", TABLE_FINDINGS, f"{len(findings):,}")
+    return _findings_table(shown, names) + _part(
+        "capped_findings", TABLE_FINDINGS, f"{len(findings):,}"
+    )
 
 
-def _findings_table(findings: Sequence[Mapping[str, Any]]) -> Markup:
+def _findings_table(
+    findings: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None = None
+) -> Markup:
+    """Findings with their departments by display name (``names``: id -> name)."""
+    shown = names or {}
     rows = [
         [
             _badge(f.get("severity")),
             f.get("rule", ""),
             f.get("kind", ""),
-            _list(f.get("departments")),
+            _list(shown.get(str(d), d) for d in f.get("departments") or ()),
             _list(f.get("kpis")),
             f.get("message", ""),
             f.get("suggestion") or "",
@@ -358,13 +366,13 @@ def _predicted_table(
     return table
 
 
-def _comparison(compare: Mapping[str, Any]) -> Markup:
+def _comparison(compare: Mapping[str, Any], names: Mapping[str, str] | None = None) -> Markup:
     findings = compare.get("findings") or {}
     parts: list[Markup] = []
     for key, title in (("added", _("Findings added")), ("resolved", _("Findings resolved"))):
         items = findings.get(key) or []
         parts.append(_part("heading", f"{title} ({len(items)})"))
-        parts.append(_findings_table(items) if items else _part("note", _("None.")))
+        parts.append(_findings_table(items, names) if items else _part("note", _("None.")))
     changed = findings.get("changed") or []
     if changed:
         parts.append(_part("heading", f"{_('Severity changed')} ({len(changed)})"))
@@ -700,7 +708,8 @@ def render_report(
                 "conflicts",
                 "Conflicts and alignment findings",
                 caption,
-                _figure(conflict_graph(plan, findings)) + _capped_findings(findings),
+                _figure(conflict_graph(plan, findings))
+                + _capped_findings(findings, {d.id: d.name or d.id for d in plan.departments}),
                 long=True,
             )
         )
@@ -754,7 +763,7 @@ def render_report(
                     "Against the base: findings the changes add and resolve, and the deltas of "
                     "scores, payouts and allocations."
                 ),
-                _comparison(compare),
+                _comparison(compare, {d.id: d.name or d.id for d in plan.departments}),
                 long=True,
             )
         )
