@@ -166,3 +166,23 @@ def test_truncation_cuts_between_words_of_either_language() -> None:
         kept = cut.removesuffix(" …")
         assert text.startswith(kept) and text[len(kept)] == " ", cut
     assert truncate("Supercalifragilistic", 60, 11).endswith("…")  # one long word: cut inside
+
+
+def test_the_strategy_map_lists_kpis_in_full() -> None:
+    """A long KPI label takes a second line in its objective's box rather than losing its
+    owner: "Promotion intensity 促销力度 (marke…" before."""
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from report_samples import acme_plan
+
+    from alignment_engine.reports.strategy_map import strategy_map
+
+    plan = acme_plan()
+    svg = strategy_map(plan)
+    blocks = re.findall(r'class="objective-kpis"[^>]*>(.*?)</text>', svg)
+    lines = [line for block in blocks for line in re.findall(r"<tspan[^>]*>(.*?)</tspan>", block)]
+    assert lines and not [line for line in lines if "…" in line]
+    assert any("(marketing)" in line for line in lines)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from alignment_engine.i18n import _
 from alignment_engine.model import Plan
-from alignment_engine.reports.svg import element, esc, fmt, text_block, truncate, wrap
+from alignment_engine.reports.svg import element, esc, fmt, text_block, two_lines, wrap
 
 __all__ = ["PERSPECTIVES", "Standing", "strategy_map"]
 
@@ -46,10 +46,11 @@ class _Box:
     height: float
     band: int
     title: list[str]
-    kpis: list[str]
+    kpis: list[str]  # the lines listing the KPIs shown (a long label takes two)
     more: int
     horizon: str
     tooltip: str
+    listed: int = 0  # how many KPIs the lines show
 
     @property
     def centre_x(self) -> float:
@@ -82,11 +83,14 @@ def _boxes(plan: Plan) -> tuple[list[_Box], list[float], list[float]]:
         for index, objective in enumerate(members):
             title = wrap(objective.name or objective.id, width - 16, TITLE_SIZE, 3)
             labels = serving[objective.id]
-            shown = [truncate("▸ " + label, width - 16, KPI_SIZE) for label in labels]
-            more = max(len(shown) - MAX_KPI_LINES, 0)
-            if more:
-                shown = shown[: MAX_KPI_LINES - 1]
-                more = len(labels) - len(shown)
+            listed = labels if len(labels) <= MAX_KPI_LINES else labels[: MAX_KPI_LINES - 1]
+            more = len(labels) - len(listed)
+            # A label takes a second line rather than losing its owner or half its name.
+            shown = [
+                line if number == 0 else "   " + line
+                for label in listed
+                for number, line in enumerate(two_lines("▸ " + label, width - 16, KPI_SIZE))
+            ]
             kpi_lines = len(shown) + (1 if more else 0)
             height = 12 + TITLE_SIZE * 1.25 * len(title) + 16 + KPI_SIZE * 1.3 * kpi_lines + 8
             if not labels:
@@ -108,6 +112,7 @@ def _boxes(plan: Plan) -> tuple[list[_Box], list[float], list[float]]:
                     more,
                     objective.horizon.value,
                     tooltip,
+                    len(listed),
                 )
             )
         band_height = max((b.height for b in row), default=40.0) + 2 * BAND_PAD
@@ -276,7 +281,7 @@ def strategy_map(
                 {
                     "class": "objective",
                     "data-id": box.id,
-                    "data-kpis": str(len(box.kpis) + box.more),
+                    "data-kpis": str(box.listed + box.more),
                     **({} if standing is None else {"data-status": standing[1]}),
                 },
                 "".join(inner),
