@@ -89,3 +89,29 @@ def test_bad_input_is_exit_2_naming_the_file_and_row(tmp_path: Path) -> None:
     assert both.exit_code == 2 and "not both" in both.output
     neither = _simulate(tmp_path)
     assert neither.exit_code == 2 and "nothing to draw outcomes from" in neither.output
+
+
+def test_a_distribution_that_cannot_be_drawn_is_exit_2_at_its_row(tmp_path: Path) -> None:
+    """A lognormal centred on a loss, a file without its distribution column, a negative seed:
+    each names what to fix, none is a traceback."""
+    centred = tmp_path / "distributions.csv"
+    centred.write_text(
+        "kpi,distribution,mean,sd\ncompany.net_margin,lognormal,,0.1\n", encoding="utf-8"
+    )
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text(
+        "period,scope,kpi,actual\n2026-Q3,company,company.net_margin,-0.02\n", encoding="utf-8"
+    )
+    result = _simulate(
+        tmp_path, "--distributions", str(centred), "--actuals", str(actuals),
+        "--period", "2026-Q3",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "distributions.csv:row 2: column 'mean'" in result.output
+    assert "centre (its result or target) is -0.02" in result.output
+    no_column = tmp_path / "bare.csv"
+    no_column.write_text("kpi,mean\ncompany.revenue,250\n", encoding="utf-8")
+    missing = _simulate(tmp_path, "--distributions", str(no_column), "--period", "2026-Q3")
+    assert missing.exit_code == 2 and "missing column 'distribution'" in missing.output
+    negative = _simulate(tmp_path, "--history", str(ACME / "history-kpis.csv"), "--seed", "-1")
+    assert negative.exit_code == 2 and "--seed" in negative.output

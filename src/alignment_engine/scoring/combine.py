@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alignment_engine.scoring.amount_limits import ComponentLimits
-from alignment_engine.scoring.gate_effects import IDENTITY, Modifier
+from alignment_engine.scoring.gate_effects import IDENTITY, Modifier, apply_effects
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -153,11 +153,11 @@ class DepartmentFactors:
         add = np.array([m.add for m in self.modifier], dtype=np.float64)
         cap = np.array([np.inf if m.cap is None else m.cap for m in self.modifier], np.float64)
         zero = np.array([m.zero for m in self.modifier], dtype=np.bool_)
-        raised = before * multiply[department]
-        if add.any():
-            raised = np.maximum(raised + add[department], 0.0)
-        after = denoise(np.minimum(raised, cap[department]))
-        after = np.where(zero[department], 0.0, after)
+        after = denoise(
+            apply_effects(
+                before, multiply[department], add[department], cap[department], zero[department]
+            )
+        )
         final = after if self.employee_cap is None else np.minimum(after, self.employee_cap)
         return before, after, final, changed
 

@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from alignment_engine.model.decision_tables import DecisionTable, HitPolicy, TableInput
 from alignment_engine.scoring.gate_effects import GateOutcome, KpiFact
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 
 def _observed(
@@ -42,6 +47,40 @@ def _observed(
     return None if value is None or math.isnan(value) else float(value)
 
 
+@dataclass(frozen=True)
+class TableDecision:
+    """What a table decides for each of ``N`` sets of results."""
+
+    matched: BoolArray  # (N, rows): which rows match
+    value: FloatArray  # (N,): the output by the hit policy; NaN: no effect
+
+
+def decide_table(table: DecisionTable, columns: Sequence[FloatArray]) -> TableDecision:
+    """The table over ``N`` sets of results at once (``columns``: one array of ``N`` values
+    per input, NaN for no result). One implementation for ``score`` (``N`` = 1) and for the
+    draws of ``policy simulate``."""
+    count = columns[0].shape[0] if columns else 0
+    rows = table.conditions()
+    outputs = np.array([float(r.then) for r in table.rules], dtype=np.float64)
+    matched = np.ones((count, len(rows)), dtype=np.bool_)
+    for number, column in enumerate(columns):
+        matched &= np.stack([row[number].contains(column) for row in rows], axis=1)
+    if table.hit is HitPolicy.COLLECT:
+        aggregate = str(table.aggregation)
+        if aggregate == "sum":
+            value = np.where(matched, outputs, 0.0).sum(axis=1)
+        elif aggregate == "product":
+            value = np.where(matched, outputs, 1.0).prod(axis=1)
+        elif aggregate == "max":
+            value = np.where(matched, outputs, -np.inf).max(axis=1)
+        else:
+            value = np.where(matched, outputs, np.inf).min(axis=1)
+    else:  # first (and unique, which matches at most one row)
+        value = outputs[np.argmax(matched, axis=1)]
+    default = np.nan if table.default is None else float(table.default)
+    return TableDecision(matched=matched, value=np.where(matched.any(axis=1), value, default))
+
+
 def table_outcome(
     table: DecisionTable,
     kpi_results: Mapping[str, KpiFact],
@@ -49,31 +88,13 @@ def table_outcome(
     company_score: float | None,
 ) -> GateOutcome:
     observed = [_observed(i, kpi_results, department_scores, company_score) for i in table.inputs]
-    values = np.array([np.nan if v is None else v for v in observed], dtype=np.float64)
-    rows = table.conditions()
-    matched = [
-        number
-        for number, conditions in enumerate(rows)
-        if all(bool(c.contains(values[i : i + 1])[0]) for i, c in enumerate(conditions))
-    ]
-    outputs = [float(table.rules[n].then) for n in matched]
-    chosen: list[int] = matched
-    value: float | None
-    if table.hit is HitPolicy.FIRST and matched:
-        chosen = matched[:1]
-        value = outputs[0]
-    elif table.hit is HitPolicy.COLLECT and matched:
-        aggregate = str(table.aggregation)
-        if aggregate == "sum":
-            value = math.fsum(outputs)
-        elif aggregate == "product":
-            value = math.prod(outputs)
-        else:
-            value = max(outputs) if aggregate == "max" else min(outputs)
-    elif matched:  # unique: validated to match at most one row
-        value = outputs[0]
-    else:
-        value = None if table.default is None else float(table.default)
+    decision = decide_table(
+        table, [np.array([np.nan if v is None else v], dtype=np.float64) for v in observed]
+    )
+    matched = [int(n) for n in np.flatnonzero(decision.matched[0])]
+    chosen = matched[:1] if table.hit is HitPolicy.FIRST else matched
+    found = float(decision.value[0])
+    value = None if math.isnan(found) else found
     how = str(table.hit) if table.hit is not HitPolicy.COLLECT else f"collect {table.aggregation}"
     if chosen:
         said = ", ".join(str(n + 1) for n in chosen)

@@ -14,7 +14,9 @@ numpy version give the same draws, value for value.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,12 +48,12 @@ class KpiDistribution:
     low: float | None = None
     mode: float | None = None
     high: float | None = None
+    file: str | None = None  # where the row is, for errors found when drawing
+    row: int | None = None
 
 
-def _cell(row: pd.Series, column: str) -> float | None:
-    if column not in row.index:
-        return None
-    value = row[column]
+def _cell(row: Mapping[Any, Any], column: str) -> float | None:
+    value = row.get(column)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return float(value)
@@ -63,7 +65,7 @@ def check_distributions(frame: pd.DataFrame, catalogue: KpiCatalogue) -> list[Kp
     problems: list[Problem] = []
     found: list[KpiDistribution] = []
     seen: dict[str, int] = {}
-    for position, (_, row) in enumerate(frame.iterrows()):
+    for position, row in enumerate(frame.to_dict("records")):
         line = source.line(position)
         kpi = str(row["kpi"]).strip()
         kind = str(row["distribution"]).strip().lower()
@@ -113,7 +115,7 @@ def check_distributions(frame: pd.DataFrame, catalogue: KpiCatalogue) -> list[Kp
         if said is not None:
             problems.append(row_problem(source.name, line, said[0], said[1]))
             continue
-        found.append(KpiDistribution(kpi=kpi, kind=kind, **values))
+        found.append(KpiDistribution(kpi=kpi, kind=kind, **values, file=source.name, row=line))
     if problems:
         raise InputError(problems=problems)
     return found
@@ -158,10 +160,16 @@ def draw_results(
         mean = found.mean if found.mean is not None else float(centre[row])
         if math.isnan(mean) and found.kind in ("normal", "lognormal", "fixed"):
             raise InputError(
-                f"KPI '{entry.kpi.id}' has no result or target to centre its {found.kind} "
-                "distribution on",
-                key="distributions",
-                suggestion="give its mean",
+                problems=[
+                    row_problem(
+                        found.file or "distributions",
+                        found.row or 0,
+                        "mean",
+                        f"KPI '{entry.kpi.id}' has no result or target to centre its "
+                        f"{found.kind} distribution on",
+                        "give its mean",
+                    )
+                ]
             )
         results[:, row] = _draw(found, mean, generator, draws)
     return results
@@ -187,10 +195,16 @@ def _draw(
     else:  # lognormal with the given mean and sd of the result
         if mean <= 0:
             raise InputError(
-                f"KPI '{found.kpi}': a lognormal result stays above zero, but its centre is "
-                f"{mean:g}",
-                key="distributions",
-                suggestion="give a mean above 0",
+                problems=[
+                    row_problem(
+                        found.file or "distributions",
+                        found.row or 0,
+                        "mean",
+                        f"KPI '{found.kpi}': a lognormal result stays above zero, but its "
+                        f"centre (its result or target) is {mean:g}",
+                        "give a mean above 0",
+                    )
+                ]
             )
         sigma2 = math.log1p((sd / mean) ** 2)
         values = generator.lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2), n)

@@ -95,14 +95,8 @@ class Modifier:
     add: float = 0.0  # decision tables' `add`, after the multipliers; never below 0
 
     def apply(self, values: FloatArray) -> FloatArray:
-        result = values * self.multiply
-        if self.add:
-            result = np.maximum(result + self.add, 0.0)
-        if self.cap is not None:
-            result = np.minimum(result, self.cap)
-        if self.zero:
-            result = np.zeros_like(result)
-        return result
+        cap = np.inf if self.cap is None else self.cap
+        return apply_effects(values, self.multiply, self.add, cap, self.zero)
 
     def apply_scalar(self, value: float) -> float:
         return float(self.apply(np.array([value], dtype=np.float64))[0])
@@ -123,6 +117,25 @@ class Modifier:
 
 
 IDENTITY = Modifier()
+
+
+def apply_effects(
+    values: FloatArray,
+    multiply: npt.ArrayLike,
+    add: npt.ArrayLike,
+    cap: npt.ArrayLike,
+    zero: npt.ArrayLike,
+) -> FloatArray:
+    """Combined effects on factors, in the one order they combine: times ``multiply``, plus
+    ``add`` (never below 0), at most ``cap``, then 0 where ``zero``. Every argument broadcasts:
+    a scalar of one target (:class:`Modifier`), one value per department's employees, one per
+    draw of ``policy simulate``."""
+    added = np.asarray(add, dtype=np.float64)
+    result = np.asarray(values, dtype=np.float64) * np.asarray(multiply, dtype=np.float64)
+    result = np.where(added != 0, np.maximum(result + added, 0.0), result)
+    result = np.minimum(result, np.asarray(cap, dtype=np.float64))
+    applied: FloatArray = np.where(np.asarray(zero, dtype=np.bool_), 0.0, result)
+    return applied
 
 
 def _condition(comparison: Comparison) -> str:

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from alignment_engine.errors import InputError, PolicyError, Problem
-from alignment_engine.model.decision_tables import DecisionTable, HitPolicy
+from alignment_engine.model.decision_tables import DecisionTable
 from alignment_engine.model.plan import Plan
 from alignment_engine.model.policy import Comparison, Gate, Policy
 from alignment_engine.scoring.actuals import (
@@ -45,13 +45,14 @@ from alignment_engine.scoring.combine import (
     denoise,
     department_factors,
 )
+from alignment_engine.scoring.decision_tables import decide_table
 from alignment_engine.scoring.distributions import (
     KpiDistribution,
     check_distributions,
     draw_results,
 )
 from alignment_engine.scoring.employees import EmployeeTable, check_employees
-from alignment_engine.scoring.gate_effects import GateEvaluator, gate_subject
+from alignment_engine.scoring.gate_effects import GateEvaluator, apply_effects, gate_subject
 from alignment_engine.scoring.missing import check_missing
 from alignment_engine.scoring.money import to_units
 from alignment_engine.scoring.payout_curves import (
@@ -124,13 +125,13 @@ class _Effects:
         multiply, then add (never below 0), then cap, then zero; broadcast over the last axis
         of ``values`` when it is wider than one value per draw."""
         shape = (-1,) + (1,) * (values.ndim - 1)
-        result = values * self.multiply.reshape(shape)
-        added = self.add.reshape(shape)
-        result = np.where(added != 0, np.maximum(result + added, 0.0), result)
-        result = np.minimum(result, self.cap.reshape(shape))
-        result = np.where(self.zero.reshape(shape), 0.0, result)
-        out: FloatArray = result
-        return out
+        return apply_effects(
+            values,
+            self.multiply.reshape(shape),
+            self.add.reshape(shape),
+            self.cap.reshape(shape),
+            self.zero.reshape(shape),
+        )
 
 
 def _holds(comparison: Comparison, values: FloatArray) -> BoolArray:
@@ -163,32 +164,6 @@ def _gate_effect(gate: Gate, fired: BoolArray) -> _Effects:
         )
     factor = float(effect.multiply if effect.multiply is not None else 1.0)
     return _Effects(np.where(fired, factor, 1.0), effects.add, effects.cap, effects.zero)
-
-
-def _table_value(table: DecisionTable, columns: Sequence[FloatArray]) -> FloatArray:
-    """Each draw's output of ``table`` (NaN: no effect)."""
-    count = columns[0].shape[0] if columns else 0
-    rows = table.conditions()
-    outputs = np.array([float(r.then) for r in table.rules], dtype=np.float64)
-    matched = np.ones((count, len(rows)), dtype=np.bool_)
-    for number, column in enumerate(columns):
-        matched &= np.stack([row[number].contains(column) for row in rows], axis=1)
-    any_match = matched.any(axis=1)
-    if table.hit is HitPolicy.COLLECT:
-        aggregate = str(table.aggregation)
-        if aggregate == "sum":
-            value = np.where(matched, outputs, 0.0).sum(axis=1)
-        elif aggregate == "product":
-            value = np.where(matched, outputs, 1.0).prod(axis=1)
-        elif aggregate == "max":
-            value = np.where(matched, outputs, -np.inf).max(axis=1)
-        else:
-            value = np.where(matched, outputs, np.inf).min(axis=1)
-    else:  # first (and unique, which matches at most one row)
-        value = outputs[np.argmax(matched, axis=1)] if len(rows) else np.zeros(count)
-    default = np.nan if table.default is None else float(table.default)
-    result: FloatArray = np.where(any_match, value, default)
-    return result
 
 
 def _table_effect(table: DecisionTable, value: FloatArray) -> _Effects:
@@ -392,7 +367,7 @@ def _pay_chunk(
         )
     for decision in policy.tables:
         columns_read = [value_of(i.subject, i.read) for i in decision.inputs]
-        single = _table_effect(decision, _table_value(decision, columns_read))
+        single = _table_effect(decision, decide_table(decision, columns_read).value)
         effects[decision.applies_to] = effects.get(
             decision.applies_to, _Effects.identity(draws)
         ).then(single)
