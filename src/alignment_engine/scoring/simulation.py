@@ -426,15 +426,32 @@ def _pay_chunk(
         limited, _ = limits.apply(parts, np.tile(table.target_bonus, draws))
         before_gates = denoise(limited.sum(axis=1)).reshape(draws, people)
 
+    # Each department's effects as (draws, D) columns: `all`'s, then its own where it has any;
+    # each employee reads their department's column.
     everyone = effects.get("all", _Effects.identity(draws))
-    after_gates = np.empty_like(before_gates)
-    for number, department_id in enumerate(layout.department_ids):
-        members = department == number
-        if not members.any():
+    width = len(layout.department_ids)
+    multiply = np.repeat(everyone.multiply[:, None], width, axis=1)
+    add = np.repeat(everyone.add[:, None], width, axis=1)
+    cap = np.repeat(everyone.cap[:, None], width, axis=1)
+    zero = np.repeat(everyone.zero[:, None], width, axis=1)
+    column_of = {d: i for i, d in enumerate(layout.department_ids)}
+    for target, effect in effects.items():
+        kind, _sep, ref = target.partition(":")
+        if kind != "department" or ref not in column_of:
             continue
-        effect = everyone.then(effects.get(f"department:{department_id}", _Effects.identity(draws)))
-        after_gates[:, members] = effect.apply(before_gates[:, members])
-    after_gates = denoise(after_gates)
+        column = column_of[ref]
+        combined = everyone.then(effect)
+        multiply[:, column], add[:, column] = combined.multiply, combined.add
+        cap[:, column], zero[:, column] = combined.cap, combined.zero
+    after_gates = denoise(
+        apply_effects(
+            before_gates,
+            multiply[:, department],
+            add[:, department],
+            cap[:, department],
+            zero[:, department],
+        )
+    )
     employee_cap = policy.caps.employee
     final = after_gates if employee_cap is None else np.minimum(after_gates, float(employee_cap))
 
