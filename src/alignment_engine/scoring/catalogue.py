@@ -31,7 +31,15 @@ from alignment_engine.model.consistency import policy_plan_problems
 from alignment_engine.model.decision_tables import PayoutMatrix
 from alignment_engine.model.plan import Kpi, Metric, Plan
 from alignment_engine.model.policy import Curve, CurveBasis, LevelPoints, Policy
-from alignment_engine.scoring.payout_curves import CurvePoints, CurveSet, monotone_levels
+from alignment_engine.scoring.payout_curves import (
+    CurvePoints,
+    CurveSet,
+    attainment_ratio,
+    band_attainment,
+    monotone_levels,
+    monotone_values,
+)
+from alignment_engine.scoring.precision import round_significant
 
 ScopeKind = Literal["company", "department", "shared"]
 FloatArray = npt.NDArray[np.float64]
@@ -203,6 +211,43 @@ def on_band(catalogue: KpiCatalogue, held: FloatArray, otherwise: FloatArray) ->
         otherwise,
     )
     return placed
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where results sit on their KPIs' curves (one row of results, or one per draw)."""
+
+    attained: FloatArray  # attainment, 12 significant digits (what gates and tables read)
+    exact: FloatArray  # attainment before that rounding
+    position: FloatArray  # the curve coordinate that decides the segment
+    placed: FloatArray  # the exact coordinate that places it inside the segment
+
+
+def place(catalogue: KpiCatalogue, actual: FloatArray, read: BoolArray | None = None) -> Placement:
+    """Each result's attainment and curve coordinates (``actual``: ``(K,)`` or ``(N, K)``).
+    ``read``: the KPIs whose attainment something uses (others get NaN: a rounding per value is
+    the costliest step over many draws); None: every KPI."""
+    exact = np.full(actual.shape, np.nan)
+    columns = (slice(None),) * (actual.ndim - 1)
+    chosen = np.ones(len(catalogue), dtype=np.bool_) if read is None else read
+    if chosen.any():
+        exact[(*columns, chosen)] = attainment_ratio(
+            actual[(*columns, chosen)],
+            catalogue.target[chosen],
+            catalogue.lower_is_better[chosen],
+        )
+    attained = round_significant(exact)
+    levels = monotone_values(actual, catalogue.lower_is_better)
+    position = np.where(catalogue.levels_basis, levels, attained)
+    placed = np.where(catalogue.levels_basis, levels, exact)
+    if catalogue.maintain.any():
+        held_exact = band_attainment(actual, catalogue.band_low, catalogue.band_high, rounded=False)
+        held = round_significant(held_exact)
+        attained = np.where(catalogue.maintain, held, attained)
+        exact = np.where(catalogue.maintain, held_exact, exact)
+        position = on_band(catalogue, held, position)
+        placed = on_band(catalogue, held_exact, placed)
+    return Placement(attained=attained, exact=exact, position=position, placed=placed)
 
 
 _ON_MATRIX = Curve(basis=CurveBasis.ATTAINMENT, points=[(0.0, 0.0)])

@@ -46,7 +46,7 @@ from alignment_engine.scoring.adjustments import (
     units_per_employee,
 )
 from alignment_engine.scoring.amount_limits import AmountLimits, ComponentLimits
-from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue, on_band
+from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue, place
 from alignment_engine.scoring.combine import (
     COMPONENTS,
     NOISE_DECIMALS,
@@ -72,15 +72,11 @@ from alignment_engine.scoring.money import format_units, to_units
 from alignment_engine.scoring.payout_curves import (
     CurveEvaluation,
     apply_cap,
-    attainment_ratio,
-    band_attainment,
-    monotone_values,
     segment_label,
 )
 from alignment_engine.scoring.payout_matrix import describe_position, evaluate_matrix
 from alignment_engine.scoring.periods import Period, parse_period
 from alignment_engine.scoring.pool import fit_to_pool
-from alignment_engine.scoring.precision import round_significant
 from alignment_engine.scoring.restatement import restatement
 from alignment_engine.scoring.result import (
     DepartmentResult,
@@ -259,20 +255,9 @@ def _evaluate_curves(
 ) -> tuple[CurveEvaluation, FloatArray, FloatArray]:
     """Curve evaluation for every KPI at once, each KPI's attainment, and the attainment
     before its rounding (which places a result between two curve points)."""
-    lower = catalogue.lower_is_better
-    exact = attainment_ratio(actual, catalogue.target, lower)
-    attained = round_significant(exact)
-    levels = monotone_values(actual, lower)
-    position = np.where(catalogue.levels_basis, levels, attained)
-    placed = np.where(catalogue.levels_basis, levels, exact)
-    if catalogue.maintain.any():
-        held_exact = band_attainment(actual, catalogue.band_low, catalogue.band_high, rounded=False)
-        held = round_significant(held_exact)
-        attained = np.where(catalogue.maintain, held, attained)
-        exact = np.where(catalogue.maintain, held_exact, exact)
-        position = on_band(catalogue, held, position)
-        placed = on_band(catalogue, held_exact, placed)
-    return catalogue.curves.evaluate(position, exact=placed), attained, exact
+    found = place(catalogue, actual)
+    evaluation = catalogue.curves.evaluate(found.position, exact=found.placed)
+    return evaluation, found.attained, found.exact
 
 
 def score_resolved(

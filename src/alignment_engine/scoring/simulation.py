@@ -38,7 +38,7 @@ from alignment_engine.scoring.actuals import (
     resolve_actuals,
 )
 from alignment_engine.scoring.amount_limits import AmountLimits, ComponentLimits
-from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue, on_band
+from alignment_engine.scoring.catalogue import KpiCatalogue, build_catalogue, place
 from alignment_engine.scoring.combine import (
     COMPONENTS,
     NOISE_DECIMALS,
@@ -57,13 +57,9 @@ from alignment_engine.scoring.missing import check_missing
 from alignment_engine.scoring.money import to_units
 from alignment_engine.scoring.payout_curves import (
     apply_cap,
-    attainment_ratio,
-    band_attainment,
-    monotone_values,
 )
 from alignment_engine.scoring.payout_matrix import evaluate_matrix
 from alignment_engine.scoring.periods import Period, parse_period
-from alignment_engine.scoring.precision import round_significant
 from alignment_engine.scoring.score import score_resolved
 from alignment_engine.scoring.tables import TableSource
 
@@ -313,30 +309,9 @@ def _pay_chunk(
 ) -> tuple[IntArray, FloatArray]:
     """Units paid to each employee in each draw of the chunk, and each draw's performance."""
     draws = actual.shape[0]
-    lower = catalogue.lower_is_better[None, :]
-    attained = np.full(actual.shape, np.nan)
-    exact = np.full(actual.shape, np.nan)
-    read = layout.attainment_read
-    if read.any():  # attainment costs a rounding per value: only where something reads it
-        exact[:, read] = attainment_ratio(
-            actual[:, read], catalogue.target[None, read], lower[:, read]
-        )
-        attained[:, read] = round_significant(exact[:, read])
-    levels = monotone_values(actual, lower)
-    levels_basis = catalogue.levels_basis[None, :]
-    position = np.where(levels_basis, levels, attained)
-    placed = np.where(levels_basis, levels, exact)
-    if catalogue.maintain.any():
-        held_exact = band_attainment(
-            actual, catalogue.band_low[None, :], catalogue.band_high[None, :], rounded=False
-        )
-        held = round_significant(held_exact)
-        maintain = catalogue.maintain[None, :]
-        attained = np.where(maintain, held, attained)
-        exact = np.where(maintain, held_exact, exact)
-        position = on_band(catalogue, held, position)
-        placed = on_band(catalogue, held_exact, placed)
-    factor = catalogue.curves.evaluate_columns(position, placed)
+    found = place(catalogue, actual, layout.attainment_read)
+    attained, exact = found.attained, found.exact
+    factor = catalogue.curves.evaluate_columns(found.position, found.placed)
     for binding in catalogue.matrices:
         columns = list(binding.rows)
         on_matrix = evaluate_matrix(binding.matrix, attained[:, columns], exact[:, columns]).factor
