@@ -321,3 +321,22 @@ def test_a_pipe_without_usable_columns_gets_the_wide_table(
     code, out, err = run("check", ACME, "--policy", POLICY)
     assert code == 0, err
     assert "┃ severity ┃ rule" in out
+
+
+def test_a_decision_table_or_matrix_naming_an_unknown_kpi_exits_2(tmp_path: Path) -> None:
+    policy = (ROOT / "policies" / "matrix-bonus-2026.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        policy.replace("kpi: sales.customer_retention", "kpi: sales.customer_retension", 1),
+        encoding="utf-8",
+    )
+    code, out, err = run("check", ACME, "--policy", path)
+    assert code == 2 and out == ""
+    assert "tables.1.inputs.0.kpi: plan 'acme-2026' has no KPI 'sales.customer_retension'" in err
+    assert "did you mean 'sales.customer_retention'?" in err
+    path.write_text(
+        policy.replace("margin: company.net_margin}", "margin: company.net_margn}", 1),
+        encoding="utf-8",
+    )
+    code, _out, err = run("check", ACME, "--policy", path)
+    assert code == 2 and "has no KPI 'company.net_margn'" in err

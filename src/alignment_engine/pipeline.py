@@ -564,6 +564,7 @@ class SimulateRun:
     distributions: pd.DataFrame | None = None
     draws: int = 10_000
     seed: int = 0
+    accept_findings: bool = False  # price despite findings that make payouts wrong (recorded)
     compact: bool = False
 
     def record(self, actor: str | None = None) -> RunRecord:
@@ -577,7 +578,8 @@ class SimulateRun:
             period=self.period,
             documents={"plan": self.plan, "policy": self.policy},
             tables=tables,
-            options={"draws": self.draws, "seed": self.seed},
+            options={"draws": self.draws, "seed": self.seed}
+            | ({"accept_findings": True} if self.accept_findings else {}),
             actor=actor,
         )
 
@@ -591,6 +593,7 @@ class SimulateRun:
             distributions=self.distributions,
             draws=self.draws,
             seed=self.seed,
+            accept_findings=self.accept_findings,
         )
 
     def document(self, result: SimulationResult) -> dict[str, Any]:
@@ -620,6 +623,7 @@ class SimulateRun:
             else None,
             draws=int(run.options.get("draws", 10_000)),
             seed=int(run.options.get("seed", 0)),
+            accept_findings=bool(run.options.get("accept_findings", False)),
             compact=is_compact(run.result_json),
         )
 

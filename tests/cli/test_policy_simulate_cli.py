@@ -115,3 +115,30 @@ def test_a_distribution_that_cannot_be_drawn_is_exit_2_at_its_row(tmp_path: Path
     assert missing.exit_code == 2 and "missing column 'distribution'" in missing.output
     negative = _simulate(tmp_path, "--history", str(ACME / "history-kpis.csv"), "--seed", "-1")
     assert negative.exit_code == 2 and "--seed" in negative.output
+
+
+def test_a_plan_score_would_refuse_is_refused_unless_findings_are_accepted(
+    tmp_path: Path,
+) -> None:
+    plan = (ACME / "plan.yaml").read_text(encoding="utf-8")
+    broken = plan.replace(
+        "weight: 0.15, objectives: {F1: 1.0}, horizon: long, rolls_up_to",
+        "weight: 0.55, objectives: {F1: 1.0}, horizon: long, rolls_up_to",
+        1,
+    )
+    assert broken != plan
+    (tmp_path / "plan.yaml").write_text(broken, encoding="utf-8")
+    arguments = [
+        "policy", "simulate", "--plan", str(tmp_path / "plan.yaml"),
+        "--policy", str(ROOT / "policies" / "annual-bonus-2026.yaml"),
+        "--history", str(ACME / "history-kpis.csv"),
+        "--employees", str(ACME / "employees.csv"),
+        "--draws", "100", "--db", f"sqlite:///{tmp_path / 'runs.db'}",
+    ]  # fmt: skip
+    refused = _run(*arguments)
+    assert refused.exit_code == 2 and "weights-not-normalised" in refused.output
+    priced = _run(*arguments, "--accept-findings", "--format", "json")
+    assert priced.exit_code == 0, priced.output
+    replay = _run("runs", "replay", json.loads(priced.output)["run_id"], "--db",
+                  f"sqlite:///{tmp_path / 'runs.db'}")  # fmt: skip
+    assert replay.exit_code == 0 and "identical" in replay.output

@@ -112,6 +112,13 @@ def policy_test(paths: tuple[Path, ...], output_format: str) -> None:
     help="Write simulation.json, departments.csv and report.html (histogram and "
     "pay-for-performance charts) here.",
 )
+@click.option(
+    "--accept-findings",
+    is_flag=True,
+    help="Price the policy even though the plan has findings that make payouts wrong (weights "
+    "not summing to 1, a missing target, levels out of order), as score --accept-findings pays; "
+    "recorded in the run.",
+)
 @click.option("--force", is_flag=True, help="Store a new run even when an identical one exists.")
 @db_option
 def policy_simulate(
@@ -126,6 +133,7 @@ def policy_simulate(
     seed: int,
     output_format: str,
     out_dir: Path | None,
+    accept_findings: bool,
     force: bool,
     db_url: str | None,
 ) -> None:
@@ -164,7 +172,7 @@ def policy_simulate(
     employees = read_table(employees_path, EMPLOYEES)
     run = SimulateRun(
         plan, policy, results, employees, period=period, distributions=distributions,
-        draws=draws, seed=seed,
+        draws=draws, seed=seed, accept_findings=accept_findings,
     )  # fmt: skip
     with open_store(db_url) as store:
         stored = store.record_or_reuse(
