@@ -683,3 +683,16 @@ def test_a_result_between_two_points_pays_without_float_noise(actual: float, fac
     # the revenue axis at share 1.0: 1.0 + (attainment - 1) x 3, or 0.5 + (a - 0.9) x 5 below
     expected = {305.0: 1.05, 302.0: 1.02, 297.0: 0.95}[actual]
     assert paid == expected
+
+
+def test_a_unique_table_too_large_to_check_is_refused_with_a_way_out() -> None:
+    inputs = [{"name": f"k{i}", "kpi": f"kpi{i}"} for i in range(6)]
+    rules = [
+        {"when": {f"k{i}": f"< {n / 10 + i}" for i in range(6)}, "then": 1.0} for n in range(12)
+    ]
+    table = DecisionTable.model_validate(
+        {"id": "huge", "inputs": inputs, "hit": "unique", "effect": "cap", "rules": rules}
+    )
+    [problem] = table.problems(("tables", 0))
+    assert "too many combinations to check" in problem.message
+    assert problem.suggestion == "split it into smaller tables"
