@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alignment_engine.model.findings import Finding
+from alignment_engine.model.findings import Finding, FindingKind, Severity
 from alignment_engine.rulepacks import load_pack
 from alignment_engine.ruleset import evaluation
 from alignment_engine.ruleset.compiler import compile_program
@@ -149,3 +149,47 @@ def test_a_memo_renders_what_the_template_renders() -> None:
     ]
     assert [template.render(e, memo) for e in envs] == [template.render(e) for e in envs]
     assert template.render(envs[2], memo) == "ops has 3 (3) small"
+
+
+def test_a_memo_keeps_literal_braces_and_the_order_of_interleaved_facts() -> None:
+    # The memo renders through a format string with each fact's texts gathered: literal
+    # braces must stay literal, and texts of facts read in turn must land back in place.
+    scope = Scope(
+        {
+            "a": ("group", {"name": "text", "size": "number"}),
+            "b": ("group", {"name": "text", "size": "number"}),
+            "n": ("nth", {"i": "number"}),
+        },
+        values=True,
+    )
+    template = parse_template(
+        "{{0}} {a.name} vs {b.name} ({a.size:.0f}/{b.size:.0f}) {a.name + '/' + b.name}"
+        " #{n.i} {{x}}{b.name}}}",
+        scope,
+    )
+    memo = RenderMemo(fresh=frozenset({"n"}))
+    ops, hr = {"name": "ops", "size": 3.0}, {"name": "hr", "size": 40.0}
+    envs = [{"a": ops, "b": hr, "n": {"i": 1.0}}, {"a": hr, "b": ops, "n": {"i": 2.0}}]
+    envs.append({"a": ops, "b": hr, "n": {"i": 3.0}})
+    assert [template.render(e, memo) for e in envs] == [template.render(e) for e in envs]
+    assert template.render(envs[2], memo) == "{0} ops vs hr (3/40) ops/hr #3 {x}hr}"
+
+
+def test_a_trusted_finding_is_what_model_construct_makes() -> None:
+    values: dict[str, Any] = {
+        "rule": "trade-off",
+        "kind": FindingKind.CONFLICT,
+        "severity": Severity.MEDIUM,
+        "departments": ["sales"],
+        "kpis": ["k1", "k2"],
+        "objectives": [],
+        "resources": [],
+        "message": "m",
+        "suggestion": "s",
+    }
+    trusted, constructed = Finding.trusted(dict(values)), Finding.model_construct(**values)
+    assert trusted == constructed
+    assert trusted.model_dump() == constructed.model_dump()
+    assert trusted.model_fields_set == constructed.model_fields_set
+    assert repr(trusted) == repr(constructed)
+    assert Finding.model_validate(trusted.model_dump()) == trusted

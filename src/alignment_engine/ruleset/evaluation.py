@@ -17,6 +17,7 @@ members of its two kpi_group facts that conflict with the other side.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import weakref
@@ -335,17 +336,18 @@ class _Runner:
         best: dict[tuple[Any, ...], tuple[tuple[Any, ...], Finding]] = {}
         groups: dict[tuple[Any, ...], _Group] = {}
         memo = RenderMemo(fresh=frozenset({GROUP_ALIAS}))
+        narrowed_facts: dict[tuple[int, tuple[Any, ...]], tuple[PartyGroup, Fact]] = {}
         for match in matches:
             rule = rules[match.rule]
             template = rule.finding
             env: Env = self.env(match)
             if template is not None and template.parties:
-                narrowed = _with_parties(env, template.parties)
+                narrowed = _with_parties(env, template.parties, narrowed_facts)
                 if narrowed is None:
                     continue  # no member of one side conflicts with any member of the other
                 env = narrowed
             if template is not None and template.group_by:
-                key = (rule.id, *(evaluate(node, env) for node in template.group_by))
+                key = (rule.id, *[_value(node, env) for node in template.group_by])
                 group = groups.get(key)
                 if group is None:
                     group = groups[key] = _Group(rule)
@@ -366,8 +368,19 @@ class _Runner:
         return sorted(found, key=Finding.sort_key), len(matches)
 
 
-def _with_parties(env: Env, parties: Sequence[str]) -> Env | None:
-    """The match with each side cut to the members that conflict with the other side."""
+def _value(node: Node, env: Env) -> Any:
+    if type(node) is Field:  # most group keys are plain fields: read without the closure
+        return env[node.alias].get(node.name)
+    return evaluate(node, env)
+
+
+def _with_parties(
+    env: Env,
+    parties: Sequence[str],
+    made: dict[tuple[int, tuple[Any, ...]], tuple[PartyGroup, Fact]],
+) -> Env | None:
+    """The match with each side cut to the members that conflict with the other side (each
+    cut group's fact made once: ``made`` holds them, by group and members kept)."""
     first, second = (env[alias].get(GROUP_KEY) for alias in parties)
     if not isinstance(first, PartyGroup) or not isinstance(second, PartyGroup):
         return env  # pragma: no cover - the compiler only accepts kpi_group aliases
@@ -378,7 +391,11 @@ def _with_parties(env: Env, parties: Sequence[str]) -> Env | None:
     narrowed = dict(env)
     for alias, group, kept in ((parties[0], first, mine), (parties[1], second, theirs)):
         if len(kept) < len(group.parties):
-            narrowed[alias] = group_fact(group, kept)
+            key = (id(group), kept)
+            found = made.get(key)
+            if found is None:  # the group is kept beside its fact, so its id stays its own
+                found = made[key] = group, group_fact(group, kept)
+            narrowed[alias] = found[1]
     return narrowed
 
 
@@ -442,12 +459,14 @@ class _Group:
         env: dict[str, Mapping[str, Any]] = dict(self.merged(list_fields))
         counted = float(len(self.envs))
         if template.count is not None:
-            readers = sorted(aliases_in(template.count))
+            readers = _readers(template.count)
             distinct = {tuple(id(e[a]) for a in readers): e for e in self.envs}
             counted = float(sum(evaluate(template.count, e) or 0 for e in distinct.values()))
         env[GROUP_ALIAS] = {"count": counted, "matches": float(len(self.envs))}
 
         def ids(templates: Sequence[Template]) -> list[str]:
+            if not templates:
+                return []
             values: list[str] = []
             for item in templates:
                 field = item.list_field()
@@ -470,20 +489,27 @@ class _Group:
 
         # Built from values this module made (the rule's own kind and severity, lists of
         # text): validating 200,000 of them again cost a fifth of rendering a large check.
-        return Finding.model_construct(
-            rule=rule.id,
-            kind=rule.kind,
-            severity=rule.severity,
-            departments=ids(template.departments),
-            kpis=ids(template.kpis),
-            objectives=ids(template.objectives),
-            resources=ids(template.resources),
-            message=_tidy(template.message.render(env, memo)),
-            suggestion=_tidy(template.suggestion.render(env, memo)),
+        return Finding.trusted(
+            {
+                "rule": rule.id,
+                "kind": rule.kind,
+                "severity": rule.severity,
+                "departments": ids(template.departments),
+                "kpis": ids(template.kpis),
+                "objectives": ids(template.objectives),
+                "resources": ids(template.resources),
+                "message": _tidy(template.message.render(env, memo)),
+                "suggestion": _tidy(template.suggestion.render(env, memo)),
+            }
         )
 
 
 _TEXT = {str}
+
+
+@functools.cache
+def _readers(node: Node) -> list[str]:
+    return sorted(aliases_in(node))
 
 
 def _rank(rule: CompiledRule, env: Env, finding: Finding) -> tuple[Any, ...]:

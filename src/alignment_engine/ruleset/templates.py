@@ -44,13 +44,75 @@ class RenderMemo:
 
     def __init__(self, fresh: frozenset[str] = frozenset()) -> None:
         self.fresh = fresh
-        self._steps: dict[int, list[str | _Step]] = {}
+        self._plans: dict[int, tuple[Template, _Plan]] = {}
 
     def render(self, template: Template, env: Env) -> str:
-        steps = self._steps.get(id(template))
-        if steps is None:
-            steps = self._steps[id(template)] = _steps(template.parts, self.fresh)
-        return "".join([step if isinstance(step, str) else step.text(env) for step in steps])
+        found = self._plans.get(id(template))
+        if found is None:  # the template is kept beside its plan, so its id stays its own
+            found = self._plans[id(template)] = template, _Plan(template.parts, self.fresh)
+        return found[1].render(env)
+
+
+class _Plan:
+    """A template as one format string whose fields are its steps' texts, the steps grouped by
+    the facts they read: rendering looks each group's texts up once (one dictionary lookup per
+    fact read, not per placeholder) and lets ``str.format`` put text and fields together."""
+
+    __slots__ = ("format", "groups")
+
+    def __init__(self, parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> None:
+        steps = _steps(parts, fresh)
+        by_reads: dict[tuple[str, ...] | None, list[int]] = {}
+        for index, step in enumerate(steps):
+            if isinstance(step, _Step):
+                by_reads.setdefault(step.reads, []).append(index)
+        self.groups = [
+            _StepGroup(tuple(step for i in at if isinstance(step := steps[i], _Step)))
+            for at in by_reads.values()
+        ]
+        field = {i: n for n, i in enumerate(i for at in by_reads.values() for i in at)}
+        self.format = "".join(
+            step.replace("{", "{{").replace("}", "}}")
+            if isinstance(step, str)
+            else f"{{{field[i]}}}"
+            for i, step in enumerate(steps)
+        )
+
+    def render(self, env: Env) -> str:
+        texts: list[str] = []
+        for group in self.groups:
+            texts += group.texts(env)
+        return self.format.format(*texts)
+
+
+class _StepGroup:
+    """Steps reading the same facts, and the texts they rendered, by the identity of those
+    facts (kept alive beside them); steps reading a fresh alias are rendered every time."""
+
+    __slots__ = ("alias", "cache", "reads", "steps")
+
+    def __init__(self, steps: tuple[_Step, ...]) -> None:
+        self.steps = steps
+        self.reads = steps[0].reads
+        self.alias = self.reads[0] if self.reads is not None and len(self.reads) == 1 else None
+        self.cache: dict[object, tuple[tuple[str, ...], object]] = {}
+
+    def rendered(self, env: Env) -> tuple[str, ...]:
+        return tuple([step.render(env) for step in self.steps])
+
+    def texts(self, env: Env) -> tuple[str, ...]:
+        if self.alias is not None:
+            fact: object = env.get(self.alias)
+            key: object = id(fact)
+        elif self.reads is not None:
+            fact = tuple([env.get(alias) for alias in self.reads])
+            key = tuple(map(id, fact))
+        else:
+            return self.rendered(env)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = self.rendered(env), fact
+        return found[0]
 
 
 def _steps(parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> list[str | _Step]:
@@ -88,17 +150,15 @@ def _steps(parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> list[
 
 
 class _Step:
-    """Placeholders (with the text between them) and the texts they rendered, by the identity
-    of the facts they read."""
+    """Placeholders (with the text between them) rendered together, and the aliases they read
+    (None when one is fresh: never kept)."""
 
-    __slots__ = ("alias", "parts", "reads", "texts")
+    __slots__ = ("parts", "reads")
 
     def __init__(self, parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> None:
         self.parts = parts
         reads = tuple(sorted({a for p in parts if isinstance(p, Placeholder) for a in p.reads}))
         self.reads: tuple[str, ...] | None = None if fresh.intersection(reads) else reads
-        self.alias = reads[0] if self.reads is not None and len(reads) == 1 else None
-        self.texts: dict[object, tuple[str, object]] = {}
 
     def render(self, env: Env) -> str:
         return "".join(
@@ -109,21 +169,6 @@ class _Step:
                 for part in self.parts
             ]
         )
-
-    def text(self, env: Env) -> str:
-        if self.alias is not None:
-            fact: object = env.get(self.alias)
-            key: object = id(fact)
-        elif self.reads is not None:
-            fact = tuple([env.get(alias) for alias in self.reads])
-            key = tuple(map(id, fact))
-        else:
-            return self.render(env)
-        found = self.texts.get(key)
-        if found is None:
-            found = self.render(env), fact
-            self.texts[key] = found
-        return found[0]
 
 
 @dataclass(frozen=True)
