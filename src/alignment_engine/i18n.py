@@ -12,6 +12,7 @@ what the user wrote (names in plans) are never translated; JSON results stay in 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +26,7 @@ __all__ = [
     "from_environment",
     "gettext",
     "normalise",
+    "translate",
     "untranslated",
     "using",
 ]
@@ -96,6 +98,61 @@ def gettext(message: str) -> str:
         _UNTRANSLATED.setdefault(language, set()).add(message)
         return message
     return found
+
+
+def translate(text: str) -> str:
+    """Text made elsewhere in English (an error's message, built with its values filled in)
+    in the current language: the catalogue's message it is, or the message with placeholders
+    (``unknown key '{key}'``) it matches, the values carried over; itself when none fits.
+
+    Errors are made in English wherever they arise (the service answers in English, and the
+    pure core knows no language); the CLI translates them when it prints them.
+    """
+    language = _LANGUAGE.get()
+    if language == "en" or not text:
+        return text
+    catalogue = _catalogue(language)
+    found = catalogue.get(text)
+    if found is not None:
+        return found
+    for pattern, translation in _patterns(language):
+        matched = pattern.fullmatch(text)
+        if matched is not None:
+            try:  # the values are what the user wrote (ids, keys): never translated
+                return translation.format(**matched.groupdict())
+            except (KeyError, IndexError, ValueError):  # pragma: no cover - a bad translation
+                return text
+    return text
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@functools.cache
+def _patterns(language: str) -> list[tuple[re.Pattern[str], str]]:
+    """The catalogue's messages with plain ``{name}`` placeholders as patterns, the most
+    literal text first (``unknown column '{column}' in {table}`` before ``{what} {value}``)."""
+    made: list[tuple[int, re.Pattern[str], str]] = []
+    for message, translation in _catalogue(language).items():
+        if "{" not in message or re.search(r"\{[^}]*[^\w}][^}]*\}", message):
+            continue  # no placeholders, or one with a format spec: not matched back
+        parts = _PLACEHOLDER.split(message)
+        literal = "".join(parts[0::2])
+        if not literal.strip():
+            continue  # "{what} {value}" would match anything
+        seen: set[str] = set()
+        regex = []
+        for index, part in enumerate(parts):
+            if index % 2 == 0:
+                regex.append(re.escape(part))
+            elif part in seen:
+                regex.append(f"(?P={part})")
+            else:
+                seen.add(part)
+                regex.append(f"(?P<{part}>.+?)")
+        made.append((len(literal), re.compile("".join(regex), re.DOTALL), translation))
+    made.sort(key=lambda item: -item[0])
+    return [(pattern, translation) for _, pattern, translation in made]
 
 
 def untranslated(language: str) -> set[str]:

@@ -128,3 +128,37 @@ def test_statements_of_a_run_without_payouts_or_an_unknown_run(tmp_path: Path) -
     assert unknown.exit_code == 2 and "no run 'ffff0000'" in unknown.output
     assert "Traceback" not in refused.output + unknown.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_statements_in_chinese_say_the_same_payout_in_the_same_bytes_each_time(
+    scored: tuple[str, str, dict[str, object]], tmp_path: Path
+) -> None:
+    from alignment_engine.i18n import untranslated
+
+    _, url, document = scored
+    run_id = str(document["run_id"])
+    employees = document["employees"]
+    assert isinstance(employees, list)
+    first = employees[0]["employee_id"]
+    missed_before = untranslated("zh-CN")
+    pages = []
+    for folder in ("zh-1", "zh-2", "en"):
+        language = ["--lang", "en" if folder == "en" else "zh-CN"]
+        made = CliRunner().invoke(
+            main,
+            [*language, "statements", run_id, "--out", str(tmp_path / folder), "--employee", first],
+            env={"ALIGNMENT_DB_URL": url},
+        )
+        assert made.exit_code == 0, made.output
+        pages.append((tmp_path / folder / f"statement-{first}.html").read_bytes())
+    assert pages[0] == pages[1]  # a statement is a function of the run and the language
+    chinese, english = pages[0].decode(), pages[2].decode()
+    assert '<html lang="zh-CN">' in chinese and '<html lang="en">' in english
+    payout = Decimal(str(employees[0]["payout"])).quantize(Decimal("0.01"))
+    assert f"奖金 {payout} CNY" in chinese and f"Payout {payout} CNY" in english
+    for words in ("激励结算单 2026-Q3", "从得分到奖金", "目标奖金", "调整", "公司业绩"):
+        assert words in chinese
+    for words in ("From scores to payout", "target bonus", "Adjustments", "Company results"):
+        assert words not in chinese
+    assert "王小明 &lt;b&gt;Wang&lt;/b&gt;" in chinese and "SPOT" in chinese  # what users wrote
+    assert untranslated("zh-CN") == missed_before

@@ -23,7 +23,10 @@ class AlignmentGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AlignmentError as exc:
-            click.echo(f"error: {exc.message}", err=True)
+            from alignment_engine.cli.error_messages import error_text
+            from alignment_engine.i18n import _
+
+            click.echo(_("error: {message}").format(message=error_text(exc)), err=True)
             sys.exit(exc.exit_code)
 
 

@@ -172,7 +172,7 @@ def _severities_found(text: str) -> set[Severity]:
         position = start + len('"summary":')
         while text[position] in " \n":
             position += 1
-        summary, _ = json.JSONDecoder().raw_decode(text, position)
+        summary, _end = json.JSONDecoder().raw_decode(text, position)
         counts = summary["by_severity"]
     except (ValueError, KeyError, IndexError, TypeError):  # not the shape expected: read it all
         counts = json.loads(text)["summary"]["by_severity"]
@@ -214,11 +214,15 @@ def rules_test(folder: Path, output_format: str) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         for case in report.cases:
-            click.echo(f"{'ok  ' if case.passed else 'FAIL'} {case.location}  {case.name}")
+            click.echo(f"{_('ok  ') if case.passed else _('FAIL')} {case.location}  {case.name}")
             if not case.passed:
                 _print_failure(case.missing, case.unexpected, case.diff)
         summary = report.to_dict()["summary"]
-        click.echo(f"{summary['passed']} of {summary['cases']} cases passed")
+        click.echo(
+            _("{passed} of {cases} cases passed").format(
+                passed=summary["passed"], cases=summary["cases"]
+            )
+        )
     if not report.passed:
         sys.exit(1)
 
@@ -233,14 +237,14 @@ def _print_failure(
     missing: list[dict[str, object]], unexpected: list[dict[str, object]], diff: str
 ) -> None:
     if missing:
-        click.echo("     expected but not found:")
+        click.echo("     " + _("expected but not found:"))
         for item in missing:
             click.echo(f"       - {_flow(item).strip()}")
     if unexpected:
-        click.echo("     found but not expected:")
+        click.echo("     " + _("found but not expected:"))
         for item in unexpected:
             click.echo(f"       - {_flow(item).strip()}")
-    click.echo("     diff (expected -> found):")
+    click.echo("     " + _("diff (expected -> found):"))
     for line in diff.splitlines():
         click.echo(f"       {line}")
 

@@ -22,6 +22,7 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     Exits 0 when every file is valid, 2 otherwise. Each problem names the file, line, column
     and key, with a suggestion where one exists.
     """
+    from alignment_engine.cli.error_messages import problem_text
     from alignment_engine.validation import validate_paths
 
     report = validate_paths(paths)
@@ -30,11 +31,15 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     else:
         for file in report.files:
             if file.valid:
-                click.echo(f"ok      {file.path}  ({file.kind} '{file.id}')")
+                click.echo(
+                    _("ok      {path}  ({kind} '{id}')").format(
+                        path=file.path, kind=file.kind, id=file.id
+                    )
+                )
             else:
-                click.echo(f"invalid {file.path}")
+                click.echo(_("invalid {path}").format(path=file.path))
                 for problem in file.problems:
-                    click.echo(f"  {problem.render()}", err=True)
+                    click.echo(f"  {problem_text(problem)}", err=True)
         summary = report.to_dict()["summary"]
         click.echo(
             _("{valid} of {files} files valid").format(
@@ -150,8 +155,12 @@ def init(folder: Path, period_of: datetime | None) -> None:
         )
     files = starter_files((period_of or datetime.now()).date())
     write_atomically(folder, {name: text_writer(text) for name, text in files.items()})
-    click.echo(f"wrote {', '.join(str(folder / name) for name in files)}")
-    click.echo(f"next: cd {folder} and follow README.md (alignment-engine validate *.yaml)")
+    click.echo(_("wrote {files}").format(files=", ".join(str(folder / name) for name in files)))
+    click.echo(
+        _("next: cd {folder} and follow README.md (alignment-engine validate *.yaml)").format(
+            folder=folder
+        )
+    )
 
 
 COMMANDS = [validate, schema, summary, init]

@@ -574,7 +574,7 @@ def fit(
         )
     make_console().print(table)
     if write_path is not None:
-        click.echo(f"wrote {write_path}")
+        click.echo(_("wrote {files}").format(files=write_path))
 
 
 COMMANDS = [optimise, fit]

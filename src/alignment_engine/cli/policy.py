@@ -43,20 +43,24 @@ def policy_test(paths: tuple[Path, ...], output_format: str) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         for case in report.cases:
-            click.echo(f"{'ok  ' if case.passed else 'FAIL'} {case.location}  {case.name}")
+            click.echo(f"{_('ok  ') if case.passed else _('FAIL')} {case.location}  {case.name}")
             for failure in case.failures:
                 click.echo(
                     f"     {failure['what']}: expected {failure['expected']}, "
                     f"found {failure['found']}"
                 )
             if case.diff:
-                click.echo("     diff (expected -> found):")
+                click.echo("     " + _("diff (expected -> found):"))
                 for line in case.diff.splitlines():
                     click.echo(f"       {line}")
         for coverage in report.coverage:
             click.echo(coverage.line())
         summary = report.to_dict()["summary"]
-        click.echo(f"{summary['passed']} of {summary['cases']} cases passed")
+        click.echo(
+            _("{passed} of {cases} cases passed").format(
+                passed=summary["passed"], cases=summary["cases"]
+            )
+        )
     if not report.passed:
         sys.exit(1)
 

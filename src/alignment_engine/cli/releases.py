@@ -12,6 +12,7 @@ import click
 
 from alignment_engine.cli.options import format_option
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.i18n import _
 
 
 @click.group()
@@ -76,7 +77,9 @@ def list_releases(kind: str | None, output_format: str, db_url: str | None) -> N
         click.echo(json.dumps({"releases": [r.to_dict() for r in releases]}, indent=2))
         return
     if not releases:
-        click.echo("no releases (push one: alignment-engine docs push FILE --name N --version V)")
+        click.echo(
+            _("no releases (push one: alignment-engine docs push FILE --name N --version V)")
+        )
         return
     for release in releases:
         window = f"{release.effective_from or '…'} to {release.effective_to or '…'}"
@@ -103,7 +106,7 @@ def diff(first: str, second: str, kind: str, output_format: str, db_url: str | N
         click.echo(json.dumps({"changes": changes}, indent=2, ensure_ascii=False))
         return
     if not changes:
-        click.echo("no differences")
+        click.echo(_("no differences"))
         return
     for change in changes:
         before = json.dumps(change["a"], ensure_ascii=False) if "a" in change else "(absent)"

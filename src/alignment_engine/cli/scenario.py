@@ -11,6 +11,7 @@ import click
 
 from alignment_engine.cli.options import format_option, rules_option
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.i18n import _, translate
 
 __all__ = ["COMMANDS", "scenario_group"]
 
@@ -301,7 +302,10 @@ def _fail_on_optimiser_errors(result: Any) -> None:
         and variant.optimise.get("status") in (OptimisationError.code, InfeasibleError.code)
     ]
     for label, optimise in failed:
-        click.echo(f"error: optimiser ({label}): {optimise.get('message')}", err=True)
+        message = _("optimiser ({label}): {message}").format(
+            label=label, message=translate(str(optimise.get("message")))
+        )
+        click.echo(_("error: {message}").format(message=message), err=True)
     if failed:
         raise SystemExit(2)
 

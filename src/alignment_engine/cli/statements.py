@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.i18n import _
 from alignment_engine.outputs import ensure_writable
 
 __all__ = ["COMMANDS"]
@@ -140,8 +141,15 @@ def statements(
     writers["payroll.csv"] = lambda path: write_table(payroll, path, "csv")
     written = write_atomically(out_dir, writers)
     click.echo(
-        f"wrote {len(chosen):,} statements and payroll.csv ({len(ids):,} employees) to "
-        f"{out_dir}/ ({len(written)} files)"
+        _(
+            "wrote {statements} statements and payroll.csv ({employees} employees) to "
+            "{folder}/ ({files} files)"
+        ).format(
+            statements=f"{len(chosen):,}",
+            employees=f"{len(ids):,}",
+            folder=out_dir,
+            files=len(written),
+        )
     )
 
 

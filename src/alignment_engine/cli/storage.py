@@ -16,6 +16,7 @@ import click
 
 from alignment_engine.cli.options import format_option as shared_format_option
 from alignment_engine.errors import InputError
+from alignment_engine.i18n import _
 
 if TYPE_CHECKING:
     from alignment_engine.storage import RunDiff, Store, StoredRun
@@ -106,9 +107,17 @@ def db_upgrade(db_url: str | None) -> None:
     with Store.open(db_url, check_schema=False) as store:
         before, after = store.upgrade()
         if before == after:
-            click.echo(f"{store.where}: already at schema revision {after}")
+            click.echo(
+                _("{database}: already at schema revision {revision}").format(
+                    database=store.where, revision=after
+                )
+            )
         else:
-            click.echo(f"{store.where}: upgraded from {before or 'empty'} to revision {after}")
+            click.echo(
+                _("{database}: upgraded from {before} to revision {revision}").format(
+                    database=store.where, before=before or _("empty"), revision=after
+                )
+            )
 
 
 @db.command("status")
@@ -120,15 +129,19 @@ def db_status(db_url: str | None) -> None:
     with Store.open(db_url, check_schema=False) as store:
         state = store.schema_state()
         if state.up_to_date:
-            verdict = "up to date"
+            verdict = _("up to date")
         elif store.upgrades_itself(state):
-            verdict = (
+            verdict = _(
                 "upgraded automatically on first use (or now by `alignment-engine db upgrade`)"
             )
         else:
-            verdict = "needs `alignment-engine db upgrade`"
-        click.echo(f"database: {store.where}")
-        click.echo(f"revision: {state.current or 'none'} (this engine: {state.head}), {verdict}")
+            verdict = _("needs `alignment-engine db upgrade`")
+        click.echo(_("database: {database}").format(database=store.where))
+        click.echo(
+            _("revision: {current} (this engine: {head}), {verdict}").format(
+                current=state.current or _("none"), head=state.head, verdict=verdict
+            )
+        )
 
 
 @db.command("settings")
@@ -390,7 +403,11 @@ def runs_finalise(run_id: str, actor: str | None, db_url: str | None) -> None:
     """
     with open_store(db_url) as store:
         run = store.finalise(run_id, actor)
-    click.echo(f"run {run.id} is final for {run.kind.value} {run.period}")
+    click.echo(
+        _("run {run} is final for {kind} {period}").format(
+            run=run.id, kind=run.kind.value, period=run.period
+        )
+    )
 
 
 @runs.command("replay")
@@ -411,11 +428,14 @@ def runs_replay(run_id: str, output_format: str, db_url: str | None) -> None:
         click.echo(json.dumps(replay.to_dict(), indent=2, ensure_ascii=False))
     elif replay.identical:
         click.echo(
-            f"run {replay.run_id} ({replay.kind}) replayed from the database: identical, "
-            f"{len(replay.stored_json.encode()):,} bytes"
+            _("run {run} ({kind}) replayed from the database: identical, {size} bytes").format(
+                run=replay.run_id, kind=replay.kind, size=f"{len(replay.stored_json.encode()):,}"
+            )
         )
     else:
-        click.echo(f"run {replay.run_id} ({replay.kind}) replayed: DIFFERENT")
+        click.echo(
+            _("run {run} ({kind}) replayed: DIFFERENT").format(run=replay.run_id, kind=replay.kind)
+        )
         click.echo(replay.difference())
     if not replay.identical:
         sys.exit(1)
@@ -448,7 +468,11 @@ def runs_export(run_id: str, directory: Path, db_url: str | None) -> None:
         target = directory / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    click.echo(f"wrote {len(files)} files for run {inputs.run.id} to {directory}")
+    click.echo(
+        _("wrote {count} files for run {run} to {folder}").format(
+            count=len(files), run=inputs.run.id, folder=directory
+        )
+    )
 
 
 def _export_name(role: str, suffix: str) -> str:
@@ -511,7 +535,7 @@ def tokens_revoke(name: str, db_url: str | None) -> None:
     """Revoke a token by name; requests with it are refused from now on."""
     with open_store(db_url) as store:
         token = store.revoke_token(name)
-    click.echo(f"token {token.name!r} revoked")
+    click.echo(_("token {name} revoked").format(name=repr(token.name)))
 
 
 # -- audit ------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 payout (KPI results, curves, weights, gates, caps, proration, pool, rounding, adjustments), and
 the payroll export table beside them.
 
-A statement is a pure function of the explanation and the run's facts: the same run gives the
-same bytes. Text from plans and tables is escaped (autoescape, as in report.html).
+A statement is a pure function of the explanation, the run's facts and the language (the
+current one, :mod:`alignment_engine.i18n`): the same run in the same language gives the same
+bytes. Text from plans and tables is escaped (autoescape, as in report.html); ids, names and
+numbers are never translated.
 """
 
 from __future__ import annotations
@@ -12,16 +14,38 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alignment_engine import __version__
+from alignment_engine.i18n import _, current
 from alignment_engine.reports.html import FONTS, page_templates
 from alignment_engine.scoring.money import format_units
 
 __all__ = ["statement_html"]
 
-_TITLES = {
-    "company": "Company results",
-    "department": "Department results",
-    "shared": "Shared goals",
-}
+
+def _titles() -> dict[str, str]:
+    return {
+        "company": _("Company results"),
+        "department": _("Department results"),
+        "shared": _("Shared goals"),
+    }
+
+
+def _headers() -> dict[str, str]:
+    """The page's own words (the template's headings and column names)."""
+    return {
+        "kpi": _("KPI"),
+        "actual": _("actual"),
+        "target": _("target"),
+        "attainment": _("attainment"),
+        "curve": _("curve"),
+        "factor": _("factor"),
+        "weight": _("weight"),
+        "steps": _("From scores to payout"),
+        "adjustments": _("Adjustments"),
+        "reason": _("reason"),
+        "note": _("note"),
+        "amount": _("amount"),
+        "run": _("run"),
+    }
 
 
 def _number(value: Any, digits: int = 4) -> str:
@@ -51,22 +75,24 @@ def _kpi_rows(kpis: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
-_ENTRY_TEXT = {
-    "deferred": "deferred from {origin}, released in {due}",
-    "released": "released, deferred from {origin}",
-    "advanced": "advance for {origin}, settled in {due}",
-    "trued-up": "advance of {origin} settled",
-    "recovered": "recovered: restatement of {origin} (look-back to {due})",
-    "written-off": "not recovered, look-back ended: restatement of {origin}",
-}
+def _entry_texts() -> dict[str, str]:
+    return {
+        "deferred": _("deferred from {origin}, released in {due}"),
+        "released": _("released, deferred from {origin}"),
+        "advanced": _("advance for {origin}, settled in {due}"),
+        "trued-up": _("advance of {origin} settled"),
+        "recovered": _("recovered: restatement of {origin} (look-back to {due})"),
+        "written-off": _("not recovered, look-back ended: restatement of {origin}"),
+    }
 
 
 def _ledger_steps(ledger: Mapping[str, Any], decimals: int, currency: str) -> list[tuple[str, str]]:
     """The statement's lines for pay across periods: each deferral, release, advance and
     recovery with its periods, then what is paid now."""
-    steps = [("payout for the period", f"{ledger['payout']:,.{decimals}f} {currency}")]
+    steps = [(_("payout for the period"), f"{ledger['payout']:,.{decimals}f} {currency}")]
+    texts = _entry_texts()
     for entry in ledger.get("entries") or []:
-        template = _ENTRY_TEXT.get(str(entry.get("entry")))
+        template = texts.get(str(entry.get("entry")))
         if template is None:
             continue
         steps.append(
@@ -75,7 +101,7 @@ def _ledger_steps(ledger: Mapping[str, Any], decimals: int, currency: str) -> li
                 f"{abs(float(entry['amount'])):,.{decimals}f} {currency}",
             )
         )
-    steps.append(("paid now", f"{ledger['paid']:,.{decimals}f} {currency}"))
+    steps.append((_("paid now"), f"{ledger['paid']:,.{decimals}f} {currency}"))
     return steps
 
 
@@ -94,18 +120,22 @@ def statement_html(
 ) -> str:
     """The statement page of one employee as text."""
     components = []
+    titles = _titles()
     for component in explanation.get("components", []):
         kind = str(component.get("component"))
-        if kind not in _TITLES or not component.get("weight"):
+        if kind not in titles or not component.get("weight"):
             continue  # the individual component has no KPIs; a zero weight pays nothing
         kpis = component.get("kpis") if kind != "shared" else component.get("goals")
         score = component.get("score")
         components.append(
             {
-                "title": f"{_TITLES[kind]}: score {_number(score)} x weight "
-                f"{_number(component.get('weight'))}",
+                "title": _("{title}: score {score} x weight {weight}").format(
+                    title=titles[kind],
+                    score=_number(score),
+                    weight=_number(component.get("weight")),
+                ),
                 "kpis": _kpi_rows(kpis or []),
-                "empty": "no KPI of this kind scored",
+                "empty": _("no KPI of this kind scored"),
             }
         )
     proration = explanation.get("proration") or {}
@@ -118,28 +148,30 @@ def statement_html(
     ]
     steps = [
         (
-            "target bonus",
+            _("target bonus"),
             f"{_number(explanation.get('target_bonus'), 12)} {currency}"
             + (
-                f" ({_number(basis.get('percent'))}% of salary {_number(basis.get('salary'), 12)})"
+                _(" ({percent}% of salary {salary})").format(
+                    percent=_number(basis.get("percent")), salary=_number(basis.get("salary"), 12)
+                )
                 if isinstance(basis := explanation.get("target_bonus_basis"), Mapping)
                 else ""
             ),
         ),
-        ("individual score", _number(explanation.get("individual_score"))),
-        ("factor before gates", _number(explanation.get("factor_before_gates"), 6)),
-        ("gates fired", ", ".join(gates) or "none"),
-        ("factor after gates", _number(explanation.get("factor_after_gates"), 6)),
+        (_("individual score"), _number(explanation.get("individual_score"))),
+        (_("factor before gates"), _number(explanation.get("factor_before_gates"), 6)),
+        (_("gates fired"), ", ".join(gates) or _("none")),
+        (_("factor after gates"), _number(explanation.get("factor_after_gates"), 6)),
         (
-            "employee cap",
+            _("employee cap"),
             "–"
             if explanation.get("employee_cap") is None
             else f"{_number(explanation.get('employee_cap'))}"
-            + (" (applied)" if explanation.get("capped") else " (not reached)"),
+            + (_(" (applied)") if explanation.get("capped") else _(" (not reached)")),
         ),
-        ("factor", _number(explanation.get("factor"), 6)),
+        (_("factor"), _number(explanation.get("factor"), 6)),
         (
-            "proration",
+            _("proration"),
             f"{_number(proration.get('share'), 6)} ({proration.get('method', '')})"
             + (
                 f", {proration.get('start_date') or '…'} to {proration.get('end_date') or '…'}"
@@ -149,40 +181,54 @@ def statement_html(
         ),
         *(
             (
-                f"segment {seg.get('start_date') or '…'} to {seg.get('end_date') or '…'}: "
-                f"{seg.get('department')}",
-                f"{_number(seg.get('target_bonus'), 12)} x factor {_number(seg.get('factor'), 6)}"
-                f" x proration {_number(seg.get('proration'), 6)} = "
-                f"{_number(seg.get('amount'), 12)} {currency}",
+                _("segment {start} to {end}: {department}").format(
+                    start=seg.get("start_date") or "…",
+                    end=seg.get("end_date") or "…",
+                    department=seg.get("department"),
+                ),
+                _("{bonus} x factor {factor} x proration {share} = {amount} {currency}").format(
+                    bonus=_number(seg.get("target_bonus"), 12),
+                    factor=_number(seg.get("factor"), 6),
+                    share=_number(seg.get("proration"), 6),
+                    amount=_number(seg.get("amount"), 12),
+                    currency=currency,
+                ),
             )
             for seg in explanation.get("segments") or []
         ),
-        ("amount before rounding", _number(explanation.get("amount"), 12)),
+        (_("amount before rounding"), _number(explanation.get("amount"), 12)),
         (
-            "pool",
-            f"{(explanation.get('pool') or {}).get('mode', '')}, scale "
-            f"{_number((explanation.get('pool') or {}).get('scale'), 6)}",
+            _("pool"),
+            _("{mode}, scale {scale}").format(
+                mode=(explanation.get("pool") or {}).get("mode", ""),
+                scale=_number((explanation.get("pool") or {}).get("scale"), 6),
+            ),
         ),
     ]
     if explanation.get("formula_payout") is not None:
         steps.append(
-            ("payout before adjustments", f"{explanation['formula_payout']:,.{decimals}f}")
+            (_("payout before adjustments"), f"{explanation['formula_payout']:,.{decimals}f}")
         )
     shown = f"{format_units(payout_units, decimals)} {currency}"
     ledger = explanation.get("ledger")
     if isinstance(ledger, Mapping):
         steps.extend(_ledger_steps(ledger, decimals, currency))
-        shown += f" · paid now {ledger['paid']:,.{decimals}f} {currency}"
+        shown += " · " + _("paid now {amount}").format(
+            amount=f"{ledger['paid']:,.{decimals}f} {currency}"
+        )
     who = f"{employee_id} {name}" if name else employee_id
     return (
         page_templates()
         .get_template("statement.html.j2")
         .render(
-            lang="en",
+            lang=current(),
             fonts=FONTS,
-            heading=f"Incentive statement {period}: {who}",
-            meta=f"department {explanation.get('department', '')} · plan {plan} · policy {policy}",
-            payout=f"Payout {shown}",
+            t=_headers(),
+            heading=_("Incentive statement {period}: {who}").format(period=period, who=who),
+            meta=_("department {department} · plan {plan} · policy {policy}").format(
+                department=explanation.get("department", ""), plan=plan, policy=policy
+            ),
+            payout=_("Payout {amount}").format(amount=shown),
             summary=str(explanation.get("summary", "")),
             components=components,
             steps=steps,

@@ -1,0 +1,43 @@
+"""Errors as the CLI prints them: in the language of the command (``--lang``).
+
+Errors are made in English where they arise (the service answers in English; the pure core
+knows no language). Printing one, the CLI translates its frame (``column``, ``row``) and each
+problem's message and suggestion through the catalogue (:func:`alignment_engine.i18n.translate`),
+which matches a message with its values filled in against the messages marked in
+:mod:`.error_catalogue`. A message
+the catalogue does not know stays English; the location, ids and keys never change.
+"""
+
+from __future__ import annotations
+
+from alignment_engine.errors import AlignmentError, InputError, Problem
+from alignment_engine.i18n import _, current, translate
+
+__all__ = ["error_text", "problem_text"]
+
+
+def problem_text(problem: Problem) -> str:
+    """``Problem.render()`` in the command's language."""
+    if current() == "en":
+        return problem.render()
+    location = problem.location()
+    if problem.row is not None:
+        location = f"{problem.file or '<input>'}:" + _("row {row}").format(row=problem.row)
+    text = f"{location}: " if location else ""
+    if problem.key and problem.row is not None:
+        text += _("column '{key}'").format(key=problem.key) + ": "
+    elif problem.key:
+        text += f"{problem.key}: "
+    text += translate(problem.message)
+    if problem.suggestion:
+        text += _(" ({suggestion})").format(suggestion=translate(problem.suggestion))
+    return text
+
+
+def error_text(error: AlignmentError) -> str:
+    """What ``error: ...`` says on stderr, in the command's language."""
+    if current() == "en":
+        return error.message
+    if isinstance(error, InputError):
+        return "\n".join(problem_text(p) for p in error.problems)
+    return translate(error.message)
