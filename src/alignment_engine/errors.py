@@ -43,9 +43,13 @@ they describe is known and raised again as a located error of the tree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True)
@@ -81,16 +85,21 @@ class Problem:
                 parts.append(str(self.column))
         return ":".join(parts)
 
-    def render(self) -> str:
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        """The problem as one line; ``translate`` (English text -> the reader's language) is
+        applied to the frame's words, the message and the suggestion, never to the location."""
+        say = translate or _as_is
         location = self.location()
+        if self.row is not None:
+            location = f"{self.file or '<input>'}:" + say(f"row {self.row}")
         text = f"{location}: " if location else ""
         if self.key and self.row is not None:
-            text += f"column '{self.key}': "
+            text += say(f"column '{self.key}'") + ": "
         elif self.key:
             text += f"{self.key}: "
-        text += self.message
+        text += say(self.message)
         if self.suggestion:
-            text += f" ({self.suggestion})"
+            text += say(f" ({say(self.suggestion)})")
         return text
 
     def to_dict(self) -> dict[str, Any]:

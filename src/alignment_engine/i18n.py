@@ -100,13 +100,14 @@ def gettext(message: str) -> str:
     return found
 
 
-def translate(text: str) -> str:
+def translate(text: str, among: tuple[str, ...] | None = None) -> str:
     """Text made elsewhere in English (an error's message, built with its values filled in)
     in the current language: the catalogue's message it is, or the message with placeholders
     (``unknown key '{key}'``) it matches, the values carried over; itself when none fits.
 
     Errors are made in English wherever they arise (the service answers in English, and the
-    pure core knows no language); the CLI translates them when it prints them.
+    pure core knows no language); the CLI translates them when it prints them. ``among``
+    limits the patterns to those messages (errors are matched against error messages only).
     """
     language = _LANGUAGE.get()
     if language == "en" or not text:
@@ -115,7 +116,9 @@ def translate(text: str) -> str:
     found = catalogue.get(text)
     if found is not None:
         return found
-    for pattern, translation in _patterns(language):
+    for pieces, pattern, translation in _patterns(language, among):
+        if not all(piece in text for piece in pieces):
+            continue  # cheap test first: a message of 1,000 characters meets 300 patterns
         matched = pattern.fullmatch(text)
         if matched is not None:
             try:  # the values are what the user wrote (ids, keys): never translated
@@ -129,11 +132,16 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @functools.cache
-def _patterns(language: str) -> list[tuple[re.Pattern[str], str]]:
+def _patterns(
+    language: str, among: tuple[str, ...] | None
+) -> list[tuple[tuple[str, ...], re.Pattern[str], str]]:
     """The catalogue's messages with plain ``{name}`` placeholders as patterns, the most
     literal text first (``unknown column '{column}' in {table}`` before ``{what} {value}``)."""
-    made: list[tuple[int, re.Pattern[str], str]] = []
-    for message, translation in _catalogue(language).items():
+    made: list[tuple[int, tuple[str, ...], re.Pattern[str], str]] = []
+    catalogue = _catalogue(language)
+    for message, translation in catalogue.items():
+        if among is not None and message not in among:
+            continue
         if "{" not in message or re.search(r"\{[^}]*[^\w}][^}]*\}", message):
             continue  # no placeholders, or one with a format spec: not matched back
         parts = _PLACEHOLDER.split(message)
@@ -150,9 +158,10 @@ def _patterns(language: str) -> list[tuple[re.Pattern[str], str]]:
             else:
                 seen.add(part)
                 regex.append(f"(?P<{part}>.+?)")
-        made.append((len(literal), re.compile("".join(regex), re.DOTALL), translation))
+        pieces = tuple(p for p in parts[0::2] if p)
+        made.append((len(literal), pieces, re.compile("".join(regex), re.DOTALL), translation))
     made.sort(key=lambda item: -item[0])
-    return [(pattern, translation) for _, pattern, translation in made]
+    return [(pieces, pattern, translation) for _, pieces, pattern, translation in made]
 
 
 def untranslated(language: str) -> set[str]:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from alignment_engine.cli import main
 from alignment_engine.cli.error_catalogue import MESSAGES
-from alignment_engine.cli.error_messages import problem_text
+from alignment_engine.cli.error_messages import error_words, problem_text
 from alignment_engine.errors import Problem
 from alignment_engine.i18n import translate, using
 
@@ -133,3 +133,12 @@ def test_the_other_commands_human_lines_follow_the_language(tmp_path: Path) -> N
     assert "已从 空 升级到版本" in upgrade.stdout
     english = CliRunner().invoke(main, ["db", "upgrade", *database])
     assert "already at schema revision" in english.stdout
+
+
+def test_a_huge_message_is_translated_or_left_as_it_is_without_backtracking() -> None:
+    # A key of 1,000 characters full of the patterns' own separators (the most a problem
+    # quotes back): each pattern is tried only where all its literal pieces occur.
+    key = " x factor  x proration  = " * 38
+    with using("zh-CN"):
+        assert error_words(f"unknown key '{key}'") == f"未知的键 '{key}'"
+        assert error_words(key) == key

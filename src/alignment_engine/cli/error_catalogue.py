@@ -16,6 +16,10 @@ def _(message: str) -> str:
 # catalogue translates each, and a test holds every one to a message the code really makes.
 
 MESSAGES = (
+    # the frame of a problem (Problem.render)
+    _("row {row}"),
+    _("column '{key}'"),
+    _(" ({suggestion})"),
     # files
     _("no such file"),
     _("is a folder, expected a file"),

@@ -10,28 +10,16 @@ the catalogue does not know stays English; the location, ids and keys never chan
 
 from __future__ import annotations
 
+from alignment_engine.cli.error_catalogue import MESSAGES
 from alignment_engine.errors import AlignmentError, InputError, Problem
-from alignment_engine.i18n import _, current, translate
+from alignment_engine.i18n import current, translate
 
-__all__ = ["error_text", "problem_text"]
+__all__ = ["error_text", "error_words", "problem_text"]
 
 
 def problem_text(problem: Problem) -> str:
     """``Problem.render()`` in the command's language."""
-    if current() == "en":
-        return problem.render()
-    location = problem.location()
-    if problem.row is not None:
-        location = f"{problem.file or '<input>'}:" + _("row {row}").format(row=problem.row)
-    text = f"{location}: " if location else ""
-    if problem.key and problem.row is not None:
-        text += _("column '{key}'").format(key=problem.key) + ": "
-    elif problem.key:
-        text += f"{problem.key}: "
-    text += translate(problem.message)
-    if problem.suggestion:
-        text += _(" ({suggestion})").format(suggestion=translate(problem.suggestion))
-    return text
+    return problem.render(error_words)
 
 
 def error_text(error: AlignmentError) -> str:
@@ -40,4 +28,9 @@ def error_text(error: AlignmentError) -> str:
         return error.message
     if isinstance(error, InputError):
         return "\n".join(problem_text(p) for p in error.problems)
-    return translate(error.message)
+    return error_words(error.message)
+
+
+def error_words(text: str) -> str:
+    """An error's English text in the command's language, matched against error messages only."""
+    return translate(text, among=MESSAGES)

@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
+from alignment_engine.cli.error_messages import error_words
 from alignment_engine.cli.options import format_option, rules_option
 from alignment_engine.cli.storage import db_option, open_store
-from alignment_engine.i18n import _, translate
+from alignment_engine.i18n import _
 
 __all__ = ["COMMANDS", "scenario_group"]
 
@@ -303,7 +304,7 @@ def _fail_on_optimiser_errors(result: Any) -> None:
     ]
     for label, optimise in failed:
         message = _("optimiser ({label}): {message}").format(
-            label=label, message=translate(str(optimise.get("message")))
+            label=label, message=error_words(str(optimise.get("message")))
         )
         click.echo(_("error: {message}").format(message=message), err=True)
     if failed:

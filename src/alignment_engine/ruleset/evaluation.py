@@ -17,7 +17,6 @@ members of its two kpi_group facts that conflict with the other side.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import weakref
@@ -507,9 +506,16 @@ class _Group:
 _TEXT = {str}
 
 
-@functools.cache
+_READERS: dict[int, tuple[Node, list[str]]] = {}
+
+
 def _readers(node: Node) -> list[str]:
-    return sorted(aliases_in(node))
+    """The aliases an expression reads, by the node's identity (kept beside them, as the
+    closures of :func:`evaluate` are): hashing the tree itself each time cost more."""
+    found = _READERS.get(id(node))
+    if found is None or found[0] is not node:
+        found = _READERS[id(node)] = node, sorted(aliases_in(node))
+    return found[1]
 
 
 def _rank(rule: CompiledRule, env: Env, finding: Finding) -> tuple[Any, ...]:
