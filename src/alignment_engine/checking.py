@@ -46,9 +46,11 @@ def _check_policy(plan: Plan, policy: Policy) -> None:
         )
 
 
-def check_facts(facts: Sequence[Fact], program: RuleProgram, **summary: object) -> CheckResult:
+def check_facts(
+    facts: Sequence[Fact], program: RuleProgram, language: str = "en", **summary: object
+) -> CheckResult:
     """Run a compiled program over ready-made facts (rule tests use this)."""
-    evaluation = evaluate_program(program, facts)
+    evaluation = evaluate_program(program, facts, language)
     return CheckResult(
         findings=evaluation.findings,
         summary=summarise(
@@ -62,9 +64,15 @@ def check_facts(facts: Sequence[Fact], program: RuleProgram, **summary: object) 
 
 
 def check_plan(
-    plan: Plan, policy: Policy | None = None, extra_packs: Iterable[PackSource] = ()
+    plan: Plan,
+    policy: Policy | None = None,
+    extra_packs: Iterable[PackSource] = (),
+    language: str = "en",
 ) -> CheckResult:
     """Every finding of the shipped packs (and ``extra_packs``) on a plan, sorted.
+
+    ``language`` (``zh-CN``): each finding whose rule has texts in it carries them as its
+    ``translation`` (its message and suggestion stay English).
 
     With a policy, the incentive rules (``incentive-misalignment``) run too; the policy must fit
     the plan (its KPI ids exist), or a PolicyError says what does not.
@@ -77,6 +85,7 @@ def check_plan(
         return check_facts(
             facts_from_plan(plan, policy, reads),
             program,
+            language,
             plan=plan.id,
             policy=policy.id if policy is not None else None,
         )

@@ -69,13 +69,20 @@ class OptimiseOptions:
 
 
 def check_plan(
-    plan: Plan, policy: Policy | None = None, rule_dirs: Sequence[PackSource] = ()
+    plan: Plan,
+    policy: Policy | None = None,
+    rule_dirs: Sequence[PackSource] = (),
+    *,
+    language: str = "en",
 ) -> CheckResult:
     """Alignment and conflict findings (shipped rule packs plus ``rule_dirs``: folders or files
-    of user packs, or packs already loaded)."""
+    of user packs, or packs already loaded); with ``language`` (``zh-CN``) each finding whose
+    rule is translated carries its texts in that language as well."""
     from alignment_engine.checking import check_plan as run_checks
 
-    return run_checks(plan, policy, extra_packs=[_pack_source(d) for d in rule_dirs])
+    return run_checks(
+        plan, policy, extra_packs=[_pack_source(d) for d in rule_dirs], language=language
+    )
 
 
 def _pack_source(source: PackSource) -> PackSource:

@@ -251,6 +251,7 @@ class CheckRun:
     packs: tuple[PackSource, ...] = ()
     compact: bool = False
     run_id_first: bool = False  # HTTP answers start with their run id; the CLI's do not
+    language: str = "en"  # findings carry their texts in it too (recorded unless English)
 
     def record(self, actor: str | None = None) -> RunRecord:
         from alignment_engine.rulepacks import LoadedPack
@@ -260,10 +261,12 @@ class CheckRun:
             documents["policy"] = self.policy
         for index, pack in enumerate(self.packs):
             documents[f"rules.{index}"] = pack.pack if isinstance(pack, LoadedPack) else pack
-        return RunRecord.create(self.kind, documents=documents, options={}, actor=actor)
+        # English adds nothing, so the runs recorded before languages keep their hashes.
+        options = {} if self.language == "en" else {"language": self.language}
+        return RunRecord.create(self.kind, documents=documents, options=options, actor=actor)
 
     def compute(self) -> CheckResult:
-        return engine.check_plan(self.plan, self.policy, self.packs)
+        return engine.check_plan(self.plan, self.policy, self.packs, language=self.language)
 
     def document(self, result: CheckResult) -> dict[str, Any]:
         return result.to_dict()
@@ -290,6 +293,7 @@ class CheckRun:
             packs=tuple(RulePack.model_validate(inputs.documents[r].content) for r in roles),
             compact=is_compact(inputs.run.result_json),
             run_id_first=inputs.run.result_json.startswith('{"run_id"'),
+            language=str(inputs.run.options.get("language", "en")),
         )
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alignment_engine.model.findings import Finding, FindingKind, Severity
+from alignment_engine.model.findings import Finding, FindingKind, FindingTranslation, Severity
 from alignment_engine.rulepacks import load_pack
 from alignment_engine.ruleset import evaluation
 from alignment_engine.ruleset.compiler import compile_program
@@ -186,10 +186,16 @@ def test_a_trusted_finding_is_what_model_construct_makes() -> None:
         "resources": [],
         "message": "m",
         "suggestion": "s",
+        "translation": None,
     }
-    trusted, constructed = Finding.trusted(dict(values)), Finding.model_construct(**values)
-    assert trusted == constructed
-    assert trusted.model_dump() == constructed.model_dump()
-    assert trusted.model_fields_set == constructed.model_fields_set
-    assert repr(trusted) == repr(constructed)
-    assert Finding.model_validate(trusted.model_dump()) == trusted
+    translated = {
+        **values,
+        "translation": FindingTranslation(language="zh-CN", message="讯息", suggestion="建议"),
+    }
+    for fields in (values, translated):
+        trusted, constructed = Finding.trusted(dict(fields)), Finding.model_construct(**fields)
+        assert trusted == constructed
+        assert trusted.model_dump() == constructed.model_dump()
+        assert trusted.model_fields_set == constructed.model_fields_set
+        assert repr(trusted) == repr(constructed)
+        assert Finding.model_validate(trusted.model_dump()) == trusted

@@ -55,7 +55,7 @@ FINDINGS = {
 def stub_check(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     calls: list[Any] = []
 
-    def check(plan: Any, policy: Any = None, rule_dirs: Any = ()) -> Answer:
+    def check(plan: Any, policy: Any = None, rule_dirs: Any = (), language: str = "en") -> Answer:
         calls.append((plan, policy, rule_dirs))
         return Answer(FINDINGS)
 

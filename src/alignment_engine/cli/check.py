@@ -13,7 +13,7 @@ from alignment_engine import CheckResult, Severity
 from alignment_engine.cli.options import format_option, plan_argument, rules_option
 from alignment_engine.cli.storage import db_option, echo_result, open_store
 from alignment_engine.collector import collector_paused
-from alignment_engine.i18n import _
+from alignment_engine.i18n import _, current
 
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -32,11 +32,13 @@ NARROW = 120
 
 
 def _print_table(result: CheckResult) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from alignment_engine.cli.console import make_console
 
     console = make_console()
+    language = current()
     summary = result.summary
     title = _("Findings for plan '{plan}'").format(plan=summary.get("plan"))
     if summary.get("policy"):
@@ -86,9 +88,10 @@ def _print_table(result: CheckResult) -> None:
     for finding in shown:
         involved = _brief(finding.departments) or _brief(finding.resources)
         severity = f"[{_SEVERITY_STYLE[finding.severity]}]{_(finding.severity.value)}[/]"
-        text = finding.message
-        if finding.suggestion:
-            text += f"\n[dim]-> {finding.suggestion}[/dim]"
+        message, suggestion = finding.shown(language)
+        text = escape(message)
+        if suggestion:
+            text += f"\n[dim]-> {escape(suggestion)}[/dim]"
         if narrow:
             table.add_row(f"{severity}\n{finding.rule}\n{involved}".rstrip(), text)
         else:
@@ -185,7 +188,7 @@ def stored_check(plan: Any, policy: Any, user_packs: list[Any], db_url: str | No
     takes seconds), else computed now and stored."""
     from alignment_engine.pipeline import CheckRun
 
-    run = CheckRun(plan, policy, tuple(user_packs))
+    run = CheckRun(plan, policy, tuple(user_packs), language=current())
     with open_store(db_url) as store:
         return store.record_or_reuse(
             run.record(), lambda run_id: run.output(run.compute(), run_id)

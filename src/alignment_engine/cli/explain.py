@@ -1,10 +1,26 @@
-"""One payout's explanation as text for people (``score --explain``, ``runs show --explain``)."""
+"""One payout's explanation as text for people (``score --explain``, ``runs show --explain``),
+in the command's language: the words are translated, the numbers, ids and policy keys not."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from alignment_engine.i18n import _
+
 __all__ = ["gate_line", "render_explanation"]
+
+
+def phrase(text: str) -> str:
+    # Imported when an explanation is shown: the reports package loads the table libraries.
+    from alignment_engine.reports.phrases import phrase as translated
+
+    return translated(text)
+
+
+def summary_text(text: str) -> str:
+    from alignment_engine.reports.phrases import summary_text as translated
+
+    return translated(text)
 
 
 def gate_line(gate: dict[str, Any]) -> str:
@@ -15,79 +31,158 @@ def gate_line(gate: dict[str, Any]) -> str:
     table = gate.get("table")
     if isinstance(table, dict):
         read = ", ".join(
-            f"{name} {'no result' if v is None else format(v, '.4g')}"
+            f"{name} {_('no result') if v is None else format(v, '.4g')}"
             for name, v in table.get("inputs", {}).items()
         )
-        outcome = f"-> {effect} on {gate.get('applies_to')}" if gate.get("triggered") else ""
-        return (
-            f"table {gate.get('gate')}: {gate.get('condition')} reading {read} {outcome}".rstrip()
+        outcome = (
+            _("-> {effect} on {target}").format(effect=effect, target=gate.get("applies_to"))
+            if gate.get("triggered")
+            else ""
         )
+        return (
+            _("table {gate}: {condition} reading {inputs}").format(
+                gate=gate.get("gate"), condition=gate.get("condition"), inputs=read
+            )
+            + f" {outcome}"
+        ).rstrip()
     observed = gate.get("observed")
-    seen = f"{observed:.4g}" if isinstance(observed, int | float) else "no result"
-    state = "fired" if gate.get("triggered") else "did not fire"
+    seen = f"{observed:.4g}" if isinstance(observed, int | float) else _("no result")
+    words = (
+        _("gate {gate} fired: {subject} {condition} (observed {observed})")
+        if gate.get("triggered")
+        else _("gate {gate} did not fire: {subject} {condition} (observed {observed})")
+    )
     return (
-        f"gate {gate.get('gate')} {state}: {gate.get('subject')} {gate.get('condition')} "
-        f"(observed {seen}) -> {effect} on {gate.get('applies_to')}"
+        words.format(
+            gate=gate.get("gate"),
+            subject=gate.get("subject"),
+            condition=gate.get("condition"),
+            observed=seen,
+        )
+        + " "
+        + _("-> {effect} on {target}").format(effect=effect, target=gate.get("applies_to"))
     )
 
 
 def _paid_on(kpi: dict[str, Any]) -> str:
     curve = str(kpi["curve"])
+    segment = phrase(str(kpi["segment"]))
     if curve.startswith("matrix:"):
-        return f"matrix '{curve.removeprefix('matrix:')}' at {kpi['segment']}"
-    return f"curve '{curve}' {kpi['segment']}"
+        return _("matrix '{matrix}' at {cell}").format(
+            matrix=curve.removeprefix("matrix:"), cell=segment
+        )
+    return _("curve '{curve}' {segment}").format(curve=curve, segment=segment)
+
+
+def _kpi_line(kpi: dict[str, Any]) -> str:
+    factor = kpi.get("payout_factor")
+    factor_text = (
+        _("excluded") if factor is None else _("factor {factor}").format(factor=f"{factor:.4f}")
+    )
+    line = _("{kpi}: actual {actual} vs target {target} ({source}); {paid_on} -> {factor}").format(
+        kpi=kpi["kpi"],
+        actual=kpi["actual"],
+        target=kpi["target"],
+        source=phrase(str(kpi["source"])),
+        paid_on=_paid_on(kpi),
+        factor=factor_text,
+    ) + _(" x weight {weight}").format(weight=f"{kpi['weight']:.3f}")
+    if kpi["gates"]:
+        line += _("; gates {gates}").format(gates=", ".join(kpi["gates"]))
+    return line
 
 
 def render_explanation(explanation: dict[str, Any], employee_id: str, currency: str) -> str:
-    lines = [f"Employee {employee_id} ({explanation['department']})"]
+    lines = [
+        _("Employee {employee} ({department})").format(
+            employee=employee_id, department=explanation["department"]
+        )
+    ]
     for component in explanation["components"]:
         score = component.get("score", explanation.get("individual_score"))
         score_text = "-" if score is None else f"{score:.4f}"
         lines.append(
-            f"  {component['component']}: score {score_text} x weight {component['weight']:.3f}"
-            + (f" ({component['rule']})" if component.get("rule") else "")
+            "  "
+            + _("{component}: score {score} x weight {weight}").format(
+                component=_(str(component["component"])),
+                score=score_text,
+                weight=f"{component['weight']:.3f}",
+            )
+            + (f" ({phrase(str(component['rule']))})" if component.get("rule") else "")
         )
         for kpi in component.get("kpis", []) + component.get("goals", []):
-            factor = kpi.get("payout_factor")
-            factor_text = "excluded" if factor is None else f"factor {factor:.4f}"
-            lines.append(
-                f"    {kpi['kpi']}: actual {kpi['actual']} vs target {kpi['target']} "
-                f"({kpi['source']}); {_paid_on(kpi)} -> {factor_text}"
-                f" x weight {kpi['weight']:.3f}"
-                + (f"; gates {', '.join(kpi['gates'])}" if kpi["gates"] else "")
-            )
+            lines.append(f"    {_kpi_line(kpi)}")
         for gate in component.get("gates", []):
-            lines.append(f"    gate {gate}")
+            lines.append("    " + _("gate {gate}").format(gate=gate))
     if "individual_score" in explanation:
-        lines.append(f"  individual score {explanation['individual_score']}")
-    lines.append(f"  factor before gates {explanation['factor_before_gates']:.6f}")
+        lines.append(
+            "  " + _("individual score {score}").format(score=explanation["individual_score"])
+        )
+    lines.append(
+        "  "
+        + _("factor before gates {factor}").format(
+            factor=f"{explanation['factor_before_gates']:.6f}"
+        )
+    )
     for gate in explanation.get("gates", []):
-        lines.append(f"  {gate_line(gate)}" if isinstance(gate, dict) else f"  gate {gate}")
+        lines.append(
+            f"  {gate_line(gate)}"
+            if isinstance(gate, dict)
+            else "  " + _("gate {gate}").format(gate=gate)
+        )
     cap = explanation.get("employee_cap")
     if cap is None:
-        cap_text = "no employee cap"
+        cap_text = _("no employee cap")
     elif explanation.get("capped"):
-        cap_text = f"employee cap {cap} applied"
+        cap_text = _("employee cap {cap} applied").format(cap=cap)
     else:
-        cap_text = f"employee cap {cap} not reached"
-    lines.append(f"  {cap_text} -> factor {explanation['factor']:.6f}")
+        cap_text = _("employee cap {cap} not reached").format(cap=cap)
+    lines.append(
+        f"  {cap_text} " + _("-> factor {factor}").format(factor=f"{explanation['factor']:.6f}")
+    )
     basis = explanation.get("target_bonus_basis")
     if basis:
         lines.append(
-            f"  target bonus {explanation['target_bonus']:g} = {basis['percent']:g}% of salary "
-            f"{basis['salary']:g}"
+            "  "
+            + _("target bonus {bonus} = {percent}% of salary {salary}").format(
+                bonus=f"{explanation['target_bonus']:g}",
+                percent=f"{basis['percent']:g}",
+                salary=f"{basis['salary']:g}",
+            )
         )
     proration = explanation["proration"]
-    lines.append(f"  proration {proration['method']}: share {proration['share']:.6f}")
+    lines.append(
+        "  "
+        + _("proration {method}: share {share}").format(
+            method=proration["method"], share=f"{proration['share']:.6f}"
+        )
+    )
     for segment in explanation.get("segments") or []:
         lines.append(
-            f"  segment {segment['start_date'] or '…'} to {segment['end_date'] or '…'}: "
-            f"{segment['department']}, target bonus {segment['target_bonus']:g} x factor "
-            f"{segment['factor']:.6f} x proration {segment['proration']:.6f} = "
-            f"{segment['amount']:.6f}"
+            "  "
+            + _("segment {start} to {end}: {department}").format(
+                start=segment["start_date"] or "…",
+                end=segment["end_date"] or "…",
+                department=segment["department"],
+            )
+            + ", "
+            + _("target bonus {bonus} x factor {factor} x proration {share} = {amount}").format(
+                bonus=f"{segment['target_bonus']:g}",
+                factor=f"{segment['factor']:.6f}",
+                share=f"{segment['proration']:.6f}",
+                amount=f"{segment['amount']:.6f}",
+            )
         )
     pool = explanation["pool"]
-    lines.append(f"  pool {pool['mode']}: scale {pool['scale']} ({pool['allocation']})")
-    lines.append(f"  {explanation['summary']}")
-    lines.append(f"  payout {explanation['payout']} {currency}")
+    lines.append(
+        "  "
+        + _("pool {mode}: scale {scale} ({allocation})").format(
+            mode=pool["mode"], scale=pool["scale"], allocation=phrase(str(pool["allocation"]))
+        )
+    )
+    lines.append(f"  {summary_text(str(explanation['summary']))}")
+    lines.append(
+        "  "
+        + _("payout {amount} {currency}").format(amount=explanation["payout"], currency=currency)
+    )
     return "\n".join(lines)

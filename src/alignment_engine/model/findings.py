@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -37,8 +38,20 @@ class FindingKind(StrEnum):
     CONFLICT = "conflict"  # departments' targets or demands pull against each other
 
 
+class FindingTranslation(Document):
+    """A finding's message and suggestion in the language a check was run in (``check
+    --lang zh-CN``), when its rule has them: the CLI and the report show these."""
+
+    language: str
+    message: str
+    suggestion: str = ""
+
+
 class Finding(Document):
-    """One problem found in a plan, with everything involved and what to do about it."""
+    """One problem found in a plan, with everything involved and what to do about it.
+
+    ``message`` and ``suggestion`` are always English (what tools read); ``translation``, when
+    present, holds them in the language the check was run in."""
 
     rule: str
     kind: FindingKind
@@ -49,6 +62,7 @@ class Finding(Document):
     resources: list[str] = Field(default_factory=list)
     message: str
     suggestion: str = ""
+    translation: FindingTranslation | None = None
 
     @classmethod
     def trusted(cls, values: dict[str, Any]) -> Finding:
@@ -81,7 +95,7 @@ class Finding(Document):
 
     def to_dict(self) -> dict[str, Any]:
         # What model_dump(mode="json") gives, built directly: a large check has 200,000.
-        return {
+        found: dict[str, Any] = {
             "rule": self.rule,
             "kind": self.kind.value,
             "severity": self.severity.value,
@@ -92,6 +106,16 @@ class Finding(Document):
             "message": self.message,
             "suggestion": self.suggestion,
         }
+        if self.translation is not None:
+            found["translation"] = self.translation.model_dump()
+        return found
+
+    def shown(self, language: str) -> tuple[str, str]:
+        """The message and suggestion to show a reader of ``language``."""
+        translation = self.translation
+        if translation is not None and translation.language == language:
+            return translation.message, translation.suggestion
+        return self.message, self.suggestion
 
     def sort_key(self) -> tuple[Any, ...]:
         """Most severe first, then by rule and the ids involved: a total, stable order."""
@@ -124,6 +148,15 @@ class CheckResult(Document):
         return [f for f in self.findings if f.severity.rank >= severity.rank]
 
 
+def shown_texts(finding: Mapping[str, Any], language: str) -> tuple[str, str]:
+    """A finding's (as a result document has it) message and suggestion for a reader of
+    ``language``: its translation when it is in that language, else the English."""
+    translation = finding.get("translation")
+    if isinstance(translation, dict) and translation.get("language") == language:
+        return str(translation.get("message", "")), str(translation.get("suggestion") or "")
+    return str(finding.get("message", "")), str(finding.get("suggestion") or "")
+
+
 def summarise(findings: list[Finding], **extra: Any) -> dict[str, Any]:
     """Counts by severity, kind and rule (every severity and kind present, zeros included)."""
     by_rule: dict[str, int] = {}
@@ -141,4 +174,12 @@ def summarise(findings: list[Finding], **extra: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["CheckResult", "Finding", "FindingKind", "Severity", "summarise"]
+__all__ = [
+    "CheckResult",
+    "Finding",
+    "FindingKind",
+    "FindingTranslation",
+    "Severity",
+    "shown_texts",
+    "summarise",
+]

@@ -16,8 +16,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from alignment_engine.i18n import _
+from alignment_engine.i18n import _, current
 from alignment_engine.model import Plan
+from alignment_engine.model.findings import shown_texts
 from alignment_engine.reports.svg import element, esc, fmt, text_block, two_lines
 
 __all__ = [
@@ -84,9 +85,10 @@ def _severity(finding: Mapping[str, Any]) -> str:
 
 
 def _tooltip(finding: Mapping[str, Any]) -> str:
-    text = f"{finding.get('rule')} ({_severity(finding)}): {finding.get('message', '')}"
-    if finding.get("suggestion"):
-        text += f" — {finding['suggestion']}"
+    message, suggestion = shown_texts(finding, current())
+    text = f"{finding.get('rule')} ({_severity(finding)}): {message}"
+    if suggestion:
+        text += f" — {suggestion}"
     return text
 
 

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from alignment_engine import __version__
 from alignment_engine.i18n import _, current
 from alignment_engine.model import Plan
+from alignment_engine.model.findings import shown_texts
 from alignment_engine.reports.allocations import allocation_chart
 from alignment_engine.reports.conflict_graph import (
     SEVERITIES,
@@ -243,6 +244,7 @@ def _findings_table(
 ) -> Markup:
     """Findings with their departments by display name (``names``: id -> name)."""
     shown = names or {}
+    language = current()
     rows = [
         [
             _badge(f.get("severity")),
@@ -250,8 +252,7 @@ def _findings_table(
             f.get("kind", ""),
             _list(shown.get(str(d), d) for d in f.get("departments") or ()),
             _list(f.get("kpis")),
-            f.get("message", ""),
-            f.get("suggestion") or "",
+            *shown_texts(f, language),
         ]
         for f in findings
     ]

@@ -16,6 +16,7 @@ from typing import Any
 from alignment_engine import __version__
 from alignment_engine.i18n import _, current
 from alignment_engine.reports.html import FONTS, page_templates
+from alignment_engine.reports.phrases import phrase
 from alignment_engine.scoring.money import format_units
 
 __all__ = ["statement_html"]
@@ -67,7 +68,7 @@ def _kpi_rows(kpis: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
             "actual": _number(k.get("actual"), 6),
             "target": _number(k.get("target"), 6),
             "attainment": _percent(k.get("attainment")),
-            "curve": f"{k.get('curve', '')}: {k.get('segment') or ''}".rstrip(": "),
+            "curve": f"{k.get('curve', '')}: {phrase(str(k.get('segment') or ''))}".rstrip(": "),
             "factor": _number(k.get("payout_factor")),
             "weight": _number(k.get("weight")),
         }

@@ -100,6 +100,8 @@ class CompiledFinding:
     group_by: tuple[Node, ...] = ()
     count: Node | None = None
     parties: tuple[str, ...] = ()
+    # language -> message and suggestion
+    translations: Mapping[str, tuple[Template, Template]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -545,10 +547,10 @@ class _PackCompiler:
             shown[GROUP_ALIAS] = ("group", GROUP_FIELDS)
         scope = Scope(shown, values=True)
 
-        def parse(text: str, path: Path) -> Template | None:
+        def parse(text: str, path: Path, language: str = "en") -> Template | None:
             nonlocal ok
             try:
-                return parse_template(text, scope)
+                return parse_template(text, scope, language)
             except ExpressionError as exc:
                 self.problem(path, exc.message, exc.suggestion)
                 ok = False
@@ -556,6 +558,18 @@ class _PackCompiler:
 
         message = parse(template.message, (*base, "message"))
         suggestion = parse(template.suggestion, (*base, "suggestion"))
+        translations: dict[str, tuple[Template, Template]] = {}
+        for language, texts in template.translations.items():
+            where = (*base, "translations", language)
+            translated = parse(texts.message, (*where, "message"), language)
+            # No suggestion given in the language: the English one is shown.
+            translated_suggestion = (
+                parse(texts.suggestion, (*where, "suggestion"), language)
+                if texts.suggestion
+                else suggestion
+            )
+            if translated is not None and translated_suggestion is not None:
+                translations[language] = (translated, translated_suggestion)
         lists: dict[str, list[Template]] = {}
         for name in ("departments", "kpis", "objectives", "resources"):
             lists[name] = []
@@ -583,6 +597,7 @@ class _PackCompiler:
             tuple(group_by),
             count,
             parties,
+            translations,
         )
 
     def derivation_fields(

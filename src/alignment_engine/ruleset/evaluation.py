@@ -27,8 +27,14 @@ from typing import Any
 from alignment_engine.collector import collector_paused
 from alignment_engine.conflicts import PartyGroup, conflicting
 from alignment_engine.errors import RuleError
-from alignment_engine.model.findings import Finding
-from alignment_engine.ruleset.compiler import GROUP_ALIAS, TYPE_FIELD, CompiledRule, RuleProgram
+from alignment_engine.model.findings import Finding, FindingTranslation
+from alignment_engine.ruleset.compiler import (
+    GROUP_ALIAS,
+    TYPE_FIELD,
+    CompiledFinding,
+    CompiledRule,
+    RuleProgram,
+)
 from alignment_engine.ruleset.durable import Match, RuleEngine
 from alignment_engine.ruleset.expressions import (
     Compare,
@@ -205,8 +211,9 @@ class Evaluation:
 
 
 class _Runner:
-    def __init__(self, program: RuleProgram, facts: Sequence[Fact]) -> None:
+    def __init__(self, program: RuleProgram, facts: Sequence[Fact], language: str = "en") -> None:
         self.program = program
+        self.language = language
         self.engine = _engines.get(program)
         self.by_type: dict[str, list[Fact]] = {}
         for fact in facts:
@@ -352,7 +359,7 @@ class _Runner:
                     group = groups[key] = _Group(rule)
                 group.add(env)
                 continue
-            finding = render_finding(rule, env, memo)
+            finding = render_finding(rule, env, memo, self.language)
             rank = _rank(rule, env, finding)
             identity = finding.identity()
             kept = best.get(identity)
@@ -363,7 +370,7 @@ class _Runner:
             name: {f for f, kind in fact_type.fields.items() if kind == "list"}
             for name, fact_type in self.program.fact_types.items()
         }
-        found += [group.finding(list_fields, memo) for group in groups.values()]
+        found += [group.finding(list_fields, memo, self.language) for group in groups.values()]
         return sorted(found, key=Finding.sort_key), len(matches)
 
 
@@ -451,7 +458,9 @@ class _Group:
             merged[alias] = combined
         return merged
 
-    def finding(self, list_fields: Mapping[str, set[str]], memo: RenderMemo) -> Finding:
+    def finding(
+        self, list_fields: Mapping[str, set[str]], memo: RenderMemo, language: str = "en"
+    ) -> Finding:
         rule, template = self.rule, self.rule.finding
         if template is None or rule.kind is None or rule.severity is None:  # pragma: no cover
             raise RuleError(f"rule '{rule.id}' reports no finding")
@@ -499,8 +508,24 @@ class _Group:
                 "resources": ids(template.resources),
                 "message": _tidy(template.message.render(env, memo)),
                 "suggestion": _tidy(template.suggestion.render(env, memo)),
+                "translation": _translation(template, language, env, memo),
             }
         )
+
+
+def _translation(
+    template: CompiledFinding, language: str, env: Env, memo: RenderMemo | None
+) -> FindingTranslation | None:
+    """The finding's texts in ``language`` when its rule has them (English needs none)."""
+    texts = template.translations.get(language) if template.translations else None
+    if texts is None:
+        return None
+    message, suggestion = texts
+    return FindingTranslation(
+        language=language,
+        message=_tidy(message.render(env, memo)),
+        suggestion=_tidy(suggestion.render(env, memo)),
+    )
 
 
 _TEXT = {str}
@@ -546,7 +571,10 @@ def _tidy(text: str) -> str:
 
 
 def render_finding(
-    rule: CompiledRule, env: Mapping[str, Mapping[str, Any]], memo: RenderMemo | None = None
+    rule: CompiledRule,
+    env: Mapping[str, Mapping[str, Any]],
+    memo: RenderMemo | None = None,
+    language: str = "en",
 ) -> Finding:
     template = rule.finding
     if template is None or rule.kind is None or rule.severity is None:  # pragma: no cover
@@ -561,13 +589,17 @@ def render_finding(
         resources=_unique(v for t in template.resources for v in t.values(env)),
         message=_tidy(template.message.render(env, memo)),
         suggestion=_tidy(template.suggestion.render(env, memo)),
+        translation=_translation(template, language, env, memo),
     )
 
 
-def evaluate_program(program: RuleProgram, facts: Sequence[Fact]) -> Evaluation:
-    """Derive, then find. ``facts`` are flat dicts with a ``type`` (see :mod:`.facts`)."""
+def evaluate_program(
+    program: RuleProgram, facts: Sequence[Fact], language: str = "en"
+) -> Evaluation:
+    """Derive, then find. ``facts`` are flat dicts with a ``type`` (see :mod:`.facts`);
+    findings carry their texts in ``language`` too where their rules have them."""
     with collector_paused():  # matches, environments and findings all live to the end
-        runner = _Runner(program, facts)
+        runner = _Runner(program, facts, language)
         runner.derive_all()
         findings, matches = runner.findings()
     return Evaluation(runner.by_type, runner.derived, findings, matches)

@@ -39,6 +39,7 @@ __all__ = [
     "brief",
     "evaluate",
     "format_value",
+    "localise",
     "parse_expression",
     "type_of",
 ]
@@ -452,21 +453,24 @@ def type_of(node: Node) -> ValueType:
         return orelse if body == "null" else body
     # Call
     kinds = [type_of(a) for a in node.args]
+    function = node.function.partition("@")[0]  # brief@zh-CN: brief() in another language
+    if function == "words":
+        return "text"
     if node.function == "len":
         if kinds[0] not in ("list", "text", "null"):
             raise ExpressionError("len() takes a list or text")
         return "number"
-    if node.function == "join":
+    if function == "join":
         if kinds[0] not in ("list", "null") or (len(kinds) > 1 and kinds[1] != "text"):
             raise ExpressionError("join() takes a list and optionally a 'separator'")
         return "text"
-    if node.function == "text":
+    if function == "text":
         return "text"
-    if node.function == "brief":
+    if function == "brief":
         if kinds[0] not in ("list", "null") or (len(kinds) > 1 and kinds[1] != "text"):
             raise ExpressionError("brief() takes a list and optionally what one item is")
         return "text"
-    if node.function == "union":
+    if function == "union":
         if any(k not in ("list", "null") for k in kinds):
             raise ExpressionError("union() takes two lists")
         return "list"
@@ -621,6 +625,8 @@ _INVERSE: dict[str, Literal["==", "!=", "<", "<=", ">", ">="]] = {
 
 
 def _call(function: str, args: list[Any]) -> Any:
+    if "@" in function:
+        return _localised_call(function, args)
     if function == "len":
         return None if args[0] is None else float(len(args[0]))
     if function == "join":
@@ -641,6 +647,104 @@ def _call(function: str, args: list[Any]) -> Any:
     if function == "min":
         return min(args)
     return max(args)
+
+
+# -- other languages --------------------------------------------------------------------------
+# A rule's message can be given in another language (``translations: {zh-CN: ...}``). Its
+# template is parsed as any other, then :func:`localise` makes its list functions write that
+# language's lists, and the engine's own words (verbs, perspectives, horizons, chains) read in
+# it: what the user wrote (ids, names) is never translated.
+
+LOCALISED_FIELDS = frozenset({"verb", "aim", "perspective", "horizon", "path_up", "path_down"})
+"""Fields whose values are the engine's words, read in the template's language."""
+
+_WORDS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "raises": "提高",
+        "lowers": "降低",
+        "holds": "保持",
+        "raise": "提高",
+        "lower": "降低",
+        "hold": "保持",
+        "financial": "财务",
+        "customer": "客户",
+        "internal_process": "内部流程",
+        "learning_growth": "学习与成长",
+        "short": "短期",
+        "long": "长期",
+        "up": "上升",
+        "down": "下降",
+    }
+}
+_LIST_SEPARATOR = {"zh-CN": "、"}
+LOCALISED_LANGUAGES = frozenset(_WORDS)
+
+
+def localise(node: Node, language: str) -> Node:
+    """``node`` as a template in ``language`` reads it: ``brief``/``join`` write that
+    language's lists, and the fields in LOCALISED_FIELDS give that language's words."""
+    if language not in _WORDS:
+        return node
+    if isinstance(node, Field):
+        if node.name in LOCALISED_FIELDS and node.type == "text":
+            return Call(f"words@{language}", (node,))
+        return node
+    if isinstance(node, Call):
+        args = tuple(localise(a, language) for a in node.args)
+        if node.function in ("brief", "join"):
+            return Call(f"{node.function}@{language}", args)
+        return Call(node.function, args)
+    if isinstance(node, Arith):
+        return Arith(node.op, localise(node.left, language), localise(node.right, language))
+    if isinstance(node, Negate):
+        return Negate(localise(node.operand, language))
+    if isinstance(node, Compare):
+        return node  # a comparison reads the values as they are ('raise' == 'raise')
+    if isinstance(node, Logical):
+        return node
+    if isinstance(node, Not):
+        return node
+    if isinstance(node, IfElse):
+        return IfElse(node.test, localise(node.body, language), localise(node.orelse, language))
+    return node
+
+
+def _localised_call(function: str, args: list[Any]) -> Any:
+    name, _, language = function.partition("@")
+    if name == "words":
+        return _words(args[0], language)
+    separator = _LIST_SEPARATOR.get(language, ", ")
+    if name == "join":
+        return (
+            None
+            if args[0] is None
+            else (args[1] if len(args) > 1 else separator).join(format_value(a) for a in args[0])
+        )
+    # brief
+    if args[0] is None:
+        return None
+    items, noun = args[0], args[1] if len(args) > 1 else ""
+    if len(items) <= BRIEF_ITEMS:
+        return separator.join(format_value(item) for item in items)
+    first = separator.join(format_value(item) for item in items[:3])
+    return f"{len(items):,} {noun}（{first} 等）" if noun else f"{len(items):,}（{first} 等）"
+
+
+def _words(value: Any, language: str) -> Any:
+    if type(value) is not str:
+        return value
+    words = _WORDS[language]
+    found = words.get(value)
+    if found is not None:
+        return found
+    if " -> " not in value:
+        return value
+    # A chain ('a -> b up -> c down'): each step's direction in the language, arrows drawn.
+    steps = []
+    for step in value.split(" -> "):
+        metric, _, direction = step.rpartition(" ")
+        steps.append(f"{metric} {words[direction]}" if metric and direction in words else step)
+    return " → ".join(steps)
 
 
 _briefs: dict[tuple[int, int, str], tuple[list[Any], str]] = {}

@@ -30,7 +30,7 @@ from pydantic import Field, field_validator, model_validator
 from alignment_engine.model.common import Document, Id
 from alignment_engine.model.findings import FindingKind, Severity
 
-__all__ = ["Condition", "Derivation", "FindingTemplate", "Rule", "RulePackFields"]
+__all__ = ["Condition", "Derivation", "FindingTemplate", "FindingText", "Rule", "RulePackFields"]
 
 _NAME = re.compile(r"^[^\W\d]\w*$")
 """Fact types, aliases and derived field names: identifiers (any script, e.g. 指标)."""
@@ -112,6 +112,13 @@ class Condition(Document):
         return [self.where] if isinstance(self.where, str) else list(self.where)
 
 
+class FindingText(Document):
+    """A finding's texts in another language (the same placeholders as the English ones)."""
+
+    message: str = Field(min_length=1)
+    suggestion: str = ""
+
+
 class FindingTemplate(Document):
     """What a match reports. Texts hold ``{expression}`` or ``{expression:format}`` placeholders."""
 
@@ -142,6 +149,24 @@ class FindingTemplate(Document):
         description="two aliases of kpi_group facts: a match keeps only the members that "
         "conflict with a member on the other side, and is dropped when none do",
     )
+    translations: dict[str, FindingText] = Field(
+        default_factory=dict,
+        description="the message and suggestion in other languages, by language (zh-CN): "
+        "shown by the CLI and the report in that language; JSON results keep the English",
+    )
+
+    @field_validator("translations")
+    @classmethod
+    def _languages(cls, value: dict[str, FindingText]) -> dict[str, FindingText]:
+        from alignment_engine.i18n import LANGUAGES
+
+        others = ", ".join(k for k in LANGUAGES if k != "en")
+        for language in value:
+            if language == "en":
+                raise ValueError(f"'en' is the message itself; translations are for {others}")
+            if language not in LANGUAGES:
+                raise ValueError(f"no translations in {language!r}: languages are {others}")
+        return value
 
 
 class Derivation(Document):

@@ -18,6 +18,7 @@ from alignment_engine.ruleset.expressions import (
     aliases_in,
     evaluate,
     format_value,
+    localise,
     parse_expression,
 )
 
@@ -252,8 +253,9 @@ def _split_spec(inner: str) -> tuple[str, str]:
     return inner[:split], inner[split + 1 :]
 
 
-def parse_template(text: str, scope: Scope) -> Template:
-    """Raises ExpressionError (offset into ``text``) for a bad placeholder."""
+def parse_template(text: str, scope: Scope, language: str = "en") -> Template:
+    """Raises ExpressionError (offset into ``text``) for a bad placeholder. A template in
+    another ``language`` (a rule's translation) writes lists and the engine's words in it."""
     parts: list[str | Placeholder] = []
     literal: list[str] = []
     index = 0
@@ -287,7 +289,7 @@ def parse_template(text: str, scope: Scope) -> Template:
                     f"'{spec}' is not a format spec", "e.g. {x:,.0f} or {x:.1%}", offset=index
                 ) from None
         try:
-            expression = parse_expression(source, scope)
+            expression = localise(parse_expression(source, scope), language)
         except ExpressionError as exc:
             raise ExpressionError(
                 f"in placeholder {{{source}}}: {exc.message}", exc.suggestion, offset=index

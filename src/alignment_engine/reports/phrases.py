@@ -1,0 +1,96 @@
+"""The phrases the scoring core writes into explanations (where a KPI's result came from, the
+part of its curve it fell on, how the pool was shared), in the reader's language.
+
+The core writes them in English, as it writes everything (JSON results stay English); the
+CLI's ``--explain`` and the payee statements show them through :func:`phrase`, which matches
+them against these messages (values as ``{placeholders}``, kept as they are)."""
+
+from __future__ import annotations
+
+import re
+
+from alignment_engine.i18n import current, translate
+
+__all__ = ["PHRASES", "phrase", "summary_text"]
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogue (Babel extracts ``_``); translated when shown."""
+    return message
+
+
+PHRASES = (
+    # where an actual came from (scoring.actuals)
+    _("reported for {period}"),
+    _("sum of the {count} months of {period}"),
+    _("mean of the {count} months of {period}"),
+    _("last of the {count} months of {period}"),
+    _("min of the {count} months of {period}"),
+    _("max of the {count} months of {period}"),
+    _("sum of the {count} quarters of {period}"),
+    _("mean of the {count} quarters of {period}"),
+    _("last of the {count} quarters of {period}"),
+    _("min of the {count} quarters of {period}"),
+    _("max of the {count} quarters of {period}"),
+    # the part of a payout curve a result fell on (scoring.payout_curves.segment_label)
+    _("no result"),
+    _("between threshold and target"),
+    _("between target and maximum"),
+    _("between threshold and maximum"),
+    _("short of threshold"),
+    _("short of target"),
+    _("at or beyond maximum"),
+    _("at or beyond target"),
+    _("between {low} and {high}"),
+    _("short of {point}"),
+    _("at or beyond {point}"),
+    # how a scaled pool was shared out (scoring.explanation)
+    _("largest remainder to the pool"),
+    _("rounded on its own"),
+    # how the shared component is scored (scoring.explanation)
+    _("mean of the shared goals' payout factors"),
+)
+
+# The words of an explanation's one-line summary (``9500 x factor 0.75 x proration 1 =
+# 7125.000000; rounded half_up -> 7125.00 CNY``), each with the spaces around it so that an
+# id holding the word is left alone.
+_SUMMARY_WORDS = {
+    "zh-CN": (
+        (" x factor ", " × 系数 "),
+        (" x proration ", " × 折算比例 "),
+        ("; x pool scale ", "；× 奖金池比例 "),
+        (", largest remainder", "，最大余数法分配"),
+        ("; rounded ", "；舍入方式 "),
+        ("; paid now ", "；本次发放 "),
+        ("; paid in ", "；以币种支付 "),
+        (" capped at ", " 封顶为 "),
+        (" raised to ", " 提高至 "),
+    )
+}
+# The ledger's words in a summary: ``(deferred 250.00, released 120.00)``.
+_LEDGER = re.compile(r"(?:(?<=[(])|(?<=, ))(advanced earlier|deferred|released|recovered)(?= )")
+_LEDGER_WORDS = {
+    "zh-CN": {
+        "advanced earlier": "此前预付",
+        "deferred": "递延",
+        "released": "释放",
+        "recovered": "追回",
+    }
+}
+
+
+def phrase(text: str) -> str:
+    """A phrase of the scoring core in the current language (itself when it is none of these)."""
+    return translate(text, among=PHRASES)
+
+
+def summary_text(text: str) -> str:
+    """An explanation's summary line with its words in the current language; numbers, ids and
+    rounding modes (policy keys) stay as they are."""
+    language = current()
+    for english, translated in _SUMMARY_WORDS.get(language, ()):
+        text = text.replace(english, translated)
+    words = _LEDGER_WORDS.get(language)
+    if words is not None:
+        text = _LEDGER.sub(lambda found: words[found.group(1)], text)
+    return text
