@@ -234,3 +234,18 @@ def test_suggestions_ignore_case() -> None:
     assert did_you_mean("IT", ["it", "sales"]) == "did you mean 'it'?"
     assert did_you_mean("SALSE", ["sales", "finance"]) == "did you mean 'sales'?"
     assert did_you_mean("hr", ["engineering", "sales"]) is None
+
+
+def test_a_bad_percentage_names_the_value_the_user_wrote() -> None:
+    # pydantic fills in "{value}" only: "{value!r}" reached users as those very characters.
+    with pytest.raises(ValidationError) as raised:
+        Plan.model_validate(
+            {
+                "id": "p",
+                "metrics": [{"id": "m"}],
+                "departments": [
+                    {"id": "d", "kpis": [{"id": "d.k", "metric": "m", "target": "x%"}]}
+                ],
+            }
+        )
+    assert "got 'x%'" in str(raised.value) and "{value" not in str(raised.value)

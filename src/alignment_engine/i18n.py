@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -100,7 +100,11 @@ def gettext(message: str) -> str:
     return found
 
 
-def translate(text: str, among: tuple[str, ...] | None = None) -> str:
+def translate(
+    text: str,
+    among: tuple[str, ...] | None = None,
+    nested: Callable[[str], bool] | None = None,
+) -> str:
     """Text made elsewhere in English (an error's message, built with its values filled in)
     in the current language: the catalogue's message it is, or the message with placeholders
     (``unknown key '{key}'``) it matches, the values carried over; itself when none fits.
@@ -108,33 +112,86 @@ def translate(text: str, among: tuple[str, ...] | None = None) -> str:
     Errors are made in English wherever they arise (the service answers in English, and the
     pure core knows no language); the CLI translates them when it prints them. ``among``
     limits the patterns to those messages (errors are matched against error messages only).
+    The values are never translated, except those of the placeholders ``nested`` names: they
+    hold text of the same kind (another error's message in ``cannot round the payouts:
+    {error}``), translated in turn.
     """
     language = _LANGUAGE.get()
     if language == "en" or not text:
         return text
-    catalogue = _catalogue(language)
-    found = catalogue.get(text)
+    return _translated(text, language, among, nested)[1]
+
+
+def _translated(
+    text: str,
+    language: str,
+    among: tuple[str, ...] | None,
+    nested: Callable[[str], bool] | None,
+) -> tuple[int, str]:
+    """``text`` translated, and how many of its characters the message(s) it was matched to
+    spell out. Without ``nested`` the first match wins (the most literal text first); with it,
+    the match that spells out most, its nested values' messages counted too: "{reason}: the
+    actuals hold {periods}" with its reason translated beats a message that takes the whole
+    text as its last value."""
+    found = _catalogue(language).get(text)
     if found is not None:
-        return found
-    for pieces, pattern, translation in _patterns(language, among):
+        return len(text), found
+    best = (0, text)
+    for literal, pieces, pattern, translation in _patterns(language, among):
+        if best[0] >= (literal if nested is None else len(text)):
+            break  # nothing further can spell out more
         if not all(piece in text for piece in pieces):
             continue  # cheap test first: a message of 1,000 characters meets 300 patterns
         matched = pattern.fullmatch(text)
-        if matched is not None:
-            try:  # the values are what the user wrote (ids, keys): never translated
-                return translation.format(**matched.groupdict())
-            except (KeyError, IndexError, ValueError):  # pragma: no cover - a bad translation
-                return text
-    return text
+        if matched is None:
+            continue
+        values = matched.groupdict()  # what the user wrote (ids, keys): never translated
+        spelled = literal
+        if nested is not None:
+            for name, value in values.items():
+                if nested(name):
+                    inner, values[name] = _translated(value, language, among, nested)
+                    spelled += inner
+        try:
+            made = translation.format(**values)
+        except (KeyError, IndexError, ValueError):  # pragma: no cover - a bad translation
+            continue
+        if spelled > best[0]:
+            best = (spelled, made)
+    return best
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_FIELD = re.compile(r"\{\{|\}\}|\{(\w+)\}")
+
+
+def _fields(message: str) -> list[str] | None:
+    """A message's literal texts and placeholder names, alternating (``'a {x} b'`` -> ``['a ',
+    'x', ' b']``, ``{{`` read as ``{``); None when it has no plain placeholders, or one with a
+    format spec (``{x:.2f}``), which the text it made cannot be matched back to."""
+    parts: list[str] = []
+    literal, position = "", 0
+    for found in _FIELD.finditer(message):
+        between = message[position : found.start()]
+        if "{" in between or "}" in between:
+            return None
+        literal += between
+        if found.group(1) is None:
+            literal += found.group()[0]
+        else:
+            parts += [literal, found.group(1)]
+            literal = ""
+        position = found.end()
+    rest = message[position:]
+    if "{" in rest or "}" in rest:
+        return None
+    parts.append(literal + rest)
+    return parts if len(parts) > 1 else None
 
 
 @functools.cache
 def _patterns(
     language: str, among: tuple[str, ...] | None
-) -> list[tuple[tuple[str, ...], re.Pattern[str], str]]:
+) -> list[tuple[int, tuple[str, ...], re.Pattern[str], str]]:
     """The catalogue's messages with plain ``{name}`` placeholders as patterns, the most
     literal text first (``unknown column '{column}' in {table}`` before ``{what} {value}``)."""
     made: list[tuple[int, tuple[str, ...], re.Pattern[str], str]] = []
@@ -142,9 +199,9 @@ def _patterns(
     for message, translation in catalogue.items():
         if among is not None and message not in among:
             continue
-        if "{" not in message or re.search(r"\{[^}]*[^\w}][^}]*\}", message):
+        parts = _fields(message)
+        if parts is None:
             continue  # no placeholders, or one with a format spec: not matched back
-        parts = _PLACEHOLDER.split(message)
         literal = "".join(parts[0::2])
         if not literal.strip():
             continue  # "{what} {value}" would match anything
@@ -161,7 +218,7 @@ def _patterns(
         pieces = tuple(p for p in parts[0::2] if p)
         made.append((len(literal), pieces, re.compile("".join(regex), re.DOTALL), translation))
     made.sort(key=lambda item: -item[0])
-    return [(pieces, pattern, translation) for _, pieces, pattern, translation in made]
+    return made
 
 
 def untranslated(language: str) -> set[str]:

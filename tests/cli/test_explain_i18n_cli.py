@@ -3,6 +3,7 @@ the numbers, ids and policy keys as they are; English unchanged."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -65,3 +66,48 @@ def test_an_explanation_in_english_reads_as_before(tmp_path: Path) -> None:
         "  9500 x factor 0.750721 x proration 1 = 7131.847037; rounded half_up -> 7131.85 CNY"
         in text
     )
+
+
+def test_the_points_of_an_attainment_curve_are_named_in_chinese(tmp_path: Path) -> None:
+    # E00017 (sales) is paid on the 'revenue' curve, whose points are attainments.
+    # fmt: off
+    arguments = [
+        "score", "--plan", str(ACME / "plan.yaml"),
+        "--policy", str(ROOT / "policies" / "annual-bonus-2026.yaml"),
+        "--actuals", str(ACME / "actuals-2026-q3.csv"),
+        "--employees", str(ACME / "employees.csv"), "--period", "2026-Q3",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}", "--explain", "E00017",
+    ]
+    # fmt: on
+    english = CliRunner().invoke(main, arguments)
+    chinese = CliRunner().invoke(main, ["--lang", "zh-CN", *arguments])
+    assert english.exit_code == chinese.exit_code == 0, chinese.output
+    assert "curve 'revenue' between attainment 0.9 and attainment 1 -> factor" in english.output
+    assert "curve 'revenue' short of attainment 0.9 -> factor 0.0000" in english.output
+    assert "曲线 'revenue'，介于 达成率 0.9 与 达成率 1 之间 -> 系数" in chinese.output
+    assert "曲线 'revenue'，未达 达成率 0.9 -> 系数 0.0000" in chinese.output
+    assert "介于门槛值与目标值之间" in chinese.output  # the levels' names, as before
+    assert "attainment 0" not in chinese.output and "attainment 1" not in chinese.output
+
+
+def test_a_statement_names_the_curve_points_in_chinese(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'runs.db'}"
+    # fmt: off
+    scored = CliRunner().invoke(main, [
+        "score", "--plan", str(ACME / "plan.yaml"),
+        "--policy", str(ROOT / "policies" / "annual-bonus-2026.yaml"),
+        "--actuals", str(ACME / "actuals-2026-q3.csv"),
+        "--employees", str(ACME / "employees.csv"), "--period", "2026-Q3",
+        "--db", database, "--format", "json",
+    ])
+    # fmt: on
+    assert scored.exit_code == 0, scored.output
+    run_id = json.loads(scored.output)["run_id"]
+    out = tmp_path / "statements"
+    statements = ["--lang", "zh-CN", "statements", run_id, "--out", str(out)]
+    made = CliRunner().invoke(main, [*statements, "--employee", "E00017", "--db", database])
+    assert made.exit_code == 0, made.output
+    page = (out / "statement-E00017.html").read_text(encoding="utf-8")
+    assert "revenue: 介于 达成率 0.9 与 达成率 1 之间" in page
+    assert "revenue: 未达 达成率 0.9" in page
+    assert "attainment 0.9" not in page

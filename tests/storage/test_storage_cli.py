@@ -71,6 +71,25 @@ def test_diff_and_finalise(db_url: str) -> None:
     assert "Traceback" not in again.output
 
 
+def test_diff_of_runs_of_different_kinds_prints_each_change_cut_short(db_url: str) -> None:
+    # A check run has no employees: the score run's whole employee list is one change, and
+    # printed in full it ran to tens of thousands of lines.
+    score_id, _ = _printed_score(db_url)
+    record, output = check_record([finding("trade-off") for _ in range(40)])
+    with Store.open(db_url) as store:
+        check_id = store.record_run(record, result_json=output).id
+    table = run("runs", "diff", score_id, check_id, "--db", db_url)
+    assert table.exit_code == 0, table.output
+    assert "items)" in table.stdout  # a subtree is shown by its start and its size
+    whole = run("runs", "diff", score_id, check_id, "--format", "json", "--db", db_url)
+    changes = json.loads(whole.stdout)["changes"]
+    longest = max(
+        len(json.dumps(c.get(side), ensure_ascii=False)) for c in changes for side in "ab"
+    )
+    assert longest > 1000  # the JSON keeps every change whole
+    assert len(table.stdout.splitlines()) < 200
+
+
 def test_export_writes_everything_the_run_needs(db_url: str, tmp_path: Path) -> None:
     run_id, printed = _printed_score(db_url)
     result = run("runs", "export", run_id, str(tmp_path / "out"), "--db", db_url)

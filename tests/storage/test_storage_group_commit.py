@@ -36,7 +36,7 @@ def _writes_held(store: Store) -> Iterator[None]:
     try:
         with write_transaction(engine) as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(text("LOCK TABLE runs IN EXCLUSIVE MODE"))
+                connection.execute(text("LOCK TABLE runs, audit_log IN EXCLUSIVE MODE"))
             yield
     finally:
         engine.dispose()
@@ -104,3 +104,39 @@ def test_a_caller_hears_the_error_its_own_run_raises(store: Store) -> None:
     with pytest.raises(ConflictError, match="is final"):
         _record_through(commits, "2026-Q3", 0.31)
     assert _record_through(commits, "2026-Q4", 0.31).status is RunStatus.COMPLETED
+
+
+def test_estimates_audit_entries_share_the_runs_transactions(store: Store) -> None:
+    # An estimate is answered once its audit entry has committed; under load the entries
+    # join the runs' batches instead of each taking a transaction of its own.
+    batches: list[int] = []
+    commits = GroupCommit(store, on_batch=batches.append)
+
+    def caller(number: int) -> StoredRun | None:
+        if number % 2:  # the same estimate asked by several callers: an entry for each
+            commits.record_audit("hr", "estimate", "E001", {"input_hash": "same"})
+            return None
+        return _record_through(commits, f"2026-Q{1 + number % 4}", 0.2 + number / 100)
+
+    with ThreadPoolExecutor(CALLERS) as pool:
+        with _writes_held(store):
+            answers = [pool.submit(caller, n) for n in range(CALLERS)]
+            deadline = time.monotonic() + 120
+            while commits.waiting < CALLERS - 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert commits.waiting == CALLERS - 1
+            assert not any(answer.done() for answer in answers)  # no estimate answered early
+        outcomes = [answer.result(timeout=120) for answer in answers]
+    assert batches == [1, CALLERS - 1]
+    estimates = store.audit_log(action="estimate", limit=None)
+    assert [(e.subject, e.details) for e in estimates] == [("E001", {"input_hash": "same"})] * (
+        CALLERS // 2
+    )
+    runs = [run for run in outcomes if run is not None]
+    assert len({run.id for run in runs}) == CALLERS // 2
+
+
+def test_an_audit_entry_alone_is_committed_at_once(store: Store) -> None:
+    GroupCommit(store).record_audit("svc", "estimate", None, {"input_hash": "abc"})
+    (entry,) = store.audit_log(action="estimate", limit=None)
+    assert (entry.actor, entry.subject, entry.details) == ("svc", None, {"input_hash": "abc"})

@@ -5,7 +5,9 @@ knows no language). Printing one, the CLI translates its frame (``column``, ``ro
 problem's message and suggestion through the catalogue (:func:`alignment_engine.i18n.translate`),
 which matches a message with its values filled in against the messages marked in
 :mod:`.error_catalogue`. A message
-the catalogue does not know stays English; the location, ids and keys never change.
+the catalogue does not know stays English; the location, ids and keys never change. The
+values of ``{error}``, ``{reason}`` and ``{..._words}`` placeholders are the code's own words
+(another error's message, a clause, "a number"), translated in turn.
 """
 
 from __future__ import annotations
@@ -33,4 +35,9 @@ def error_text(error: AlignmentError) -> str:
 
 def error_words(text: str) -> str:
     """An error's English text in the command's language, matched against error messages only."""
-    return translate(text, among=MESSAGES)
+    return translate(text, among=MESSAGES, nested=_nested)
+
+
+def _nested(placeholder: str) -> bool:
+    """A placeholder holding words of the code's own (translated too), not the user's."""
+    return placeholder in ("error", "reason") or placeholder.endswith("_words")

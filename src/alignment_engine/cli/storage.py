@@ -366,10 +366,20 @@ def _amount(value: float | None, *, signed: bool = False) -> str:
     return f"{value:+,.2f}" if signed else f"{value:,.2f}"
 
 
+_CELL_CHARACTERS = 120
+
+
 def _cell(change: dict[str, Any], side: str) -> str:
+    """One side of a change, cut short: a change may be a whole subtree (a run of another kind
+    has no `employees` at all), which printed in full ran to 95,000 lines."""
     if side not in change:
         return "(absent)"
-    return json.dumps(change[side], ensure_ascii=False)
+    text = json.dumps(change[side], ensure_ascii=False)
+    if len(text) <= _CELL_CHARACTERS:
+        return text
+    value = change[side]
+    size = f" ({len(value)} items)" if isinstance(value, list | dict) else ""
+    return f"{text[: _CELL_CHARACTERS - 1]}…{size}"
 
 
 @runs.command("approve")

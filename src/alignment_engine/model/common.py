@@ -39,8 +39,8 @@ def _parse_number(value: Any) -> Any:
             if percent:
                 raise PydanticCustomError(
                     "number",
-                    "expected a number or a percentage like '40%', got {value!r}",
-                    {"value": value},
+                    "expected a number or a percentage like '40%', got {value}",
+                    {"value": repr(value)},  # pydantic fills in {value}, not {value!r}
                 ) from None
             return value  # not a number at all: the field's own validation says so
         # Decimal: "99.9%" is 0.999, not 99.9 / 100 = 0.9990000000000001.

@@ -44,6 +44,11 @@ PHRASES = (
     _("between {low} and {high}"),
     _("short of {point}"),
     _("at or beyond {point}"),
+    # the points of a curve those name (scoring.catalogue: a KPI's levels, or an attainment)
+    _("threshold"),
+    _("target"),
+    _("maximum"),
+    _("attainment {attainment}"),
     # how a scaled pool was shared out (scoring.explanation)
     _("largest remainder to the pool"),
     _("rounded on its own"),
@@ -80,8 +85,12 @@ _LEDGER_WORDS = {
 
 
 def phrase(text: str) -> str:
-    """A phrase of the scoring core in the current language (itself when it is none of these)."""
-    return translate(text, among=PHRASES)
+    """A phrase of the scoring core in the current language (itself when it is none of these);
+    the curve points a segment names (``between attainment 0.9 and attainment 1``) too."""
+    return translate(text, among=PHRASES, nested=_POINTS.__contains__)
+
+
+_POINTS = frozenset({"low", "high", "point"})  # the placeholders holding a curve point's name
 
 
 def summary_text(text: str) -> str:

@@ -19,16 +19,17 @@ from typing import Any
 
 from alignment_engine.errors import AlignmentError
 from alignment_engine.storage.records import RunRecord, StoredRun
-from alignment_engine.storage.store import PendingRun, Store
+from alignment_engine.storage.store import PendingAudit, PendingRun, Store
 
 __all__ = ["GroupCommit"]
 
 MAX_BATCH = 64
 
 
-@dataclass
+@dataclass(eq=False)  # by identity: two callers may queue equal entries (the same estimate)
 class _Queued:
-    pending: PendingRun
+    pending: PendingRun | None  # None: an audit entry alone
+    audit: PendingAudit | None = None
     outcome: StoredRun | AlignmentError | None = None
     failure: BaseException | None = None
     done: bool = field(default=False)
@@ -65,7 +66,18 @@ class GroupCommit:
     def record_run(self, record: RunRecord, *, result_json: str, **options: Any) -> StoredRun:
         """:meth:`Store.record_run`, with the transaction shared with concurrent callers."""
         pending = self.store.prepare_run(record, result_json=result_json, **options)
-        mine = _Queued(pending)
+        outcome = self._commit(_Queued(pending))
+        assert outcome is not None
+        return outcome
+
+    def record_audit(
+        self, actor: str, action: str, subject: str | None, details: dict[str, Any]
+    ) -> None:
+        """:meth:`Store.record_audit` (an estimate's entry), sharing the runs' transaction:
+        returns once the entry has committed."""
+        self._commit(_Queued(None, PendingAudit(actor, action, subject, details)))
+
+    def _commit(self, mine: _Queued) -> StoredRun | None:
         with self._changed:
             self._queue.append(mine)
             while self._writing and not mine.done:
@@ -85,23 +97,27 @@ class GroupCommit:
         return _answer(mine)
 
     def _write(self, batch: list[_Queued]) -> None:
+        runs = [queued for queued in batch if queued.pending is not None]
+        audits = [queued.audit for queued in batch if queued.audit is not None]
         try:
-            outcomes = self.store.record_runs([queued.pending for queued in batch])
+            outcomes = self.store.record_runs([q.pending for q in runs if q.pending], audits)
         except BaseException as failure:  # the database is down, say: every caller hears it
             for queued in batch:
                 queued.failure, queued.done = failure, True
             raise
-        for queued, outcome in zip(batch, outcomes, strict=True):
-            queued.outcome, queued.done = outcome, True
+        for queued, outcome in zip(runs, outcomes, strict=True):
+            queued.outcome = outcome
+        for queued in batch:
+            queued.done = True
         if self._on_batch is not None:
             self._on_batch(len(batch))
 
 
-def _answer(queued: _Queued) -> StoredRun:
+def _answer(queued: _Queued) -> StoredRun | None:
     if queued.failure is not None:
         raise queued.failure
     outcome = queued.outcome
     if isinstance(outcome, AlignmentError):
         raise outcome
-    assert outcome is not None
+    assert outcome is not None or queued.pending is None
     return outcome

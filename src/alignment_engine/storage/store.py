@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from alignment_engine.errors import AlignmentError, ConflictError, InputError, NotFoundError
@@ -90,7 +89,7 @@ from alignment_engine.storage.url import display_url, is_sqlite, resolve_databas
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PendingRun", "Store"]
+__all__ = ["PendingAudit", "PendingRun", "Store"]
 
 TABLE_ENCODING = "csv+zlib"
 _COMPRESSION_LEVEL = 3
@@ -285,7 +284,11 @@ def _insert_ignoring_duplicates(
     """Content-addressed rows: another process may have stored the same hash a moment ago."""
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    # Imported here: the PostgreSQL dialect costs a SQLite command 25 ms of start-up.
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
     statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["hash"])
     connection.execute(statement, rows)
 
@@ -369,6 +372,16 @@ class PendingRun:
         )
 
 
+@dataclass(frozen=True)
+class PendingAudit:
+    """An audit entry to write (:meth:`Store.record_audits`)."""
+
+    actor: str
+    action: str
+    subject: str | None
+    details: Mapping[str, Any]
+
+
 class _KnownContents:
     """Hashes of documents and tables this store has seen committed. Content-addressed rows are
     never changed or deleted, so a run naming them again needs no query to find them present."""
@@ -401,6 +414,9 @@ class Store:
         self.url = url
         self.where = display_url(url)
         self._known_contents = _KnownContents()
+        # name@version -> release: a pushed version never changes and is never deleted, so a
+        # service naming it on every call needs no query after the first (bounded like above).
+        self._pinned_releases: dict[tuple[str, str, str], Release] = {}
 
     # -- opening and schema ---------------------------------------------------------------
 
@@ -635,13 +651,17 @@ class Store:
             finished_at=finished_at or utc_now(),
         )
 
-    def record_runs(self, batch: Sequence[PendingRun]) -> list[StoredRun | AlignmentError]:
+    def record_runs(
+        self, batch: Sequence[PendingRun], audits: Sequence[PendingAudit] = ()
+    ) -> list[StoredRun | AlignmentError]:
         """Store several prepared runs in one transaction (group commit): per run, what
         :meth:`record_run` would return, or the error it would raise (a run refused, say for a
         final period, does not stop the others). Nothing is stored unless the whole batch
         commits; when the transaction itself fails, each run is stored on its own instead, so
-        one run's failure is only that run's."""
-        if not batch:
+        one run's failure is only that run's. ``audits``: entries answered without a run (an
+        estimate) committed in the same transaction; if it fails they are written on their
+        own, and an error there is raised."""
+        if not batch and not audits:
             return []
         outcomes: list[StoredRun | AlignmentError | None] = [None] * len(batch)
         locks = sorted({lock for pending in batch for lock in pending.locks})
@@ -659,10 +679,13 @@ class Store:
                             continue
                         admitted.append(pending)
                 self._insert_runs(connection, admitted)
+                self._insert_audits(connection, audits)
         except AlignmentError:
-            if len(batch) == 1:
+            if len(batch) + len(audits) == 1:
                 raise
-            return [self._record_alone(pending) for pending in batch]
+            alone = [self._record_alone(pending) for pending in batch]
+            self.record_audits(audits)
+            return alone
         results: list[StoredRun | AlignmentError] = []
         for outcome, pending in zip(outcomes, batch, strict=True):
             if outcome is None:
@@ -1120,11 +1143,28 @@ class Store:
         with self._reading() as session:
             return [_release(row) for row in session.scalars(query)]
 
+    def _pinned_release(self, kind: str, name: str, version: str) -> Release | None:
+        key = (kind, name, version)
+        found = self._pinned_releases.get(key)
+        if found is None:
+            with self._reading() as session:
+                row = session.get(ReleaseRow, key)
+                found = None if row is None else _release(row)
+            if found is not None:
+                if len(self._pinned_releases) >= _KnownContents.LIMIT:
+                    self._pinned_releases.clear()
+                self._pinned_releases[key] = found
+        return found
+
     def resolve_release(self, kind: str, reference: str, period: str | None = None) -> Release:
         """The release ``reference`` names: ``name@version``; or ``name`` alone, the version
         effective in ``period`` (effective_from <= its start, its end <= effective_to), else,
         without a period, the newest pushed. Raises NotFoundError naming what exists."""
         name, _, version = reference.partition("@")
+        if version:
+            pinned = self._pinned_release(kind, name, version)
+            if pinned is not None:
+                return pinned
         chosen = [r for r in self.releases(kind) if r.name == name]
         if not chosen:
             known = sorted({r.name for r in self.releases(kind)})
@@ -1652,8 +1692,19 @@ class Store:
         self, actor: str, action: str, subject: str | None, details: Mapping[str, Any]
     ) -> None:
         """One audit entry of its own (what is answered without being a run: an estimate)."""
-        with self._writing() as (_, session):
-            self._audit(session, actor, action, subject, details)
+        self.record_audits([PendingAudit(actor, action, subject, details)])
+
+    def record_audits(self, entries: Sequence[PendingAudit]) -> None:
+        """Audit entries in one transaction of their own."""
+        with self._writing() as (connection, _):
+            self._insert_audits(connection, entries)
+
+    def _insert_audits(self, connection: Connection, entries: Sequence[PendingAudit]) -> None:
+        if entries:
+            connection.execute(
+                insert(_table(AuditRow)),
+                [self._audit_values(e.actor, e.action, e.subject, e.details) for e in entries],
+            )
 
     def _audit(
         self,

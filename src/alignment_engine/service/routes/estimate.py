@@ -69,7 +69,7 @@ def _estimate(
         )
     ).hexdigest()
     answer["input_hash"] = request_hash
-    state.store().record_audit(
+    state.commits().record_audit(
         caller.name, "estimate", employee.employee_id if employee else department,
         {"input_hash": request_hash, "period": result.period},
     )  # fmt: skip
