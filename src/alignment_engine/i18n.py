@@ -1,9 +1,11 @@
 """The language of the report and of the CLI's human messages: English, or Chinese (zh-CN).
 
 Messages are written in English in the code, marked with :func:`gettext` (``_``), and
-translated in a standard gettext catalogue, ``locale/zh_CN/LC_MESSAGES/messages.po``, read with
-Babel (``pybabel extract -k _ -o messages.pot src/alignment_engine`` lists every marked message;
-a test holds the catalogue to it). The language is a context: ``with using("zh-CN"):``
+translated in a standard gettext catalogue, ``locale/zh_CN/LC_MESSAGES/*.po``, read with Babel
+(``pybabel extract -k _ -o messages.pot src/alignment_engine`` lists every marked message; a test
+holds the catalogue to it). The catalogue is kept in one file per area (``messages.po`` for
+errors and the core's words, ``cli.po`` for the commands' lines, ``help.po`` for ``--help``,
+``reports.po`` for the pages), read together as one: a message is in one file only. The language is a context: ``with using("zh-CN"):``
 around rendering a report or printing a command's tables; ``--lang`` on the CLI, else
 ``$ALIGNMENT_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``). Ids, numbers and
 what the user wrote (names in plans) are never translated; JSON results stay in English.
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
-_CATALOGUES = {"zh-CN": Path(__file__).parent / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"}
+_CATALOGUES = {"zh-CN": Path(__file__).parent / "locale" / "zh_CN" / "LC_MESSAGES"}
 _LANGUAGE: ContextVar[str] = ContextVar("alignment_engine_language", default="en")
 _UNTRANSLATED: dict[str, set[str]] = {}  # per language, messages asked for and not found
 
@@ -70,18 +72,21 @@ def from_environment(environ: Mapping[str, str]) -> str:
 
 @functools.cache
 def _catalogue(language: str) -> dict[str, str]:
-    path = _CATALOGUES.get(language)
-    if path is None:
+    folder = _CATALOGUES.get(language)
+    if folder is None:
         return {}
     from babel.messages.pofile import read_po
 
-    with path.open("rb") as stream:
-        catalogue = read_po(stream, locale=language.replace("-", "_"))
-    return {
-        str(message.id): str(message.string)
-        for message in catalogue
-        if message.id and message.string and not message.fuzzy
-    }
+    translations: dict[str, str] = {}
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as stream:
+            catalogue = read_po(stream, locale=language.replace("-", "_"))
+        translations.update(
+            (str(message.id), str(message.string))
+            for message in catalogue
+            if message.id and message.string and not message.fuzzy
+        )
+    return translations
 
 
 def current() -> str:

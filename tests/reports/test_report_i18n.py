@@ -155,3 +155,17 @@ def test_the_tables_commands_print_for_people_follow_the_language(tmp_path: Path
         main, ["check", str(ACME / "plan.yaml"), "--db", db], env={"ALIGNMENT_LANG": "en"}
     )
     assert "Findings for plan 'acme-2026'" in english.output  # the language did not stick
+
+
+def test_each_message_is_translated_in_one_file_of_the_catalogue() -> None:
+    from babel.messages.pofile import read_po
+
+    folder = ROOT / "src" / "alignment_engine" / "locale" / "zh_CN" / "LC_MESSAGES"
+    homes: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as stream:
+            for message in read_po(stream, locale="zh_CN"):
+                if message.id:
+                    homes.setdefault(str(message.id), []).append(path.name)
+    assert {"messages.po", "cli.po", "help.po", "reports.po"} <= {p.name for p in folder.glob("*.po")}
+    assert {message: files for message, files in homes.items() if len(files) > 1} == {}
