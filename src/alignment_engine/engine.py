@@ -16,6 +16,7 @@ from alignment_engine.conflicts import pool_totals
 from alignment_engine.errors import InputError
 from alignment_engine.memo import ObjectMemo
 from alignment_engine.model import Plan, Policy
+from alignment_engine.model.findings import shown_texts
 from alignment_engine.ruleset.expressions import brief
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "reallocation_document",
     "score_period",
     "scorecard",
+    "shown_texts",
     "simulate_policy",
     "suggest_reallocation",
 ]

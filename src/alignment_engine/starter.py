@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-__all__ = ["STARTER_FILES", "starter_files"]
+from alignment_engine.i18n import _, current, gettext
+
+__all__ = ["STARTER_FILES", "comment_blocks", "starter_files"]
 
 _PLAN = """\
 # A starter plan: replace the ids, names and numbers with your company's.
@@ -153,7 +155,7 @@ E005,finance,10000,1.0,,,EUR
 """
 
 _README = """\
-# My Company: a starter for alignment-engine
+# {title}
 
     alignment-engine validate plan.yaml policy.yaml
     alignment-engine check plan.yaml --policy policy.yaml
@@ -161,23 +163,68 @@ _README = """\
         --employees employees.csv --period {period} --out report
     alignment-engine optimise plan.yaml
 
-Replace the ids, names and numbers with your own; docs/file-formats.md describes every key.
+{advice}
 """
 
 STARTER_FILES = ("plan.yaml", "policy.yaml", "actuals.csv", "employees.csv", "README.md")
 
 
+def comment_blocks(text: str) -> list[str]:
+    """The comments of a starter file, each run of ``# `` lines one block (the text without
+    its ``# ``, lines joined by newlines): what a translation of the file translates."""
+    blocks: list[str] = []
+    block: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("# "):
+            block.append(line[2:])
+        elif block:
+            blocks.append("\n".join(block))
+            block = []
+    return blocks
+
+
+def _commented_in_language(text: str) -> str:
+    """``text`` with its comments in the current language (the catalogue translates each
+    block whole, so that a translator writes sentences, not lines); keys, ids and values stay
+    as they are, so the file means the same in every language."""
+    if current() == "en":
+        return text
+    out: list[str] = []
+    lines = text.splitlines(keepends=True)
+    index = 0
+    while index < len(lines):
+        if not lines[index].startswith("# "):
+            out.append(lines[index])
+            index += 1
+            continue
+        block: list[str] = []
+        while index < len(lines) and lines[index].startswith("# "):
+            block.append(lines[index][2:].rstrip("\n"))
+            index += 1
+        translated = gettext("\n".join(block))
+        out.extend(f"# {line}\n" for line in translated.split("\n"))
+    return "".join(out)
+
+
 def starter_files(period_of: date) -> Mapping[str, str]:
-    """The starter's files (name -> text) for the quarter holding ``period_of``."""
+    """The starter's files (name -> text) for the quarter holding ``period_of``, their
+    comments and README in the current language (``--lang``)."""
     year = period_of.year
     period = f"{year}-Q{(period_of.month - 1) // 3 + 1}"
     quarter_start = 3 * ((period_of.month - 1) // 3) + 1
     joined = f"{year}-{quarter_start + 1:02d}-01"  # joined in the quarter's second month
     values = {"year": year, "period": period, "joined": joined}
+    readme = {
+        "title": _("My Company: a starter for alignment-engine"),
+        "advice": _(
+            "Replace the ids, names and numbers with your own; docs/file-formats.md describes "
+            "every key."
+        ),
+    }
     return {
-        "plan.yaml": _PLAN.format(**values),
-        "policy.yaml": _POLICY.format(**values),
+        "plan.yaml": _commented_in_language(_PLAN).format(**values),
+        "policy.yaml": _commented_in_language(_POLICY).format(**values),
         "actuals.csv": _ACTUALS.format(**values),
         "employees.csv": _EMPLOYEES.format(**values),
-        "README.md": _README.format(**values),
+        "README.md": _README.format(**values, **readme),
     }

@@ -92,3 +92,51 @@ def test_the_score_table_groups_thousands(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, score_args(folder, f"sqlite:///{tmp_path / 'runs.db'}"))
     assert result.exit_code == 0, result.output
     assert "pool 60,000.00;" in result.stdout
+
+
+def test_a_chinese_starter_is_commented_in_chinese_and_means_the_same(tmp_path: Path) -> None:
+    import yaml
+
+    from alignment_engine.i18n import untranslated
+    from alignment_engine.starter import _PLAN, _POLICY, comment_blocks
+
+    before = untranslated("zh-CN")
+    runner = CliRunner()
+    english, chinese = tmp_path / "en", tmp_path / "zh"
+    assert runner.invoke(main, ["init", str(english), "--period", "2026-11-15"]).exit_code == 0
+    made = runner.invoke(main, ["--lang", "zh-CN", "init", str(chinese), "--period", "2026-11-15"])
+    assert made.exit_code == 0, made.output
+    assert untranslated("zh-CN") - before == set()
+    plan = (chinese / "plan.yaml").read_text(encoding="utf-8")
+    assert "# 入门计划：请把其中的标识、名称和数字换成贵公司自己的。" in plan
+    readme = (chinese / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# My Company：alignment-engine 入门示例")
+    assert "--period 2026-Q4 --out report" in readme
+    # Every English comment is gone, and the files hold the same documents and tables.
+    for name, template in (("plan.yaml", _PLAN), ("policy.yaml", _POLICY)):
+        text = (chinese / name).read_text(encoding="utf-8")
+        for block in comment_blocks(template):
+            assert block.splitlines()[0] not in text, block
+        assert yaml.safe_load(text) == yaml.safe_load((english / name).read_text(encoding="utf-8"))
+    for name in ("actuals.csv", "employees.csv"):
+        assert (chinese / name).read_bytes() == (english / name).read_bytes()
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    valid = runner.invoke(
+        main, ["validate", str(chinese / "plan.yaml"), str(chinese / "policy.yaml")]
+    )
+    assert valid.exit_code == 0, valid.output
+    assert runner.invoke(main, score_args(chinese, db, "--format", "json")).exit_code == 0
+
+
+def test_an_english_starter_reads_as_before(tmp_path: Path) -> None:
+    folder = tmp_path / "co"
+    assert CliRunner().invoke(main, ["init", str(folder), "--period", "2026-11-15"]).exit_code == 0
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# My Company: a starter for alignment-engine\n")
+    assert readme.rstrip().endswith(
+        "Replace the ids, names and numbers with your own; docs/file-formats.md describes every key."
+    )
+    plan = (folder / "plan.yaml").read_text(encoding="utf-8")
+    assert plan.startswith(
+        "# A starter plan: replace the ids, names and numbers with your company's."
+    )

@@ -162,3 +162,22 @@ def test_statements_in_chinese_say_the_same_payout_in_the_same_bytes_each_time(
         assert words not in chinese
     assert "王小明 &lt;b&gt;Wang&lt;/b&gt;" in chinese and "SPOT" in chinese  # what users wrote
     assert untranslated("zh-CN") == missed_before
+
+
+def test_a_statement_in_chinese_spells_its_formula_in_chinese(
+    scored: tuple[str, str, dict[str, object]], tmp_path: Path
+) -> None:
+    _, url, document = scored
+    employees = document["employees"]
+    assert isinstance(employees, list)
+    first = employees[0]["employee_id"]
+    out = tmp_path / "out"
+    made = CliRunner().invoke(
+        main,
+        ["--lang", "zh-CN", "statements", str(document["run_id"]), "--out", str(out),
+         "--employee", first, "--db", url],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    page = (out / f"statement-{first}.html").read_text(encoding="utf-8")
+    assert " × 系数 " in page and "；舍入方式 half_up" in page and "(按天)" in page
+    assert " x factor " not in page and "rounded" not in page and "(days)" not in page

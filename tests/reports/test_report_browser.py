@@ -313,3 +313,27 @@ def test_the_report_renders_in_both_languages_with_no_label_cut_inside_a_word(
     texts = re.findall(r">([^<>]*…[^<>]*)<", dom)
     cut_inside = [t for t in texts if re.search(r"[^\s]…", t)]
     assert cut_inside == [], cut_inside[:10]
+
+
+def test_the_scorecard_renders_in_chinese_with_no_label_cut_inside_a_word(tmp_path: Path) -> None:
+    """The scorecard page (scorecard --out) in Chinese: its perspectives and chart labels in
+    Chinese, every label whole or cut between words."""
+    import pandas as pd
+
+    from alignment_engine.i18n import using
+    from alignment_engine.scoring.scorecard import score_scorecard
+
+    binary = chromium()
+    plan = acme_plan()
+    acme = Path(__file__).resolve().parents[2] / "scenarios" / "acme"
+    actuals = pd.read_csv(acme / "actuals-2026-q3.csv", dtype=str, keep_default_na=False)
+    card = score_scorecard(plan, [actuals], "2026-Q3").to_dict()
+    with using("zh-CN"):
+        report = write_report(tmp_path / "report.html", plan=plan, scorecard=card)
+    dom, shot = rendered(binary, tmp_path, report)
+    width, height, _rows, nonzero = png_rows(shot.read_bytes(), limit=40)
+    assert (width, height) == WINDOW and nonzero > 0.01
+    assert '<html lang="zh-CN">' in dom and "按维度与部门的得分" in dom
+    assert "Internal process" not in dom and "(amber)" not in dom
+    texts = re.findall(r">([^<>]*…[^<>]*)<", dom)
+    assert [t for t in texts if re.search(r"[^\s]…", t)] == []

@@ -167,5 +167,7 @@ def test_each_message_is_translated_in_one_file_of_the_catalogue() -> None:
             for message in read_po(stream, locale="zh_CN"):
                 if message.id:
                     homes.setdefault(str(message.id), []).append(path.name)
-    assert {"messages.po", "cli.po", "help.po", "reports.po"} <= {p.name for p in folder.glob("*.po")}
+    assert {"messages.po", "cli.po", "help.po", "reports.po"} <= {
+        p.name for p in folder.glob("*.po")
+    }
     assert {message: files for message, files in homes.items() if len(files) > 1} == {}

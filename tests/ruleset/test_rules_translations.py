@@ -210,3 +210,15 @@ def test_check_in_chinese_prints_chinese_findings_and_records_the_language(tmp_p
     replay = runner.invoke(main, ["runs", "replay", chinese.id, "--db", db])
     assert replay.exit_code == 0, replay.output
     assert "identical" in replay.output
+
+
+def test_every_shipped_rule_describes_itself_in_chinese_and_the_description_is_optional() -> None:
+    from alignment_engine.rulepacks import shipped_packs
+    from alignment_engine.ruleset.schema import FindingText
+
+    for loaded in shipped_packs():
+        for rule in loaded.pack.rules:
+            if rule.finding is not None:
+                assert rule.finding.translations["zh-CN"].description, rule.id
+    # A pack written before descriptions could be translated still loads.
+    assert FindingText(message="某条消息").description == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -17,7 +18,15 @@ from alignment_engine.errors import AlignmentError
 
 
 class AlignmentGroup(click.Group):
-    """Turns our errors into a message on stderr and the error's exit code."""
+    """Turns our errors into a message on stderr and the error's exit code, and runs the
+    whole command line in its language: ``--help`` and Click's usage errors are printed
+    before or after the group's callback, which sets it for the commands."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        from alignment_engine.cli.help_text import language_of
+
+        with language_of(args):
+            return super().main(args, *rest, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -58,6 +67,7 @@ def _register() -> None:
     from alignment_engine.cli import (
         check,
         documents,
+        help_text,
         optimise,
         policy,
         releases,
@@ -85,6 +95,8 @@ def _register() -> None:
     for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)
+    # Every command's help in the command's language, and Click's own words (cli/help_text.py).
+    help_text.install(main)
 
 
 _register()

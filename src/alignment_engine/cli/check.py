@@ -61,7 +61,9 @@ def _print_table(result: CheckResult) -> None:
             summary["by_rule"].items(), key=lambda item: (-firsts[item[0]].severity.rank, item[0])
         ):
             first = firsts[rule]
-            counts.add_row(rule, first.kind.value, first.severity.value, f"{number:,}")
+            counts.add_row(
+                rule, _kind_word(first.kind.value), _(first.severity.value), f"{number:,}"
+            )
         console.print(counts)
         # The most severe first, then the broadest (most KPIs and departments named).
         ranked = sorted(
@@ -108,6 +110,17 @@ def _print_table(result: CheckResult) -> None:
                 "department and KPI"
             ).format(count=f"{len(result.findings) - len(shown):,}")
         )
+
+
+def _kind_word(kind: str) -> str:
+    """A rule's kind (conflict, alignment, derive) in the command's language."""
+    if kind == "conflict":
+        return _("conflict")
+    if kind == "alignment":
+        return _("alignment")
+    if kind == "derive":
+        return _("derive")
+    return kind
 
 
 def _brief(ids: list[str]) -> str:
@@ -257,9 +270,10 @@ def _print_failure(
 @format_option("text", "json", help="Human text, or JSON for tools.")
 def rules_list(rules_paths: tuple[Path, ...], output_format: str) -> None:
     """List the rules that check runs: id, pack, kind, severity and what each looks for."""
-    from alignment_engine.rulepacks import load_packs, program_for
+    from alignment_engine.rulepacks import load_packs, program_for, shipped_packs
 
-    program = program_for(load_packs(rules_paths))
+    user_packs = load_packs(rules_paths)
+    program = program_for(user_packs)
     rows = [
         {
             "id": rule.id,
@@ -273,11 +287,41 @@ def rules_list(rules_paths: tuple[Path, ...], output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps({"rules": rows}, indent=2, ensure_ascii=False))
         return
+    language = current()
+    described = _translated_descriptions([*shipped_packs(), *user_packs], language)
     for row in rows:
+        description = described.get((str(row["pack"]), str(row["id"])), row["description"])
+        kind = _kind_word(str(row["kind"]))
+        severity = _(row["severity"]) if row["severity"] else "-"
         click.echo(
-            f"{row['id']:<28} {row['pack']:<12} {row['kind']:<10} {row['severity'] or '-':<9} "
-            f"{row['description']}"
+            f"{row['id']:<28} {row['pack']:<12} {_padded(kind, 10)} {_padded(severity, 9)} "
+            f"{description}"
         )
+
+
+def _translated_descriptions(packs: list[Any], language: str) -> dict[tuple[str, str], str]:
+    """The rules' descriptions in ``language`` (by pack and rule id), from their findings'
+    translations (``translations: {zh-CN: {description: ...}}``); a pack given later replaces
+    one with its id, as in the program."""
+    found: dict[tuple[str, str], str] = {}
+    if language == "en":
+        return found
+    for loaded in packs:
+        pack = loaded.pack
+        for key in [k for k in found if k[0] == pack.id]:
+            del found[key]
+        for rule in pack.rules:
+            texts = rule.finding.translations.get(language) if rule.finding else None
+            if texts is not None and texts.description:
+                found[(pack.id, rule.id)] = " ".join(texts.description.split())
+    return found
+
+
+def _padded(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
 
 
 COMMANDS = [check, rules_group]

@@ -122,9 +122,17 @@ def summary(plan_path: Path) -> None:
         )
     kpi_count = sum(len(d.kpis) for d in plan.departments)
     console.print(
-        f"{len(plan.metrics)} metrics, {len(plan.influences)} influences, "
-        f"{len(plan.company_kpis)} company KPIs, {kpi_count} department KPIs, "
-        f"{len(plan.shared_goals)} shared goals, {len(plan.response_curves)} response curves"
+        _(
+            "{metrics} metrics, {influences} influences, {company} company KPIs, "
+            "{department} department KPIs, {goals} shared goals, {curves} response curves"
+        ).format(
+            metrics=len(plan.metrics),
+            influences=len(plan.influences),
+            company=len(plan.company_kpis),
+            department=kpi_count,
+            goals=len(plan.shared_goals),
+            curves=len(plan.response_curves),
+        )
     )
 
 

@@ -23,6 +23,18 @@ def summary_text(text: str) -> str:
     return translated(text)
 
 
+def matrix_position(text: str) -> str:
+    from alignment_engine.reports.phrases import matrix_position as translated
+
+    return translated(text)
+
+
+def table_condition(text: str) -> str:
+    from alignment_engine.reports.phrases import table_condition as translated
+
+    return translated(text)
+
+
 def gate_line(gate: dict[str, Any]) -> str:
     """A gate's outcome as a sentence: ``gate quality-gate fired: kpi:quality.defect_rate
     attainment < 0.85 (observed 0.8108) -> multiply 0.8 on department:production``."""
@@ -41,7 +53,9 @@ def gate_line(gate: dict[str, Any]) -> str:
         )
         return (
             _("table {gate}: {condition} reading {inputs}").format(
-                gate=gate.get("gate"), condition=gate.get("condition"), inputs=read
+                gate=gate.get("gate"),
+                condition=table_condition(str(gate.get("condition"))),
+                inputs=read,
             )
             + f" {outcome}"
         ).rstrip()
@@ -66,12 +80,11 @@ def gate_line(gate: dict[str, Any]) -> str:
 
 def _paid_on(kpi: dict[str, Any]) -> str:
     curve = str(kpi["curve"])
-    segment = phrase(str(kpi["segment"]))
     if curve.startswith("matrix:"):
         return _("matrix '{matrix}' at {cell}").format(
-            matrix=curve.removeprefix("matrix:"), cell=segment
+            matrix=curve.removeprefix("matrix:"), cell=matrix_position(str(kpi["segment"]))
         )
-    return _("curve '{curve}' {segment}").format(curve=curve, segment=segment)
+    return _("curve '{curve}' {segment}").format(curve=curve, segment=phrase(str(kpi["segment"])))
 
 
 def _kpi_line(kpi: dict[str, Any]) -> str:
@@ -108,7 +121,11 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
                 score=score_text,
                 weight=f"{component['weight']:.3f}",
             )
-            + (f" ({phrase(str(component['rule']))})" if component.get("rule") else "")
+            + (
+                _(" ({note})").format(note=phrase(str(component["rule"])))
+                if component.get("rule")
+                else ""
+            )
         )
         for kpi in component.get("kpis", []) + component.get("goals", []):
             lines.append(f"    {_kpi_line(kpi)}")
@@ -154,7 +171,10 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
     lines.append(
         "  "
         + _("proration {method}: share {share}").format(
-            method=proration["method"], share=f"{proration['share']:.6f}"
+            method={"days": _("days"), "none": _("none")}.get(
+                str(proration["method"]), proration["method"]
+            ),
+            share=f"{proration['share']:.6f}",
         )
     )
     for segment in explanation.get("segments") or []:

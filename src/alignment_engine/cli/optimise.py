@@ -105,25 +105,48 @@ def _write_chart(path: Path, frontier: dict[str, Any]) -> None:
 
 
 def _print_frontier_table(frontier: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from alignment_engine.cli.console import make_console
+    from alignment_engine.cli.error_messages import error_words
 
     console = make_console()
+    title = _("Budget frontier of {resource}").format(resource=frontier["resource"])
     console.print(
-        f"[bold]Budget frontier of {frontier['resource']}[/bold]: today's total "
-        f"{frontier['total_today']:,.2f} gives {frontier['objective_today']:.6f} as allocated "
-        f"today (capacity {frontier['capacity']:,.2f})"
+        f"[bold]{escape(title)}[/bold]"
+        + _(": ")
+        + _(
+            "today's total {total} gives {objective} as allocated today (capacity {capacity})"
+        ).format(
+            total=f"{frontier['total_today']:,.2f}",
+            objective=f"{frontier['objective_today']:.6f}",
+            capacity=f"{frontier['capacity']:,.2f}",
+        )
     )
-    table = Table("total", "best objective", "status", title="Frontier")
+    table = Table(_("total"), _("best objective"), _("status"), title=_("Frontier"))
     for point in frontier["points"]:
         value = point["objective"]
+        status = optimiser_status_word(point["status"])
         table.add_row(
             f"{point['total']:,.2f}",
             "-" if value is None else f"{value:.6f}",
-            point["status"] if point["note"] is None else f"{point['status']}: {point['note']}",
+            status if point["note"] is None else status + _(": ") + error_words(point["note"]),
         )
     console.print(table)
+
+
+def optimiser_status_word(status: str) -> str:
+    """An optimiser status (optimal, local, unchanged, infeasible) in the command's language."""
+    if status == "optimal":
+        return _("optimal")
+    if status == "local":
+        return _("local")
+    if status == "unchanged":
+        return _("unchanged")
+    if status == "infeasible":
+        return _("infeasible")
+    return status
 
 
 def _target(
@@ -174,19 +197,43 @@ def _increments(given: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
 
 
 def _print_target_table(target: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from alignment_engine.cli.console import make_console
 
     console = make_console()
-    console.print(
-        f"[bold]{target['kpi']} {target['direction']} {target['value']:g}[/bold]: the least "
-        f"{target['resource']} is {target['total']:,.2f} (today {target['total_today']:,.2f}, "
-        f"{target['change']:+,.2f}; capacity {target['capacity']:,.2f}"
-        + ("" if target["within_capacity"] else ", exceeded")
-        + f"); {target['kpi']} {target['kpi_today']:.6g} -> {target['kpi_proposed']:.6g}"
+    goal = (
+        _("{kpi} at most {value}")
+        if target["direction"] == "at most"
+        else _("{kpi} at least {value}")
+    ).format(kpi=target["kpi"], value=f"{target['value']:g}")
+    least = (
+        _("the least {resource} is {total} (today {today}, {change}; capacity {capacity})")
+        if target["within_capacity"]
+        else _(
+            "the least {resource} is {total} (today {today}, {change}; capacity {capacity}, exceeded)"
+        )
     )
-    table = Table("department", "current", "proposed", "change", title="Least allocation")
+    console.print(
+        f"[bold]{escape(goal)}[/bold]"
+        + _(": ")
+        + least.format(
+            resource=target["resource"],
+            total=f"{target['total']:,.2f}",
+            today=f"{target['total_today']:,.2f}",
+            change=f"{target['change']:+,.2f}",
+            capacity=f"{target['capacity']:,.2f}",
+        )
+        + _("; {kpi} {today} -> {proposed}").format(
+            kpi=target["kpi"],
+            today=f"{target['kpi_today']:.6g}",
+            proposed=f"{target['kpi_proposed']:.6g}",
+        )
+    )
+    table = Table(
+        _("department"), _("current"), _("proposed"), _("change"), title=_("Least allocation")
+    )
     for row in target["allocations"]:
         table.add_row(
             row["department"],
@@ -197,6 +244,59 @@ def _print_target_table(target: dict[str, Any]) -> None:
     console.print(table)
 
 
+def _bound_word(bound: str) -> str:
+    """A move's bound status in the command's language (the JSON keeps the English key)."""
+    if bound == "at_min":
+        return _("at_min")
+    if bound == "at_max":
+        return _("at_max")
+    if bound == "free":
+        return _("free")
+    if bound == "fixed":
+        return _("fixed")
+    return bound
+
+
+NOTES = (
+    "KPI '{kpi}' has no positive target, so its attainment cannot be scored; it is left out of "
+    "the objective",
+    "department '{department}': KPI weights sum to 100, read as %",
+    "the objective is not concave here (lower-is-better KPIs score target/value, or a curve is "
+    "convex), so this is a local optimum, not necessarily the best possible",
+    "no allocation found beats today's, so today's allocation is kept",
+    "today's allocation breaks a constraint ({reason}); it is not a fallback",
+    "the optimum is refused ({refusal}); this allocation goes {share} of the way there from "
+    "today's, as far as the bound allows",
+    "KPI '{kpi}' has no baseline and no response curve; it is assumed on target",
+    "warning: the response curves of '{kpi}' predict {level} at today's amounts, {share} from "
+    "its baseline {baseline}; check the curve (its intercept c) or the baseline",
+    "no response curve links {departments} to a KPI through '{resource}', so their amounts are "
+    "held at today's level",
+    "the solver stopped after {iterations} iterations before reaching full accuracy; the answer "
+    "is feasible but may be slightly short of the optimum",
+    "amounts of stepped resources (whole units) are rounded from the continuous optimum and "
+    "repaired greedily; they are optimal only up to that rounding",
+    "no response curve links {departments} to a KPI through '{resource}', so the model sees no "
+    "value in their amounts and cut them to make room; add curves or minimums to protect them",
+    # the reasons today's allocation breaks a constraint, and why an optimum is refused
+    "a department is below its minimum or not on a whole step",
+    "a department is above what its pool can hold",
+    "its total {total} is above {limit}",
+    "a stepped resource is not on a whole step",
+    "{department} would lose {share} of its bonus, more than --max-payout-loss {bound}",
+)
+"""The notes the optimiser writes (in English, values filled in), as the catalogue (cli.po)
+has them with their values as ``{placeholders}``: a note is printed in the command's language
+by matching it against these (:func:`alignment_engine.i18n.translate`)."""
+
+
+def note_words(note: str) -> str:
+    """An optimiser note in the command's language (itself when the catalogue has no match)."""
+    from alignment_engine.i18n import translate
+
+    return translate(note, among=NOTES, nested=lambda name: name in ("reason", "refusal"))
+
+
 def _print_optimise_table(document: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -204,7 +304,8 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
 
     console = make_console()
     console.print(
-        f"[bold]{_(document['status'])}[/bold]: "
+        f"[bold]{_(document['status'])}[/bold]"
+        + _(": ")
         + _("objective {today} today -> {proposed} proposed ({method})").format(
             today=f"{document['objective_current']:.6f}",
             proposed=f"{document['objective']:.6f}",
@@ -230,7 +331,8 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
             f"{row['current']:,.2f}",
             f"{row['proposed']:,.2f}",
             f"{row['change']:+,.2f}",
-            row["bound"] + (" (unstable)" if row.get("direction_unstable") else ""),
+            _bound_word(row["bound"])
+            + ((" " + _("(unstable)")) if row.get("direction_unstable") else ""),
             f"{row['marginal_value']:.3g}",
         )
     console.print(table)
@@ -248,13 +350,20 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
     if incentives is not None:
         money = any(d["payout_today"] is not None for d in incentives["departments"])
         pay = Table(
-            "department",
-            "today",
-            "proposed",
-            "change",
+            _("department"),
+            _("today"),
+            _("proposed"),
+            _("change"),
             "",
-            title=f"Bonus under {incentives['policy']} ({incentives['period']}"
-            + (f", {incentives['currency']})" if money else ", payout factor)"),
+            title=(
+                _("Bonus under {policy} ({period}, {currency})")
+                if money
+                else _("Bonus under {policy} ({period}, payout factor)")
+            ).format(
+                policy=incentives["policy"],
+                period=incentives["period"],
+                currency=incentives.get("currency"),
+            ),
         )
         for row in incentives["departments"]:
             key = "payout" if money else "factor"
@@ -265,12 +374,12 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
                 row["department"],
                 format(today, style),
                 format(proposed, style),
-                "n/a" if change is None else f"{change:+.1%}",
-                "loses bonus" if row["loses_bonus"] else "",
+                _("n/a") if change is None else f"{change:+.1%}",
+                _("loses bonus") if row["loses_bonus"] else "",
             )
         console.print(pay)
     for note in document.get("notes", []):
-        console.print(f"note: {note}")
+        console.print(_("note: {note}").format(note=note_words(note)))
 
 
 @click.command()
@@ -549,15 +658,15 @@ def fit(
     from alignment_engine.cli.console import make_console
 
     table = Table(
-        "KPI",
-        "resource",
-        "department",
-        "shape",
+        _("KPI"),
+        _("resource"),
+        _("department"),
+        _("shape"),
         "a",
         "b",
         "R²",
-        "marginal today (90% interval)",
-        title="Fitted response curves",
+        _("marginal today (90% interval)"),
+        title=_("Fitted response curves"),
     )
     for row in rows:
         m = row["marginal_today"]
@@ -566,7 +675,7 @@ def fit(
             row["kpi"],
             row["resource"],
             row["department"],
-            row["shape"],
+            _shape_word(row["shape"]),
             f"{row['a']:.4g}",
             f"{row['b']:.4g}",
             f"{row['r_squared']:.3f}",
@@ -575,6 +684,19 @@ def fit(
     make_console().print(table)
     if write_path is not None:
         click.echo(_("wrote {files}").format(files=write_path))
+
+
+def _shape_word(shape: str) -> str:
+    """A curve shape (linear, log, power, saturating) in the command's language."""
+    if shape == "linear":
+        return _("linear")
+    if shape == "log":
+        return _("log")
+    if shape == "power":
+        return _("power")
+    if shape == "saturating":
+        return _("saturating")
+    return shape
 
 
 COMMANDS = [optimise, fit]

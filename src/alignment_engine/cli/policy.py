@@ -46,15 +46,17 @@ def policy_test(paths: tuple[Path, ...], output_format: str) -> None:
             click.echo(f"{_('ok  ') if case.passed else _('FAIL')} {case.location}  {case.name}")
             for failure in case.failures:
                 click.echo(
-                    f"     {failure['what']}: expected {failure['expected']}, "
-                    f"found {failure['found']}"
+                    "     "
+                    + _("{what}: expected {expected}, found {found}").format(
+                        what=failure["what"], expected=failure["expected"], found=failure["found"]
+                    )
                 )
             if case.diff:
                 click.echo("     " + _("diff (expected -> found):"))
                 for line in case.diff.splitlines():
                     click.echo(f"       {line}")
         for coverage in report.coverage:
-            click.echo(coverage.line())
+            click.echo(coverage_line(coverage))
         summary = report.to_dict()["summary"]
         click.echo(
             _("{passed} of {cases} cases passed").format(
@@ -63,6 +65,39 @@ def policy_test(paths: tuple[Path, ...], output_format: str) -> None:
         )
     if not report.passed:
         sys.exit(1)
+
+
+def coverage_line(coverage: Any) -> str:
+    """A policy's coverage line (as ``_Coverage.line()`` writes it) in the command's language:
+    the curve segments reached, the gates fired, the caps and decision-table rows reached."""
+    possible = sum(len(s) for s in coverage.segments.values())
+    reached = sum(len(coverage.reached.get(n, set()) & s) for n, s in coverage.segments.items())
+    caps = [name for name, hit in sorted(coverage.caps.items()) if hit]
+    unfired = sorted(coverage.gates - coverage.fired)
+    line = _(
+        "coverage of {policy}: curve segments {reached}/{possible}, gates fired {fired}/{gates}"
+    ).format(
+        policy=coverage.policy,
+        reached=reached,
+        possible=possible,
+        fired=len(coverage.fired & coverage.gates),
+        gates=len(coverage.gates),
+    )
+    if unfired:
+        line += _(" (never fired: {gates})").format(gates=", ".join(unfired))
+    counts = {"reached": len(caps), "caps": len(coverage.caps)}
+    if caps:
+        line += _(", caps reached {reached}/{caps} ({names})").format(
+            names=", ".join(caps), **counts
+        )
+    else:
+        line += _(", caps reached {reached}/{caps}").format(**counts)
+    if coverage.table_rows:
+        line += _(", table rows matched {matched}/{total}").format(
+            matched=sum(len(coverage.matched_rows.get(n, set())) for n in coverage.table_rows),
+            total=sum(coverage.table_rows.values()),
+        )
+    return line
 
 
 @policy_group.command(name="simulate")

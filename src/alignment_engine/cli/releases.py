@@ -58,7 +58,23 @@ def push(
             effective_from=_day(effective_from),
             effective_to=_day(effective_to),
         )
-    click.echo(f"{release.kind} {release.reference}: {release.hash}")
+    click.echo(
+        _("{kind} {reference}: {hash}").format(
+            kind=_kind(release.kind), reference=release.reference, hash=release.hash
+        )
+    )
+
+
+def _kind(kind: str) -> str:
+    """``plan`` / ``policy`` in the language."""
+    return {"plan": _("plan"), "policy": _("policy")}.get(kind, kind)
+
+
+def _padded(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal cells (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * max(width - cell_len(text), 0)
 
 
 def _day(value: Any) -> date | None:
@@ -81,11 +97,12 @@ def list_releases(kind: str | None, output_format: str, db_url: str | None) -> N
             _("no releases (push one: alignment-engine docs push FILE --name N --version V)")
         )
         return
+    span = _("{start} to {end}")
     for release in releases:
-        window = f"{release.effective_from or '…'} to {release.effective_to or '…'}"
+        window = span.format(start=release.effective_from or "…", end=release.effective_to or "…")
         click.echo(
-            f"{release.kind:<7} {release.reference:<32} {window:<26} {release.hash[:12]} "
-            f"{release.created_by} {release.created_at:%Y-%m-%d %H:%M}"
+            f"{_padded(_kind(release.kind), 7)} {release.reference:<32} {_padded(window, 26)} "
+            f"{release.hash[:12]} {release.created_by} {release.created_at:%Y-%m-%d %H:%M}"
         )
 
 
@@ -108,10 +125,11 @@ def diff(first: str, second: str, kind: str, output_format: str, db_url: str | N
     if not changes:
         click.echo(_("no differences"))
         return
+    line, absent = _("{path}: {before} -> {after}"), _("(absent)")
     for change in changes:
-        before = json.dumps(change["a"], ensure_ascii=False) if "a" in change else "(absent)"
-        after = json.dumps(change["b"], ensure_ascii=False) if "b" in change else "(absent)"
-        click.echo(f"{change['path']}: {before} -> {after}")
+        before = json.dumps(change["a"], ensure_ascii=False) if "a" in change else absent
+        after = json.dumps(change["b"], ensure_ascii=False) if "b" in change else absent
+        click.echo(line.format(path=change["path"], before=before, after=after))
 
 
 def _content(reference: str, kind: str, db_url: str | None) -> dict[str, Any]:

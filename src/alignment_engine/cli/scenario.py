@@ -49,44 +49,147 @@ def _signed(value: Any) -> str:
     return f"{value:+.4g}"
 
 
-def _print_findings(console: Any, title: str, findings: Sequence[Mapping[str, Any]]) -> None:
+Texts = dict[tuple[Any, ...], str]
+"""A finding's message in the command's language, by the finding (see :func:`_finding_texts`)."""
+
+
+def _finding_key(finding: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        finding.get("rule"),
+        *(tuple(finding.get(name) or ()) for name in ("departments", "kpis", "objectives")),
+        tuple(finding.get("resources") or ()),
+        finding.get("message"),
+    )
+
+
+def _finding_translations(
+    sides: Sequence[Any], rule_dirs: tuple[Path, ...]
+) -> dict[tuple[Any, ...], Any]:
+    """The translations of the findings of each side (a run's plan and policy) in the
+    command's language, by the finding, from the rules' translations: the scenario core checks
+    in English (its results are what JSON and the store keep), so the plans are checked again
+    for the people reading the tables and pages. Nothing in English."""
+    from alignment_engine.i18n import current
+
+    language = current()
+    found: dict[tuple[Any, ...], Any] = {}
+    if language == "en":
+        return found
+    from alignment_engine import engine
+
+    for side in sides:
+        if side is None:
+            continue
+        result = engine.check_plan(side.plan, side.policy, rule_dirs, language=language)
+        for finding in result.to_dict()["findings"]:
+            if finding.get("translation") is not None:
+                found[_finding_key(finding)] = finding["translation"]
+    return found
+
+
+def _finding_texts(sides: Sequence[Any], rule_dirs: tuple[Path, ...]) -> Texts:
+    """The messages of the findings of each side in the command's language (see
+    :func:`_finding_translations`)."""
+    from alignment_engine.i18n import current
+
+    language = current()
+    return {
+        key: str(translation.get("message", ""))
+        for key, translation in _finding_translations(sides, rule_dirs).items()
+        if translation.get("language") == language
+    }
+
+
+def _with_translations(document: Any, translations: Mapping[tuple[Any, ...], Any]) -> Any:
+    """A copy of a check or comparison document whose findings carry their translation (what
+    the report shows a reader of another language), the document itself when there are none."""
+    if not translations or document is None:
+        return document
+    if isinstance(document, list):
+        return [_with_translations(item, translations) for item in document]
+    if not isinstance(document, dict):
+        return document
+    copied = {key: _with_translations(value, translations) for key, value in document.items()}
+    if "rule" in document and "message" in document:
+        translation = translations.get(_finding_key(document))
+        if translation is not None:
+            copied["translation"] = translation
+    return copied
+
+
+def _severity_word(severity: str) -> str:
+    if severity == "critical":
+        return _("critical")
+    if severity == "high":
+        return _("high")
+    if severity == "medium":
+        return _("medium")
+    if severity == "low":
+        return _("low")
+    return severity
+
+
+def _status_word(status: str) -> str:
+    """A scorecard status (green, amber, red, no-data, not-due) in the command's language."""
+    if status == "green":
+        return _("green")
+    if status == "amber":
+        return _("amber")
+    if status == "red":
+        return _("red")
+    if status == "no-data":
+        return _("no-data")
+    if status == "not-due":
+        return _("not-due")
+    return status
+
+
+def _print_findings(
+    console: Any, title: str, findings: Sequence[Mapping[str, Any]], texts: Texts
+) -> None:
     from rich.table import Table
 
     if not findings:
-        console.print(f"{title}: none")
+        console.print(title + _(": ") + _("none"))
         return
-    table = Table("severity", "rule", "departments", "KPIs", "message", title=title)
+    table = Table(_("severity"), _("rule"), _("departments"), _("KPIs"), title=title)
+    table.add_column(_("message"), overflow="fold")  # long ids fold, never cut off
     for finding in findings:
+        message = str(finding.get("message", ""))
         table.add_row(
-            str(finding.get("severity", "")),
+            _severity_word(str(finding.get("severity", ""))),
             str(finding.get("rule", "")),
             ", ".join(finding.get("departments") or []),
             ", ".join(finding.get("kpis") or []),
-            str(finding.get("message", "")),
+            texts.get(_finding_key(finding), message),
         )
     console.print(table)
 
 
-def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
+def _print_differences(console: Any, differences: Mapping[str, Any], texts: Texts) -> None:
     from rich.table import Table
 
     findings = differences["findings"]
-    _print_findings(console, "Findings added", findings["added"])
-    _print_findings(console, "Findings resolved", findings["resolved"])
+    _print_findings(console, _("Findings added"), findings["added"], texts)
+    _print_findings(console, _("Findings resolved"), findings["resolved"], texts)
     for change in findings.get("changed") or []:
         console.print(
-            f"severity changed: {change['rule']} ({', '.join(change['departments'])}): "
-            f"{change['severity_before']} -> {change['severity_after']}"
+            _("severity changed: {rule} ({departments}): {before} -> {after}").format(
+                rule=change["rule"],
+                departments=", ".join(change["departments"]),
+                before=_severity_word(change["severity_before"]),
+                after=_severity_word(change["severity_after"]),
+            )
         )
     scores = [s for s in differences["scores"] if s["delta"] or s["payout_factor_delta"]]
     if scores:
         table = Table(
-            "department",
-            "score A -> B",
-            "score change",
-            "payout factor A -> B",
-            "factor change",
-            title="Scores",
+            _("department"),
+            _("score A -> B"),
+            _("score change"),
+            _("payout factor A -> B"),
+            _("factor change"),
+            title=_("Scores"),
         )
         for row in scores:
             table.add_row(
@@ -99,19 +202,22 @@ def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
         console.print(table)
     scorecard = differences.get("scorecard")
     if scorecard is not None:
-        table = Table("scorecard", "A -> B", "change", "status A -> B", title="Scorecard")
+        table = Table(
+            _("scorecard"), "A -> B", _("change"), _("status A -> B"), title=_("Scorecard")
+        )
         rows = [{"perspective": "overall", **scorecard["overall"]}, *scorecard["perspectives"]]
         for row in rows:
             table.add_row(
-                row["perspective"],
+                _perspective_word(row["perspective"]),
                 f"{_cell(row['before'])} -> {_cell(row['after'])}",
                 _signed(row["delta"]),
-                f"{row['status_before']} -> {row['status_after']}",
+                f"{_status_word(str(row['status_before']))} -> "
+                f"{_status_word(str(row['status_after']))}",
             )
         console.print(table)
     payouts = [p for p in differences["payouts"] if p["delta"]]
     if payouts:
-        table = Table("department", "before", "after", "change", title="Payouts")
+        table = Table(_("department"), _("before"), _("after"), _("change"), title=_("Payouts"))
         for row in payouts:
             table.add_row(
                 row["department"], _cell(row["before"]), _cell(row["after"]), _signed(row["delta"])
@@ -122,13 +228,13 @@ def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
     ]
     if allocations:
         table = Table(
-            "resource",
-            "department",
-            "today A -> B",
-            "today change",
-            "proposed A -> B",
-            "proposed change",
-            title="Allocations",
+            _("resource"),
+            _("department"),
+            _("today A -> B"),
+            _("today change"),
+            _("proposed A -> B"),
+            _("proposed change"),
+            title=_("Allocations"),
         )
         for row in allocations:
             table.add_row(
@@ -141,13 +247,31 @@ def _print_differences(console: Any, differences: Mapping[str, Any]) -> None:
             )
         console.print(table)
     totals = differences.get("totals") or {}
-    line = f"findings {totals.get('findings_before')} -> {totals.get('findings_after')}"
+    line = _("findings {before} -> {after}").format(
+        before=totals.get("findings_before"), after=totals.get("findings_after")
+    )
     if totals.get("payout_before") is not None or totals.get("payout_after") is not None:
-        line += (
-            f"; total payout {_cell(totals.get('payout_before'))} -> "
-            f"{_cell(totals.get('payout_after'))} ({_signed(totals.get('payout_delta'))})"
+        line += _("; total payout {before} -> {after} ({change})").format(
+            before=_cell(totals.get("payout_before")),
+            after=_cell(totals.get("payout_after")),
+            change=_signed(totals.get("payout_delta")),
         )
     console.print(line)
+
+
+def _perspective_word(perspective: str) -> str:
+    """``overall`` and the four perspectives in the command's language (other ids as given)."""
+    if perspective == "overall":
+        return _("overall")
+    if perspective == "financial":
+        return _("Financial")
+    if perspective == "customer":
+        return _("Customer")
+    if perspective == "internal_process":
+        return _("Internal process")
+    if perspective == "learning_growth":
+        return _("Learning growth")
+    return perspective
 
 
 @click.group("scenario")
@@ -231,15 +355,19 @@ def run_command(
     if out_dir is not None:
         pages = {}
         sweep_rows = result.table() if result.sweep else None
+        # The pages show findings in the command's language (the results keep English).
+        translations = _finding_translations((result.base, *result.variants), rule_dirs)
         for index, variant in enumerate(result.variants):
             page = render_report(
                 plan=variant.plan,
-                check=variant.check,
+                check=_with_translations(variant.check, translations),
                 score=variant.score,
                 optimise=variant.optimise,
-                compare=variant.compare,
+                compare=_with_translations(variant.compare, translations),
                 sweep=sweep_rows,
-                title=f"Scenario {result.id}: {variant.label}",
+                title=_("Scenario {scenario}: {variant}").format(
+                    scenario=result.id, variant=variant.label
+                ),
                 subtitle=result.name or None,
             )
             if index == 0:
@@ -256,15 +384,26 @@ def run_command(
         _fail_on_optimiser_errors(result)
         return
     console = make_console(markup=False)  # ids have [brackets]
-    console.print(f"Scenario {result.id} ({' <- '.join(result.files)})")
+    console.print(
+        _("Scenario {id} ({files})").format(id=result.id, files=" <- ".join(result.files))
+    )
     for override in result.overrides:
-        console.print(f"  set {override.path} = {override.value!r}")
+        console.print(
+            "  " + _("set {path} = {value}").format(path=override.path, value=repr(override.value))
+        )
     if result.sweep is not None:
-        console.print(f"  sweep {result.sweep['path']} over {result.sweep['values']!r}")
+        console.print(
+            "  "
+            + _("sweep {path} over {values}").format(
+                path=result.sweep["path"], values=repr(result.sweep["values"])
+            )
+        )
     rows = result.table()
     scorecards = any("scorecard" in row for row in rows)
-    columns = ["variant", "findings", "added", "resolved", "payout"]
-    runs = Table(*columns, *(["scorecard"] if scorecards else []), "optimiser", title="Runs")
+    columns = [_(c) for c in ("variant", "findings", "added", "resolved", "payout")]
+    runs = Table(
+        *columns, *([_("scorecard")] if scorecards else []), _("optimiser"), title=_("Runs")
+    )
     for row in rows:
         cells = [
             _cell(row["value"]) if result.sweep is not None else str(row["label"]),
@@ -276,19 +415,28 @@ def run_command(
         if scorecards:
             score = row.get("scorecard")
             shown = "–" if score is None else f"{score:.1%}"
-            cells.append(f"{shown} {row.get('scorecard_status') or ''}".strip())
-        runs.add_row(*cells, f"{row['optimise_status'] or '–'} {_cell(row['objective'])}")
+            status = row.get("scorecard_status")
+            cells.append(f"{shown} {_status_word(status) if status else ''}".strip())
+        optimiser = _optimiser_status(row["optimise_status"]) if row["optimise_status"] else "–"
+        runs.add_row(*cells, f"{optimiser} {_cell(row['objective'])}")
     console.print(runs)
     if len(result.variants) == 1 and result.variants[0].compare is not None:
-        _print_differences(console, result.variants[0].compare)
+        translated = _finding_texts((result.base, result.variants[0]), rule_dirs)
+        _print_differences(console, result.variants[0].compare, translated)
     if written:
-        console.print(f"wrote {_listed(written)}")
+        console.print(_("wrote {files}").format(files=_listed(written)))
     _fail_on_optimiser_errors(result)
+
+
+def _optimiser_status(status: str) -> str:
+    from alignment_engine.cli.optimise import optimiser_status_word
+
+    return optimiser_status_word(status)
 
 
 def _listed(paths: list[Path]) -> str:
     names = [str(p) for p in paths]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + _(" and ") + names[-1]
 
 
 def _fail_on_optimiser_errors(result: Any) -> None:
@@ -340,8 +488,9 @@ def compare_command(
         return
     console = make_console(markup=False)  # ids have [brackets]
     console.print(f"{comparison.a_name} -> {comparison.b_name}")
-    _print_differences(console, comparison.differences)
-    console.print(f"stored as run {run_id}")
+    texts = _finding_texts((comparison.a, comparison.b), rule_dirs)
+    _print_differences(console, comparison.differences, texts)
+    console.print(_("stored as run {run}").format(run=run_id))
 
 
 def _record_comparison(

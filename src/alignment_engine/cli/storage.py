@@ -7,8 +7,9 @@ The storage package is imported inside the commands so ``alignment-engine --help
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -86,6 +87,23 @@ def _when(value: Any) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _status(value: str) -> str:
+    """A run's status as people read it in the language (``--format json`` keeps the value)."""
+    words = {
+        "completed": _("completed"),
+        "approved": _("approved"),
+        "failed": _("failed"),
+        "final": _("final"),
+        "superseded": _("superseded"),
+    }
+    return words.get(value, value)
+
+
+def _truth(value: str) -> str:
+    """``true`` / ``false`` (a setting's value, a flag of an audit entry) in the language."""
+    return {"true": _("true"), "false": _("false")}.get(value, value)
+
+
 # -- db ---------------------------------------------------------------------------------------
 
 
@@ -161,8 +179,9 @@ def db_settings(require_approval: str | None, actor: str | None, db_url: str | N
             settings = store.set_setting("require_approval", value, actor)
         else:
             settings = store.settings()
+    names = {"require_approval": _("require_approval")}
     for key, value in settings.items():
-        click.echo(f"{key}: {value}")
+        click.echo(_("{key}: {value}").format(key=names.get(key, key), value=_truth(value)))
 
 
 # -- runs -------------------------------------------------------------------------------------
@@ -197,13 +216,21 @@ def runs_list(
     from rich.table import Table
 
     table = Table()
-    for name in ("id", "kind", "status", "period", "finished (UTC)", "actor", "run hash"):
-        table.add_column(name, no_wrap=name in ("id", "run hash", "period"))
+    for name, whole in (
+        (_("id"), True),
+        (_("kind"), False),
+        (_("status"), False),
+        (_("period"), True),
+        (_("finished (UTC)"), False),
+        (_("actor"), False),
+        (_("run hash"), True),
+    ):
+        table.add_column(name, no_wrap=whole)
     for run in found:
         table.add_row(
             run.id,
             run.kind.value,
-            run.status.value,
+            _status(run.status.value),
             run.period or "",
             _when(run.finished_at),
             run.actor,
@@ -211,7 +238,8 @@ def runs_list(
         )
     console = _console()
     console.print(table)
-    console.print(f"{len(found)} run{'s' if len(found) != 1 else ''}")
+    count = _("{count} run") if len(found) == 1 else _("{count} runs")
+    console.print(count.format(count=len(found)))
 
 
 @runs.command("show")
@@ -257,33 +285,41 @@ def _print_run(run: StoredRun) -> None:
     from rich.table import Table
 
     console = _console()
-    details = Table("field", "value", title=f"Run {run.id}", show_header=False)
-    rows: Sequence[tuple[str, str]] = (
-        ("kind", run.kind.value),
-        ("status", run.status.value),
-        ("period", run.period or ""),
-        ("actor", run.actor),
-        ("started (UTC)", _when(run.started_at)),
-        ("finished (UTC)", _when(run.finished_at)),
-        ("approved", f"{_when(run.approved_at)} by {run.approved_by}"),
-        ("final since", f"{_when(run.finalised_at)} by {run.finalised_by}"),
-        ("engine version", run.engine_version),
-        ("run hash", run.run_hash),
-        ("options", json.dumps(run.options, ensure_ascii=False, sort_keys=True)),
-        ("result", f"{run.result_size} bytes, sha256 {run.result_hash[:12]} (--format json)"),
-    )
+    details = Table("field", "value", title=_("Run {run}").format(run=run.id), show_header=False)
+    by = _("{when} by {who}")
+    rows: list[tuple[str, str]] = [
+        (_("kind"), run.kind.value),
+        (_("status"), _status(run.status.value)),
+        (_("period"), run.period or ""),
+        (_("actor"), run.actor),
+        (_("started (UTC)"), _when(run.started_at)),
+        (_("finished (UTC)"), _when(run.finished_at)),
+    ]
+    if run.approved_at is not None:
+        rows.append((_("approved"), by.format(when=_when(run.approved_at), who=run.approved_by)))
+    if run.finalised_at is not None:
+        rows.append(
+            (_("final since"), by.format(when=_when(run.finalised_at), who=run.finalised_by))
+        )
+    rows += [
+        (_("engine version"), run.engine_version),
+        (_("run hash"), run.run_hash),
+        (_("options"), json.dumps(run.options, ensure_ascii=False, sort_keys=True)),
+        (
+            _("result"),
+            _("{size} bytes, sha256 {hash} (--format json)").format(
+                size=run.result_size, hash=run.result_hash[:12]
+            ),
+        ),
+    ]
     for name, value in rows:
-        if name == "final since" and run.finalised_at is None:
-            continue
-        if name == "approved" and run.approved_at is None:
-            continue
         details.add_row(name, value)
     console.print(details)
-    inputs = Table("role", "input", "sha256", title="Inputs")
+    inputs = Table(_("role"), _("input"), "sha256", title=_("Inputs"))
     for role, digest in run.documents.items():
-        inputs.add_row(role, "document", digest)
+        inputs.add_row(role, _("document"), digest)
     for role, digest in run.tables.items():
-        inputs.add_row(role, "table", digest)
+        inputs.add_row(role, _("table"), digest)
     console.print(inputs)
 
 
@@ -310,10 +346,19 @@ def _print_diff(difference: RunDiff) -> None:
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]{difference.a}[/bold] -> [bold]{difference.b}[/bold] ({difference.kind})")
+    kind = _("mixed") if difference.kind == "mixed" else difference.kind
+    console.print(
+        _("{a} -> {b} ({kind})").format(
+            a=f"[bold]{difference.a}[/bold]", b=f"[bold]{difference.b}[/bold]", kind=kind
+        )
+    )
+    more = _("... and {count} more (--format json for all)")
     if difference.payouts is not None:
         employees = difference.payouts["employees"]
-        table = Table("employee", "department", "A", "B", "change", "", title="Payout changes")
+        states = {"changed": _("changed"), "added": _("added"), "removed": _("removed")}
+        table = Table(
+            _("employee"), _("department"), "A", "B", _("change"), "", title=_("Payout changes")
+        )
         for item in employees[:_TABLE_ROWS]:
             table.add_row(
                 item["employee_id"],
@@ -321,43 +366,62 @@ def _print_diff(difference: RunDiff) -> None:
                 _amount(item["a"]),
                 _amount(item["b"]),
                 _amount(item["delta"]),
-                item["status"],
+                states.get(item["status"], item["status"]),
             )
         console.print(table)
         if len(employees) > _TABLE_ROWS:
-            console.print(f"... and {len(employees) - _TABLE_ROWS} more (--format json for all)")
+            console.print(more.format(count=len(employees) - _TABLE_ROWS))
         totals = difference.payouts["totals"]
         console.print(
-            f"total payout: {_amount(totals['a'])} -> {_amount(totals['b'])} "
-            f"({_amount(totals['delta'], signed=True)}); {totals['changed']} changed, "
-            f"{totals['added']} added, {totals['removed']} removed"
+            _(
+                "total payout: {a} -> {b} ({delta}); {changed} changed, {added} added, "
+                "{removed} removed"
+            ).format(
+                a=_amount(totals["a"]),
+                b=_amount(totals["b"]),
+                delta=_amount(totals["delta"], signed=True),
+                changed=totals["changed"],
+                added=totals["added"],
+                removed=totals["removed"],
+            )
         )
     if difference.findings is not None:
-        table = Table("", "rule", "severity", "message", title="Findings")
+        from alignment_engine.engine import shown_texts
+        from alignment_engine.i18n import current
+
+        severities = {
+            "critical": _("critical"),
+            "high": _("high"),
+            "medium": _("medium"),
+            "low": _("low"),
+        }
+        table = Table("", _("rule"), _("severity"), _("message"), title=_("Findings"))
         for mark, key in (("+", "added"), ("-", "removed")):
             for finding in difference.findings[key]:
+                severity = str(finding.get("severity", ""))
                 table.add_row(
                     mark,
                     str(finding.get("rule", "")),
-                    str(finding.get("severity", "")),
-                    str(finding.get("message", "")),
+                    severities.get(severity, severity),
+                    shown_texts(finding, current())[0],
                 )
         console.print(table)
         console.print(
-            f"{len(difference.findings['added'])} added, "
-            f"{len(difference.findings['removed'])} removed, "
-            f"{difference.findings['unchanged']} unchanged"
+            _("{added} added, {removed} removed, {unchanged} unchanged").format(
+                added=len(difference.findings["added"]),
+                removed=len(difference.findings["removed"]),
+                unchanged=difference.findings["unchanged"],
+            )
         )
     if difference.changes:
-        table = Table("path", "A", "B", title="Result changes")
+        table = Table(_("path"), "A", "B", title=_("Result changes"))
         for change in difference.changes[:_TABLE_ROWS]:
             table.add_row(change["path"], _cell(change, "a"), _cell(change, "b"))
         console.print(table)
         if len(difference.changes) > _TABLE_ROWS:
-            more = len(difference.changes) - _TABLE_ROWS
-            console.print(f"... and {more} more (--format json for all)")
+            console.print(more.format(count=len(difference.changes) - _TABLE_ROWS))
     if difference.identical:
-        console.print("no differences")
+        console.print(_("no differences"))
 
 
 def _amount(value: float | None, *, signed: bool = False) -> str:
@@ -373,12 +437,16 @@ def _cell(change: dict[str, Any], side: str) -> str:
     """One side of a change, cut short: a change may be a whole subtree (a run of another kind
     has no `employees` at all), which printed in full ran to 95,000 lines."""
     if side not in change:
-        return "(absent)"
+        return _("(absent)")
     text = json.dumps(change[side], ensure_ascii=False)
     if len(text) <= _CELL_CHARACTERS:
         return text
     value = change[side]
-    size = f" ({len(value)} items)" if isinstance(value, list | dict) else ""
+    size = (
+        " " + _("({count} items)").format(count=len(value))
+        if isinstance(value, list | dict)
+        else ""
+    )
     return f"{text[: _CELL_CHARACTERS - 1]}…{size}"
 
 
@@ -395,8 +463,10 @@ def runs_approve(run_id: str, approver: str | None, db_url: str | None) -> None:
     with open_store(db_url) as store:
         run = store.approve(run_id, approver)
     click.echo(
-        f"run {run.id} ({run.kind.value} {run.period}) approved by {run.approved_by}; "
-        f"`alignment-engine runs finalise {run.id}` makes it final"
+        _(
+            "run {run} ({kind} {period}) approved by {who}; "
+            "`alignment-engine runs finalise {run}` makes it final"
+        ).format(run=run.id, kind=run.kind.value, period=run.period, who=run.approved_by)
     )
 
 
@@ -446,9 +516,29 @@ def runs_replay(run_id: str, output_format: str, db_url: str | None) -> None:
         click.echo(
             _("run {run} ({kind}) replayed: DIFFERENT").format(run=replay.run_id, kind=replay.kind)
         )
-        click.echo(replay.difference())
+        click.echo(_replay_difference(replay.difference()))
     if not replay.identical:
         sys.exit(1)
+
+
+def _replay_difference(text: str) -> str:
+    """The difference a replay found, its framing lines (not the JSON lines) in the language."""
+    from alignment_engine.i18n import translate
+
+    framing = (
+        "first difference at line {line} of {stored} (stored) / {replayed} (replayed)",
+        "... {count} more lines",
+    )
+    names = {"--- stored": "--- " + _("stored"), "+++ replayed": "+++ " + _("replayed")}
+    lines = text.split("\n")
+    for index in (0, 1, -1):
+        if -len(lines) <= index < len(lines):
+            line = lines[index]
+            if line in names:
+                lines[index] = names[line]
+            elif line.startswith(("first difference at line ", "... ")):
+                lines[index] = translate(line, among=framing)
+    return "\n".join(lines)
 
 
 @runs.command("export")
@@ -509,7 +599,10 @@ def tokens_create(name: str, role: str, db_url: str | None) -> None:
     with open_store(db_url) as store:
         token = store.create_token(name, role)
     click.echo(
-        f"created token {name!r} with role {role}; it is shown once, store it now:", err=True
+        _("created token {name} with role {role}; it is shown once, store it now:").format(
+            name=repr(name), role=role
+        ),
+        err=True,
     )
     click.echo(token)
 
@@ -526,7 +619,7 @@ def tokens_list(output_format: str, db_url: str | None) -> None:
         return
     from rich.table import Table
 
-    table = Table("name", "role", "created (UTC)", "by", "revoked (UTC)")
+    table = Table(_("name"), _("role"), _("created (UTC)"), _("by"), _("revoked (UTC)"))
     for token in found:
         table.add_row(
             token.name,
@@ -565,16 +658,64 @@ def audit(action: str | None, limit: int, output_format: str, db_url: str | None
         return
     from rich.table import Table
 
-    table = Table("at (UTC)", "actor", "action", "subject", "details")
+    table = Table(_("at (UTC)"), _("actor"), _("action"), _("subject"), _("details"))
     for entry in entries:
         table.add_row(
             _when(entry.at),
             entry.actor,
             entry.action,
             entry.subject or "",
-            json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+            _details(entry.action, entry.details),
         )
     _console().print(table)
+
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _details(action: str, details: Mapping[str, Any]) -> str:
+    """An audit entry's details for people: ``key: value``, one a line, in key order; the keys
+    in the language, the values as recorded (ids, periods, kinds), except: a status and
+    true/false in the language, none for an empty value, a SHA-256 hash shortened to its first
+    12 characters as `runs list` shows run hashes (``--format json`` has everything)."""
+    names = {
+        "actor": _("maker"),
+        "attempts": _("attempts"),
+        "by": _("replaced by"),
+        "effective_from": _("effective from"),
+        "effective_to": _("effective to"),
+        "forced": _("forced"),
+        "from": _("from"),
+        "hash": _("hash"),
+        "input_hash": _("input hash"),
+        "kind": _("kind"),
+        "period": _("period"),
+        "role": _("role"),
+        "run_hash": _("run hash"),
+        "run_id": _("run"),
+        "status": _("status"),
+        "to": _("to"),
+    }
+    if action == "job.taken_over":
+        names["from"] = _("taken over from")
+    pair = _("{key}: {value}")
+    lines = []
+    for key in sorted(details):
+        value = details[key]
+        if value is None or value == "":
+            shown = _("none")
+        elif isinstance(value, bool):
+            shown = _truth(str(value).lower())
+        elif isinstance(value, str) and key == "status":
+            shown = _status(value)
+        elif isinstance(value, str) and _HASH.fullmatch(value):
+            shown = value[:12]
+        elif isinstance(value, str):
+            shown = _truth(value) if key in ("from", "to") else value
+        else:
+            shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        lines.append(pair.format(key=names.get(key, key.replace("_", " ")), value=shown))
+    return "\n".join(lines)
 
 
 db_group = db

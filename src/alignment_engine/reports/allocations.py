@@ -105,9 +105,13 @@ def allocation_chart(plan: Plan, optimise: Mapping[str, Any] | None) -> str:
                 if other is not None
                 else f"{amount(current)}{suffix}"
             )
-            tooltip = f"{resource_id} / {department}: today {current:,.2f}"
+            tooltip = f"{resource_id} / {department}: " + _("today {amount}").format(
+                amount=f"{current:,.2f}"
+            )
             if other is not None:
-                tooltip += f", {kind} {other:,.2f}"
+                tooltip += ", " + (
+                    _("proposed {amount}") if kind == "proposed" else _("demand {amount}")
+                ).format(amount=f"{other:,.2f}")
             parts.append(
                 element(
                     "g",
@@ -157,7 +161,7 @@ def allocation_chart(plan: Plan, optimise: Mapping[str, Any] | None) -> str:
             "xmlns": "http://www.w3.org/2000/svg",
             "viewBox": f"0 0 {fmt(WIDTH)} {fmt(y + 6)}",
             "role": "img",
-            "aria-label": "Allocation before and after",
+            "aria-label": _("Allocation before and after"),
         },
         "".join(parts),
     )

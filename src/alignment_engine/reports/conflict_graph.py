@@ -86,7 +86,7 @@ def _severity(finding: Mapping[str, Any]) -> str:
 
 def _tooltip(finding: Mapping[str, Any]) -> str:
     message, suggestion = shown_texts(finding, current())
-    text = f"{finding.get('rule')} ({_severity(finding)}): {message}"
+    text = f"{finding.get('rule')} ({_(_severity(finding))}): {message}"
     if suggestion:
         text += f" — {suggestion}"
     return text
@@ -202,7 +202,11 @@ def conflict_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
             element(
                 "g",
                 {"class": "department-node", "data-id": department.id, "data-findings": str(count)},
-                element("title", {}, esc(f"{department.id}: {count} finding(s)"))
+                element(
+                    "title",
+                    {},
+                    esc(f"{department.id}: " + _("{count} finding(s)").format(count=count)),
+                )
                 + element(
                     "circle",
                     {"cx": fmt(x), "cy": fmt(y), "r": fmt(NODE_RADIUS), "class": "node"},
@@ -219,7 +223,7 @@ def conflict_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
             "xmlns": "http://www.w3.org/2000/svg",
             "viewBox": f"0 0 {fmt(WIDTH)} {fmt(HEIGHT)}",
             "role": "img",
-            "aria-label": "Conflict graph",
+            "aria-label": _("Conflict graph"),
         },
         "".join(edges) + "".join(nodes) + "".join(legend),
     )
@@ -316,7 +320,15 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
                     "data-departments": f"{first} {second}",
                     "data-findings": str(shared),
                 },
-                element("title", {}, esc(f"{first} and {second}: {shared:,} finding(s)"))
+                element(
+                    "title",
+                    {},
+                    esc(
+                        _("{first} and {second}: {count} finding(s)").format(
+                            first=first, second=second, count=f"{shared:,}"
+                        )
+                    ),
+                )
                 + element(
                     "line",
                     {
@@ -345,7 +357,11 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
                     "data-id": department.id,
                     "data-findings": str(number),
                 },
-                element("title", {}, esc(f"{department.id}: {number:,} finding(s)"))
+                element(
+                    "title",
+                    {},
+                    esc(f"{department.id}: " + _("{count} finding(s)").format(count=f"{number:,}")),
+                )
                 + element(
                     "circle", {"cx": fmt(x), "cy": fmt(y), "r": fmt(NODE_RADIUS), "class": "node"}
                 )
@@ -357,10 +373,14 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
         *_legend(drawn, WIDTH - 190),
         text_block(
             [
-                f"{len(departments)} of {len(plan.departments):,} departments",
-                "(those named in most findings);",
-                f"{len(shown)} of {len(candidates):,} pairs",
-                "(those sharing most findings)",
+                _("{shown} of {total} departments").format(
+                    shown=len(departments), total=f"{len(plan.departments):,}"
+                ),
+                _("(those named in most findings);"),
+                _("{shown} of {total} pairs").format(
+                    shown=len(shown), total=f"{len(candidates):,}"
+                ),
+                _("(those sharing most findings)"),
             ],
             WIDTH - 190,
             140,
@@ -376,7 +396,7 @@ def summary_graph(plan: Plan, findings: Sequence[Mapping[str, Any]]) -> str:
             "xmlns": "http://www.w3.org/2000/svg",
             "viewBox": f"0 0 {fmt(WIDTH)} {fmt(HEIGHT)}",
             "role": "img",
-            "aria-label": "Conflict graph (summary)",
+            "aria-label": _("Conflict graph (summary)"),
         },
         "".join(edges) + "".join(nodes) + "".join(legend),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from alignment_engine.i18n import _
 from alignment_engine.reports.svg import element, esc, fmt, svg_document, text_block
 
 __all__ = ["frontier_chart"]
@@ -25,11 +26,18 @@ def frontier_chart(frontier: Mapping[str, Any]) -> str:
     resource = str(frontier["resource"])
     parts = [
         text_block(
-            [f"Best objective by total {resource}"], LEFT, 22, 14, anchor="start", weight="600"
+            [_("Best objective by total {resource}").format(resource=resource)],
+            LEFT,
+            22,
+            14,
+            anchor="start",
+            weight="600",
         )
     ]
     if not points:
-        parts.append(text_block(["no total fits the bounds"], LEFT, TOP + 40, 12, anchor="start"))
+        parts.append(
+            text_block([_("no total fits the bounds")], LEFT, TOP + 40, 12, anchor="start")
+        )
         return _svg(parts)
     totals = [float(p["total"]) for p in points] + [float(frontier["total_today"])]
     values = [float(p["objective"]) for p in points]
@@ -61,7 +69,13 @@ def frontier_chart(frontier: Mapping[str, Any]) -> str:
         )
     )  # fmt: skip
     parts.append(
-        text_block([f"today {_amount(today)}"], x_of(today) + 4, TOP + 12, 11, anchor="start")
+        text_block(
+            [_("today {amount}").format(amount=_amount(today))],
+            x_of(today) + 4,
+            TOP + 12,
+            11,
+            anchor="start",
+        )
     )
     line = " ".join(
         f"{fmt(x_of(float(p['total'])))},{fmt(y_of(float(p['objective'])))}" for p in points
@@ -89,7 +103,13 @@ def frontier_chart(frontier: Mapping[str, Any]) -> str:
             text_block([_amount(total)], x_of(total), TOP + plot_h + 18, 11, anchor="middle")
         )
     parts.append(
-        text_block([f"total {resource}"], LEFT + plot_w / 2, HEIGHT - 10, 12, anchor="middle")
+        text_block(
+            [_("total {resource}").format(resource=resource)],
+            LEFT + plot_w / 2,
+            HEIGHT - 10,
+            12,
+            anchor="middle",
+        )
     )
     return _svg(parts)
 

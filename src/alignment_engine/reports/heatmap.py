@@ -122,8 +122,10 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
                     f"{_('att')} {_percent(result.get('attainment'))} · "
                     f"{_('f')} {_factor(result.get('payout_factor'))}"
                 )
-            tooltip = f"{kpi.id}: {kpi.name}; actual {result.get('actual') if result else '–'}, "
-            tooltip += f"target {kpi.target}; {detail}"
+            tooltip = f"{kpi.id}: {kpi.name}; " + _("actual {actual}, target {target}").format(
+                actual=result.get("actual") if result else "–", target=kpi.target
+            )
+            tooltip += f"; {detail}"
             parts.append(
                 element(
                     "g",
@@ -173,7 +175,7 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
             "xmlns": "http://www.w3.org/2000/svg",
             "viewBox": f"0 0 {fmt(width)} {fmt(y + 6)}",
             "role": "img",
-            "aria-label": "KPI results by department",
+            "aria-label": _("KPI results by department"),
         },
         "".join(parts),
     )

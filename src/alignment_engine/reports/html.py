@@ -39,8 +39,9 @@ from alignment_engine.reports.conflict_graph import (
 )
 from alignment_engine.reports.heatmap import heat_map
 from alignment_engine.reports.payouts import payout_chart
+from alignment_engine.reports.phrases import page_title
 from alignment_engine.reports.scorecard import perspective_heat_map, sparkline
-from alignment_engine.reports.strategy_map import strategy_map
+from alignment_engine.reports.strategy_map import PERSPECTIVES, strategy_map
 from alignment_engine.reports.svg import esc
 
 __all__ = ["as_result_dict", "render_report", "write_report"]
@@ -249,7 +250,7 @@ def _findings_table(
         [
             _badge(f.get("severity")),
             f.get("rule", ""),
-            f.get("kind", ""),
+            _(str(f.get("kind", ""))) if f.get("kind") else "",
             _list(shown.get(str(d), d) for d in f.get("departments") or ()),
             _list(f.get("kpis")),
             *shown_texts(f, language),
@@ -401,7 +402,7 @@ def _comparison(compare: Mapping[str, Any], names: Mapping[str, str] | None = No
                 ["", "before", "after", "change", "status before", "status after"],
                 [
                     [
-                        str(r["perspective"]).replace("_", " "),
+                        _perspective(r["perspective"]),
                         _percent(r.get("before")),
                         _percent(r.get("after")),
                         _delta(r.get("delta"), 3),
@@ -489,6 +490,10 @@ def _comparison(compare: Mapping[str, Any], names: Mapping[str, str] | None = No
     return Markup("").join(parts)
 
 
+_STATUS_COLUMNS = frozenset({"optimise_status", "scorecard_status"})
+"""Sweep columns holding a status word (optimal, amber): shown in the page's language."""
+
+
 def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> Markup:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     numeric = tuple(
@@ -496,12 +501,18 @@ def _sweep_table(rows: Sequence[Mapping[str, Any]]) -> Markup:
         for i, column in enumerate(columns)
         if all(isinstance(r.get(column), int | float) or r.get(column) is None for r in rows)
     )
+
+    def cell(row: Mapping[str, Any], index: int, column: str) -> Any:
+        if index in numeric:
+            return _number(row.get(column), 4)
+        value = row.get(column, "")
+        if column in _STATUS_COLUMNS and isinstance(value, str) and value:
+            return _(value)
+        return value
+
     return _table(
-        columns,
-        [
-            [_number(r.get(c), 4) if i in numeric else r.get(c, "") for i, c in enumerate(columns)]
-            for r in rows
-        ],
+        columns,  # the keys of the JSON table, translated as headers by _table
+        [[cell(r, i, c) for i, c in enumerate(columns)] for r in rows],
         numeric,
     )
 
@@ -516,10 +527,23 @@ def _scorecard_cards(scorecard: Mapping[str, Any]) -> Markup:
 
     cards = [(_("Overall"), shown(scorecard.get("overall") or {}))]
     cards += [
-        (_(str(p.get("perspective", "")).replace("_", " ").capitalize()), shown(p))
+        (_perspective(p.get("perspective", ""), capital=True), shown(p))
         for p in scorecard.get("perspectives", [])
     ]
     return _part("cards", cards)
+
+
+def _perspective(perspective: Any, *, capital: bool = False) -> str:
+    """A scorecard perspective (``internal_process``, ``overall``) by its name in the page's
+    language: "internal process" (or "Internal process" with ``capital``) in English."""
+    key = str(perspective)
+    if current() == "en":
+        shown = key.replace("_", " ")
+        return shown.capitalize() if capital else shown
+    if key == "overall":
+        return _("Overall")
+    label = dict(PERSPECTIVES).get(key)
+    return _(label) if label is not None else key
 
 
 def _status(status: Any) -> Markup:
@@ -547,7 +571,7 @@ def _scorecard_sections(
     objective_rows = [
         [
             o["objective"],
-            str(o["perspective"]).replace("_", " "),
+            _perspective(o["perspective"]),
             _percent(o.get("score")),
             _status(o.get("status")),
             *([_delta(o.get("change"), 3)] if trend else []),
@@ -643,7 +667,11 @@ def render_report(
         as_result_dict(score),
         as_result_dict(optimise),
     )
-    heading = title or _("{plan}: alignment report").format(plan=plan.name or plan.id)
+    heading = (
+        page_title(title)
+        if title
+        else _("{plan}: alignment report").format(plan=plan.name or plan.id)
+    )
     meta = [f"{_('plan')} {plan.id}", plan.currency]
     if plan.fiscal_year is not None:
         meta.append(f"{_('fiscal year')} {plan.fiscal_year}")

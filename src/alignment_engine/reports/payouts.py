@@ -172,9 +172,16 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
             def x_of(value: float) -> float:
                 return LABEL_WIDTH + plot_width * value / scale_max
 
-            tooltip = (
-                f"{department}: {box.n} employees, total {total:,.2f} {currency}; "
-                f"min {low:,.2f}, median {median:,.2f}, max {high:,.2f}"
+            tooltip = f"{department}: " + _(
+                "{count} employees, total {total} {currency}; min {low}, median {median}, max "
+                "{high}"
+            ).format(
+                count=box.n,
+                total=f"{total:,.2f}",
+                currency=currency,
+                low=f"{low:,.2f}",
+                median=f"{median:,.2f}",
+                high=f"{high:,.2f}",
             )
             parts.append(
                 element(
@@ -275,7 +282,14 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
                 element(
                     "g",
                     {"data-department": department},
-                    element("title", {}, esc(f"{department}: payout factor {factor:.3f}"))
+                    element(
+                        "title",
+                        {},
+                        esc(
+                            f"{department}: "
+                            + _("payout factor {factor}").format(factor=f"{factor:.3f}")
+                        ),
+                    )
                     + row_label(names.get(department, department), LABEL_WIDTH, y, ROW_HEIGHT)
                     + element(
                         "rect",
@@ -305,7 +319,7 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
             "xmlns": "http://www.w3.org/2000/svg",
             "viewBox": f"0 0 {fmt(WIDTH)} {fmt(height)}",
             "role": "img",
-            "aria-label": "Payout distribution per department",
+            "aria-label": _("Payout distribution per department"),
         },
         "".join(parts),
     )

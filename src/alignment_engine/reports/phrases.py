@@ -11,7 +11,17 @@ import re
 
 from alignment_engine.i18n import current, translate
 
-__all__ = ["PHRASES", "phrase", "summary_text"]
+__all__ = [
+    "MATRIX_PHRASES",
+    "PAGE_TITLES",
+    "PHRASES",
+    "TABLE_PHRASES",
+    "matrix_position",
+    "page_title",
+    "phrase",
+    "summary_text",
+    "table_condition",
+]
 
 
 def _(message: str) -> str:
@@ -56,6 +66,32 @@ PHRASES = (
     _("mean of the shared goals' payout factors"),
 )
 
+# Where a combination of attainments fell on a payout matrix, one axis each, joined by ", "
+# (scoring.payout_matrix.describe_position): the axis names and numbers are kept.
+MATRIX_PHRASES = (
+    _("{axis} no result"),
+    _("{axis} {value} short of {bound}"),
+    _("{axis} {value} at or beyond {bound}"),
+    _("{axis} {value} at {bound} (step)"),
+    _("{axis} {value} between {below} and {above}"),
+)
+
+# The rows of a decision table that matched (scoring.decision_tables): the hit policy and its
+# aggregation (``unique``, ``collect sum``) are policy keys, kept.
+TABLE_PHRASES = (
+    _("row {rows} ({how})"),
+    _("rows {rows} ({how})"),
+    _("no row matched: default ({how})"),
+    _("no row matched ({how})"),
+)
+
+# The titles the commands give the pages they write (cli.scenario, cli.scorecard), made in
+# English there: the plan's and scenario's names and ids are kept.
+PAGE_TITLES = (
+    _("Scenario {scenario}: {variant}"),
+    _("{plan}: scorecard {period}"),
+)
+
 # The words of an explanation's one-line summary (``9500 x factor 0.75 x proration 1 =
 # 7125.000000; rounded half_up -> 7125.00 CNY``), each with the spaces around it so that an
 # id holding the word is left alone.
@@ -73,7 +109,9 @@ _SUMMARY_WORDS = {
     )
 }
 # The ledger's words in a summary: ``(deferred 250.00, released 120.00)``.
-_LEDGER = re.compile(r"(?:(?<=[(])|(?<=, ))(advanced earlier|deferred|released|recovered)(?= )")
+_LEDGER = re.compile(
+    r"(?:(?<=[(（])|(?<=, )|(?<=，))(advanced earlier|deferred|released|recovered)(?= )"
+)
 _LEDGER_WORDS = {
     "zh-CN": {
         "advanced earlier": "此前预付",
@@ -82,6 +120,26 @@ _LEDGER_WORDS = {
         "recovered": "追回",
     }
 }
+
+
+def matrix_position(text: str) -> str:
+    """Where a KPI fell on a payout matrix (``revenue 0.914 between 0.9 and 1, margin 0.9 at
+    0.8 (step)``) in the current language, axis by axis."""
+    if current() == "en" or not text:
+        return text
+    return "，".join(translate(part, among=MATRIX_PHRASES) for part in text.split(", "))
+
+
+def table_condition(text: str) -> str:
+    """The rows of a decision table that matched (``row 3 (collect sum)``) in the current
+    language; any other gate's condition (``kpi:x attainment < 0.85``) as it is."""
+    return translate(text, among=TABLE_PHRASES)
+
+
+def page_title(text: str) -> str:
+    """A page title a command made (``Scenario acme: base``) in the current language; any
+    other title (one the user gave) as it is."""
+    return translate(text, among=PAGE_TITLES)
 
 
 def phrase(text: str) -> str:
@@ -93,13 +151,26 @@ def phrase(text: str) -> str:
 _POINTS = frozenset({"low", "high", "point"})  # the placeholders holding a curve point's name
 
 
+# Pay in another currency: ``; paid in USD at 0.138: 1232.54 USD``.
+_PAID_IN = re.compile(r"; paid in (\S+) at (\S+): ")
+_PAID_IN_WORDS = {"zh-CN": r"；以 \1 支付，汇率 \2："}
+# The ledger's amounts in brackets after what is paid now: ``(deferred 250.00, released ...)``.
+_LEDGER_BRACKETS = re.compile(r" \(((?:advanced earlier|deferred|released|recovered) [^()]*)\)")
+
+
 def summary_text(text: str) -> str:
     """An explanation's summary line with its words in the current language; numbers, ids and
     rounding modes (policy keys) stay as they are."""
     language = current()
+    paid_in = _PAID_IN_WORDS.get(language)
+    if paid_in is not None:
+        text = _PAID_IN.sub(paid_in, text)
     for english, translated in _SUMMARY_WORDS.get(language, ()):
         text = text.replace(english, translated)
     words = _LEDGER_WORDS.get(language)
     if words is not None:
+        text = _LEDGER_BRACKETS.sub(
+            lambda found: "（" + found.group(1).replace(", ", "，") + "）", text
+        )
         text = _LEDGER.sub(lambda found: words[found.group(1)], text)
     return text

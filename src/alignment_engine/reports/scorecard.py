@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alignment_engine.i18n import _
 from alignment_engine.model import Plan
 from alignment_engine.reports.strategy_map import PERSPECTIVES
 from alignment_engine.reports.svg import element, esc, fmt, text_block, wrap
@@ -92,10 +93,10 @@ def perspective_heat_map(plan: Plan, scorecard: Mapping[str, Any]) -> str:
     width = LABEL_WIDTH + CELL_WIDTH * len(PERSPECTIVES) + 10
     height = 40 + CELL_HEIGHT * len(rows) + (24 if hidden else 10)
     parts = []
-    for column, (_, label) in enumerate(PERSPECTIVES):
+    for column, (_perspective, label) in enumerate(PERSPECTIVES):
         parts.append(
             text_block(
-                [label],
+                [_(label)],
                 LABEL_WIDTH + CELL_WIDTH * column + CELL_WIDTH / 2,
                 24,
                 12,
@@ -138,7 +139,9 @@ def perspective_heat_map(plan: Plan, scorecard: Mapping[str, Any]) -> str:
                     element(
                         "title",
                         {},
-                        esc(f"{names[department_id]}, {perspective_label}: {shown} ({status})"),
+                        esc(
+                            f"{names[department_id]}, {_(perspective_label)}: {shown} ({_(status)})"
+                        ),
                     )
                     + element(
                         "rect",
@@ -157,7 +160,11 @@ def perspective_heat_map(plan: Plan, scorecard: Mapping[str, Any]) -> str:
     if hidden:
         parts.append(
             text_block(
-                [f"+{hidden:,} departments with higher scores (see kpis.csv)"],
+                [
+                    _("+{count} departments with higher scores (see kpis.csv)").format(
+                        count=f"{hidden:,}"
+                    )
+                ],
                 8,
                 height - 8,
                 11,
@@ -172,7 +179,7 @@ def perspective_heat_map(plan: Plan, scorecard: Mapping[str, Any]) -> str:
             "xmlns": "http://www.w3.org/2000/svg",
             "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
             "role": "img",
-            "aria-label": "Scores by perspective and department",
+            "aria-label": _("Scores by perspective and department"),
         },
         "".join(parts),
     )

@@ -16,7 +16,7 @@ from typing import Any
 from alignment_engine import __version__
 from alignment_engine.i18n import _, current
 from alignment_engine.reports.html import FONTS, page_templates
-from alignment_engine.reports.phrases import phrase
+from alignment_engine.reports.phrases import matrix_position, phrase, summary_text, table_condition
 from alignment_engine.scoring.money import format_units
 
 __all__ = ["statement_html"]
@@ -61,6 +61,45 @@ def _percent(value: Any) -> str:
     return "–" if not isinstance(value, int | float) else f"{value:.1%}"
 
 
+def _curve(curve: str, segment: str) -> str:
+    """The curve (or matrix) a KPI was paid on and where its result fell on it."""
+    if curve.startswith("matrix:"):
+        return _("matrix:{matrix}: {cell}").format(
+            matrix=curve.removeprefix("matrix:"), cell=matrix_position(segment)
+        )
+    return f"{curve}: {phrase(segment)}".rstrip(": ")
+
+
+def _gate(gate: Mapping[str, Any]) -> str:
+    """A gate that fired, with its condition and effect (ids and policy keys kept)."""
+    if gate.get("table"):
+        return _("{gate} (table, {condition}: {effect} {value})").format(
+            gate=gate.get("gate"),
+            condition=table_condition(str(gate.get("condition"))),
+            effect=gate.get("effect"),
+            value=_number(gate.get("value")),
+        )
+    return _("{gate} ({subject} {condition}: {effect} {value})").format(
+        gate=gate.get("gate"),
+        subject=gate.get("subject"),
+        condition=gate.get("condition"),
+        effect=gate.get("effect"),
+        value=_number(gate.get("value")),
+    )
+
+
+def _proration(proration: Mapping[str, Any]) -> str:
+    """The share of the period paid, how it was counted and the dates it covers."""
+    method = str(proration.get("method", ""))
+    shown = {"days": _("days"), "none": _("none")}.get(method, method)
+    text = f"{_number(proration.get('share'), 6)} ({shown})"
+    if proration.get("start_date") or proration.get("end_date"):
+        text += _(", {start} to {end}").format(
+            start=proration.get("start_date") or "…", end=proration.get("end_date") or "…"
+        )
+    return text
+
+
 def _kpi_rows(kpis: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [
         {
@@ -68,7 +107,7 @@ def _kpi_rows(kpis: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
             "actual": _number(k.get("actual"), 6),
             "target": _number(k.get("target"), 6),
             "attainment": _percent(k.get("attainment")),
-            "curve": f"{k.get('curve', '')}: {phrase(str(k.get('segment') or ''))}".rstrip(": "),
+            "curve": _curve(str(k.get("curve", "")), str(k.get("segment") or "")),
             "factor": _number(k.get("payout_factor")),
             "weight": _number(k.get("weight")),
         }
@@ -141,9 +180,7 @@ def statement_html(
         )
     proration = explanation.get("proration") or {}
     gates = [
-        f"{g.get('gate')} ({'table,' if g.get('table') else g.get('subject')} "
-        f"{g.get('condition')}: {g.get('effect')} "
-        f"{_number(g.get('value'))})"
+        _gate(g)
         for g in explanation.get("gates") or []
         if isinstance(g, Mapping) and g.get("triggered")
     ]
@@ -171,15 +208,7 @@ def statement_html(
             + (_(" (applied)") if explanation.get("capped") else _(" (not reached)")),
         ),
         (_("factor"), _number(explanation.get("factor"), 6)),
-        (
-            _("proration"),
-            f"{_number(proration.get('share'), 6)} ({proration.get('method', '')})"
-            + (
-                f", {proration.get('start_date') or '…'} to {proration.get('end_date') or '…'}"
-                if proration.get("start_date") or proration.get("end_date")
-                else ""
-            ),
-        ),
+        (_("proration"), _proration(proration)),
         *(
             (
                 _("segment {start} to {end}: {department}").format(
@@ -230,7 +259,7 @@ def statement_html(
                 department=explanation.get("department", ""), plan=plan, policy=policy
             ),
             payout=_("Payout {amount}").format(amount=shown),
-            summary=str(explanation.get("summary", "")),
+            summary=summary_text(str(explanation.get("summary", ""))),
             components=components,
             steps=steps,
             adjustments=list(explanation.get("adjustments") or []),

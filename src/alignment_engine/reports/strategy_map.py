@@ -96,8 +96,8 @@ def _boxes(plan: Plan) -> tuple[list[_Box], list[float], list[float]]:
             if not labels:
                 height += KPI_SIZE * 1.3
             x = LABEL_WIDTH + 10 + slot * index + (slot - width) / 2
-            tooltip = f"{objective.id}: {objective.name}" + (
-                f" — {len(labels)} KPI(s)" if labels else " — no KPI serves it"
+            tooltip = f"{objective.id}: {objective.name} — " + (
+                _("{count} KPI(s)").format(count=len(labels)) if labels else _("no KPI serves it")
             )
             row.append(
                 _Box(
@@ -154,7 +154,11 @@ def _arrow(source: _Box, target: _Box) -> str:
             "data-to": target.id,
             "marker-end": "url(#sm-arrow)",
         },
-        element("title", {}, esc(f"{source.id} drives {target.id}")),
+        element(
+            "title",
+            {},
+            esc(_("{source} drives {target}").format(source=source.id, target=target.id)),
+        ),
     )
 
 
@@ -294,7 +298,7 @@ def strategy_map(
             "xmlns": "http://www.w3.org/2000/svg",
             "viewBox": f"0 0 {fmt(WIDTH)} {fmt(height)}",
             "role": "img",
-            "aria-label": "Strategy map",
+            "aria-label": _("Strategy map"),
         },
         "".join(parts),
     )

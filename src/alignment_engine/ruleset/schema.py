@@ -117,6 +117,11 @@ class FindingText(Document):
 
     message: str = Field(min_length=1)
     suggestion: str = ""
+    description: str = Field(
+        default="",
+        description="the rule's description in this language (plain text), shown by rules "
+        "list; without it, the English one",
+    )
 
 
 class FindingTemplate(Document):
@@ -151,8 +156,9 @@ class FindingTemplate(Document):
     )
     translations: dict[str, FindingText] = Field(
         default_factory=dict,
-        description="the message and suggestion in other languages, by language (zh-CN): "
-        "shown by the CLI and the report in that language; JSON results keep the English",
+        description="the message and suggestion (and the rule's description) in other "
+        "languages, by language (zh-CN): shown by the CLI and the report in that language; "
+        "JSON results keep the English",
     )
 
     @field_validator("translations")
