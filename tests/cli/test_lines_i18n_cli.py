@@ -213,3 +213,17 @@ def test_a_scenarios_report_pages_show_its_findings_in_chinese(tmp_path: Path) -
     assert "works against" in english and "<title>Scenario fix-margin-conflict: " in english
     scenario = (out / "scenario.json").read_text(encoding="utf-8")
     assert scenario == (tmp_path / "en" / "scenario.json").read_text(encoding="utf-8")
+
+
+def test_the_frontier_chart_is_labelled_in_chinese(tmp_path: Path) -> None:
+    import re
+
+    chinese, english = tmp_path / "zh.svg", tmp_path / "en.svg"
+    arguments = ["optimise", PLAN, "--frontier", "budget", "--chart"]
+    _chinese(tmp_path, [*arguments, str(chinese)])
+    _run(tmp_path, [*arguments, str(english)])
+    svg = chinese.read_text(encoding="utf-8")
+    shown = re.sub(r"<[^>]+>", " ", svg) + " ".join(re.findall(r'aria-label="([^"]*)"', svg))
+    assert "按 budget 总量的最优目标值" in shown and "当前" in shown
+    assert set(re.findall(r"[A-Za-z]{3,}", shown)) == {"budget"}  # the resource id only
+    assert "best objective" in english.read_text(encoding="utf-8").lower()
