@@ -12,6 +12,7 @@ import click
 from alignment_engine import CheckResult, Severity
 from alignment_engine.cli.options import format_option, plan_argument, rules_option
 from alignment_engine.cli.storage import db_option, echo_result, open_store
+from alignment_engine.cli.words import value_word
 from alignment_engine.collector import collector_paused
 from alignment_engine.i18n import _, current
 
@@ -62,7 +63,7 @@ def _print_table(result: CheckResult) -> None:
         ):
             first = firsts[rule]
             counts.add_row(
-                rule, _kind_word(first.kind.value), _(first.severity.value), f"{number:,}"
+                rule, value_word(first.kind.value), value_word(first.severity.value), f"{number:,}"
             )
         console.print(counts)
         # The most severe first, then the broadest (most KPIs and departments named).
@@ -110,17 +111,6 @@ def _print_table(result: CheckResult) -> None:
                 "department and KPI"
             ).format(count=f"{len(result.findings) - len(shown):,}")
         )
-
-
-def _kind_word(kind: str) -> str:
-    """A rule's kind (conflict, alignment, derive) in the command's language."""
-    if kind == "conflict":
-        return _("conflict")
-    if kind == "alignment":
-        return _("alignment")
-    if kind == "derive":
-        return _("derive")
-    return kind
 
 
 def _brief(ids: list[str]) -> str:
@@ -291,8 +281,8 @@ def rules_list(rules_paths: tuple[Path, ...], output_format: str) -> None:
     described = _translated_descriptions([*shipped_packs(), *user_packs], language)
     for row in rows:
         description = described.get((str(row["pack"]), str(row["id"])), row["description"])
-        kind = _kind_word(str(row["kind"]))
-        severity = _(row["severity"]) if row["severity"] else "-"
+        kind = value_word(str(row["kind"]))
+        severity = value_word(str(row["severity"])) if row["severity"] else "-"
         click.echo(
             f"{row['id']:<28} {row['pack']:<12} {_padded(kind, 10)} {_padded(severity, 9)} "
             f"{description}"

@@ -10,6 +10,7 @@ import click
 
 from alignment_engine.cli.options import format_option, plan_argument
 from alignment_engine.cli.storage import db_option, echo_result, open_store
+from alignment_engine.cli.words import value_word
 from alignment_engine.i18n import _
 from alignment_engine.jsonio import dumps
 
@@ -127,26 +128,13 @@ def _print_frontier_table(frontier: dict[str, Any]) -> None:
     table = Table(_("total"), _("best objective"), _("status"), title=_("Frontier"))
     for point in frontier["points"]:
         value = point["objective"]
-        status = optimiser_status_word(point["status"])
+        status = value_word(point["status"])
         table.add_row(
             f"{point['total']:,.2f}",
             "-" if value is None else f"{value:.6f}",
             status if point["note"] is None else status + _(": ") + error_words(point["note"]),
         )
     console.print(table)
-
-
-def optimiser_status_word(status: str) -> str:
-    """An optimiser status (optimal, local, unchanged, infeasible) in the command's language."""
-    if status == "optimal":
-        return _("optimal")
-    if status == "local":
-        return _("local")
-    if status == "unchanged":
-        return _("unchanged")
-    if status == "infeasible":
-        return _("infeasible")
-    return status
 
 
 def _target(

@@ -12,6 +12,7 @@ import click
 from alignment_engine.cli.error_messages import error_words
 from alignment_engine.cli.options import format_option, rules_option
 from alignment_engine.cli.storage import db_option, open_store
+from alignment_engine.cli.words import value_word
 from alignment_engine.i18n import _
 
 __all__ = ["COMMANDS", "scenario_group"]
@@ -117,33 +118,6 @@ def _with_translations(document: Any, translations: Mapping[tuple[Any, ...], Any
     return copied
 
 
-def _severity_word(severity: str) -> str:
-    if severity == "critical":
-        return _("critical")
-    if severity == "high":
-        return _("high")
-    if severity == "medium":
-        return _("medium")
-    if severity == "low":
-        return _("low")
-    return severity
-
-
-def _status_word(status: str) -> str:
-    """A scorecard status (green, amber, red, no-data, not-due) in the command's language."""
-    if status == "green":
-        return _("green")
-    if status == "amber":
-        return _("amber")
-    if status == "red":
-        return _("red")
-    if status == "no-data":
-        return _("no-data")
-    if status == "not-due":
-        return _("not-due")
-    return status
-
-
 def _print_findings(
     console: Any, title: str, findings: Sequence[Mapping[str, Any]], texts: Texts
 ) -> None:
@@ -157,7 +131,7 @@ def _print_findings(
     for finding in findings:
         message = str(finding.get("message", ""))
         table.add_row(
-            _severity_word(str(finding.get("severity", ""))),
+            value_word(str(finding.get("severity", ""))),
             str(finding.get("rule", "")),
             ", ".join(finding.get("departments") or []),
             ", ".join(finding.get("kpis") or []),
@@ -177,8 +151,8 @@ def _print_differences(console: Any, differences: Mapping[str, Any], texts: Text
             _("severity changed: {rule} ({departments}): {before} -> {after}").format(
                 rule=change["rule"],
                 departments=", ".join(change["departments"]),
-                before=_severity_word(change["severity_before"]),
-                after=_severity_word(change["severity_after"]),
+                before=value_word(change["severity_before"]),
+                after=value_word(change["severity_after"]),
             )
         )
     scores = [s for s in differences["scores"] if s["delta"] or s["payout_factor_delta"]]
@@ -211,8 +185,8 @@ def _print_differences(console: Any, differences: Mapping[str, Any], texts: Text
                 _perspective_word(row["perspective"]),
                 f"{_cell(row['before'])} -> {_cell(row['after'])}",
                 _signed(row["delta"]),
-                f"{_status_word(str(row['status_before']))} -> "
-                f"{_status_word(str(row['status_after']))}",
+                f"{value_word(str(row['status_before']))} -> "
+                f"{value_word(str(row['status_after']))}",
             )
         console.print(table)
     payouts = [p for p in differences["payouts"] if p["delta"]]
@@ -416,8 +390,8 @@ def run_command(
             score = row.get("scorecard")
             shown = "–" if score is None else f"{score:.1%}"
             status = row.get("scorecard_status")
-            cells.append(f"{shown} {_status_word(status) if status else ''}".strip())
-        optimiser = _optimiser_status(row["optimise_status"]) if row["optimise_status"] else "–"
+            cells.append(f"{shown} {value_word(status) if status else ''}".strip())
+        optimiser = value_word(row["optimise_status"]) if row["optimise_status"] else "–"
         runs.add_row(*cells, f"{optimiser} {_cell(row['objective'])}")
     console.print(runs)
     if len(result.variants) == 1 and result.variants[0].compare is not None:
@@ -426,12 +400,6 @@ def run_command(
     if written:
         console.print(_("wrote {files}").format(files=_listed(written)))
     _fail_on_optimiser_errors(result)
-
-
-def _optimiser_status(status: str) -> str:
-    from alignment_engine.cli.optimise import optimiser_status_word
-
-    return optimiser_status_word(status)
 
 
 def _listed(paths: list[Path]) -> str:

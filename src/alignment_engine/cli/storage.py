@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from alignment_engine.cli.options import format_option as shared_format_option
+from alignment_engine.cli.words import value_word
 from alignment_engine.errors import InputError
 from alignment_engine.i18n import _
 
@@ -389,12 +390,6 @@ def _print_diff(difference: RunDiff) -> None:
         from alignment_engine.engine import shown_texts
         from alignment_engine.i18n import current
 
-        severities = {
-            "critical": _("critical"),
-            "high": _("high"),
-            "medium": _("medium"),
-            "low": _("low"),
-        }
         table = Table("", _("rule"), _("severity"), _("message"), title=_("Findings"))
         for mark, key in (("+", "added"), ("-", "removed")):
             for finding in difference.findings[key]:
@@ -402,7 +397,7 @@ def _print_diff(difference: RunDiff) -> None:
                 table.add_row(
                     mark,
                     str(finding.get("rule", "")),
-                    severities.get(severity, severity),
+                    value_word(severity),
                     shown_texts(finding, current())[0],
                 )
         console.print(table)
