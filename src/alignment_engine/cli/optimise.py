@@ -232,19 +232,6 @@ def _print_target_table(target: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _bound_word(bound: str) -> str:
-    """A move's bound status in the command's language (the JSON keeps the English key)."""
-    if bound == "at_min":
-        return _("at_min")
-    if bound == "at_max":
-        return _("at_max")
-    if bound == "free":
-        return _("free")
-    if bound == "fixed":
-        return _("fixed")
-    return bound
-
-
 NOTES = (
     "KPI '{kpi}' has no positive target, so its attainment cannot be scored; it is left out of "
     "the objective",
@@ -319,7 +306,7 @@ def _print_optimise_table(document: dict[str, Any]) -> None:
             f"{row['current']:,.2f}",
             f"{row['proposed']:,.2f}",
             f"{row['change']:+,.2f}",
-            _bound_word(row["bound"])
+            value_word(row["bound"])
             + ((" " + _("(unstable)")) if row.get("direction_unstable") else ""),
             f"{row['marginal_value']:.3g}",
         )
@@ -663,7 +650,7 @@ def fit(
             row["kpi"],
             row["resource"],
             row["department"],
-            _shape_word(row["shape"]),
+            value_word(row["shape"]),
             f"{row['a']:.4g}",
             f"{row['b']:.4g}",
             f"{row['r_squared']:.3f}",
@@ -672,19 +659,6 @@ def fit(
     make_console().print(table)
     if write_path is not None:
         click.echo(_("wrote {files}").format(files=write_path))
-
-
-def _shape_word(shape: str) -> str:
-    """A curve shape (linear, log, power, saturating) in the command's language."""
-    if shape == "linear":
-        return _("linear")
-    if shape == "log":
-        return _("log")
-    if shape == "power":
-        return _("power")
-    if shape == "saturating":
-        return _("saturating")
-    return shape
 
 
 COMMANDS = [optimise, fit]

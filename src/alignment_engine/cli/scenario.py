@@ -182,7 +182,7 @@ def _print_differences(console: Any, differences: Mapping[str, Any], texts: Text
         rows = [{"perspective": "overall", **scorecard["overall"]}, *scorecard["perspectives"]]
         for row in rows:
             table.add_row(
-                _perspective_word(row["perspective"]),
+                value_word(row["perspective"]),
                 f"{_cell(row['before'])} -> {_cell(row['after'])}",
                 _signed(row["delta"]),
                 f"{value_word(str(row['status_before']))} -> "
@@ -231,21 +231,6 @@ def _print_differences(console: Any, differences: Mapping[str, Any], texts: Text
             change=_signed(totals.get("payout_delta")),
         )
     console.print(line)
-
-
-def _perspective_word(perspective: str) -> str:
-    """``overall`` and the four perspectives in the command's language (other ids as given)."""
-    if perspective == "overall":
-        return _("overall")
-    if perspective == "financial":
-        return _("Financial")
-    if perspective == "customer":
-        return _("Customer")
-    if perspective == "internal_process":
-        return _("Internal process")
-    if perspective == "learning_growth":
-        return _("Learning growth")
-    return perspective
 
 
 @click.group("scenario")

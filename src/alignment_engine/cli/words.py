@@ -9,8 +9,8 @@ __all__ = ["value_word"]
 
 
 def value_word(value: str) -> str:
-    """A value of the results shown to people (a severity, a scorecard status, a rule's kind,
-    an optimiser status) in the command's language; the value itself when it has no word.
+    """A value of the results shown to people (a severity, a scorecard status or perspective,
+    a rule's kind, an optimiser or bound status, a curve shape) in the command's language; the value itself when it has no word.
     JSON keeps the values; the words are for the tables."""
     words = {
         "critical": _("critical"),
@@ -29,5 +29,18 @@ def value_word(value: str) -> str:
         "local": _("local"),
         "unchanged": _("unchanged"),
         "infeasible": _("infeasible"),
+        "at_min": _("at_min"),
+        "at_max": _("at_max"),
+        "free": _("free"),
+        "fixed": _("fixed"),
+        "overall": _("overall"),
+        "financial": _("Financial"),
+        "customer": _("Customer"),
+        "internal_process": _("Internal process"),
+        "learning_growth": _("Learning growth"),
+        "linear": _("linear"),
+        "log": _("log"),
+        "power": _("power"),
+        "saturating": _("saturating"),
     }
     return words.get(value, value)
