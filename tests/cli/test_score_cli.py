@@ -425,6 +425,35 @@ def test_score_refuses_to_pay_on_weights_that_do_not_sum_to_one(tmp_path: Path) 
     assert [f["departments"] for f in found] == [["production"]]  # check says the same
 
 
+def test_a_refused_payroll_names_the_broken_plan_in_chinese(tmp_path: Path) -> None:
+    """HR reading Chinese is told why the payroll stops in Chinese, ids and numbers kept."""
+    import re
+
+    plan = _plan_with_weights_summing_to_0_9(tmp_path)
+    args = score_args(tmp_path / "runs.db")
+    args[args.index("--plan") + 1] = str(plan)
+    refused = CliRunner().invoke(main, ["--lang", "zh-CN", *args])
+    assert refused.exit_code == 2
+    assert "weights-not-normalised：production 的 KPI 权重合计为 0.9，而不是 1（或 100%）" in (
+        refused.output
+    )
+    assert "据此计算的奖金将是错误的" in refused.output
+    words = set(re.findall(r"\b[a-z]{3,}\b", refused.output))
+    assert words <= {
+        "weights",
+        "not",
+        "normalised",
+        "production",
+        "alignment",
+        "engine",
+        "check",
+        "accept",
+        "findings",
+        "options",
+        "accept_findings",
+    }, words
+
+
 def test_a_run_stored_before_the_payroll_check_still_replays(tmp_path: Path) -> None:
     """Runs stored by earlier versions on plans the check now refuses (their options carry no
     accept_findings) replay identical: a replay recomputes what was stored."""

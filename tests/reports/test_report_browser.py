@@ -337,3 +337,94 @@ def test_the_scorecard_renders_in_chinese_with_no_label_cut_inside_a_word(tmp_pa
     assert "Internal process" not in dom and "(amber)" not in dom
     texts = re.findall(r">([^<>]*…[^<>]*)<", dom)
     assert [t for t in texts if re.search(r"[^\s]…", t)] == []
+
+
+_MEASURE = """<script>
+(function () {
+  // Every short word of a table cell (a name, a header, a badge: at most 12 characters between
+  // spaces) must sit on one line; long Chinese runs are sentences, which may wrap anywhere.
+  const broken = [];
+  document.querySelectorAll("th, td").forEach(function (cell) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest("svg")) continue;
+      const text = node.textContent;
+      let start = 0;
+      for (const word of text.split(/(\\s+)/)) {
+        if (word.trim() && word.length <= 12 && word.length > 1) {
+          const tops = [];
+          for (let i = start; i < start + word.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const box = range.getBoundingClientRect();
+            if (box.width > 0) tops.push(box.top);
+          }
+          if (tops.length && Math.max(...tops) - Math.min(...tops) > 6) broken.push(word);
+        }
+        start += word.length;
+      }
+    }
+  });
+  const wide = document.documentElement.scrollWidth > window.innerWidth;
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({broken: broken, wide: wide});
+  document.body.appendChild(out);
+})();
+</script>"""
+
+
+def words_split_across_lines(binary: str, tmp_path: Path, page: Path) -> dict[str, object]:
+    """What a page's tables look like in Chromium: the short words of its cells that wrap
+    inside themselves (``冲/突``, ``生产/部``), and whether the page is wider than the window."""
+    import json
+
+    tmp_path.mkdir(exist_ok=True)
+    measured = tmp_path / "measured.html"
+    measured.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", _MEASURE + "</body>"), encoding="utf-8"
+    )
+    dumped = subprocess.run(
+        browser_command(binary, tmp_path / "profile-measure", "--dump-dom", measured.as_uri()),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dumped.stdout, re.S)
+    assert found is not None, "the measuring script did not run"
+    import html
+
+    result: dict[str, object] = json.loads(html.unescape(found.group(1)))
+    return result
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_no_name_or_header_in_a_table_wraps_inside_itself(tmp_path: Path, language: str) -> None:
+    """Names (生产部), headers (类别) and badges (冲突, 琥珀) stay whole on their line in the
+    report's and the scorecard's tables, in both languages, and the page fits the window."""
+    import pandas as pd
+
+    from alignment_engine.i18n import using
+    from alignment_engine.scoring.scorecard import score_scorecard
+
+    binary = chromium()
+    plan = acme_plan()
+    acme = Path(__file__).resolve().parents[2] / "scenarios" / "acme"
+    actuals = pd.read_csv(acme / "actuals-2026-q3.csv", dtype=str, keep_default_na=False)
+    card = score_scorecard(plan, [actuals], "2026-Q3").to_dict()
+    with using(language):
+        pages = {
+            "report": write_report(
+                tmp_path / "report.html",
+                plan=plan,
+                check=sample_check(),
+                score=sample_score(plan),
+                optimise=sample_optimise(plan),
+            ),
+            "scorecard": write_report(tmp_path / "scorecard.html", plan=plan, scorecard=card),
+        }
+    for name, page in pages.items():
+        measured = words_split_across_lines(binary, tmp_path / name, page)
+        assert measured == {"broken": [], "wide": False}, (name, measured)

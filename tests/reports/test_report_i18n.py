@@ -5,6 +5,7 @@ catalogue."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,7 @@ def test_every_page_renders_in_chinese_with_every_message_translated() -> None:
     for heading in ("概览", "战略地图", "冲突与对齐问题", "KPI 结果", "奖金分布", "资源配置"):
         assert f"<h2>{heading}</h2>" in report
     assert "奖金总额（CNY）" in report and "严重" in report
+    assert re.search(r"问题（\d+ 严重，\d+ 高，\d+ 中，\d+ 低）", report)  # no ASCII commas
     assert "按维度与部门的计分卡" in pages["scorecard"]
     assert "按部门" in pages["simulation"] and "lang='zh-CN'" in pages["simulation"]
 

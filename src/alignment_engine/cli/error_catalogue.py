@@ -123,7 +123,10 @@ MESSAGES = (
     _("no --target given"),
     _("--target allocates one resource: give at most one --resource"),
     _("no --frontier given"),
-    _("{rule}: {finding}; payouts on it would be wrong"),
+    _("{rule}: {finding_words}; payouts on it would be wrong"),
+    _("the KPI weights of {scope} add up to {total}, not to 1 (or 100%)"),
+    _("{kpi} has no target"),
+    _("the threshold, target and maximum of {kpi} do not run in its direction ({direction})"),
     _(
         "fix the plan (`alignment-engine check PLAN` lists these findings), or pass --accept-findings (HTTP: options.accept_findings) to pay anyway; the run records it"
     ),

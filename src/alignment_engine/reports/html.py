@@ -175,7 +175,7 @@ def _cards(
             f"{sum(1 for f in findings if f.get('severity') == s)} {_(s)}" for s in SEVERITIES
         ]
         cards.append(
-            (_("Findings ({counts})").format(counts=", ".join(by_severity)), str(len(findings)))
+            (_("Findings ({counts})").format(counts=_(", ").join(by_severity)), str(len(findings)))
         )
     if score is not None:
         totals = score.get("totals") or {}
