@@ -138,3 +138,20 @@ def test_results_are_identical_byte_for_byte_on_every_run(plan: Plan) -> None:
     first = json.dumps(check_plan(plan).to_dict(), ensure_ascii=False)
     for _ in range(3):
         assert json.dumps(check_plan(plan).to_dict(), ensure_ascii=False) == first
+
+
+def test_a_maximum_already_at_target_is_not_asked_to_come_closer(plan: Plan) -> None:
+    """A KPI capped at its target has nothing left to tighten: the suggestion says what else
+    to do (a guard KPI, a gate, a shared goal) instead."""
+    document = yaml.safe_load((ACME / "plan.yaml").read_text(encoding="utf-8"))
+    marketing = next(d for d in document["departments"] if d["id"] == "marketing")
+    promo = next(k for k in marketing["kpis"] if k["id"] == "marketing.promo_intensity")
+    promo["maximum"] = promo["target"]
+    capped = Plan.model_validate(document)
+    finding = next(
+        f
+        for f in check_plan(capped).findings
+        if f.rule == "trade-off" and "marketing.promo_intensity" in f.kpis
+    )
+    assert "marketing.promo_intensity" not in finding.suggestion.split("give")[0]
+    assert finding.suggestion.startswith("Make the trade-off explicit: give marketing a guard KPI")

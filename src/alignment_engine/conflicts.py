@@ -54,6 +54,7 @@ class Party:
     objectives: tuple[str, ...] = ()
     target: float | None = None
     bounded: bool = False  # the KPI has a maximum (suggestions tighten it, not add one)
+    capped_at_target: bool = False  # its maximum is its target: nothing left to tighten
 
     def __hash__(self) -> int:
         # A KPI is one party: hashing the id alone agrees with equality (equal parties have
@@ -138,6 +139,7 @@ def party_groups(plan: Plan) -> list[PartyGroup]:
             tuple(kpi.objectives),
             kpi.target,
             kpi.maximum is not None,
+            kpi.maximum is not None and kpi.maximum == kpi.target,
         )
         key = (kpi.metric, sign, "shared" if shared else "department")
         grouped.setdefault(key, []).append(party)

@@ -69,7 +69,7 @@ def test_statements_and_the_payroll_export(
     page = (out / f"statement-{first}.html").read_text(encoding="utf-8")
     assert "王小明 &lt;b&gt;Wang&lt;/b&gt;" in page and "<b>Wang" not in page
     payout = Decimal(str(employees[0]["payout"])).quantize(Decimal("0.01"))
-    assert f"Payout {payout} CNY" in page
+    assert f"Payout {payout:,} CNY" in page  # grouped in thousands, exact to the cent
     assert "SPOT" in page and "Great quarter" in page and "88.00" in page
     assert "company.revenue" in page  # the KPI results behind it
     with (out / "payroll.csv").open(encoding="utf-8") as handle:
@@ -155,7 +155,7 @@ def test_statements_in_chinese_say_the_same_payout_in_the_same_bytes_each_time(
     chinese, english = pages[0].decode(), pages[2].decode()
     assert '<html lang="zh-CN">' in chinese and '<html lang="en">' in english
     payout = Decimal(str(employees[0]["payout"])).quantize(Decimal("0.01"))
-    assert f"奖金 {payout} CNY" in chinese and f"Payout {payout} CNY" in english
+    assert f"奖金 {payout:,} CNY" in chinese and f"Payout {payout:,} CNY" in english
     for words in ("激励结算单 2026-Q3", "从得分到奖金", "目标奖金", "调整", "公司业绩"):
         assert words in chinese
     for words in ("From scores to payout", "target bonus", "Adjustments", "Company results"):

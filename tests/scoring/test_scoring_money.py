@@ -63,6 +63,8 @@ def test_units_print_exactly():
     assert format_units(26750, 2) == "267.50"
     assert format_units(-5, 2) == "-0.05"
     assert format_units(7, 0) == "7"
+    assert format_units(-123456789, 2, grouped=True) == "-1,234,567.89"
+    assert format_units(1234567, 0, grouped=True) == "1,234,567"
     assert units_to_decimal(26750, 2) == Decimal("267.50")
     assert repr(float(units_to_float(12345, 2))) == "123.45"
 

@@ -239,7 +239,7 @@ def statement_html(
         steps.append(
             (_("payout before adjustments"), f"{explanation['formula_payout']:,.{decimals}f}")
         )
-    shown = f"{format_units(payout_units, decimals)} {currency}"
+    shown = f"{format_units(payout_units, decimals, grouped=True)} {currency}"
     ledger = explanation.get("ledger")
     if isinstance(ledger, Mapping):
         steps.extend(_ledger_steps(ledger, decimals, currency))

@@ -345,7 +345,11 @@ KPI_GROUP_FACT_TYPE = _type(
         ("lowering_labels", "list", "labels, when they lower the metric (else empty)"),
         ("holding_kpis", "list", "kpis, when they hold the metric (else empty)"),
         ("holding_labels", "list", "labels, when they hold the metric (else empty)"),
-        ("bounded_kpis", "list", "the kpis that have a maximum"),
+        (
+            "bounded_kpis",
+            "list",
+            "the kpis that have a maximum other than their target (room to tighten)",
+        ),
         ("unbounded_kpis", "list", "the kpis without a maximum"),
     ],
 )
@@ -406,7 +410,7 @@ def group_fact(
         chosen = [p for p in members if kind_of.get(p, default) == kind]
         fact[f"{field}_kpis"] = [p.kpi for p in chosen]
         fact[f"{field}_labels"] = list(dict.fromkeys(p.label for p in chosen))
-    fact["bounded_kpis"] = [p.kpi for p in members if p.bounded]
+    fact["bounded_kpis"] = [p.kpi for p in members if p.bounded and not p.capped_at_target]
     fact["unbounded_kpis"] = [p.kpi for p in members if not p.bounded]
     targets = {p.target for p in members}
     if len(targets) == 1 and None not in targets:

@@ -105,10 +105,12 @@ def format_units_column(units: npt.ArrayLike, decimals: int) -> list[str]:
     return list(texts.tolist())
 
 
-def format_units(units: int, decimals: int) -> str:
-    """Exact text with exactly ``decimals`` digits: ``format_units(-5, 2) == "-0.05"``."""
+def format_units(units: int, decimals: int, *, grouped: bool = False) -> str:
+    """Exact text with exactly ``decimals`` digits: ``format_units(-5, 2) == "-0.05"``;
+    ``grouped``: with thousands separators, for people (``"7,131.85"``)."""
     sign = "-" if units < 0 else ""
     whole, fraction = divmod(abs(int(units)), 10**decimals)
+    shown = f"{whole:,}" if grouped else f"{whole}"
     if decimals == 0:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{fraction:0{decimals}d}"
+        return f"{sign}{shown}"
+    return f"{sign}{shown}.{fraction:0{decimals}d}"
