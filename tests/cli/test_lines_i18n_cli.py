@@ -227,3 +227,13 @@ def test_the_frontier_chart_is_labelled_in_chinese(tmp_path: Path) -> None:
     assert "按 budget 总量的最优目标值" in shown and "当前" in shown
     assert set(re.findall(r"[A-Za-z]{3,}", shown)) == {"budget"}  # the resource id only
     assert "best objective" in english.read_text(encoding="utf-8").lower()
+
+
+def test_the_scorecard_table_shows_means_to_six_significant_digits(tmp_path: Path) -> None:
+    import re
+
+    arguments = ["scorecard", PLAN, "--actuals", str(ACME / "actuals-2026-q3.csv"),
+                 "--period", "2026-Q3"]  # fmt: skip
+    text = _run(tmp_path, arguments)
+    assert "10.402 " in text  # a mean of three months, 10.4020333333 before
+    assert re.findall(r"\d\.\d{7,}", text) == []

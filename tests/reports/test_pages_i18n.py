@@ -120,3 +120,11 @@ def test_a_matrix_policy_is_explained_in_chinese(tmp_path: Path) -> None:
     assert "决策表 customer-and-safety：第 3 行（collect sum），读取" in out
     assert "（各共同目标支付系数的平均值）" in out and "折算 按天" in out
     assert " between " not in out and "row 3" not in out
+
+
+def test_the_heat_maps_tooltips_show_means_to_six_significant_digits() -> None:
+    plan = acme_plan()
+    page = render_report(plan=plan, score=sample_score(plan))
+    tooltips = re.findall(r"<title>([^<]*actual [^<]*)</title>", page)
+    assert tooltips, "no tooltip names an actual"
+    assert [t for t in tooltips if re.search(r"\d\.\d{7,}", t)] == []

@@ -41,6 +41,7 @@ def _print_tables(document: Mapping[str, Any]) -> None:
     from rich.table import Table
 
     from alignment_engine.cli.console import make_console
+    from alignment_engine.reports.numbers import readable
 
     console = make_console()
     trend = document.get("compared_with") is not None
@@ -99,8 +100,8 @@ def _print_tables(document: Mapping[str, Any]) -> None:
         kpis.add_row(
             kpi["scope"],
             kpi["kpi"],
-            "-" if kpi["actual"] is None else f"{kpi['actual']:,.12g}",
-            "-" if kpi["target"] is None else f"{kpi['target']:,.12g}",
+            "-" if kpi["actual"] is None else readable(kpi["actual"]),
+            "-" if kpi["target"] is None else readable(kpi["target"]),
             _score_text(kpi["score"]),
             f"[{_STATUS_STYLE[kpi['status']]}]{_(kpi['status'])}[/]",
         )

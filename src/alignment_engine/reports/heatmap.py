@@ -9,6 +9,7 @@ from typing import Any
 
 from alignment_engine.i18n import _
 from alignment_engine.model import Kpi, Plan
+from alignment_engine.reports.numbers import readable
 from alignment_engine.reports.svg import element, esc, fmt, text_block, two_lines, wrap
 
 __all__ = ["heat_map", "heat_rows", "rag"]
@@ -64,6 +65,12 @@ def heat_rows(plan: Plan) -> list[tuple[str, str, list[Kpi]]]:
     if plan.shared_goals:
         rows.append(("shared", _("Shared goals"), list(plan.shared_goals)))
     return rows
+
+
+def _shown(value: Any) -> str:
+    return (
+        readable(value) if isinstance(value, int | float) and not isinstance(value, bool) else "–"
+    )
 
 
 def _percent(value: Any) -> str:
@@ -123,7 +130,7 @@ def heat_map(plan: Plan, score: Mapping[str, Any]) -> str:
                     f"{_('f')} {_factor(result.get('payout_factor'))}"
                 )
             tooltip = f"{kpi.id}: {kpi.name}; " + _("actual {actual}, target {target}").format(
-                actual=result.get("actual") if result else "–", target=kpi.target
+                actual=_shown(result.get("actual") if result else None), target=_shown(kpi.target)
             )
             tooltip += f"; {detail}"
             parts.append(
