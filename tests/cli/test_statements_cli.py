@@ -167,6 +167,15 @@ def test_statements_in_chinese_say_the_same_payout_in_the_same_bytes_each_time(
 def test_a_statement_in_chinese_spells_its_formula_in_chinese(
     scored: tuple[str, str, dict[str, object]], tmp_path: Path
 ) -> None:
+    page = _first_statement(scored, tmp_path, "--lang", "zh-CN")
+    assert " × 系数 " in page and "；舍入方式 half_up" in page and "(按天)" in page
+    assert " x factor " not in page and "rounded" not in page and "(days)" not in page
+
+
+def _first_statement(
+    scored: tuple[str, str, dict[str, object]], tmp_path: Path, *language: str
+) -> str:
+    """The statement page of the run's first employee, written in ``language``."""
     _, url, document = scored
     employees = document["employees"]
     assert isinstance(employees, list)
@@ -174,10 +183,8 @@ def test_a_statement_in_chinese_spells_its_formula_in_chinese(
     out = tmp_path / "out"
     made = CliRunner().invoke(
         main,
-        ["--lang", "zh-CN", "statements", str(document["run_id"]), "--out", str(out),
+        [*language, "statements", str(document["run_id"]), "--out", str(out),
          "--employee", first, "--db", url],
     )  # fmt: skip
     assert made.exit_code == 0, made.output
-    page = (out / f"statement-{first}.html").read_text(encoding="utf-8")
-    assert " × 系数 " in page and "；舍入方式 half_up" in page and "(按天)" in page
-    assert " x factor " not in page and "rounded" not in page and "(days)" not in page
+    return (out / f"statement-{first}.html").read_text(encoding="utf-8")
