@@ -94,3 +94,27 @@ def test_small_pools_are_reported_with_readable_numbers() -> None:
     assert found[0]["message"].startswith(
         "Demands on fte total 3.8 FTE against a capacity of 3.3 (0.5 or 15% over"
     )
+
+
+def test_a_department_without_a_stated_demand_is_said_to_count_at_its_allocation() -> None:
+    """`summary` showed a pool's demand without b's allocation, `check` counted it: the finding
+    says who stated no demand and how they count."""
+    pool = {
+        "id": "fte",
+        "unit": "FTE",
+        "capacity": 3.3,
+        "allocation": {"a": 2.7, "b": 0.6},
+        "demand": {"a": 3.2},
+    }
+    checked = plan(resources=[pool])
+    found = findings(checked, "resource-oversubscription")
+    assert found[0]["message"] == (
+        "Demands on fte total 3.8 FTE against a capacity of 3.3 (0.5 or 15% over; allocated "
+        "today: 3.3; b states no demand: its allocation counts as demand)"
+    )
+    chinese = check_plan(checked, language="zh-CN").to_dict()["findings"]
+    pooled = next(f for f in chinese if f["rule"] == "resource-oversubscription")
+    assert pooled["translation"]["message"].endswith("；b 未申报需求，按其当前分配计入需求）")
+    stated = {**pool, "demand": {"a": 3.2, "b": 0.6}}
+    again = findings(plan(resources=[stated]), "resource-oversubscription")
+    assert again[0]["message"].endswith("allocated today: 3.3)")

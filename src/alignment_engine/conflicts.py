@@ -158,7 +158,8 @@ class PoolTotal:
 
     A department that states no demand is taken to want what it has today (its allocation).
     ``requesting`` lists the departments asking for more than they have; when none does (the
-    allocations alone exceed the pool), every department holding some.
+    allocations alone exceed the pool), every department holding some. ``unstated`` lists the
+    departments holding some without a stated demand (counted at their allocation).
     """
 
     resource: str
@@ -166,6 +167,7 @@ class PoolTotal:
     allocated: float
     demanded: float
     requesting: tuple[str, ...]
+    unstated: tuple[str, ...] = ()
 
 
 def pool_totals(plan: Plan) -> list[PoolTotal]:
@@ -186,6 +188,7 @@ def pool_totals(plan: Plan) -> list[PoolTotal]:
                 _against(math.fsum(resource.allocation.values()), resource.capacity),
                 _against(math.fsum(wants.values()), resource.capacity),
                 requesting,
+                tuple(d for d in holders if d not in resource.demand and resource.allocation[d]),
             )
         )
     return totals

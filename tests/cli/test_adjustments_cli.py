@@ -33,7 +33,7 @@ def test_adjustments_are_stored_replayed_and_explained(tmp_path: Path) -> None:
         main, [*args, "--adjustments", str(adjustments), "--format", "json"]
     )
     assert plain.exit_code == 0 and adjusted.exit_code == 0, adjusted.output
-    before, after = json.loads(plain.output), json.loads(adjusted.output)
+    before, after = json.loads(plain.stdout), json.loads(adjusted.stdout)
     assert after["run_id"] != before["run_id"]
     paid = {e["employee_id"]: e["payout"] for e in before["employees"]}
     now = {e["employee_id"]: e["payout"] for e in after["employees"]}

@@ -64,7 +64,7 @@ def _score(folder: Path, db: str, quarter: int, *extra: str, margin: str | None 
         "--db", db, "--format", "json", *extra,
     )  # fmt: skip
     assert made.exit_code == 0, made.output
-    return json.loads(made.output)
+    return json.loads(made.stdout)
 
 
 def _final(db: str, document: dict[str, Any]) -> None:
@@ -173,7 +173,7 @@ def test_quarterly_advances_are_trued_up_by_the_year(folder: Path, db_url: str) 
         "--period", "2026", "--db", db_url, "--format", "json",
     )  # fmt: skip
     assert made.exit_code == 0, made.output
-    year = json.loads(made.output)
+    year = json.loads(made.stdout)
     for row in year["employees"]:
         employee = row["employee_id"]
         ledger = row["explanation"]["ledger"]

@@ -102,7 +102,7 @@ def test_a_statement_names_the_curve_points_in_chinese(tmp_path: Path) -> None:
     ])
     # fmt: on
     assert scored.exit_code == 0, scored.output
-    run_id = json.loads(scored.output)["run_id"]
+    run_id = json.loads(scored.stdout)["run_id"]
     out = tmp_path / "statements"
     statements = ["--lang", "zh-CN", "statements", run_id, "--out", str(out)]
     made = CliRunner().invoke(main, [*statements, "--employee", "E00017", "--db", database])

@@ -43,7 +43,7 @@ def test_pay_is_converted_stored_and_exported_in_each_currency(tmp_path: Path) -
     rates.write_text("period,currency,rate\n2026-Q3,USD,0.138\n2026-Q2,USD,0.5\n", "utf-8")
     made = _score(tmp_path, "--fx", str(rates), "--format", "json")
     assert made.exit_code == 0, made.output  # type: ignore[attr-defined]
-    document = json.loads(made.output)  # type: ignore[attr-defined]
+    document = json.loads(made.stdout)  # type: ignore[attr-defined]
     rows = {e["employee_id"]: e for e in document["employees"]}
     assert rows["E1"]["pay_currency"] == "USD"
     exact = Decimal(round(rows["E1"]["payout"] * 100)) * Decimal("0.138")

@@ -159,3 +159,14 @@ def test_english_help_and_errors_are_as_before() -> None:
     # a Chinese run before does not stay: the help option is made once, in English
     _run("--lang", "zh-CN", "check", "--help")
     assert "Show this message and exit." in _run("check", "--help", env=env).output
+
+
+def test_lang_after_the_commands_name_counts_as_before_it() -> None:
+    """`score --help --lang zh-CN` was 'No such option'; --lang goes where people type it."""
+    before = _run("--lang", "zh-CN", "score", "--help")
+    for arguments in (("score", "--help", "--lang", "zh-CN"), ("score", "--lang=zh-CN", "--help")):
+        after = _run(*arguments)
+        assert after.exit_code == 0, after.output
+        assert after.output == before.output
+    refused = _run("score", "--lang", "xx", "--help")
+    assert refused.exit_code == 2 and "xx" in refused.output

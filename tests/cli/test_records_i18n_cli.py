@@ -42,7 +42,9 @@ def test_runs_tokens_audit_and_settings_read_in_chinese(tmp_path: Path) -> None:
     listed = _run(*zh, "runs", "list", "--db", db)
     assert listed.exit_code == 0, listed.output
     assert "完成时间（UTC）" in listed.output and "运行哈希" in listed.output
-    assert "已完成" in listed.output and "共 1 次运行" in listed.output and run_id in listed.output
+    assert (
+        "已完成" in listed.output and "共 2 次运行" in listed.output
+    )  # the score and its check and run_id in listed.output
     approved = _run(*zh, "runs", "approve", run_id, "--by", "controller", "--db", db)
     assert f"运行 {run_id}（score 2026-Q3）已由 controller 审批" in approved.output
     assert _run(*zh, "runs", "finalise", run_id, "--db", db).exit_code == 0
@@ -82,7 +84,7 @@ def test_the_records_commands_in_english_read_as_before(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'runs.db'}"
     run_id = _scored(db)
     listed = _run("runs", "list", "--db", db).output
-    assert "finished (UTC)" in listed and "completed" in listed and "1 run\n" in listed
+    assert "finished (UTC)" in listed and "completed" in listed and "2 runs\n" in listed
     assert _run("db", "settings", "--db", db).output == "require_approval: false\n"
     approved = _run("runs", "approve", run_id, "--by", "controller", "--db", db).output
     assert approved == (

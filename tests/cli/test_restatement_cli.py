@@ -52,7 +52,7 @@ def final_quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     db = folder / "runs.db"
     made = _score(db, ACME / "actuals-2026-q3.csv")
     assert made.exit_code == 0, made.output
-    first = json.loads(made.output)
+    first = json.loads(made.stdout)
     finalised = CliRunner().invoke(
         main, ["runs", "finalise", first["run_id"], "--db", f"sqlite:///{db}"]
     )
@@ -79,7 +79,7 @@ def test_a_restatement_pays_exact_adjustments_and_leaves_the_final_run_alone(
         paid_before = store.payouts(first["run_id"])
     made = _score(db, _late(folder, "0.23"), "--restates", first["run_id"][:8])
     assert made.exit_code == 0, made.output
-    restated = json.loads(made.output)
+    restated = json.loads(made.stdout)
     assert restated["restates"] == first["run_id"]
     previous, now = _units(first), _units(restated)
     expected = {e: now.get(e, 0) - previous.get(e, 0) for e in {*previous, *now}}
@@ -113,7 +113,7 @@ def test_finalising_a_restatement_supersedes_and_it_can_be_restated_again(
     folder, db, first = final_quarter
     made = _score(db, _late(folder, "0.22"), "--restates", first["run_id"])
     assert made.exit_code == 0, made.output
-    second = json.loads(made.output)
+    second = json.loads(made.stdout)
     url = f"sqlite:///{db}"
     assert (
         CliRunner().invoke(main, ["runs", "finalise", second["run_id"], "--db", url]).exit_code == 0
@@ -130,7 +130,7 @@ def test_finalising_a_restatement_supersedes_and_it_can_be_restated_again(
     # Back to the original actuals, restating the restatement: every adjustment reverses.
     again = _score(db, ACME / "actuals-2026-q3.csv", "--restates", second["run_id"])
     assert again.exit_code == 0, again.output
-    third = json.loads(again.output)
+    third = json.loads(again.stdout)
     assert third["restates"] == second["run_id"]
     assert _units(third) == _units(first)
     reversed_ = {a["employee_id"]: a["adjustment"] for a in third["adjustments"]}

@@ -37,7 +37,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, ob
         main, score_args(db, "--format", "json", "--out", str(folder / "out"))
     )
     assert result.exit_code == 0, result.output
-    return folder, json.loads(result.output), result.output
+    return folder, json.loads(result.stdout), result.stdout
 
 
 def test_json_has_the_spec_shape(scored: tuple[Path, dict, str]) -> None:
@@ -106,7 +106,7 @@ def test_same_inputs_same_result(scored: tuple[Path, dict, str], tmp_path: Path)
     _, document, _ = scored
     again = CliRunner().invoke(main, score_args(tmp_path / "other.db", "--format", "json"))
     assert again.exit_code == 0
-    other = json.loads(again.output)
+    other = json.loads(again.stdout)
     assert {k: v for k, v in other.items() if k != "run_id"} == {
         k: v for k, v in document.items() if k != "run_id"
     }
@@ -142,7 +142,7 @@ def test_bad_actuals_exit_2_and_write_nothing(tmp_path: Path) -> None:
         main, ["runs", "list", "--format", "json", "--db", f"sqlite:///{db}"]
     )
     assert listed.exit_code == 0
-    assert json.loads(listed.output)["runs"] == []
+    assert json.loads(listed.stdout)["runs"] == []
 
 
 def test_parquet_and_xlsx_outputs(tmp_path: Path) -> None:
@@ -298,12 +298,12 @@ def test_a_stored_run_explains_any_payout_on_demand(scored: tuple[Path, dict, st
     derived = CliRunner().invoke(main, ["runs", "show", run_id, "--explain", "E00002", "--db", db])
     assert derived.exit_code == 0, derived.output
     direct = CliRunner().invoke(main, score_args(folder / "runs.db", "--explain", "E00002"))
-    assert derived.output == direct.output
+    assert derived.output == direct.stdout
     stored = next(e for e in document["employees"] if e["employee_id"] == "E00002")  # type: ignore[attr-defined]
     as_json = CliRunner().invoke(
         main, ["runs", "show", run_id, "--explain", "E00002", "--format", "json", "--db", db]
     )
-    explanation = json.loads(as_json.output)
+    explanation = json.loads(as_json.stdout)
     assert explanation["run_id"] == run_id and explanation["payout"] == stored["payout"]
     assert explanation["components"] == stored["explanation"]["components"]
 
@@ -332,7 +332,7 @@ def test_large_runs_leave_explanations_to_on_demand(
     db = tmp_path / "runs.db"
     result = CliRunner().invoke(main, score_args(db, "--format", "json"))
     assert result.exit_code == 0, result.output
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert {e["explanation"] for e in document["employees"]} == {None}
     run_id = document["run_id"]
     explained = CliRunner().invoke(
@@ -351,7 +351,7 @@ def test_large_runs_leave_explanations_to_on_demand(
     )
     assert explained.exit_code == 0, explained.output
     payout = next(e["payout"] for e in document["employees"] if e["employee_id"] == "E00002")
-    assert json.loads(explained.output)["payout"] == payout
+    assert json.loads(explained.stdout)["payout"] == payout
     replayed = CliRunner().invoke(main, ["runs", "replay", run_id, "--db", f"sqlite:///{db}"])
     assert replayed.exit_code == 0, replayed.output
     assert "identical" in replayed.output
@@ -364,7 +364,7 @@ def test_an_explanation_that_does_not_match_the_stored_payout_is_refused(tmp_pat
 
     db = tmp_path / "runs.db"
     result = CliRunner().invoke(main, score_args(db, "--format", "json"))
-    run_id = json.loads(result.output)["run_id"]
+    run_id = json.loads(result.stdout)["run_id"]
     with sqlite3.connect(db) as connection:
         connection.execute(
             "UPDATE payouts SET payout_units = payout_units + 1 WHERE employee_id = 'E00002'"
@@ -408,10 +408,10 @@ def test_score_refuses_to_pay_on_weights_that_do_not_sum_to_one(tmp_path: Path) 
     listed = CliRunner().invoke(
         main, ["runs", "list", "--format", "json", "--db", f"sqlite:///{db}"]
     )
-    assert json.loads(listed.output)["runs"] == []
+    assert json.loads(listed.stdout)["runs"] == []
     paid = CliRunner().invoke(main, [*args, "--accept-findings"])
     assert paid.exit_code == 0, paid.output
-    run_id = json.loads(paid.output)["run_id"]
+    run_id = json.loads(paid.stdout)["run_id"]
     shown = CliRunner().invoke(main, ["runs", "show", run_id, "--db", f"sqlite:///{db}"])
     assert '"accept_findings": true' in shown.output
     replayed = CliRunner().invoke(main, ["runs", "replay", run_id, "--db", f"sqlite:///{db}"])
@@ -420,7 +420,7 @@ def test_score_refuses_to_pay_on_weights_that_do_not_sum_to_one(tmp_path: Path) 
         main, ["check", str(plan), "--format", "json", "--db", f"sqlite:///{db}"]
     )
     found = [
-        f for f in json.loads(checked.output)["findings"] if f["rule"] == "weights-not-normalised"
+        f for f in json.loads(checked.stdout)["findings"] if f["rule"] == "weights-not-normalised"
     ]
     assert [f["departments"] for f in found] == [["production"]]  # check says the same
 
@@ -519,7 +519,7 @@ def test_the_payroll_check_agrees_with_the_shipped_rules(tmp_path: Path, change:
     rules = {"missing-target", "levels-out-of-order"}
     found = {
         (f["rule"], kpi)
-        for f in json.loads(checked.output)["findings"]
+        for f in json.loads(checked.stdout)["findings"]
         if f["rule"] in rules
         for kpi in f["kpis"]
     }
@@ -555,3 +555,33 @@ def test_explaining_a_run_that_pays_no_one_says_why(scored: tuple[Path, dict, st
         main, ["runs", "show", "ffffffffffff", "--explain", "E1", "--db", db]
     )
     assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+
+
+def test_the_plans_findings_are_warnings_on_stderr_beside_the_payroll(tmp_path: Path) -> None:
+    """Conflicts never stop a payroll, but the people paying see them: the most severe on
+    stderr, their count, and the command listing them all; stdout stays the result."""
+    db = tmp_path / "runs.db"
+    paid = CliRunner().invoke(main, score_args(db, "--format", "json"))
+    assert paid.exit_code == 0, paid.output
+    json.loads(paid.stdout)  # nothing but the result on stdout
+    warned = paid.stderr.splitlines()
+    assert warned[0] == (
+        "warning: the plan has 6 findings (4 high, 2 medium; 6 conflicts); "
+        "they do not stop this payroll:"
+    )
+    assert warned[1].startswith("  high  cascade-gap: The targets rolling up to company.revenue")
+    assert any(
+        "opposing-targets: sales is asked to raise days_sales_outstanding" in w for w in warned
+    )
+    assert warned[-1].startswith("  and 1 more: `alignment-engine check ")
+    # The check behind the warnings is stored: `check` reuses it.
+    listed = json.loads(
+        CliRunner()
+        .invoke(main, ["runs", "list", "--format", "json", "--db", f"sqlite:///{db}"])
+        .stdout
+    )
+    assert sorted(run["kind"] for run in listed["runs"]) == ["check", "score"]
+    chinese = CliRunner().invoke(main, ["--lang", "zh-CN", *score_args(db)])
+    assert chinese.exit_code == 0, chinese.output
+    assert chinese.stderr.startswith("警告：该计划有 6 个问题（4 高, 2 中；其中冲突 6 个）")
+    assert "opposing-targets: sales 被要求提高 days_sales_outstanding" in chinese.stderr

@@ -46,7 +46,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, dict[str
         ],
     )  # fmt: skip
     assert made.exit_code == 0, made.output
-    return str(folder), url, json.loads(made.output)
+    return str(folder), url, json.loads(made.stdout)
 
 
 def test_statements_and_the_payroll_export(
@@ -117,7 +117,7 @@ def test_statements_of_a_run_without_payouts_or_an_unknown_run(tmp_path: Path) -
     )
     assert made.exit_code == 0, made.output
     runs = CliRunner().invoke(main, ["runs", "list", "--db", url, "--format", "json"])
-    check_id = json.loads(runs.output)["runs"][0]["id"]
+    check_id = json.loads(runs.stdout)["runs"][0]["id"]
     refused = CliRunner().invoke(
         main, ["statements", check_id, "--out", str(tmp_path / "a"), "--db", url]
     )

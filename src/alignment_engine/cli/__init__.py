@@ -23,10 +23,11 @@ class AlignmentGroup(click.Group):
     before or after the group's callback, which sets it for the commands."""
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
-        from alignment_engine.cli.help_text import language_of
+        from alignment_engine.cli.help_text import language_first, language_of
 
-        with language_of(args):
-            return super().main(args, *rest, **extra)
+        arguments = language_first(sys.argv[1:] if args is None else args)
+        with language_of(arguments):
+            return super().main(arguments, *rest, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -105,6 +105,28 @@ def chosen_language(arguments: Sequence[str], environ: Mapping[str, str]) -> str
         return "en"
 
 
+def language_first(arguments: Sequence[str]) -> list[str]:
+    """The command line with a ``--lang`` given after the command's name (``score --help
+    --lang zh-CN``) moved before it, where the main group reads it: no command has a
+    ``--lang`` of its own, and people type it where they type the rest."""
+    words = list(arguments)
+    end = words.index("--") if "--" in words else len(words)
+    moved: list[str] = []
+    position = 0
+    while position < end:
+        word = words[position]
+        if word == "--lang" and position + 1 < end:
+            moved += words[position : position + 2]
+            del words[position : position + 2]
+            end -= 2
+        elif word.startswith("--lang="):
+            moved.append(words.pop(position))
+            end -= 1
+        else:
+            position += 1
+    return [*moved, *words]
+
+
 def key(text: str) -> str:
     """The catalogue's message for a command's help text: as Click shows it (docstrings
     dedented, cut at a form feed)."""

@@ -9,9 +9,11 @@ from typing import Any
 
 import click
 
+from alignment_engine.cli.check import stored_check
 from alignment_engine.cli.console import Stages
 from alignment_engine.cli.explain import render_explanation
 from alignment_engine.cli.options import format_option, out_format_option
+from alignment_engine.cli.plan_warnings import echo_plan_warnings
 from alignment_engine.cli.storage import db_option, echo_result, open_store
 from alignment_engine.i18n import _
 from alignment_engine.jsonio import dumps
@@ -230,7 +232,7 @@ def score(
     restated = _restated(restates, period, db_url) if restates is not None else None
     # A restatement settles nothing: the run it restates settled the period's lots.
     lots = _open_lots(period, db_url) if restated is None else None
-    with Stages(total=5) as stages:
+    with Stages(total=6) as stages:
         stages.step("reading the plan and policy")
         plan = plan_from_yaml(plan_path)
         policy = policy_from_yaml(policy_path)
@@ -254,6 +256,10 @@ def score(
         )
         style = explanation_style(explanations, len(employees) if employees is not None else 0)
         explanation = _explanation(result, employees, explain_id) if explain_id else None
+        stages.step("checking the plan")
+        # The stored check of the same plan and policy when there is one: a large plan's takes
+        # seconds. Its findings are the warnings, and the report's findings with --out.
+        check_text = stored_check(plan, policy, [], db_url)
         stages.step("storing the run")
         stored, document = _store(
             result,
@@ -280,8 +286,7 @@ def score(
                 document,
                 result,
                 plan,
-                policy,
-                db_url,
+                check_text,
                 raw_cells=raw_cells,
                 employees=employees,
             )
@@ -291,6 +296,7 @@ def score(
             click.echo(dumps(explanation))
         else:
             click.echo(render_explanation(explanation, explain_id, policy.currency))
+        echo_plan_warnings(check_text, str(plan_path), str(policy_path))
         return
     if output_format == "json":
         echo_result(stored.result_json)
@@ -310,6 +316,7 @@ def score(
                     folder=out_dir, report=out_dir / "report.html"
                 )
             )
+    echo_plan_warnings(check_text, str(plan_path), str(policy_path))
 
 
 def _explanation(result: Any, employees: Any, employee_id: str) -> dict[str, Any]:
@@ -396,8 +403,7 @@ def _write_outputs(
     document: dict[str, Any],
     result: Any,
     plan: Any,
-    policy: Any,
-    db_url: str | None,
+    check_text: str,
     *,
     raw_cells: bool = False,
     employees: Any = None,
@@ -429,7 +435,7 @@ def _write_outputs(
     for name, frame in frames.items():
         for fmt in dict.fromkeys(out_formats):
             writers[f"{name}.{fmt}"] = table_writer(frame, fmt)
-    writers["report.html"] = _report_writer(plan, policy, document, db_url)
+    writers["report.html"] = _report_writer(plan, document, check_text)
     write_atomically(out_dir, writers)
 
 
@@ -461,18 +467,15 @@ def with_carried_columns(table: Any, employees: Any) -> Any:
     return table
 
 
-def _report_writer(
-    plan: Any, policy: Any, document: dict[str, Any], db_url: str | None
-) -> Callable[[Path], None]:
-    """The page for people: the score, and beside it the plan's findings and the suggested
-    reallocation, so the quarter-end report shows conflicts and resources too. The findings
-    are those of the stored check of the same plan and policy when there is one."""
-    from alignment_engine.cli.check import stored_check
+def _report_writer(plan: Any, document: dict[str, Any], check_text: str) -> Callable[[Path], None]:
+    """The page for people: the score, and beside it the plan's findings (``check_text``, the
+    check's stored JSON) and the suggested reallocation, so the quarter-end report shows
+    conflicts and resources too."""
     from alignment_engine.engine import suggest_reallocation
     from alignment_engine.errors import AlignmentError
     from alignment_engine.reports import render_report
 
-    check = json.loads(stored_check(plan, policy, [], db_url))
+    check = json.loads(check_text)
     optimise: dict[str, Any] | None = None
     if plan.resources:
         try:

@@ -257,6 +257,11 @@ BASE_FACT_TYPES: dict[str, FactType] = {
                 ("demanded", "number", "sum of demands (allocation where none is stated)"),
                 ("excess", "number", "demanded - capacity"),
                 ("departments", "list", "departments asking for more than they have"),
+                (
+                    "unstated",
+                    "list",
+                    "departments with an allocation and no stated demand (counted at it)",
+                ),
             ],
         ),
         _type(
@@ -718,6 +723,7 @@ class _Builder:
                 "demanded": float(pool.demanded),
                 "excess": float(pool.demanded - pool.capacity),
                 "departments": list(pool.requesting),
+                "unstated": list(pool.unstated),
             }
             for pool in pool_totals(self.plan)
         ]
