@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignment_engine.errors import InputError
+from alignment_engine.model import Plan
 from alignment_engine.pipeline import DEFINITIONS, ScoreRun
 from alignment_engine.scoring.money import format_units
 from alignment_engine.storage import Store
@@ -116,7 +117,9 @@ def payee_statement(store: Store, run_id: str, employee_id: str) -> str:
     full_id, result, position = _derived(store, run_id, employee_id)
     explanation = result.explanation(position, "full")
     assert explanation is not None
-    frame = store.run_inputs(full_id).tables["employees"].frame()
+    inputs = store.run_inputs(full_id)
+    frame = inputs.tables["employees"].frame()
+    plan = Plan.model_validate(inputs.documents["plan"].content)
     name = None
     if "name" in frame.columns:
         names = frame.loc[frame["employee_id"] == employee_id, "name"]
@@ -132,6 +135,7 @@ def payee_statement(store: Store, run_id: str, employee_id: str) -> str:
         currency=result.settings.currency,
         decimals=result.settings.decimals,
         payout_units=int(result.employees.units[position]),
+        department_names={d.id: d.name for d in plan.departments if d.name},
     )
 
 

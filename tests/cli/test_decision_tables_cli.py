@@ -37,7 +37,7 @@ def test_the_matrix_policy_pays_and_explains_the_matrix_and_the_tables(tmp_path:
     # revenue 228.5 / 250 = 0.914 and margin 0.0765 / 0.085 = 0.9 (the 0.80 column):
     # 0.3 + 0.14 x (0.6 - 0.3) = 0.342
     assert (
-        "company.revenue: actual 228.5 vs target 250.0 (reported for 2026-Q3); matrix "
+        "company.revenue: actual 228.5 vs target 250 (reported for 2026-Q3); matrix "
         "'revenue_x_margin' at revenue 0.914 between 0.9 and 1, margin 0.9 at 0.8 (step) -> "
         "factor 0.3420" in result.output
     )

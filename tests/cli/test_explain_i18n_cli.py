@@ -39,9 +39,10 @@ def test_an_explanation_in_chinese_has_no_english_words_left(tmp_path: Path) -> 
     assert "（2026-Q3 的 3 个月的平均值）" in text and "介于门槛值与目标值之间" in text
     assert "门槛 quality-gate 已触发" in text and "（各自舍入）" in text
     assert (
-        "9500 × 系数 0.750721 × 折算比例 1 = 7131.847037；舍入方式 half_up -> 7131.85 CNY" in text
+        "9,500 × 系数 0.750721 × 折算比例 1 = 7,131.847037；舍入方式 half_up -> 7,131.85 CNY"
+        in text
     )
-    assert "奖金 7131.85 CNY" in text
+    assert "奖金 7,131.85 CNY" in text
     # What is left in Latin letters is ids, policy keys and curve point names.
     words = set(re.findall(r"\b[a-z]{3,}\b", text)) - {"attainment"}
     for word in ("actual", "target", "factor", "weight", "score", "between", "months", "payout"):
@@ -63,9 +64,13 @@ def test_an_explanation_in_english_reads_as_before(tmp_path: Path) -> None:
         "-> multiply 0.8 on department:production"
     ) in text
     assert (
-        "  9500 x factor 0.750721 x proration 1 = 7131.847037; rounded half_up -> 7131.85 CNY"
+        "  9,500 x factor 0.750721 x proration 1 = 7,131.847037; rounded half_up -> 7,131.85 CNY"
         in text
     )
+    # A mean of three months to six significant digits (0.956826666667 before); the stored
+    # explanation keeps every digit.
+    assert "shared.knowledge_sharing: actual 0.956827 vs target 1.2 (mean of the 3" in text
+    assert "  payout 7,131.85 CNY" in text
 
 
 def test_the_points_of_an_attainment_curve_are_named_in_chinese(tmp_path: Path) -> None:

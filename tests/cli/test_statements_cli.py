@@ -188,3 +188,25 @@ def _first_statement(
     )  # fmt: skip
     assert made.exit_code == 0, made.output
     return (out / f"statement-{first}.html").read_text(encoding="utf-8")
+
+
+def test_a_statement_names_the_employees_department_as_the_plan_does(
+    scored: tuple[str, str, dict[str, object]], tmp_path: Path
+) -> None:
+    """ "部门 production" read like a code: the page says "Production 生产部"."""
+    _, url, document = scored
+    employees = document["employees"]
+    assert isinstance(employees, list)
+    producer = next(
+        e for e in employees if e["department"] == "production" and "/" not in e["employee_id"]
+    )
+    out = tmp_path / "out"
+    made = CliRunner().invoke(
+        main,
+        ["--lang", "zh-CN", "statements", str(document["run_id"]), "--out", str(out),
+         "--employee", producer["employee_id"]],
+        env={"ALIGNMENT_DB_URL": url},
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    page = (out / f"statement-{producer['employee_id']}.html").read_text(encoding="utf-8")
+    assert "部门 Production 生产部 ·" in page and "部门 production" not in page

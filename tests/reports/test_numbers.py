@@ -33,3 +33,14 @@ def test_what_is_shown_is_the_number_to_six_significant_digits(value: float) -> 
     shown = readable(value)
     assert "e" not in shown
     assert math.isclose(float(shown.replace(",", "")), value, rel_tol=1e-5, abs_tol=0)
+
+
+def test_long_numbers_are_grouped_but_not_ids_periods_or_decimals() -> None:
+    from alignment_engine.reports.numbers import grouped_numbers
+
+    assert grouped_numbers("9500 x factor 0.750721 = 7131.847037 -> 1234567.89 CNY") == (
+        "9,500 x factor 0.750721 = 7,131.847037 -> 1,234,567.89 CNY"
+    )
+    assert grouped_numbers("E00002 in 2026-Q3 paid 950 on 2026-09-30, 0.12345") == (
+        "E00002 in 2026-Q3 paid 950 on 2026-09-30, 0.12345"
+    )

@@ -128,3 +128,22 @@ def test_the_heat_maps_tooltips_show_means_to_six_significant_digits() -> None:
     tooltips = re.findall(r"<title>([^<]*actual [^<]*)</title>", page)
     assert tooltips, "no tooltip names an actual"
     assert [t for t in tooltips if re.search(r"\d\.\d{7,}", t)] == []
+
+
+def test_the_scorecard_tables_name_objectives_kpis_and_departments() -> None:
+    """HR reads "Grow profitable revenue 营收增长", not F1; an id stays where the plan has no
+    name."""
+    plan = acme_plan()
+    actuals = read_table(ACME / "actuals-2026-q3.csv", ACTUALS)
+    card = engine.scorecard(plan, actuals, "2026-Q3").to_dict()
+    with using("zh-CN"):
+        page = render_report(plan=plan, scorecard=card, title="ACME: scorecard 2026-Q3")
+    assert "<td>Grow profitable revenue 营收增长</td>" in page and "<td>F1</td>" not in page
+    assert "<td>Sales 销售部</td>" in page and "<td>sales</td>" not in page
+    assert "<td>公司</td>" in page and "<td>Company revenue 公司营收</td>" in page
+    assert "<td>company.revenue</td>" not in page
+    assert "Revenue North 华北区营收, Revenue South 华南区营收" in page
+    unnamed = plan.model_copy(
+        update={"objectives": [o.model_copy(update={"name": ""}) for o in plan.objectives]}
+    )
+    assert "<td>F1</td>" in render_report(plan=unnamed, scorecard=card, title="t")

@@ -4,7 +4,7 @@ row named; a currency without a rate refused with the row to add."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -34,14 +34,27 @@ def test_a_conversion_is_the_exact_amount_rounded_half_up(units: list[int], rate
         np.array(units, dtype=np.int64), codes, {"USD": float(rate)}, "CNY", 2, "half_up", "2026-Q3"
     )
     for got, cents in zip(paid.units.tolist(), units, strict=True):
-        exact = (Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        assert abs(got - int(exact)) <= 1  # a double holds the rate to 1e-16: ties may differ
-        # Rates are doubles: within a double's precision of a tie (the product's magnitude
-        # x 2**-50; 0.008 of a cent at a billion CNY) rounding may go either way; elsewhere
-        # the conversion is exact.
-        product = Decimal(cents) * rate
-        if abs(product % 1 - Decimal("0.5")) > product * Decimal(2) ** -50:
-            assert got == int(exact)
+        # Exact: the rate is the decimal written, so ties go half up, also at 10^11 CNY
+        # (doubles were a cent off near ties there).
+        assert got == int((Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@given(
+    units=st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=20),
+    rate=st.decimals(min_value="0.000001", max_value="100000", places=6),
+    mode=st.sampled_from(["half_up", "half_even", "down"]),
+)
+def test_every_rounding_mode_converts_exactly_as_decimal_does(
+    units: list[int], rate: Decimal, mode: str
+) -> None:
+    rounding = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}[mode]
+    codes = np.array(["USD"] * len(units), dtype=object)
+    paid = convert(
+        np.array(units, dtype=np.int64), codes, {"USD": float(rate)}, "CNY", 2, mode, "2026-Q3"
+    )
+    assert paid.units.tolist() == [
+        int((Decimal(cents) * rate).quantize(Decimal(1), rounding=rounding)) for cents in units
+    ]
 
 
 def test_the_policys_currency_is_paid_unchanged_and_totals_are_per_currency() -> None:

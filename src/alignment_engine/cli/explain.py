@@ -23,6 +23,24 @@ def summary_text(text: str) -> str:
     return translated(text)
 
 
+def readable(value: Any) -> str:
+    """A result's mean to six significant digits (0.956826666667 -> 0.956827), grouped; the
+    explanation keeps every digit."""
+    from alignment_engine.reports.numbers import readable as shown
+
+    return "-" if not isinstance(value, int | float) else shown(value)
+
+
+def grouped(text: str) -> str:
+    from alignment_engine.reports.numbers import grouped_numbers
+
+    return grouped_numbers(text)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.12g}"
+
+
 def matrix_position(text: str) -> str:
     from alignment_engine.reports.phrases import matrix_position as translated
 
@@ -94,8 +112,8 @@ def _kpi_line(kpi: dict[str, Any]) -> str:
     )
     line = _("{kpi}: actual {actual} vs target {target} ({source}); {paid_on} -> {factor}").format(
         kpi=kpi["kpi"],
-        actual=kpi["actual"],
-        target=kpi["target"],
+        actual=readable(kpi["actual"]),
+        target=readable(kpi["target"]),
         source=phrase(str(kpi["source"])),
         paid_on=_paid_on(kpi),
         factor=factor_text,
@@ -162,9 +180,9 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
         lines.append(
             "  "
             + _("target bonus {bonus} = {percent}% of salary {salary}").format(
-                bonus=f"{explanation['target_bonus']:g}",
+                bonus=_money(explanation["target_bonus"]),
                 percent=f"{basis['percent']:g}",
-                salary=f"{basis['salary']:g}",
+                salary=_money(basis["salary"]),
             )
         )
     proration = explanation["proration"]
@@ -187,10 +205,10 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
             )
             + ", "
             + _("target bonus {bonus} x factor {factor} x proration {share} = {amount}").format(
-                bonus=f"{segment['target_bonus']:g}",
+                bonus=_money(segment["target_bonus"]),
                 factor=f"{segment['factor']:.6f}",
                 share=f"{segment['proration']:.6f}",
-                amount=f"{segment['amount']:.6f}",
+                amount=f"{segment['amount']:,.6f}",
             )
         )
     pool = explanation["pool"]
@@ -200,9 +218,12 @@ def render_explanation(explanation: dict[str, Any], employee_id: str, currency: 
             mode=pool["mode"], scale=pool["scale"], allocation=phrase(str(pool["allocation"]))
         )
     )
-    lines.append(f"  {summary_text(str(explanation['summary']))}")
+    # Amounts grouped in thousands when shown; the stored summary keeps plain digits.
+    lines.append(f"  {grouped(summary_text(str(explanation['summary'])))}")
     lines.append(
         "  "
-        + _("payout {amount} {currency}").format(amount=explanation["payout"], currency=currency)
+        + _("payout {amount} {currency}").format(
+            amount=grouped(str(explanation["payout"])), currency=currency
+        )
     )
     return "\n".join(lines)

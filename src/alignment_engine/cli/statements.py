@@ -66,7 +66,9 @@ def statements(
             )
         stored = store.payouts(run.id)
         employees_table = inputs.tables["employees"].frame()
-    result = ScoreRun.from_stored(inputs).compute()
+    scored = ScoreRun.from_stored(inputs)
+    result = scored.compute()
+    department_names = {d.id: d.name for d in scored.plan.departments if d.name}
     derived = result.employees.units
     if len(derived) != len(stored) or not bool(
         (derived == stored["payout_units"].to_numpy()).all()
@@ -124,6 +126,7 @@ def statements(
             currency=settings.currency,
             decimals=settings.decimals,
             payout_units=int(derived[index]),
+            department_names=department_names,
         )
         writers[f"statement-{_file_name(ids[index])}.html"] = _text(page)
     payroll = pd.DataFrame(

@@ -568,21 +568,31 @@ def _scorecard_sections(
         values = [(h.get("scores") or {}).get(f"kpi:{kpi}") for h in history] + [score]
         return [Markup(sparkline(values, periods))]
 
+    # People read names; an id stays where the plan gives no name.
+    objective_names = {o.id: o.name for o in plan.objectives if o.name}
+    kpi_names = {kpi.id: kpi.name for _scope, kpi in plan.kpis() if kpi.name}
+    scope_names = {d.id: d.name for d in plan.departments if d.name} | {
+        g.id: g.name for g in plan.shared_goals if g.name
+    }
+
+    def names(ids: Any, known: Mapping[str, str]) -> str:
+        return _list(known.get(str(i), str(i)) for i in ids or ())
+
     objective_rows = [
         [
-            o["objective"],
+            objective_names.get(o["objective"], o["objective"]),
             _perspective(o["perspective"]),
             _percent(o.get("score")),
             _status(o.get("status")),
             *([_delta(o.get("change"), 3)] if trend else []),
-            _list(o.get("kpis")),
+            names(o.get("kpis"), kpi_names),
         ]
         for o in scorecard.get("objectives", [])
     ]
     kpi_rows = [
         [
-            k["scope"],
-            k["kpi"],
+            _("company") if k["scope"] == "company" else names([k["scope"]], scope_names),
+            kpi_names.get(k["kpi"], k["kpi"]),
             _number(k.get("actual"), 4),
             _number(k.get("target"), 4),
             _percent(k.get("attainment")),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
-__all__ = ["readable"]
+__all__ = ["grouped_numbers", "readable"]
+
+_LONG_INTEGER = re.compile(r"(?<![\w.\-])(\d{4,})(?![\w\-])")
 
 
 def readable(value: float, significant: int = 6) -> str:
@@ -18,3 +21,10 @@ def readable(value: float, significant: int = 6) -> str:
     decimals = max(0, significant - 1 - magnitude)
     text = f"{round(number, decimals):,.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def grouped_numbers(text: str) -> str:
+    """``text`` with the integer part of each plain number of 4 digits or more grouped in
+    thousands (``9500 x ... = 7131.847037`` -> ``9,500 x ... = 7,131.847037``); digits inside
+    ids (E00002), dates and periods (2026-Q3) and after a decimal point stay as they are."""
+    return _LONG_INTEGER.sub(lambda found: f"{int(found.group(1)):,}", text)

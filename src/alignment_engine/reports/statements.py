@@ -157,8 +157,15 @@ def statement_html(
     currency: str,
     decimals: int,
     payout_units: int,
+    department_names: Mapping[str, str] | None = None,
 ) -> str:
-    """The statement page of one employee as text."""
+    """The statement page of one employee as text; departments by their names in the plan
+    (``department_names``: id -> name), as the employee knows them."""
+    names = department_names or {}
+
+    def named(department: Any) -> str:
+        return names.get(str(department)) or str(department)
+
     components = []
     titles = _titles()
     for component in explanation.get("components", []):
@@ -214,7 +221,7 @@ def statement_html(
                 _("segment {start} to {end}: {department}").format(
                     start=seg.get("start_date") or "…",
                     end=seg.get("end_date") or "…",
-                    department=seg.get("department"),
+                    department=named(seg.get("department")),
                 ),
                 _("{bonus} x factor {factor} x proration {share} = {amount} {currency}").format(
                     bonus=_number(seg.get("target_bonus"), 12),
@@ -256,7 +263,7 @@ def statement_html(
             t=_headers(),
             heading=_("Incentive statement {period}: {who}").format(period=period, who=who),
             meta=_("department {department} · plan {plan} · policy {policy}").format(
-                department=explanation.get("department", ""), plan=plan, policy=policy
+                department=named(explanation.get("department", "")), plan=plan, policy=policy
             ),
             payout=_("Payout {amount}").format(amount=shown),
             summary=summary_text(str(explanation.get("summary", ""))),
