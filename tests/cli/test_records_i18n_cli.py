@@ -5,6 +5,7 @@ statuses, counts and lines translated, ids, hashes and values kept; JSON and Eng
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -114,3 +115,23 @@ def test_docs_push_list_and_diff_in_chinese(tmp_path: Path) -> None:
     assert untranslated("zh-CN") - before == set()
     english = _run("docs", "list", "--db", db).output
     assert "plan    acme@1" in english and "… to 2026-06-30" in english
+
+
+def test_runs_list_fits_an_80_column_terminal_without_cutting_a_word(tmp_path: Path) -> None:
+    """At 80 columns `runs list` showed `comple…` and `2026-…`: kind goes over status and the
+    time under the date, in both languages."""
+    import unicodedata
+
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    run_id = _scored(db)
+    for language, status in (("en", "completed"), ("zh-CN", "已完成")):
+        listed = CliRunner().invoke(
+            main, ["--lang", language, "runs", "list", "--db", db], env={"COLUMNS": "80"}
+        )
+        assert listed.exit_code == 0, listed.output
+        assert "…" not in listed.output and run_id in listed.output and status in listed.output
+        assert re.search(r"\d{4}-\d\d-\d\d +│.*\n.*\d\d:\d\d:\d\d", listed.output)
+        assert all(
+            sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) <= 80
+            for line in listed.output.splitlines()
+        )

@@ -84,6 +84,10 @@ def _console() -> Any:
     return make_console()
 
 
+NARROW_RUNS = 110
+"""`runs list` on a console narrower than this puts kind over status and time under date."""
+
+
 def _when(value: Any) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
@@ -216,28 +220,40 @@ def runs_list(
         return
     from rich.table import Table
 
+    console = _console()
+    # An 80-column terminal fits every column once kind shares one with status and the time
+    # goes under the date: nothing is cut to an ellipsis.
+    narrow = console.width < NARROW_RUNS
     table = Table()
-    for name, whole in (
-        (_("id"), True),
-        (_("kind"), False),
-        (_("status"), False),
-        (_("period"), True),
-        (_("finished (UTC)"), False),
-        (_("actor"), False),
-        (_("run hash"), True),
-    ):
-        table.add_column(name, no_wrap=whole)
+    columns = [(_("id"), True)]
+    columns += (
+        [(_("kind") + "\n" + _("status"), False)]
+        if narrow
+        else [(_("kind"), False), (_("status"), False)]
+    )
+    columns += [(_("period"), True), (_("finished (UTC)"), not narrow)]
+    columns += [(_("actor"), False), (_("run hash"), True)]
+    least = {_("finished (UTC)"): 10, _("actor"): 6}  # a date is never folded mid-way
+    for name, whole in columns:
+        table.add_column(name, no_wrap=whole, overflow="fold", min_width=least.get(name))
     for run in found:
+        when = _when(run.finished_at)
+        kind = (
+            [f"{run.kind.value}\n{_status(run.status.value)}"]
+            if narrow
+            else [
+                run.kind.value,
+                _status(run.status.value),
+            ]
+        )
         table.add_row(
             run.id,
-            run.kind.value,
-            _status(run.status.value),
+            *kind,
             run.period or "",
-            _when(run.finished_at),
+            when.replace(" ", "\n") if narrow else when,
             run.actor,
             run.run_hash[:12],
         )
-    console = _console()
     console.print(table)
     count = _("{count} run") if len(found) == 1 else _("{count} runs")
     console.print(count.format(count=len(found)))
