@@ -238,7 +238,7 @@ def runs_list(
         table.add_column(name, no_wrap=whole, overflow="fold", min_width=least.get(name))
     for run in found:
         when = _when(run.finished_at)
-        kind = (
+        kind_and_status = (
             [f"{run.kind.value}\n{_status(run.status.value)}"]
             if narrow
             else [
@@ -248,7 +248,7 @@ def runs_list(
         )
         table.add_row(
             run.id,
-            *kind,
+            *kind_and_status,
             run.period or "",
             when.replace(" ", "\n") if narrow else when,
             run.actor,
