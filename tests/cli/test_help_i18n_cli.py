@@ -117,7 +117,7 @@ def test_usage_errors_in_chinese_exit_2() -> None:
     assert missing.exit_code == 2
     assert "用法： alignment-engine score [OPTIONS]\n" in missing.output
     assert "运行 'alignment-engine score --help' 查看帮助。" in missing.output
-    assert "错误：缺少选项 '--plan'." in missing.output
+    assert "错误：缺少选项 '--plan'。" in missing.output
     bogus = _run("--lang", "zh-CN", "check", "--bogus")
     assert bogus.exit_code == 2 and "错误：没有选项 '--bogus'。" in bogus.output
     extra = _run("--lang", "zh-CN", "summary", "a", "b")

@@ -32,6 +32,10 @@ class AlignmentGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.MissingParameter as exc:
+            from alignment_engine.cli.help_text import MissingInLanguage
+
+            raise MissingInLanguage.of(exc) from None
         except AlignmentError as exc:
             from alignment_engine.cli.error_messages import error_text
             from alignment_engine.i18n import _

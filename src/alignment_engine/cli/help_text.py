@@ -105,6 +105,28 @@ def chosen_language(arguments: Sequence[str], environ: Mapping[str, str]) -> str
         return "en"
 
 
+class MissingInLanguage(click.MissingParameter):
+    """Click's "Missing option '--plan'." with the full stop of the command's language: Click
+    writes the ASCII one itself, outside its translated words."""
+
+    @classmethod
+    def of(cls, error: click.MissingParameter) -> MissingInLanguage:
+        return cls(
+            message=error.message or None,
+            ctx=error.ctx,
+            param=error.param,
+            param_hint=error.param_hint,
+            param_type=error.param_type,
+        )
+
+    def format_message(self) -> str:
+        text = super().format_message()
+        if i18n.current() != "zh-CN":
+            return text
+        head, stop, rest = text.partition(".")  # Click's stop after the option's name
+        return f"{head}。{rest.lstrip()}" if stop else text
+
+
 def language_first(arguments: Sequence[str]) -> list[str]:
     """The command line with a ``--lang`` given after the command's name (``score --help
     --lang zh-CN``) moved before it, where the main group reads it: no command has a
