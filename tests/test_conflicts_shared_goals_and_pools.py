@@ -82,14 +82,17 @@ def test_a_pool_asked_for_exactly_its_fractional_capacity_is_not_oversubscribed(
     assert findings(plan(resources=[pool]), "resource-oversubscription") == []
 
 
+SMALL_POOL = {
+    "id": "fte",
+    "unit": "FTE",
+    "capacity": 3.3,
+    "allocation": {"a": 2.7, "b": 0.6},
+    "demand": {"a": 3.2},  # b states none: its allocation counts
+}
+
+
 def test_small_pools_are_reported_with_readable_numbers() -> None:
-    pool = {
-        "id": "fte",
-        "unit": "FTE",
-        "capacity": 3.3,
-        "allocation": {"a": 2.7, "b": 0.6},
-        "demand": {"a": 3.2},
-    }
+    pool = SMALL_POOL
     found = findings(plan(resources=[pool]), "resource-oversubscription")
     assert found[0]["message"].startswith(
         "Demands on fte total 3.8 FTE against a capacity of 3.3 (0.5 or 15% over"
@@ -99,13 +102,7 @@ def test_small_pools_are_reported_with_readable_numbers() -> None:
 def test_a_department_without_a_stated_demand_is_said_to_count_at_its_allocation() -> None:
     """`summary` showed a pool's demand without b's allocation, `check` counted it: the finding
     says who stated no demand and how they count."""
-    pool = {
-        "id": "fte",
-        "unit": "FTE",
-        "capacity": 3.3,
-        "allocation": {"a": 2.7, "b": 0.6},
-        "demand": {"a": 3.2},
-    }
+    pool = SMALL_POOL
     checked = plan(resources=[pool])
     found = findings(checked, "resource-oversubscription")
     assert found[0]["message"] == (
