@@ -135,7 +135,7 @@ def payee_statement(store: Store, run_id: str, employee_id: str) -> str:
         currency=result.settings.currency,
         decimals=result.settings.decimals,
         payout_units=int(result.employees.units[position]),
-        department_names={d.id: d.name for d in plan.departments if d.name},
+        department_names=plan.department_names(),
     )
 
 

@@ -140,3 +140,19 @@ def test_an_english_starter_reads_as_before(tmp_path: Path) -> None:
     assert plan.startswith(
         "# A starter plan: replace the ids, names and numbers with your company's."
     )
+
+
+def test_a_plan_without_findings_scores_without_warnings(tmp_path: Path) -> None:
+    """The warnings beside a payroll are the plan's findings: none, no warning at all (the
+    starter's one finding is its budget asking for more: with no demand stated, it is gone)."""
+    folder = tmp_path / "my-company"
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert CliRunner().invoke(main, ["init", str(folder), "--period", "2026-11-15"]).exit_code == 0
+    plan = folder / "plan.yaml"
+    asked = "    demand: {sales: 170000}\n"
+    assert asked in plan.read_text(encoding="utf-8")
+    plan.write_text(plan.read_text(encoding="utf-8").replace(asked, ""), encoding="utf-8")
+    warned = CliRunner().invoke(main, score_args(folder, db, "--format", "json"))
+    assert warned.exit_code == 0, warned.output
+    assert json.loads(warned.stdout)["totals"]["payout"] > 0
+    assert warned.stderr == ""

@@ -173,13 +173,16 @@ def test_a_statement_in_chinese_spells_its_formula_in_chinese(
 
 
 def _first_statement(
-    scored: tuple[str, str, dict[str, object]], tmp_path: Path, *language: str
+    scored: tuple[str, str, dict[str, object]],
+    tmp_path: Path,
+    *language: str,
+    employee: str | None = None,
 ) -> str:
-    """The statement page of the run's first employee, written in ``language``."""
+    """The statement page of the run's first employee (or ``employee``), in ``language``."""
     _, url, document = scored
     employees = document["employees"]
     assert isinstance(employees, list)
-    first = employees[0]["employee_id"]
+    first = employee or employees[0]["employee_id"]
     out = tmp_path / "out"
     made = CliRunner().invoke(
         main,
@@ -194,19 +197,10 @@ def test_a_statement_names_the_employees_department_as_the_plan_does(
     scored: tuple[str, str, dict[str, object]], tmp_path: Path
 ) -> None:
     """ "部门 production" read like a code: the page says "Production 生产部"."""
-    _, url, document = scored
-    employees = document["employees"]
+    employees = scored[2]["employees"]
     assert isinstance(employees, list)
     producer = next(
         e for e in employees if e["department"] == "production" and "/" not in e["employee_id"]
     )
-    out = tmp_path / "out"
-    made = CliRunner().invoke(
-        main,
-        ["--lang", "zh-CN", "statements", str(document["run_id"]), "--out", str(out),
-         "--employee", producer["employee_id"]],
-        env={"ALIGNMENT_DB_URL": url},
-    )  # fmt: skip
-    assert made.exit_code == 0, made.output
-    page = (out / f"statement-{producer['employee_id']}.html").read_text(encoding="utf-8")
+    page = _first_statement(scored, tmp_path, "--lang", "zh-CN", employee=producer["employee_id"])
     assert "部门 Production 生产部 ·" in page and "部门 production" not in page

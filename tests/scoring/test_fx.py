@@ -99,3 +99,35 @@ def test_rates_are_those_of_the_period_and_bad_rows_are_named() -> None:
         "fx.csv:row 4: column 'currency': a second rate for USD in 2026-Q3 (first at row 2)",
         "fx.csv:row 5: column 'rate': the policy pays in CNY: its own rate is 1",
     ]
+
+
+def test_a_rate_with_many_digits_converts_exactly_beyond_int64_products() -> None:
+    """0.123456789012345 is 24691357802469/200000000000000: cents times that numerator leave
+    int64, and Python's integers carry the product."""
+    rate = Decimal("0.123456789012345")
+    units = [1_000_000, 987_654_321, 5, -333_333_333]
+    paid = convert(
+        np.array(units, dtype=np.int64),
+        np.array(["USD"] * len(units), dtype=object),
+        {"USD": float(rate)},
+        "CNY",
+        2,
+        "half_even",
+        "2026-Q3",
+    )
+    assert paid.units.tolist() == [
+        int((Decimal(u) * rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)) for u in units
+    ]
+
+
+def test_an_amount_too_large_to_pay_exactly_after_conversion_is_an_error() -> None:
+    with pytest.raises(InputError, match="cannot convert the payouts: amounts of"):
+        convert(
+            np.array([10**15], dtype=np.int64),
+            np.array(["JPY"], dtype=object),
+            {"JPY": 100.0},
+            "CNY",
+            2,
+            "half_up",
+            "2026-Q3",
+        )

@@ -31,7 +31,7 @@ def echo_plan_warnings(check_text: str, plan_path: str, policy_path: str) -> Non
         for severity, number in summary["by_severity"].items()
         if number
     )
-    conflicts = sum(1 for finding in findings if finding.get("kind") == "conflict")
+    conflicts = int(summary["by_kind"].get("conflict", 0))
     click.echo(
         _(
             "warning: the plan has {total} findings ({counts}; {conflicts} conflicts); "

@@ -68,7 +68,7 @@ def statements(
         employees_table = inputs.tables["employees"].frame()
     scored = ScoreRun.from_stored(inputs)
     result = scored.compute()
-    department_names = {d.id: d.name for d in scored.plan.departments if d.name}
+    department_names = scored.plan.department_names()
     derived = result.employees.units
     if len(derived) != len(stored) or not bool(
         (derived == stored["payout_units"].to_numpy()).all()

@@ -391,6 +391,11 @@ class Plan(Document):
                 return metric
         raise KeyError(metric_id)
 
+    def department_names(self) -> dict[str, str]:
+        """Each department's display name by id (its id where the plan gives no name): what
+        people read in reports and statements."""
+        return {d.id: d.name or d.id for d in self.departments}
+
     def department(self, department_id: str) -> Department:
         for department in self.departments:
             if department.id == department_id:

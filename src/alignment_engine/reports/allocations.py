@@ -64,7 +64,7 @@ def allocation_chart(plan: Plan, optimise: Mapping[str, Any] | None) -> str:
     """One ``<svg>``: per resource, a ``rect.alloc-bar`` for today's amount and one for the
     proposal (``data-kind``) per department."""
     kind, rows = allocation_rows(plan, optimise)
-    names = {d.id: d.name or d.id for d in plan.departments}
+    names = plan.department_names()
     units = {r.id: r for r in plan.resources}
     plot_width = WIDTH - LABEL_WIDTH - STATS_WIDTH
     parts: list[str] = []

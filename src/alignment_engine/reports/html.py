@@ -571,9 +571,7 @@ def _scorecard_sections(
     # People read names; an id stays where the plan gives no name.
     objective_names = {o.id: o.name for o in plan.objectives if o.name}
     kpi_names = {kpi.id: kpi.name for _scope, kpi in plan.kpis() if kpi.name}
-    scope_names = {d.id: d.name for d in plan.departments if d.name} | {
-        g.id: g.name for g in plan.shared_goals if g.name
-    }
+    scope_names = plan.department_names() | {g.id: g.name for g in plan.shared_goals if g.name}
 
     def names(ids: Any, known: Mapping[str, str]) -> str:
         return _list(known.get(str(i), str(i)) for i in ids or ())
@@ -748,7 +746,7 @@ def render_report(
                 "Conflicts and alignment findings",
                 caption,
                 _figure(conflict_graph(plan, findings))
-                + _capped_findings(findings, {d.id: d.name or d.id for d in plan.departments}),
+                + _capped_findings(findings, plan.department_names()),
                 long=True,
             )
         )
@@ -762,7 +760,7 @@ def render_report(
                     "threshold; grey: no result. Each cell shows attainment and payout factor."
                 ),
                 _figure(heat_map(plan, score_d))
-                + _department_table(score_d, {d.id: d.name or d.id for d in plan.departments}),
+                + _department_table(score_d, plan.department_names()),
                 long=True,
             )
         )
@@ -802,7 +800,7 @@ def render_report(
                     "Against the base: findings the changes add and resolve, and the deltas of "
                     "scores, payouts and allocations."
                 ),
-                _comparison(compare, {d.id: d.name or d.id for d in plan.departments}),
+                _comparison(compare, plan.department_names()),
                 long=True,
             )
         )

@@ -153,7 +153,7 @@ def payout_chart(plan: Plan, score: Mapping[str, Any], currency: str = "") -> st
     """One ``<svg>``: a ``g.payout-box`` per department with employees (at most MAX_ROWS, the
     rest summarised in one line), else a ``rect.payout-bar`` per department (its payout
     factor)."""
-    names = {d.id: d.name or d.id for d in plan.departments}
+    names = plan.department_names()
     boxes = _boxes(score.get("employees") or [])
     plot_width = WIDTH - LABEL_WIDTH - STATS_WIDTH
     parts: list[str] = []

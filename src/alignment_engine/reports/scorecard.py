@@ -89,7 +89,7 @@ def perspective_heat_map(plan: Plan, scorecard: Mapping[str, Any]) -> str:
         kept = {r[0] for r in sorted(rows, key=lowest)[:MAX_ROWS]}
         hidden = len(rows) - len(kept)
         rows = [r for r in rows if r[0] in kept]
-    names = {d.id: d.name or d.id for d in plan.departments}
+    names = plan.department_names()
     width = LABEL_WIDTH + CELL_WIDTH * len(PERSPECTIVES) + 10
     height = 40 + CELL_HEIGHT * len(rows) + (24 if hidden else 10)
     parts = []

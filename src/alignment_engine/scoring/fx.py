@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alignment_engine.errors import InputError
-from alignment_engine.scoring.money import ROUNDING_MODES, format_units, format_units_column
+from alignment_engine.scoring.money import format_units, format_units_column, scaled_units
 from alignment_engine.scoring.periods import Period
 from alignment_engine.scoring.tables import (
     ProblemCollector,
@@ -142,45 +142,16 @@ def convert(
             chosen = rate == value
             try:
                 units[chosen] = _converted(units[chosen], value, mode)
-            except (ValueError, OverflowError) as error:
+            except ValueError as error:
                 raise InputError(f"cannot convert the payouts: {error}", key="fx") from None
     return PayCurrencies(decimals=decimals, currency=currencies, rate=rate, units=units)
 
 
 def _converted(units: IntArray, rate: float, mode: str) -> IntArray:
-    """``units`` times ``rate`` rounded by ``mode`` (money.to_units' meanings), exactly: the rate
-    as the decimal written in the fx table (a double's shortest text is that decimal) is a
-    ratio of integers, so no product is a double near a tie (doubles went wrong by a cent at
-    10^11 CNY)."""
+    """``units`` times ``rate`` rounded by ``mode``, exactly: the rate as the decimal written in
+    the fx table (a double's shortest text is that decimal) is a ratio of integers, so no
+    product is a double near a tie (doubles went wrong by a cent at 10^11 CNY)."""
     if not math.isfinite(rate) or rate < 0:
         raise ValueError(f"rate {rate} is not a non-negative number")
     numerator, denominator = Decimal(repr(rate)).as_integer_ratio()
-    rounding = str(mode)
-    if rounding not in ROUNDING_MODES:
-        raise ValueError(f"rounding mode {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
-    largest = int(np.abs(units).max(initial=0))
-    if largest * numerator >= 2**61:  # beyond int64 (with room for doubling): Python's integers
-        return np.array(
-            [_rounded(int(u), numerator, denominator, rounding) for u in units.tolist()],
-            dtype=np.int64,
-        )
-    size = np.abs(units) * numerator
-    whole, rest = np.divmod(size, denominator)
-    if rounding == "half_up":
-        whole = whole + (2 * rest >= denominator)
-    elif rounding == "half_even":
-        twice = 2 * rest
-        whole = whole + ((twice > denominator) | ((twice == denominator) & (whole % 2 == 1)))
-    result = np.sign(units) * whole
-    return np.asarray(result, dtype=np.int64)
-
-
-def _rounded(units: int, numerator: int, denominator: int, rounding: str) -> int:
-    whole, rest = divmod(abs(units) * numerator, denominator)
-    if rounding == "half_up":
-        whole += 2 * rest >= denominator
-    elif rounding == "half_even":
-        whole += 2 * rest > denominator or (2 * rest == denominator and whole % 2 == 1)
-    if whole >= 2**62:
-        raise ValueError("converted amounts too large to be paid exactly")
-    return whole if units >= 0 else -whole
+    return scaled_units(units, numerator, denominator, mode)

@@ -17,6 +17,7 @@ significant digits, what a double holds of any decimal: 2,124,161.8255 at three 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +66,32 @@ def to_units(amounts: npt.ArrayLike, decimals: int, mode: str) -> IntArray:
     else:
         raise ValueError(f"rounding mode {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
     return rounded.astype(np.int64)
+
+
+def scaled_units(units: IntArray, numerator: int, denominator: int, mode: str) -> IntArray:
+    """``units * numerator / denominator`` rounded to whole units by ``mode`` (the meanings of
+    :func:`to_units`), exactly: integer arithmetic, in int64 while every product fits and in
+    Python's integers beyond (a currency conversion at a rate written 0.138 is 138/1000)."""
+    rounding = str(mode)
+    if rounding not in ROUNDING_MODES:
+        raise ValueError(f"rounding mode {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
+    values = np.asarray(units, dtype=np.int64)
+    largest = int(np.abs(values).max(initial=0))
+    # Room for doubling the remainder; object arrays hold Python integers of any size.
+    exact: Any = values if largest * numerator < 2**61 else values.astype(object)
+    size = np.abs(exact) * numerator
+    whole = size // denominator
+    twice_rest = 2 * (size - whole * denominator)
+    if rounding == "half_up":
+        whole = whole + (twice_rest >= denominator)
+    elif rounding == "half_even":
+        whole = whole + (
+            (twice_rest > denominator) | ((twice_rest == denominator) & (whole % 2 == 1))
+        )
+    if int(np.abs(whole).max(initial=0)) >= PAYABLE_UNITS:
+        raise ValueError(f"amounts of {PAYABLE_UNITS:,} units or more cannot be paid exactly")
+    signed: IntArray = np.where(exact < 0, -whole, whole).astype(np.int64)
+    return signed
 
 
 def _guarded(scaled: FloatArray) -> FloatArray:
