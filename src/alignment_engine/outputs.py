@@ -38,11 +38,15 @@ __all__ = [
 Writer = Callable[[Path], None]
 
 
-def text_writer(text: str) -> Writer:
-    """A writer of ``text`` as UTF-8, for :func:`write_atomically`."""
+def text_writer(text: str | bytes) -> Writer:
+    """A writer of ``text`` as UTF-8 (bytes are written as they are), for
+    :func:`write_atomically`."""
 
     def write(path: Path) -> None:
-        path.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
 
     return write
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from alignment_engine import engine
 from alignment_engine.errors import InputError
-from alignment_engine.jsonio import dumps, is_compact
+from alignment_engine.jsonio import dumps_bytes, is_compact
 from alignment_engine.model import Plan, Policy
 from alignment_engine.storage.records import RunInputs, RunKind, RunOutput, RunRecord, StoredTable
 
@@ -70,11 +70,11 @@ class RunDefinition(Protocol):
         ...
 
 
-def result_text(document: Mapping[str, Any], run_id: str | None, *, compact: bool) -> str:
-    """A run's result text: ``run_id`` first when given, indented for files and the CLI,
-    compact for HTTP answers (both forms are replayed as they were stored)."""
+def result_text(document: Mapping[str, Any], run_id: str | None, *, compact: bool) -> bytes:
+    """A run's result text, UTF-8: ``run_id`` first when given, indented for files and the
+    CLI, compact for HTTP answers (both forms are replayed as they were stored)."""
     body = dict(document) if run_id is None else {"run_id": run_id, **document}
-    return dumps(body, compact=compact)
+    return dumps_bytes(body, compact=compact)
 
 
 def _stored_table(
@@ -221,7 +221,7 @@ class ScoreRun:
             else None,
             period=run.period,
             explanations=run.options.get("explanations", "full"),
-            compact=is_compact(run.result_json),
+            compact=is_compact(run.result_bytes),
             accept_findings=bool(run.options.get("accept_findings", False)),
             restates=run.options.get("restates"),
             adjustments=_stored_table(inputs, "adjustments", "ADJUSTMENTS")
@@ -291,7 +291,7 @@ class CheckRun:
             if "policy" in inputs.documents
             else None,
             packs=tuple(RulePack.model_validate(inputs.documents[r].content) for r in roles),
-            compact=is_compact(inputs.run.result_json),
+            compact=is_compact(inputs.run.result_bytes),
             run_id_first=inputs.run.result_json.startswith('{"run_id"'),
             language=str(inputs.run.options.get("language", "en")),
         )
@@ -457,7 +457,7 @@ class OptimiseRun:
             history_allocations=_stored_table(inputs, "history_allocations", "HISTORY_ALLOCATIONS")
             if has_history
             else None,
-            compact=is_compact(run.result_json),
+            compact=is_compact(run.result_bytes),
             run_id_first=run.result_json.startswith('{"run_id"'),
         )
 
@@ -546,7 +546,7 @@ class ScorecardRun:
             period=run.period,
             department=run.options.get("department"),
             previous=None if previous is None else previous.content,
-            compact=is_compact(run.result_json),
+            compact=is_compact(run.result_bytes),
         )
 
 
@@ -628,7 +628,7 @@ class SimulateRun:
             draws=int(run.options.get("draws", 10_000)),
             seed=int(run.options.get("seed", 0)),
             accept_findings=bool(run.options.get("accept_findings", False)),
-            compact=is_compact(run.result_json),
+            compact=is_compact(run.result_bytes),
         )
 
 

@@ -15,6 +15,7 @@ chains.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -229,12 +230,19 @@ class ReachTable:
     def steps(self, row: int) -> list[tuple[str, int]]:
         """One shortest chain as (metric, sign) steps: how each metric moves when the source
         rises (the source itself first, +1)."""
+        names, metric, sign, parent = self.metric_names, *self._columns
         chain = []
         while row >= 0:
-            chain.append((self.metric_names[int(self.metric[row])], int(self.sign[row])))
-            row = int(self.parent[row])
+            chain.append((names[metric[row]], sign[row]))
+            row = parent[row]
         chain.reverse()
         return chain
+
+    @functools.cached_property
+    def _columns(self) -> tuple[list[int], list[int], list[int]]:
+        # Python lists: reading a numpy array one item at a time cost most of spelling out the
+        # 200,000 chains a large check shows.
+        return self.metric.tolist(), self.sign.tolist(), self.parent.tolist()
 
 
 def _chain_counts(

@@ -82,7 +82,8 @@ def replay_run(store: Store, run_id: str) -> Replay:
             suggestion="run the scenario again with `alignment-engine scenario run`",
         )
     again = definition.from_stored(inputs)
-    replayed = again.output(again.compute(), run.id).result_json
+    output = again.output(again.compute(), run.id).result_json
+    replayed = output.decode("utf-8") if isinstance(output, bytes) else output
     return Replay(
         run_id=run.id,
         kind=kind,

@@ -9,10 +9,11 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from alignment_engine.errors import InputError
+from alignment_engine.model.policy import PAYABLE_UNITS
 from alignment_engine.scoring.fx import convert, rates_for
 from alignment_engine.scoring.periods import parse_period
 
@@ -44,17 +45,25 @@ def test_a_conversion_is_the_exact_amount_rounded_half_up(units: list[int], rate
     rate=st.decimals(min_value="0.000001", max_value="100000", places=6),
     mode=st.sampled_from(["half_up", "half_even", "down"]),
 )
+@example(units=[396_613_905_199], rate=Decimal("99999.985406"), mode="half_up")  # past 2^53
 def test_every_rounding_mode_converts_exactly_as_decimal_does(
     units: list[int], rate: Decimal, mode: str
 ) -> None:
     rounding = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}[mode]
     codes = np.array(["USD"] * len(units), dtype=object)
+    expected = [
+        int((Decimal(cents) * rate).quantize(Decimal(1), rounding=rounding)) for cents in units
+    ]
+    if max(abs(amount) for amount in expected) >= PAYABLE_UNITS:
+        # Past 2^53 units a double no longer holds every cent: refused, never paid inexactly.
+        with pytest.raises(InputError, match="cannot be paid exactly"):
+            convert(np.array(units, dtype=np.int64), codes, {"USD": float(rate)}, "CNY", 2,
+                    mode, "2026-Q3")  # fmt: skip
+        return
     paid = convert(
         np.array(units, dtype=np.int64), codes, {"USD": float(rate)}, "CNY", 2, mode, "2026-Q3"
     )
-    assert paid.units.tolist() == [
-        int((Decimal(cents) * rate).quantize(Decimal(1), rounding=rounding)) for cents in units
-    ]
+    assert paid.units.tolist() == expected
 
 
 def test_the_policys_currency_is_paid_unchanged_and_totals_are_per_currency() -> None:

@@ -170,23 +170,26 @@ def check(
         sys.exit(1)
 
 
-def _severities_found(text: str) -> set[Severity]:
+def _severities_found(stored: bytes) -> set[Severity]:
     """The severities a check result's summary counts, read from the summary alone (the last
     top-level key; a key cannot occur inside a JSON string, whose quotes are escaped)."""
-    start = text.rfind('"summary":')
+    start = stored.rfind(b'"summary":')
     try:
-        position = start + len('"summary":')
+        if start < 0:
+            raise ValueError("no summary")
+        text = stored[start + len(b'"summary":') :].decode("utf-8")
+        position = 0
         while text[position] in " \n":
             position += 1
         summary, _end = json.JSONDecoder().raw_decode(text, position)
         counts = summary["by_severity"]
     except (ValueError, KeyError, IndexError, TypeError):  # not the shape expected: read it all
-        counts = json.loads(text)["summary"]["by_severity"]
+        counts = json.loads(stored)["summary"]["by_severity"]
     return {Severity(name) for name, count in counts.items() if count}
 
 
-def stored_check(plan: Any, policy: Any, user_packs: list[Any], db_url: str | None) -> str:
-    """The check of a plan (with a policy and user packs) as its stored JSON text: the stored
+def stored_check(plan: Any, policy: Any, user_packs: list[Any], db_url: str | None) -> bytes:
+    """The check of a plan (with a policy and user packs) as its stored JSON (UTF-8): the stored
     run with the same inputs when there is one (a check is deterministic, and a large plan's
     takes seconds), else computed now and stored."""
     from alignment_engine.pipeline import CheckRun
@@ -195,7 +198,7 @@ def stored_check(plan: Any, policy: Any, user_packs: list[Any], db_url: str | No
     with open_store(db_url) as store:
         return store.record_or_reuse(
             run.record(), lambda run_id: run.output(run.compute(), run_id)
-        ).result_json
+        ).result_bytes
 
 
 @click.group(name="rules")

@@ -18,7 +18,7 @@ WARNINGS_SHOWN = 5
 """The most severe findings listed; the count names the rest and where they all are."""
 
 
-def echo_plan_warnings(check_text: str, plan_path: str, policy_path: str) -> None:
+def echo_plan_warnings(check_text: str | bytes, plan_path: str, policy_path: str) -> None:
     """Warn on stderr (stdout stays the result: a table for people, JSON for tools) of the
     findings of the plan's check, ``check_text`` as stored (most severe first)."""
     document = json.loads(check_text)

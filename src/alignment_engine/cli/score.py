@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from alignment_engine.cli.check import stored_check
+from alignment_engine.cli.check_ahead import CheckAhead
 from alignment_engine.cli.console import Stages
 from alignment_engine.cli.explain import render_explanation
 from alignment_engine.cli.options import format_option, out_format_option
 from alignment_engine.cli.plan_warnings import echo_plan_warnings
 from alignment_engine.cli.storage import db_option, echo_result, open_store
-from alignment_engine.i18n import _
+from alignment_engine.i18n import _, current
 from alignment_engine.jsonio import dumps
 from alignment_engine.outputs import ensure_writable, text_writer
 
@@ -236,6 +237,8 @@ def score(
         stages.step("reading the plan and policy")
         plan = plan_from_yaml(plan_path)
         policy = policy_from_yaml(policy_path)
+        ahead = CheckAhead.start(plan, policy, plan_path, policy_path, db_url, current())
+        click.get_current_context().call_on_close(ahead.cancel)  # when the command fails
         stages.step("reading actuals and employees")
         actuals = read_table(actuals_path, ACTUALS)
         employees = read_table(employees_path, EMPLOYEES) if employees_path else None
@@ -259,6 +262,7 @@ def score(
         stages.step("checking the plan")
         # The stored check of the same plan and policy when there is one: a large plan's takes
         # seconds. Its findings are the warnings, and the report's findings with --out.
+        ahead.wait()
         check_text = stored_check(plan, policy, [], db_url)
         stages.step("storing the run")
         stored, document = _store(
@@ -282,7 +286,7 @@ def score(
             _write_outputs(
                 out_dir,
                 out_formats,
-                stored.result_json,
+                stored.result_bytes,
                 document,
                 result,
                 plan,
@@ -299,7 +303,7 @@ def score(
         echo_plan_warnings(check_text, str(plan_path), str(policy_path))
         return
     if output_format == "json":
-        echo_result(stored.result_json)
+        echo_result(stored.result_bytes)
     else:
         _print_table(document, policy.currency)
         if document.get("restates"):
@@ -392,18 +396,18 @@ def _store(
     # while this one computed (its own document then names a run id that was never stored);
     # a new one already has its document in hand.
     if stored.reused or not produced:
-        return stored, json.loads(stored.result_json)
+        return stored, json.loads(stored.result_bytes)
     return stored, produced
 
 
 def _write_outputs(
     out_dir: Path,
     out_formats: tuple[str, ...],
-    result_json: str,
+    result_json: bytes,
     document: dict[str, Any],
     result: Any,
     plan: Any,
-    check_text: str,
+    check_text: bytes,
     *,
     raw_cells: bool = False,
     employees: Any = None,
@@ -429,7 +433,7 @@ def _write_outputs(
 
     summary = {key: value for key, value in document.items() if key != "employees"}
     writers: dict[str, Callable[[Path], None]] = {
-        "score.json": text_writer(result_json + "\n"),
+        "score.json": text_writer(result_json + b"\n"),
         "summary.json": text_writer(dumps(summary) + "\n"),
     }
     for name, frame in frames.items():
@@ -467,7 +471,9 @@ def with_carried_columns(table: Any, employees: Any) -> Any:
     return table
 
 
-def _report_writer(plan: Any, document: dict[str, Any], check_text: str) -> Callable[[Path], None]:
+def _report_writer(
+    plan: Any, document: dict[str, Any], check_text: bytes
+) -> Callable[[Path], None]:
     """The page for people: the score, and beside it the plan's findings (``check_text``, the
     check's stored JSON) and the suggested reallocation, so the quarter-end report shows
     conflicts and resources too."""

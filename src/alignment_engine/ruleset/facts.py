@@ -438,13 +438,15 @@ class _ReachFact(dict[str, Any]):
     def __missing__(self, key: str) -> Any:
         if key not in self._LAZY:
             raise KeyError(key)
+        # Only the chain asked for: a finding shows the one its cause's direction makes.
+        flip = 1 if key == "path_up" else -1
         steps = self.table.steps(self.row)
-        for name, flip in (("path_up", 1), ("path_down", -1)):
-            parts = [steps[0][0]] + [
-                f"{metric} {'up' if sign * flip > 0 else 'down'}" for metric, sign in steps[1:]
-            ]
-            self[name] = " -> ".join(parts)
-        return dict.__getitem__(self, key)
+        text = " -> ".join(
+            [steps[0][0]]
+            + [f"{metric} {'up' if sign * flip > 0 else 'down'}" for metric, sign in steps[1:]]
+        )
+        self[key] = text
+        return text
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

@@ -249,7 +249,7 @@ async def decide(
         state.metrics.decisions.labels(decision.kind.value, outcome).inc()
     request.state.run_id = stored.id
     return Response(
-        content=stored.result_json.encode("utf-8"),
+        content=stored.result_bytes,
         media_type="application/json",
         headers={"X-Run-Id": stored.id},
     )

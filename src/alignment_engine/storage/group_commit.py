@@ -63,7 +63,9 @@ class GroupCommit:
         with self._changed:
             return len(self._queue)
 
-    def record_run(self, record: RunRecord, *, result_json: str, **options: Any) -> StoredRun:
+    def record_run(
+        self, record: RunRecord, *, result_json: str | bytes, **options: Any
+    ) -> StoredRun:
         """:meth:`Store.record_run`, with the transaction shared with concurrent callers."""
         pending = self.store.prepare_run(record, result_json=result_json, **options)
         outcome = self._commit(_Queued(pending))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import secrets
@@ -293,7 +294,7 @@ class RunOutput:
     ``allocations`` lists.
     """
 
-    result_json: str
+    result_json: str | bytes  # UTF-8 bytes spare a large result two conversions
     payouts: pd.DataFrame | None = None
     payout_decimals: int = 2
     findings: Sequence[Mapping[str, Any]] | None = None
@@ -348,12 +349,13 @@ class StoredRun(RunSummary):
     """A stored run with its inputs' hashes (by role) and the exact result text it printed.
 
     ``reused`` is true when storing returned an existing run (same inputs, or the period's
-    final run) instead of adding one: print ``result_json`` either way.
+    final run) instead of adding one: print ``result_json`` (or its UTF-8, ``result_bytes``)
+    either way.
     """
 
     documents: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
-    result_json: str = ""
+    result_bytes: bytes = b""
     payout_decimals: int | None = None
     reused: bool = False
 
@@ -362,6 +364,11 @@ class StoredRun(RunSummary):
             **super().to_dict(),
             "inputs": {"documents": self.documents, "tables": self.tables},
         }
+
+    @functools.cached_property
+    def result_json(self) -> str:
+        """The exact result text the run printed."""
+        return self.result_bytes.decode("utf-8")
 
 
 @dataclass(frozen=True)

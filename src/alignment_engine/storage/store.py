@@ -154,7 +154,7 @@ def _json_list(result: Any, key: str) -> list[dict[str, Any]] | None:
     return None
 
 
-def _parse_result(result_json: str) -> Any:
+def _parse_result(result_json: str | bytes) -> Any:
     try:
         return json.loads(result_json)
     except json.JSONDecodeError as exc:
@@ -309,7 +309,7 @@ class PendingRun:
     record: RunRecord
     status: RunStatus
     force: bool
-    result_json: str
+    result_bytes: bytes
     result_hash: str
     result_size: int
     compressed_result: bytes
@@ -367,7 +367,7 @@ class PendingRun:
             result_size=self.result_size,
             documents={d.role: d.hash for d in record.documents},
             tables={t.role: t.hash for t in record.tables},
-            result_json=self.result_json,
+            result_bytes=self.result_bytes,
             payout_decimals=self.payout_decimals,
         )
 
@@ -549,7 +549,7 @@ class Store:
         self,
         record: RunRecord,
         *,
-        result_json: str,
+        result_json: str | bytes,
         payouts: pd.DataFrame | None = None,
         payout_decimals: int = 2,
         ledger: pd.DataFrame | None = None,
@@ -599,7 +599,7 @@ class Store:
         self,
         record: RunRecord,
         *,
-        result_json: str,
+        result_json: str | bytes,
         payouts: pd.DataFrame | None = None,
         payout_decimals: int = 2,
         ledger: pd.DataFrame | None = None,
@@ -614,7 +614,9 @@ class Store:
         run_status = _status(status)
         if run_status is RunStatus.FINAL:
             raise InputError("a run becomes final through finalise(), not when it is stored")
-        result_bytes = result_json.encode("utf-8")
+        result_bytes = (
+            result_json if isinstance(result_json, bytes) else result_json.encode("utf-8")
+        )
         parsed: Any = None
         needs_result = (
             (record.kind is RunKind.SCORE and payouts is None)
@@ -622,7 +624,7 @@ class Store:
             or (allocations is None and record.kind in (RunKind.OPTIMISE, RunKind.SCENARIO))
         )
         if needs_result and run_status is RunStatus.COMPLETED:
-            parsed = _parse_result(result_json)
+            parsed = _parse_result(result_bytes)
         if payouts is None and record.kind is RunKind.SCORE:
             payouts = _payouts_from_result(parsed)
         if findings is None and record.kind is RunKind.CHECK:
@@ -636,7 +638,7 @@ class Store:
             record=record,
             status=run_status,
             force=force,
-            result_json=result_json,
+            result_bytes=result_bytes,
             result_hash=content_hash(result_bytes),
             result_size=len(result_bytes),
             compressed_result=zlib.compress(result_bytes, _COMPRESSION_LEVEL),
@@ -788,6 +790,15 @@ class Store:
         )
 
     def _reusable(self, session: Session, record: RunRecord, *, force: bool) -> StoredRun | None:
+        row = self._reusable_row(session, record, force=force)
+        return None if row is None else self._stored(session, row, reused=True)
+
+    def has_reusable(self, record: RunRecord) -> bool:
+        """Whether :meth:`existing_run` would return a run (without reading its result)."""
+        with self._reading() as session:
+            return self._reusable_row(session, record, force=False) is not None
+
+    def _reusable_row(self, session: Session, record: RunRecord, *, force: bool) -> RunRow | None:
         if record.period is not None:
             final = session.scalars(
                 select(RunRow).where(
@@ -798,7 +809,7 @@ class Store:
             ).first()
             if final is not None:
                 if final.run_hash == record.run_hash:
-                    return self._stored(session, final, reused=True)
+                    return final
                 restates = json.loads(record.options_json).get("restates")
                 if restates != final.id:
                     fix = (
@@ -814,7 +825,7 @@ class Store:
                     )
         if force:
             return None
-        same = session.scalars(
+        return session.scalars(
             select(RunRow)
             .where(
                 RunRow.run_hash == record.run_hash,
@@ -825,7 +836,6 @@ class Store:
             .order_by(RunRow.finished_at.desc(), RunRow.id)
             .limit(1)
         ).first()
-        return None if same is None else self._stored(session, same, reused=True)
 
     def _compressed_new_tables(self, tables: Sequence[StagedTable]) -> list[dict[str, Any]]:
         """Rows for the tables not stored yet, compressed before any lock is taken."""
@@ -924,7 +934,7 @@ class Store:
             **_summary_fields(row),
             documents=dict(sorted(documents)),
             tables=dict(sorted(tables)),
-            result_json=zlib.decompress(row.result).decode("utf-8"),
+            result_bytes=zlib.decompress(row.result),
             payout_decimals=row.payout_decimals,
             reused=reused,
         )
@@ -1597,7 +1607,7 @@ class Store:
         """A check run's findings, as the result listed them (from the stored result: the
         findings table holds only the columns queries filter on)."""
         run = self.get_run(run_id)
-        findings = _json_list(orjson.loads(run.result_json), "findings")
+        findings = _json_list(orjson.loads(run.result_bytes), "findings")
         return [] if findings is None else findings
 
     def allocations(self, run_id: str) -> list[dict[str, Any]]:
@@ -1634,8 +1644,8 @@ class Store:
                 kind=kind,
                 findings=findings_diff(self.findings(run_a.id), self.findings(run_b.id)),
             )
-        result_a = _parse_result(run_a.result_json)
-        result_b = _parse_result(run_b.result_json)
+        result_a = _parse_result(run_a.result_bytes)
+        result_b = _parse_result(run_b.result_bytes)
         if run_a.kind is RunKind.SCORE and run_b.kind is RunKind.SCORE:
             payouts_a = self.payouts(run_a.id)
             payouts_b = self.payouts(run_b.id)
