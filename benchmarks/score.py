@@ -153,7 +153,8 @@ print(result.totals_dict()["payout_text"])
 
 
 BASELINE = """
-import sqlite3, sys, zlib
+import sqlite3, sys
+import zstandard  # the codec the store uses: the same I/O
 from pathlib import Path
 import numpy as np, orjson, pandas as pd
 folder, out, db = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -198,12 +199,12 @@ if db.startswith("postgresql"):
         connection.execute("CREATE TABLE IF NOT EXISTS payouts (run_id TEXT, position INTEGER, employee_id TEXT,"
                            " department TEXT, payout_units BIGINT, factor DOUBLE PRECISION, PRIMARY KEY (run_id, position))")
         for role in ("plan.yaml", "policy.yaml", "actuals.csv", "employees.csv"):
-            connection.execute("INSERT INTO inputs VALUES (%s, %s, %s)", ("run1", role, zlib.compress((folder / role).read_bytes(), 3)))
+            connection.execute("INSERT INTO inputs VALUES (%s, %s, %s)", ("run1", role, zstandard.ZstdCompressor(level=3).compress((folder / role).read_bytes())))
         frame = pd.DataFrame({"run_id": "run1", "position": np.arange(1, len(rows) + 1), "employee_id": employees["employee_id"],
                               "department": employees["department"], "payout_units": cents, "factor": employees["factor"]})
         with connection.cursor() as cursor, cursor.copy("COPY payouts FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(frame.to_csv(index=False, header=False))
-        connection.execute("INSERT INTO runs VALUES (%s, %s)", ("run1", zlib.compress(result, 3)))
+        connection.execute("INSERT INTO runs VALUES (%s, %s)", ("run1", zstandard.ZstdCompressor(level=3).compress(result)))
     print(f"{cents.sum() / 100:.2f}")
     sys.exit(0)
 connection = sqlite3.connect(db)
@@ -215,11 +216,11 @@ connection.executescript(
 )
 with connection:
     for role in ("plan.yaml", "policy.yaml", "actuals.csv", "employees.csv"):
-        connection.execute("INSERT INTO inputs VALUES (?, ?, ?)", ("run1", role, zlib.compress((folder / role).read_bytes(), 3)))
+        connection.execute("INSERT INTO inputs VALUES (?, ?, ?)", ("run1", role, zstandard.ZstdCompressor(level=3).compress((folder / role).read_bytes())))
     connection.executemany("INSERT INTO payouts VALUES ('run1', ?, ?, ?, ?, ?)",
                            zip(range(1, len(rows) + 1), employees["employee_id"].tolist(),
                                employees["department"].tolist(), cents.tolist(), employees["factor"].tolist()))
-    connection.execute("INSERT INTO runs VALUES (?, ?)", ("run1", zlib.compress(result, 3)))
+    connection.execute("INSERT INTO runs VALUES (?, ?)", ("run1", zstandard.ZstdCompressor(level=3).compress(result)))
 print(f"{cents.sum() / 100:.2f}")
 """
 

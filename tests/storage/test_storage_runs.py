@@ -314,3 +314,40 @@ def test_a_check_with_thousands_of_findings_stores_each_on_the_bulk_path(store: 
     record, output = check_record(findings)
     run = store.record_run(record, result_json=output)
     assert store.findings(run.id) == findings
+
+
+def test_runs_and_tables_stored_zlib_compressed_still_read(store: Store) -> None:
+    """Databases written before Zstandard hold zlib blobs: they read back the same."""
+    import zlib
+
+    from sqlalchemy import select, update
+
+    from alignment_engine.storage.codec import decompress
+    from alignment_engine.storage.orm import InputTableRow, RunRow
+
+    record = score_record()
+    payouts = payouts_for(record, 1.5)
+    output = score_output(record, payouts)
+    stored = store.record_run(record, result_json=output, payouts=payouts)
+    before = store.run_inputs(stored.id)
+    with store._engine.begin() as connection:  # what an older release wrote
+        blob = connection.execute(select(RunRow.result).where(RunRow.id == stored.id)).scalar_one()
+        assert blob[:4] == b"\x28\xb5\x2f\xfd"  # written as Zstandard now
+        connection.execute(
+            update(RunRow)
+            .where(RunRow.id == stored.id)
+            .values(result=zlib.compress(decompress(blob), 3))
+        )
+        for content_hash, content in connection.execute(
+            select(InputTableRow.hash, InputTableRow.content)
+        ).all():
+            connection.execute(
+                update(InputTableRow)
+                .where(InputTableRow.hash == content_hash)
+                .values(content=zlib.compress(decompress(content), 3), encoding="csv+zlib")
+            )
+    again = store.run_inputs(stored.id)
+    assert again.run.result_json == output
+    assert {role: t.data for role, t in again.tables.items()} == {
+        role: t.data for role, t in before.tables.items()
+    }

@@ -370,7 +370,10 @@ class _Runner:
             name: {f for f, kind in fact_type.fields.items() if kind == "list"}
             for name, fact_type in self.program.fact_types.items()
         }
-        found += [group.finding(list_fields, memo, self.language) for group in groups.values()]
+        made: dict[tuple[int, ...], Fact] = {}
+        found += [
+            group.finding(list_fields, memo, made, self.language) for group in groups.values()
+        ]
         return sorted(found, key=Finding.sort_key), len(matches)
 
 
@@ -422,8 +425,13 @@ class _Group:
             self.best, self.best_env = rank, env
         self.envs.append(env)
 
-    def merged(self, list_fields: Mapping[str, set[str]]) -> dict[str, Mapping[str, Any]]:
-        """The best match's facts, each with its list fields collected over the group."""
+    def merged(
+        self, list_fields: Mapping[str, set[str]], made: dict[tuple[int, ...], Fact]
+    ) -> dict[str, Mapping[str, Any]]:
+        """The best match's facts, each with its list fields collected over the group.
+
+        ``made``: party groups merged so far, by the facts merged (alive while the findings
+        are made): the two sides of one affected metric meet every cause that reaches it."""
         assert self.best_env is not None
         if len(self.envs) == 1:
             return dict(self.best_env)
@@ -432,6 +440,10 @@ class _Group:
             facts = list({id(env[alias]): env[alias] for env in self.envs}.values())
             if len(facts) == 1:
                 merged[alias] = fact
+                continue
+            key = tuple(map(id, facts))
+            if key in made:
+                merged[alias] = made[key]
                 continue
             groups = [f.get(GROUP_KEY) for f in facts]
             if all(isinstance(g, PartyGroup) for g in groups):
@@ -443,7 +455,7 @@ class _Group:
                 kinds = {
                     p: party_kind(g) for g in groups if isinstance(g, PartyGroup) for p in g.parties
                 }
-                merged[alias] = group_fact(first, parties, kinds)
+                merged[alias] = made[key] = group_fact(first, parties, kinds)
                 continue
             collected = list_fields.get(str(fact.get(TYPE_FIELD)), set())
             if not collected:
@@ -459,12 +471,16 @@ class _Group:
         return merged
 
     def finding(
-        self, list_fields: Mapping[str, set[str]], memo: RenderMemo, language: str = "en"
+        self,
+        list_fields: Mapping[str, set[str]],
+        memo: RenderMemo,
+        made: dict[tuple[int, ...], Fact],
+        language: str = "en",
     ) -> Finding:
         rule, template = self.rule, self.rule.finding
         if template is None or rule.kind is None or rule.severity is None:  # pragma: no cover
             raise RuleError(f"rule '{rule.id}' reports no finding")
-        env: dict[str, Mapping[str, Any]] = dict(self.merged(list_fields))
+        env: dict[str, Mapping[str, Any]] = dict(self.merged(list_fields, made))
         counted = float(len(self.envs))
         if template.count is not None:
             readers = _readers(template.count)

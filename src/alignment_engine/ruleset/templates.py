@@ -90,12 +90,15 @@ class _StepGroup:
     """Steps reading the same facts, and the texts they rendered, by the identity of those
     facts (kept alive beside them); steps reading a fresh alias are rendered every time."""
 
-    __slots__ = ("alias", "cache", "reads", "steps")
+    __slots__ = ("alias", "cache", "fresh", "reads", "steps")
 
     def __init__(self, steps: tuple[_Step, ...]) -> None:
         self.steps = steps
         self.reads = steps[0].reads
         self.alias = self.reads[0] if self.reads is not None and len(self.reads) == 1 else None
+        # Steps reading nothing but fresh aliases (a group's count) are kept by the values
+        # they read: a few small numbers, met by 200,000 findings.
+        self.fresh = steps[0].fresh_only if len(steps) == 1 else None
         self.cache: dict[object, tuple[tuple[str, ...], object]] = {}
 
     def rendered(self, env: Env) -> tuple[str, ...]:
@@ -108,12 +111,23 @@ class _StepGroup:
         elif self.reads is not None:
             fact = tuple([env.get(alias) for alias in self.reads])
             key = tuple(map(id, fact))
+        elif self.fresh is not None:
+            # By type too: 1 == 1.0 == True, and each is written its own way.
+            values = tuple(
+                [tuple([(k, type(v), v) for k, v in env[alias].items()]) for alias in self.fresh]
+            )
+            if not all(t in _PLAIN for pairs in values for _, t, _ in pairs):
+                return self.rendered(env)
+            fact, key = None, values
         else:
             return self.rendered(env)
         found = self.cache.get(key)
         if found is None:
             found = self.cache[key] = self.rendered(env), fact
         return found[0]
+
+
+_PLAIN = {str, int, float, bool, type(None)}  # values that key a cache by equality
 
 
 def _steps(parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> list[str | _Step]:
@@ -154,12 +168,13 @@ class _Step:
     """Placeholders (with the text between them) rendered together, and the aliases they read
     (None when one is fresh: never kept)."""
 
-    __slots__ = ("parts", "reads")
+    __slots__ = ("fresh_only", "parts", "reads")
 
     def __init__(self, parts: tuple[str | Placeholder, ...], fresh: frozenset[str]) -> None:
         self.parts = parts
         reads = tuple(sorted({a for p in parts if isinstance(p, Placeholder) for a in p.reads}))
         self.reads: tuple[str, ...] | None = None if fresh.intersection(reads) else reads
+        self.fresh_only = reads if reads and fresh.issuperset(reads) else None
 
     def render(self, env: Env) -> str:
         return "".join(

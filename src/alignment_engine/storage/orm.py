@@ -2,7 +2,7 @@
 
 Documents and input tables are content-addressed (their sha256 is the key), so a plan used by a
 thousand runs is stored once. A run points at its inputs by role (``plan``, ``employees``, ...),
-keeps the exact result text it printed (zlib-compressed) and, for queries, its payout rows,
+keeps the exact result text it printed (compressed: storage/codec.py) and, for queries, its payout rows,
 findings and allocations. Money is integer units (``10**-payout_decimals`` of the currency).
 """
 
@@ -75,7 +75,7 @@ class DocumentRow(Base):
 
 
 class InputTableRow(Base):
-    """An input table (actuals, employees, history) as canonical CSV, zlib-compressed."""
+    """An input table (actuals, employees, history) as canonical CSV, compressed (storage/codec.py)."""
 
     __tablename__ = "input_tables"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from alignment_engine.storage.bulk import (
     read_payouts,
 )
 from alignment_engine.storage.canonical import JsonDocument, canonical_json, content_hash
+from alignment_engine.storage.codec import TABLE_ENCODING, compress, decompress
 from alignment_engine.storage.connection import engine_for_url, write_transaction
 from alignment_engine.storage.diff import RunDiff, findings_diff, json_diff, payouts_diff
 from alignment_engine.storage.migrate import (
@@ -91,8 +91,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PendingAudit", "PendingRun", "Store"]
 
-TABLE_ENCODING = "csv+zlib"
-_COMPRESSION_LEVEL = 3
 
 DEFAULT_SETTINGS: dict[str, str] = {"require_approval": "false"}
 """Every setting a database has, with its value until someone changes it."""
@@ -641,7 +639,7 @@ class Store:
             result_bytes=result_bytes,
             result_hash=content_hash(result_bytes),
             result_size=len(result_bytes),
-            compressed_result=zlib.compress(result_bytes, _COMPRESSION_LEVEL),
+            compressed_result=compress(result_bytes),
             payout_frame=payout_frame,
             payout_decimals=payout_decimals if payout_frame is not None else None,
             ledger_frame=(
@@ -860,7 +858,7 @@ class Store:
                 "row_count": table.row_count,
                 "size": len(table.data),
                 "encoding": TABLE_ENCODING,
-                "content": zlib.compress(table.data, _COMPRESSION_LEVEL),
+                "content": compress(table.data),
                 "created_at": utc_now(),
             }
         return list(rows.values())
@@ -934,7 +932,7 @@ class Store:
             **_summary_fields(row),
             documents=dict(sorted(documents)),
             tables=dict(sorted(tables)),
-            result_bytes=zlib.decompress(row.result),
+            result_bytes=decompress(row.result),
             payout_decimals=row.payout_decimals,
             reused=reused,
         )
@@ -1006,7 +1004,7 @@ class Store:
                 )
                 if row is None:
                     break
-                result = orjson.loads(zlib.decompress(row.result))
+                result = orjson.loads(decompress(row.result))
                 found.append(
                     {"run_id": row.id, "period": current.label, "scores": scores_of(result)}
                 )
@@ -1684,7 +1682,7 @@ class Store:
                 hash=row.hash,
                 columns=tuple(json.loads(row.columns)),
                 row_count=row.row_count,
-                data=zlib.decompress(row.content),
+                data=decompress(row.content),
             )
 
     def run_inputs(self, run_id: str) -> RunInputs:
