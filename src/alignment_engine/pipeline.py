@@ -292,7 +292,7 @@ class CheckRun:
             else None,
             packs=tuple(RulePack.model_validate(inputs.documents[r].content) for r in roles),
             compact=is_compact(inputs.run.result_bytes),
-            run_id_first=inputs.run.result_json.startswith('{"run_id"'),
+            run_id_first=inputs.run.result_bytes.startswith(b'{"run_id"'),
             language=str(inputs.run.options.get("language", "en")),
         )
 
@@ -458,7 +458,7 @@ class OptimiseRun:
             if has_history
             else None,
             compact=is_compact(run.result_bytes),
-            run_id_first=run.result_json.startswith('{"run_id"'),
+            run_id_first=run.result_bytes.startswith(b'{"run_id"'),
         )
 
 

@@ -110,3 +110,75 @@ def test_a_failing_score_leaves_no_check_running(
     process = every_plan_is_large[0].process
     assert process is not None
     assert process.poll() is not None  # stopped (or done) before the command returned
+
+
+def _large(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    monkeypatch.setattr(check_ahead, "AHEAD_FROM_KPIS", 1)
+    return plan_from_yaml(PLAN), policy_from_yaml(POLICY)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_database_or_the_switch_starts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    plan, policy = _large(monkeypatch)
+    assert CheckAhead.start(plan, policy, PLAN, POLICY, url, "en").process is None
+    monkeypatch.setenv(check_ahead.SWITCH, "0")
+    on_disk = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert CheckAhead.start(plan, policy, PLAN, POLICY, on_disk, "en").process is None
+
+
+def test_no_second_process_means_the_command_checks_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _large(monkeypatch)
+    monkeypatch.setattr(check_ahead.sys, "executable", str(tmp_path / "no-such-python"))
+    result = CliRunner().invoke(main, _score(tmp_path / "runs.db"))
+    assert result.exit_code == 0, result.output
+    listed = CliRunner().invoke(main, ["runs", "list", "--format", "json", "--db",
+                                       f"sqlite:///{tmp_path / 'runs.db'}"])  # fmt: skip
+    assert sorted(run["kind"] for run in json.loads(listed.stdout)["runs"]) == ["check", "score"]
+
+
+def test_the_database_url_is_not_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan, policy = _large(monkeypatch)
+    url = f"sqlite:///{tmp_path / 'secret-runs.db'}"
+    ahead = CheckAhead.start(plan, policy, PLAN, POLICY, url, "en")
+    assert ahead.process is not None
+    try:
+        assert not any("secret-runs" in str(argument) for argument in ahead.process.args)
+    finally:
+        ahead.wait()
+    with Store.open(url) as store:  # it found the database all the same
+        assert store.has_reusable(CheckRun(plan, policy, (), language="en").record())
+
+
+def test_the_check_ends_with_the_command_that_started_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check process stops when its command's end closes its stdin, also when the command
+    was killed and could not stop it: here it could never store, the database's write lock
+    being held for as long as the test runs."""
+    import fcntl
+    import subprocess
+
+    plan, policy = _large(monkeypatch)
+    db = tmp_path / "runs.db"
+    with Store.open(f"sqlite:///{db}"):
+        pass  # made, so that the lock below is the only thing in the way
+    with open(f"{db}-writer.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # every writer of this database queues behind it
+        ahead = CheckAhead.start(plan, policy, PLAN, POLICY, f"sqlite:///{db}", "en")
+        process = ahead.process
+        assert process is not None and process.stdin is not None
+        process.stdin.close()  # what the command's process ending does
+        try:
+            # Without it ending with the command, it would wait a minute for the lock and fail.
+            assert process.wait(timeout=50) == 0
+        except subprocess.TimeoutExpired:  # pragma: no cover - the failure this test is for
+            process.kill()
+            raise
+    with Store.open(f"sqlite:///{db}") as store:
+        assert not store.has_reusable(CheckRun(plan, policy, (), language="en").record())

@@ -351,3 +351,10 @@ def test_runs_and_tables_stored_zlib_compressed_still_read(store: Store) -> None
     assert {role: t.data for role, t in again.tables.items()} == {
         role: t.data for role, t in before.tables.items()
     }
+
+
+def test_a_result_that_is_not_utf8_is_refused(store: Store) -> None:
+    record, _text = check_record([])
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        store.record_run(record, result_json=b'{"findings": [], "summary": {"x": "\xff"}}')
+    assert store.list_runs() == []

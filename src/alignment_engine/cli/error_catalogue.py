@@ -748,6 +748,7 @@ MESSAGES = (
     _("run id prefix {prefix} matches several runs; give more of the id"),
     _("unknown run status {status}: one of {statuses}"),
     _("the run's result is not JSON: {problem}"),
+    _("the run's result is not UTF-8 text: {problem}"),
     _("a run becomes final through finalise(), not when it is stored"),
     _(
         "run {run} is a {kind} run of {period_words} ({status}); a restatement restates the final score run of the period it scores"

@@ -569,7 +569,7 @@ def runs_export(run_id: str, directory: Path, db_url: str | None) -> None:
         "run.json": (
             json.dumps(inputs.run.to_dict(), indent=2, ensure_ascii=False) + "\n"
         ).encode(),
-        "result.json": inputs.run.result_json.encode("utf-8"),
+        "result.json": inputs.run.result_bytes,
     }
     for role, document in inputs.documents.items():
         text = json.dumps(document.content, indent=2, ensure_ascii=False) + "\n"

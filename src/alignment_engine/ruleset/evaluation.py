@@ -370,7 +370,7 @@ class _Runner:
             name: {f for f, kind in fact_type.fields.items() if kind == "list"}
             for name, fact_type in self.program.fact_types.items()
         }
-        made: dict[tuple[int, ...], Fact] = {}
+        made: dict[tuple[int, ...], _Made] = {}
         found += [
             group.finding(list_fields, memo, made, self.language) for group in groups.values()
         ]
@@ -408,6 +408,10 @@ def _with_parties(
     return narrowed
 
 
+_Made = tuple[list[Mapping[str, Any]], Mapping[str, Any]]
+"""A merged party group's fact, beside the facts it was merged from."""
+
+
 class _Group:
     """The matches of one grouped finding: the lowest-ranked one speaks for the group."""
 
@@ -426,12 +430,13 @@ class _Group:
         self.envs.append(env)
 
     def merged(
-        self, list_fields: Mapping[str, set[str]], made: dict[tuple[int, ...], Fact]
+        self, list_fields: Mapping[str, set[str]], made: dict[tuple[int, ...], _Made]
     ) -> dict[str, Mapping[str, Any]]:
         """The best match's facts, each with its list fields collected over the group.
 
-        ``made``: party groups merged so far, by the facts merged (alive while the findings
-        are made): the two sides of one affected metric meet every cause that reaches it."""
+        ``made``: party groups merged so far, by the identities of the facts merged (kept
+        beside them, so an id stays theirs): the two sides of one affected metric meet every
+        cause that reaches it."""
         assert self.best_env is not None
         if len(self.envs) == 1:
             return dict(self.best_env)
@@ -443,7 +448,7 @@ class _Group:
                 continue
             key = tuple(map(id, facts))
             if key in made:
-                merged[alias] = made[key]
+                merged[alias] = made[key][1]
                 continue
             groups = [f.get(GROUP_KEY) for f in facts]
             if all(isinstance(g, PartyGroup) for g in groups):
@@ -455,7 +460,8 @@ class _Group:
                 kinds = {
                     p: party_kind(g) for g in groups if isinstance(g, PartyGroup) for p in g.parties
                 }
-                merged[alias] = made[key] = group_fact(first, parties, kinds)
+                merged[alias] = group_fact(first, parties, kinds)
+                made[key] = (facts, merged[alias])
                 continue
             collected = list_fields.get(str(fact.get(TYPE_FIELD)), set())
             if not collected:
@@ -474,7 +480,7 @@ class _Group:
         self,
         list_fields: Mapping[str, set[str]],
         memo: RenderMemo,
-        made: dict[tuple[int, ...], Fact],
+        made: dict[tuple[int, ...], _Made],
         language: str = "en",
     ) -> Finding:
         rule, template = self.rule, self.rule.finding

@@ -155,8 +155,21 @@ def _json_list(result: Any, key: str) -> list[dict[str, Any]] | None:
 def _parse_result(result_json: str | bytes) -> Any:
     try:
         return json.loads(result_json)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # not JSON, or bytes that are not UTF-8
         raise InputError(f"the run's result is not JSON: {exc}") from exc
+
+
+def _utf8(result_json: str | bytes) -> bytes:
+    """The result's bytes, refused unless UTF-8 (what every reader decodes them as)."""
+    if isinstance(result_json, str):
+        return result_json.encode("utf-8")
+    # ASCII is UTF-8, and testing it makes no copy: most results are, even 360 MB ones.
+    if not result_json.isascii():
+        try:
+            result_json.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"the run's result is not UTF-8 text: {exc}") from exc
+    return result_json
 
 
 def _finding_records(run_id: str, findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -612,9 +625,7 @@ class Store:
         run_status = _status(status)
         if run_status is RunStatus.FINAL:
             raise InputError("a run becomes final through finalise(), not when it is stored")
-        result_bytes = (
-            result_json if isinstance(result_json, bytes) else result_json.encode("utf-8")
-        )
+        result_bytes = _utf8(result_json)
         parsed: Any = None
         needs_result = (
             (record.kind is RunKind.SCORE and payouts is None)

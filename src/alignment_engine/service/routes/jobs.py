@@ -249,7 +249,7 @@ async def get_job_result(job_id: str, caller: ScoreCaller, state: StateDep) -> R
     run_id = _completed(await _job(state, caller, job_id))
     stored = await run_in_threadpool(lambda: state.store().get_run(run_id))
     return Response(
-        stored.result_json.encode("utf-8"),
+        stored.result_bytes,
         media_type="application/json",
         headers={"X-Run-Id": run_id},
     )
