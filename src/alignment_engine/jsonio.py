@@ -29,8 +29,6 @@ def dumps_bytes(data: Any, *, compact: bool = False) -> bytes:
     return orjson.dumps(data, option=option)
 
 
-def is_compact(text: str | bytes) -> bool:
-    """Whether ``text`` (an object written by :func:`dumps`) is the compact form."""
-    if isinstance(text, bytes):
-        return not text.startswith(b"{\n") and text != b"{}"
-    return not text.startswith("{\n") and text != "{}"
+def is_compact(text: bytes) -> bool:
+    """Whether ``text`` (an object written by :func:`dumps_bytes`) is the compact form."""
+    return not text.startswith(b"{\n") and text != b"{}"

@@ -116,12 +116,12 @@ class CheckAhead:
 
 
 def _in_memory(url: str) -> bool:
-    from alignment_engine.storage.url import is_sqlite
+    from alignment_engine.storage.url import is_sqlite, parse_url
 
     if not is_sqlite(url):
         return False
-    path = url.split("://", 1)[1].split("?", 1)[0].lstrip("/")
-    return path in ("", ":memory:") or "mode=memory" in url
+    parsed = parse_url(url)
+    return parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
 
 
 def work() -> None:

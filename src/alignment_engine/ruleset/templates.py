@@ -40,7 +40,8 @@ class RenderMemo:
     facts, and a run of placeholders reading the same one alias (with the text between them)
     as one. Facts are keyed by identity and kept alive here (beside their text), so an id is
     never reused while the memo lives; the facts must not change meanwhile. Placeholders
-    reading an alias in ``fresh`` (made anew for each finding) are always rendered.
+    reading an alias in ``fresh`` (made anew for each finding) are kept by the plain values
+    they read when they read nothing else (a group's count), else rendered every time.
     """
 
     def __init__(self, fresh: frozenset[str] = frozenset()) -> None:
@@ -88,7 +89,8 @@ class _Plan:
 
 class _StepGroup:
     """Steps reading the same facts, and the texts they rendered, by the identity of those
-    facts (kept alive beside them); steps reading a fresh alias are rendered every time."""
+    facts (kept alive beside them); a step reading only fresh aliases, by their plain values;
+    other steps reading a fresh alias are rendered every time."""
 
     __slots__ = ("alias", "cache", "fresh", "reads", "steps")
 
