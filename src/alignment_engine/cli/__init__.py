@@ -6,6 +6,7 @@ with the error's exit code (2 for bad input). Each command lives in its own modu
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -26,8 +27,15 @@ class AlignmentGroup(click.Group):
         from alignment_engine.cli.help_text import language_first, language_of
 
         arguments = language_first(sys.argv[1:] if args is None else args)
-        with language_of(arguments):
-            return super().main(arguments, *rest, **extra)
+        try:
+            with language_of(arguments):
+                return super().main(arguments, *rest, **extra)
+        finally:
+            if args is None:
+                # The process's own command line: the process ends with the command, and the
+                # interpreter's last collection would walk every object the command kept
+                # (0.4 s after a 40,000-KPI check) to free what the system frees anyway.
+                gc.freeze()
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

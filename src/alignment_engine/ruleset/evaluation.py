@@ -35,7 +35,7 @@ from alignment_engine.ruleset.compiler import (
     CompiledRule,
     RuleProgram,
 )
-from alignment_engine.ruleset.durable import Match, RuleEngine
+from alignment_engine.ruleset.durable import Match, RuleEngine, evaluate_shards, evaluates_ahead
 from alignment_engine.ruleset.expressions import (
     Compare,
     Env,
@@ -52,6 +52,12 @@ __all__ = ["MAX_DERIVED_FACTS", "Evaluation", "evaluate_program"]
 
 MAX_DERIVED_FACTS = 500_000
 """Forward chaining stops with an error past this many derived facts (a runaway rule)."""
+
+AHEAD_SHARDS = 8
+"""With a child evaluating shards ahead (``durable.ahead``), a large rule is cut into about this
+many shards, so the first comes back early and the rest while it is rendered ..."""
+AHEAD_SHARD_FACTS = 2_000
+"""... but none smaller than this (each shard asserts every other fact the rule reads again)."""
 
 SHARD_FACTS = 20_000
 """A finding rule whose conditions match one fact type at most once (and never negate it) is
@@ -241,24 +247,27 @@ class _Runner:
             return []
         return self.engine.evaluate(ruleset, slim, written=self.written)
 
-    def find(self, rule: CompiledRule) -> list[Match]:
-        """The matches of one finding rule, sharded over its largest shardable fact type."""
+    def shards(self, rule: CompiledRule) -> tuple[list[list[Fact]], bool]:
+        """The fact lists one finding rule is evaluated over, and whether each holds every
+        match of each group it has a match of (so its findings can be made before the next).
+
+        One list, or the rule's largest shardable fact type cut into shards, each with every
+        other fact the rule reads. Cuts fall between the values of a field the rule's groups
+        agree on where there is one (shards then never split a group), else anywhere."""
         inputs = {t: self.by_type.get(t, []) for t in sorted(rule.reads)}
         inputs = _semi_joined(rule, inputs)
         if any(not inputs[c.fact_type] for c in rule.conditions if not c.negated):
-            return []
-        shardable = [t for t in _shardable(rule) if len(inputs[t]) > SHARD_FACTS]
+            return [], True
+        total = sum(map(len, inputs.values()))
+        sizes = {t: _shard_size(len(inputs[t]), total - len(inputs[t])) for t in _shardable(rule)}
+        shardable = [t for t, size in sizes.items() if len(inputs[t]) > size]
         if not shardable:
-            return self.run_engine(_find_ruleset(rule), [f for t in inputs for f in inputs[t]])
+            return [[f for t in inputs for f in inputs[t]]], True
         split = max(shardable, key=lambda t: (len(inputs[t]), t))
         rest = [f for t in inputs if t != split for f in inputs[t]]
-        facts = inputs[split]
-        matches: list[Match] = []
-        for start in range(0, len(facts), SHARD_FACTS):
-            matches += self.run_engine(
-                _find_ruleset(rule), rest + facts[start : start + SHARD_FACTS]
-            )
-        return matches
+        key = _whole_group_field(rule, split, inputs)
+        chunks = _cut(inputs[split], sizes[split], key)
+        return [rest + chunk for chunk in chunks], key is not None or len(chunks) == 1
 
     def env(self, match: Match) -> dict[str, Fact]:
         return {alias: self.full_of[id(fact)] for alias, fact in match.facts.items()}
@@ -335,46 +344,124 @@ class _Runner:
     # -- findings --------------------------------------------------------------------------
 
     def findings(self) -> tuple[list[Finding], int]:
-        rules = {rule.id: rule for rule in self.program.findings}
-        if not rules:
+        if not self.program.findings:
             return [], 0
-        matches = [match for rule in self.program.findings for match in self.find(rule)]
         best: dict[tuple[Any, ...], tuple[tuple[Any, ...], Finding]] = {}
-        groups: dict[tuple[Any, ...], _Group] = {}
         memo = RenderMemo(fresh=frozenset({GROUP_ALIAS}))
         narrowed_facts: dict[tuple[int, tuple[Any, ...]], tuple[PartyGroup, Fact]] = {}
-        for match in matches:
-            rule = rules[match.rule]
-            template = rule.finding
-            env: Env = self.env(match)
-            if template is not None and template.parties:
-                narrowed = _with_parties(env, template.parties, narrowed_facts)
-                if narrowed is None:
-                    continue  # no member of one side conflicts with any member of the other
-                env = narrowed
-            if template is not None and template.group_by:
-                key = (rule.id, *[_value(node, env) for node in template.group_by])
-                group = groups.get(key)
-                if group is None:
-                    group = groups[key] = _Group(rule)
-                group.add(env)
-                continue
-            finding = render_finding(rule, env, memo, self.language)
-            rank = _rank(rule, env, finding)
-            identity = finding.identity()
-            kept = best.get(identity)
-            if kept is None or rank < kept[0]:
-                best[identity] = (rank, finding)
-        found = [finding for _, finding in best.values()]
         list_fields = {
             name: {f for f, kind in fact_type.fields.items() if kind == "list"}
             for name, fact_type in self.program.fact_types.items()
         }
         made: dict[tuple[int, ...], _Made] = {}
-        found += [
-            group.finding(list_fields, memo, made, self.language) for group in groups.values()
-        ]
-        return sorted(found, key=Finding.sort_key), len(matches)
+        found: list[Finding] = []
+        count = 0
+        for rule in self.program.findings:
+            template = rule.finding
+            shards, whole_groups = self.shards(rule)
+            slim = [[self.slim(fact) for fact in shard] for shard in shards]
+            groups: dict[tuple[Any, ...], _Group] = {}
+            for matches in evaluate_shards(self.engine, _find_ruleset(rule), slim, self.written):
+                count += len(matches)
+                for match in matches:
+                    env: Env = self.env(match)
+                    if template is not None and template.parties:
+                        narrowed = _with_parties(env, template.parties, narrowed_facts)
+                        if narrowed is None:
+                            continue  # no member of one side conflicts with any of the other
+                        env = narrowed
+                    if template is not None and template.group_by:
+                        key = tuple(_value(node, env) for node in template.group_by)
+                        group = groups.get(key)
+                        if group is None:
+                            group = groups[key] = _Group(rule)
+                        group.add(env)
+                        continue
+                    finding = render_finding(rule, env, memo, self.language)
+                    rank = _rank(rule, env, finding)
+                    identity = finding.identity()
+                    kept = best.get(identity)
+                    if kept is None or rank < kept[0]:
+                        best[identity] = (rank, finding)
+                if whole_groups:  # this shard's groups are whole: made now, their matches freed
+                    found += [
+                        g.finding(list_fields, memo, made, self.language) for g in groups.values()
+                    ]
+                    groups.clear()
+            found += [g.finding(list_fields, memo, made, self.language) for g in groups.values()]
+        found += [finding for _, finding in best.values()]
+        return sorted(found, key=Finding.sort_key), count
+
+
+def _shard_size(facts: int, others: int) -> int:
+    """Facts of the split type per shard: ``SHARD_FACTS``, or with a child evaluating ahead
+    about an eighth of them (at least ``AHEAD_SHARD_FACTS``), so the first shard comes soon;
+    fewer shards where the rule reads many ``others``."""
+    if not evaluates_ahead():
+        return SHARD_FACTS
+    # Every shard asserts the rule's other facts again: at most a quarter more work in all.
+    shards = max(1, min(AHEAD_SHARDS, facts // max(1, 4 * others)))
+    return min(SHARD_FACTS, max(AHEAD_SHARD_FACTS, -(-facts // shards)))
+
+
+def _whole_group_field(
+    rule: CompiledRule, split: str, inputs: Mapping[str, Sequence[Fact]]
+) -> str | None:
+    """A field of the split fact type on which all matches of one group of the rule agree: a
+    ``group_by`` field of the split alias, or one an equality join ties to a ``group_by``
+    field (any top-level equality of a condition: every match satisfies it). Only text
+    counts (durable's equality is looser across types: see _semi_joined)."""
+    template = rule.finding
+    if template is None or not template.group_by:
+        return None
+    alias = next(c.alias for c in rule.conditions if c.fact_type == split and not c.negated)
+    types = {c.alias: c.fact_type for c in rule.conditions}
+    joins = [
+        (node.left, node.right)
+        for condition in rule.conditions
+        if not condition.negated and condition.predicate is not None
+        for node in _conjuncts(condition.predicate)
+        if isinstance(node, Compare)
+        and node.op == "=="
+        and isinstance(node.left, Field)
+        and isinstance(node.right, Field)
+    ]
+    for node in template.group_by:
+        if type(node) is not Field:
+            continue
+        candidates = [node.name] if node.alias == alias else []
+        for left, right in joins:
+            for mine, theirs in ((left, right), (right, left)):
+                if (theirs.alias, theirs.name) == (node.alias, node.name) and mine.alias == alias:
+                    candidates.append(mine.name)
+        for name in candidates:
+            if _all_text(inputs[split], name) and _all_text(inputs[types[node.alias]], node.name):
+                return name
+    return None
+
+
+def _all_text(facts: Sequence[Fact], name: str) -> bool:
+    return all(type(fact.get(name)) is str for fact in facts)
+
+
+def _cut(facts: Sequence[Fact], size: int, key: str | None) -> list[list[Fact]]:
+    """``facts`` in shards of about ``size``; with ``key``, facts sharing its value in one shard
+    (in the order their values first appear, each value's facts in their own order)."""
+    if key is None:
+        return [list(facts[start : start + size]) for start in range(0, len(facts), size)]
+    by_value: dict[Any, list[Fact]] = {}
+    for fact in facts:
+        by_value.setdefault(fact.get(key), []).append(fact)
+    shards: list[list[Fact]] = []
+    shard: list[Fact] = []
+    for members in by_value.values():
+        if shard and len(shard) + len(members) > size:
+            shards.append(shard)
+            shard = []
+        shard += members
+    if shard:
+        shards.append(shard)
+    return shards
 
 
 def _value(node: Node, env: Env) -> Any:

@@ -416,6 +416,18 @@ class RuleEngine:
         ``written`` caches each fact's JSON text by the fact's ``id()`` across evaluations of
         the same facts (the caller keeps them alive and unchanged meanwhile).
         """
+        return self.matches(ruleset_name, self.outcome(ruleset_name, facts, written=written))
+
+    def outcome(
+        self,
+        ruleset_name: str,
+        facts: Sequence[Mapping[str, Any]],
+        *,
+        written: MutableMapping[int, str] | None = None,
+    ) -> Outcome:
+        """What :meth:`evaluate` finds, by position in ``facts`` followed by the facts derived:
+        plain data, which another process can send back and :meth:`matches` turns into
+        matches over the same facts."""
         if self._closed:
             raise RuleError("the rule engine is closed")
         native = self._native.get(ruleset_name)
@@ -441,7 +453,11 @@ class RuleEngine:
                     written[id(fact)] = text
             fields.append(text)
         evaluation = _Evaluation(native, facts, fields, self._max_derived)
-        outcome = _engine_thread.run(evaluation.run)
+        return _engine_thread.run(evaluation.run)
+
+    def matches(self, ruleset_name: str, outcome: Outcome) -> list[Match]:
+        """The matches an evaluation's outcome describes (its facts by position)."""
+        native = self._native[ruleset_name]
         rules = native.compiled.rules
         everything = outcome.facts
         return [

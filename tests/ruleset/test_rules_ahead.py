@@ -1,0 +1,163 @@
+"""Shards evaluated ahead in a forked child (ruleset/durable/ahead.py) must find exactly what this process
+finds alone, and a child that fails must leave its work to this process, never lose it. All on
+the real durable_rules engine and a real fork."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alignment_engine.errors import RuleError
+from alignment_engine.model.findings import Finding
+from alignment_engine.rulepacks import load_pack, program_for
+from alignment_engine.ruleset import evaluation
+from alignment_engine.ruleset.compiler import compile_program
+from alignment_engine.ruleset.durable import ahead
+from alignment_engine.ruleset.durable.engine import RuleEngine
+from alignment_engine.ruleset.evaluation import evaluate_program
+
+pytestmark = pytest.mark.skipif(not ahead.evaluates_ahead(), reason="forking ahead is Linux only")
+
+CHAIN_PACK = """
+kind: rules
+id: chain-pack
+rules:
+  - id: chained
+    kind: conflict
+    severity: medium
+    when:
+      - {fact: kpi, as: a, where: "sign > 0"}
+      - {fact: influence, as: r, where: "cause == a.metric"}
+      - {fact: kpi, as: b, where: "metric == r.effect and sign < 0"}
+    finding:
+      group_by: [GROUPING]
+      departments: ["{a.owner}", "{b.owner}"]
+      kpis: ["{a.id}", "{b.id}"]
+      message: "{a.owner} pushes {a.metric} into {b.metric} ({group.matches} influences)"
+"""
+
+
+def chain_facts(metrics: int, links: int) -> list[dict[str, Any]]:
+    facts: list[dict[str, Any]] = []
+    for m in range(metrics):
+        for sign, owner in ((1, f"up{m % 7}"), (-1, f"down{m % 5}")):
+            facts.append({"type": "kpi", "id": f"{owner}.m{m}", "metric": f"m{m}",
+                          "sign": sign, "owner": owner})  # fmt: skip
+    # Several influences per (cause, effect), causes interleaved (a reach table's rows are
+    # not): a shard cut anywhere would split groups.
+    for i in range(links):
+        cause, effect = (i * 7) % metrics, (i * 13 + i // metrics) % metrics
+        facts.append({"type": "influence", "cause": f"m{cause}", "effect": f"m{effect}",
+                      "sign": 1, "strength": i})  # fmt: skip
+    return facts
+
+
+def run(tmp_path: Path, grouping: str, facts: list[dict[str, Any]]) -> list[Finding]:
+    path = tmp_path / "pack.yaml"
+    path.write_text(textwrap.dedent(CHAIN_PACK.replace("GROUPING", grouping)), encoding="utf-8")
+    loaded = load_pack(path)
+    program = compile_program([(loaded.compiled, loaded.source)])
+    return evaluate_program(program, facts).findings
+
+
+@pytest.mark.parametrize(
+    "grouping",
+    [
+        "a.metric, b.metric",  # tied to the links' fields: shards keep groups whole
+        "a.owner, b.owner",  # not tied: groups span shards and are made at the end
+    ],
+)
+def test_shards_evaluated_ahead_find_what_one_process_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouping: str
+) -> None:
+    facts = chain_facts(metrics=120, links=3 * evaluation.AHEAD_SHARD_FACTS + 77)
+    ahead_findings = run(tmp_path, grouping, facts)
+    monkeypatch.setenv("ALIGNMENT_EVALUATE_AHEAD", "0")
+    alone = run(tmp_path, grouping, facts)
+    assert ahead_findings == alone
+    assert len(alone) >= 20
+    assert sum(int(f.message.split("(")[1].split()[0]) for f in alone) == sum(
+        1 for f in facts if f["type"] == "influence"
+    )
+
+
+def test_the_trade_off_rule_is_cut_between_cause_metrics() -> None:
+    program = program_for()
+    rule = next(r for r in program.findings if r.id == "trade-off")
+    inputs = {
+        "kpi_group": [{"type": "kpi_group", "metric": "m1"}],
+        "reach": [{"type": "reach", "source": "m1", "metric": "m2"}],
+    }
+    assert evaluation._whole_group_field(rule, "reach", inputs) == "source"
+    # A number where text was expected: durable's looser equality could split a group. The
+    # affected metric (tied to b.metric) still keeps them whole; with neither, nothing does.
+    inputs["reach"].append({"type": "reach", "source": 1, "metric": "m2"})
+    assert evaluation._whole_group_field(rule, "reach", inputs) == "metric"
+    inputs["reach"].append({"type": "reach", "source": "m3", "metric": 2})
+    assert evaluation._whole_group_field(rule, "reach", inputs) is None
+
+
+PAIR_RULES = {
+    "rs": {
+        "pair": {
+            "all": [
+                {"a": {"type": "left"}},
+                {"b": {"$and": [{"type": "right"}, {"key": {"a": "key"}}]}},
+            ]
+        }
+    }
+}
+
+
+def pairs(matches: list[Any]) -> list[tuple[str, str]]:
+    return [(m.facts["a"]["key"], m.facts["b"]["label"]) for m in matches]
+
+
+def test_a_child_evaluates_the_same_matches_in_the_same_order() -> None:
+    left = [{"type": "left", "key": f"k{i % 9}"} for i in range(30)]
+    shards = [left + [{"type": "right", "key": f"k{j}", "label": f"s{s}.{j}"} for j in range(12)]
+              for s in range(4)]  # fmt: skip
+    with RuleEngine(PAIR_RULES) as engine:
+        ahead_matches = [pairs(m) for m in ahead.evaluate_shards(engine, "rs", shards, {})]
+        alone = [pairs(engine.evaluate("rs", shard)) for shard in shards]
+    assert ahead_matches == alone
+    assert all(len(p) == 30 for p in alone)
+
+
+def test_a_child_that_fails_leaves_the_shard_to_this_process() -> None:
+    good = [{"type": "left", "key": "k"}, {"type": "right", "key": "k", "label": "ok"}]
+    bad = [{"type": "left", "key": "k"}, {"type": "right", "key": "k", "label": math.nan}]
+    with RuleEngine(PAIR_RULES) as engine:
+        shards = ahead.evaluate_shards(engine, "rs", [good, bad, good], {})
+        assert pairs(next(shards)) == [("k", "ok")]
+        # The child stopped at the bad shard: evaluated here, it fails with our own error.
+        with pytest.raises(RuleError, match="fact 1"):
+            next(shards)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    keys=st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=40),
+    size=st.integers(min_value=1, max_value=9),
+)
+def test_cutting_by_a_key_keeps_each_value_in_one_shard(keys: list[str], size: int) -> None:
+    facts = [{"type": "t", "k": key, "n": n} for n, key in enumerate(keys)]
+    shards = evaluation._cut(facts, size, "k")
+    assert sorted(f["n"] for shard in shards for f in shard) == list(range(len(keys)))
+    homes = {f["k"]: i for i, shard in enumerate(shards) for f in shard}
+    assert all(homes[f["k"]] == i for i, shard in enumerate(shards) for f in shard)
+    for shard in shards:  # each value's facts in their own order
+        for key in {f["k"] for f in shard}:
+            ns = [f["n"] for f in shard if f["k"] == key]
+            assert ns == sorted(ns)
+        # Over the size only when one value alone is.
+        assert len(shard) <= size or len({f["k"] for f in shard}) == 1
+    plain = evaluation._cut(facts, size, None)
+    assert [f for shard in plain for f in shard] == facts
+    assert all(len(shard) <= size for shard in plain)
