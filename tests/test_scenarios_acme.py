@@ -147,3 +147,19 @@ def test_a_scenario_with_actuals_shows_its_forecast_scorecard_beside_the_base() 
     # A higher market-share target lowers the customer perspective's forecast.
     customer = compared["scorecard"]["perspectives"][1]
     assert customer["after"] < customer["before"] and customer["delta"] < 0
+
+
+def test_a_run_in_chinese_keeps_english_results_and_carries_the_texts_beside_them() -> None:
+    from alignment_engine.scenarios import read_inputs, run_inputs
+
+    inputs = read_inputs(ACME / "fix-margin-conflict.yaml")
+    english = run_inputs(inputs)
+    chinese = run_inputs(inputs, language="zh-CN")
+    assert chinese.to_dict() == english.to_dict()  # what JSON and the store keep
+    for side in (chinese.base, *chinese.variants):
+        assert side is not None
+        findings = (side.check or {})["findings"]
+        assert len(side.translations) == len(findings) > 0
+        assert all(t is not None and t["language"] == "zh-CN" for t in side.translations)
+        assert all("translation" not in f for f in findings)
+    assert not english.variants[0].translations

@@ -67,24 +67,30 @@ def _finding_translations(
     sides: Sequence[Any], rule_dirs: tuple[Path, ...]
 ) -> dict[tuple[Any, ...], Any]:
     """The translations of the findings of each side (a run's plan and policy) in the
-    command's language, by the finding, from the rules' translations: the scenario core checks
-    in English (its results are what JSON and the store keep), so the plans are checked again
-    for the people reading the tables and pages. Nothing in English."""
+    command's language, by the finding: the translations the run kept beside each side's
+    results (which stay English, as JSON and the store keep them); a side whose texts are in
+    another language is checked again. Nothing in English."""
     from alignment_engine.i18n import current
 
     language = current()
     found: dict[tuple[Any, ...], Any] = {}
     if language == "en":
         return found
-    from alignment_engine import engine
-
     for side in sides:
         if side is None:
             continue
-        result = engine.check_plan(side.plan, side.policy, rule_dirs, language=language)
-        for finding in result.to_dict()["findings"]:
-            if finding.get("translation") is not None:
-                found[_finding_key(finding)] = finding["translation"]
+        findings = (side.check or {}).get("findings") or []
+        translations = side.translations
+        spoken = {t.get("language") for t in translations if t is not None}
+        if spoken - {language}:  # run in another language than this command speaks
+            from alignment_engine import engine
+
+            result = engine.check_plan(side.plan, side.policy, rule_dirs, language=language)
+            findings = result.to_dict()["findings"]
+            translations = tuple(finding.get("translation") for finding in findings)
+        for finding, translation in zip(findings, translations, strict=False):
+            if translation is not None:
+                found[_finding_key(finding)] = translation
     return found
 
 
@@ -307,7 +313,9 @@ def run_command(
     if out_dir is not None:
         ensure_writable(out_dir)
     inputs = read_inputs(scenario_path)
-    result = run_inputs(inputs, rule_dirs=rule_dirs)
+    from alignment_engine.i18n import current
+
+    result = run_inputs(inputs, rule_dirs=rule_dirs, language=current())
     data = result.to_dict()
     _record_scenario_run(inputs, rule_dirs, data, db_url)
     written: list[Path] = []
@@ -433,7 +441,9 @@ def compare_command(
     from alignment_engine.scenarios import compare_inputs, read_inputs
 
     left, right = read_inputs(a_path), read_inputs(b_path)
-    comparison = compare_inputs(left, right, rule_dirs=rule_dirs)
+    from alignment_engine.i18n import current
+
+    comparison = compare_inputs(left, right, rule_dirs=rule_dirs, language=current())
     data = comparison.to_dict()
     run_id = _record_comparison(left, right, rule_dirs, data, db_url)
     if output_format == "json":

@@ -24,6 +24,9 @@ class VariantResult:
     optimise: dict[str, Any] | None
     compare: dict[str, Any] | None = None  # against the base, when asked for
     scorecard: dict[str, Any] | None = None  # the forecast scorecard, with actuals
+    #: Each finding's texts in the language asked for, in ``check``'s order (None where its
+    #: rule has none); empty in English. Kept beside the results, which stay in English.
+    translations: tuple[dict[str, Any] | None, ...] = ()
 
     def run(self) -> dict[str, Any]:
         """The run form :func:`compare_results` takes."""

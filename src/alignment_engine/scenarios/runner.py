@@ -60,9 +60,12 @@ def _run_variant(
     prepared: _Prepared,
     rule_dirs: Sequence[str | Path],
     options: engine.OptimiseOptions,
+    language: str = "en",
 ) -> VariantResult:
     variant, plan, policy = prepared.variant, prepared.plan, prepared.policy
-    check = _result_dict(engine.check_plan(plan, policy, rule_dirs))
+    check, translations = _english(
+        _result_dict(engine.check_plan(plan, policy, rule_dirs, language=language))
+    )
     score = None
     period = None
     if policy is not None and inputs.actuals is not None:
@@ -108,7 +111,21 @@ def _run_variant(
         score,
         optimise,
         scorecard=scorecard,
+        translations=translations,
     )
+
+
+def _english(
+    check: dict[str, Any],
+) -> tuple[dict[str, Any], tuple[dict[str, Any] | None, ...]]:
+    """The check without its findings' translations (results stay English, whatever language
+    the command speaks), and those translations in the findings' order (none in English)."""
+    findings = check.get("findings") or []
+    translations = tuple(finding.get("translation") for finding in findings)
+    if not any(translation is not None for translation in translations):
+        return check, ()
+    english = [{k: v for k, v in f.items() if k != "translation"} for f in findings]
+    return {**check, "findings": english}, translations
 
 
 def run_inputs(
@@ -117,21 +134,25 @@ def run_inputs(
     rule_dirs: Sequence[str | Path] = (),
     options: engine.OptimiseOptions | None = None,
     against_base: bool = True,
+    language: str = "en",
 ) -> ScenarioResult:
     """Check, score (with a policy and actuals) and optimise (with resources) each variant.
 
     With ``against_base``, the plan without the scenario's changes is run too, and each variant
-    carries its comparison with it (``compare``): what the changes add and resolve.
+    carries its comparison with it (``compare``): what the changes add and resolve. In another
+    ``language`` each variant also carries its findings' texts in it (``translations``).
     """
     chosen = options or engine.OptimiseOptions()
     # Every variant's plan is built first: a bad override fails before any work is done.
     prepared = [_prepare(inputs, variant) for variant in inputs.variants()]
     base = None
     if against_base and (inputs.overrides or inputs.sweep is not None):
-        base = _run_variant(inputs, _prepare(inputs, Variant("base", ())), rule_dirs, chosen)
+        base = _run_variant(
+            inputs, _prepare(inputs, Variant("base", ())), rule_dirs, chosen, language
+        )
     results = []
     for variant in prepared:
-        result = _run_variant(inputs, variant, rule_dirs, chosen)
+        result = _run_variant(inputs, variant, rule_dirs, chosen, language)
         if base is not None:
             result = replace(result, compare=compare_results(base.run(), result.run()))
         results.append(result)
@@ -155,15 +176,17 @@ def compare_inputs(
     *,
     rule_dirs: Sequence[str | Path] = (),
     options: engine.OptimiseOptions | None = None,
+    language: str = "en",
 ) -> Comparison:
     """Run A and B (each without its sweep) and compare them. A side without a policy or
-    actuals borrows the other's, so both are scored alike."""
+    actuals borrows the other's, so both are scored alike. ``language``: as for
+    :func:`run_inputs`."""
     chosen = options or engine.OptimiseOptions()
     left, right = a.borrowing(b), b.borrowing(a)
     prepared_a = _prepare(left, Variant(a.id, a.overrides))
     prepared_b = _prepare(right, Variant(b.id, b.overrides))
-    run_a = _run_variant(left, prepared_a, rule_dirs, chosen)
-    run_b = _run_variant(right, prepared_b, rule_dirs, chosen)
+    run_a = _run_variant(left, prepared_a, rule_dirs, chosen, language)
+    run_b = _run_variant(right, prepared_b, rule_dirs, chosen, language)
     return Comparison(run_a, run_b, a.id, b.id, compare_results(run_a.run(), run_b.run()))
 
 
