@@ -63,6 +63,9 @@ def run(tmp_path: Path, grouping: str, facts: list[dict[str, Any]]) -> list[Find
     path.write_text(textwrap.dedent(CHAIN_PACK.replace("GROUPING", grouping)), encoding="utf-8")
     loaded = load_pack(path)
     program = compile_program([(loaded.compiled, loaded.source)])
+    if evaluation.evaluates_ahead():  # enough facts, in several shards, for a child to fork
+        shards, _ = evaluation._Runner(program, facts).shards(program.findings[0])
+        assert len(shards) > 1 and sum(map(len, shards)) >= evaluation.AHEAD_FACTS
     return evaluate_program(program, facts).findings
 
 
@@ -76,7 +79,7 @@ def run(tmp_path: Path, grouping: str, facts: list[dict[str, Any]]) -> list[Find
 def test_shards_evaluated_ahead_find_what_one_process_finds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouping: str
 ) -> None:
-    facts = chain_facts(metrics=120, links=3 * evaluation.AHEAD_SHARD_FACTS + 77)
+    facts = chain_facts(metrics=120, links=evaluation.AHEAD_FACTS + 77)
     ahead_findings = run(tmp_path, grouping, facts)
     monkeypatch.setenv("ALIGNMENT_EVALUATE_AHEAD", "0")
     alone = run(tmp_path, grouping, facts)
@@ -124,7 +127,9 @@ def test_a_child_evaluates_the_same_matches_in_the_same_order() -> None:
     shards = [left + [{"type": "right", "key": f"k{j}", "label": f"s{s}.{j}"} for j in range(12)]
               for s in range(4)]  # fmt: skip
     with RuleEngine(PAIR_RULES) as engine:
-        ahead_matches = [pairs(m) for m in ahead.evaluate_shards(engine, "rs", shards, {})]
+        ahead_matches = [
+            pairs(m) for m in ahead.evaluate_shards(engine, [("rs", s) for s in shards], {})
+        ]
         alone = [pairs(engine.evaluate("rs", shard)) for shard in shards]
     assert ahead_matches == alone
     assert all(len(p) == 30 for p in alone)
@@ -134,7 +139,7 @@ def test_a_child_that_fails_leaves_the_shard_to_this_process() -> None:
     good = [{"type": "left", "key": "k"}, {"type": "right", "key": "k", "label": "ok"}]
     bad = [{"type": "left", "key": "k"}, {"type": "right", "key": "k", "label": math.nan}]
     with RuleEngine(PAIR_RULES) as engine:
-        shards = ahead.evaluate_shards(engine, "rs", [good, bad, good], {})
+        shards = ahead.evaluate_shards(engine, [("rs", s) for s in (good, bad, good)], {})
         assert pairs(next(shards)) == [("k", "ok")]
         # The child stopped at the bad shard: evaluated here, it fails with our own error.
         with pytest.raises(RuleError, match="fact 1"):

@@ -53,6 +53,10 @@ __all__ = ["MAX_DERIVED_FACTS", "Evaluation", "evaluate_program"]
 MAX_DERIVED_FACTS = 500_000
 """Forward chaining stops with an error past this many derived facts (a runaway rule)."""
 
+AHEAD_FACTS = 10_000
+"""A child evaluates the finding rules ahead (``durable.ahead``) when they read this many facts in
+all (with their shards' repeats): below, forking costs more than it saves."""
+
 AHEAD_SHARDS = 8
 """With a child evaluating shards ahead (``durable.ahead``), a large rule is cut into about this
 many shards, so the first comes back early and the rest while it is rendered ..."""
@@ -356,12 +360,26 @@ class _Runner:
         made: dict[tuple[int, ...], _Made] = {}
         found: list[Finding] = []
         count = 0
+        jobs = []
         for rule in self.program.findings:
-            template = rule.finding
             shards, whole_groups = self.shards(rule)
-            slim = [[self.slim(fact) for fact in shard] for shard in shards]
+            jobs.append(
+                (rule, [[self.slim(fact) for fact in shard] for shard in shards], whole_groups)
+            )
+        # The largest rules first: while this process renders them, the child evaluating ahead
+        # gets through the small ones, and nothing waits for them at the end.
+        jobs.sort(key=lambda job: -sum(map(len, job[1])))
+        results = evaluate_shards(
+            self.engine,
+            [(_find_ruleset(rule), shard) for rule, shards, _ in jobs for shard in shards],
+            self.written,
+            ahead=sum(len(shard) for _, shards, _ in jobs for shard in shards) >= AHEAD_FACTS,
+        )
+        for rule, shards, whole_groups in jobs:
+            template = rule.finding
             groups: dict[tuple[Any, ...], _Group] = {}
-            for matches in evaluate_shards(self.engine, _find_ruleset(rule), slim, self.written):
+            for _shard in shards:
+                matches = next(results)
                 count += len(matches)
                 for match in matches:
                     env: Env = self.env(match)

@@ -2,8 +2,8 @@
 
 A large check spends a third of its time in durable_rules (C code that holds the GIL, so a
 thread gains nothing) and most of the rest turning the matches into findings. A forked child
-has the same facts and the same compiled rulesets at no cost: it evaluates the shards one after
-another and sends back each shard's firings as fact positions (a few bytes per match), which
+has the same facts and the same compiled rulesets at no cost: it evaluates the shards (of one
+rule or of several) one after another and sends back each shard's firings as fact positions (a few bytes per match), which
 this process turns into matches over its own copy of the same facts while the child works on
 the next shard. The matches are those this process would have found, in the same order.
 
@@ -28,7 +28,7 @@ from typing import IO, Any, NoReturn
 from alignment_engine.ruleset.durable.engine import RuleEngine
 from alignment_engine.ruleset.durable.matches import Match, Outcome
 
-__all__ = ["evaluate_shards", "evaluates_ahead"]
+__all__ = ["Shard", "evaluate_shards", "evaluates_ahead"]
 
 _SWITCH = "ALIGNMENT_EVALUATE_AHEAD"
 _LENGTH_BYTES = 8
@@ -40,22 +40,28 @@ def evaluates_ahead() -> bool:
     return sys.platform == "linux" and os.environ.get(_SWITCH, "1") != "0"
 
 
+Shard = tuple[str, Sequence[Mapping[str, Any]]]
+"""A ruleset's name and the facts to evaluate against it."""
+
+
 def evaluate_shards(
     engine: RuleEngine,
-    ruleset: str,
-    shards: Sequence[Sequence[Mapping[str, Any]]],
+    shards: Sequence[Shard],
     written: MutableMapping[int, str],
+    *,
+    ahead: bool = True,
 ) -> Iterator[list[Match]]:
-    """Each shard's matches, in order; a forked child evaluates them ahead where it can."""
-    child = (
-        _start(engine, ruleset, shards, written) if len(shards) > 1 and evaluates_ahead() else None
-    )
+    """Each shard's matches, in order; with ``ahead``, a forked child evaluates them ahead
+    where it can."""
+    forking = ahead and len(shards) > 1 and evaluates_ahead()
+    child = _start(engine, shards, written) if forking else None
     done = 0
     if child is not None:
         pid, stream = child
         try:
             while done < len(shards):
-                outcome = _receive(stream, shards[done])
+                ruleset, facts = shards[done]
+                outcome = _receive(stream, facts)
                 if outcome is None:
                     break  # the child stopped: what it did not send is evaluated here
                 done += 1
@@ -63,15 +69,12 @@ def evaluate_shards(
         finally:
             stream.close()
             _reap(pid)
-    for shard in shards[done:]:
-        yield engine.evaluate(ruleset, shard, written=written)
+    for ruleset, facts in shards[done:]:
+        yield engine.evaluate(ruleset, facts, written=written)
 
 
 def _start(
-    engine: RuleEngine,
-    ruleset: str,
-    shards: Sequence[Sequence[Mapping[str, Any]]],
-    written: MutableMapping[int, str],
+    engine: RuleEngine, shards: Sequence[Shard], written: MutableMapping[int, str]
 ) -> tuple[int, IO[bytes]] | None:
     reading, writing = os.pipe()
     try:
@@ -87,25 +90,21 @@ def _start(
         return None
     if pid == 0:  # pragma: no cover - the child (its matches are checked against this process)
         os.close(reading)
-        _child(engine, ruleset, shards, written, writing)
+        _child(engine, shards, written, writing)
     os.close(writing)
     return pid, os.fdopen(reading, "rb")
 
 
 def _child(  # pragma: no cover - runs in the forked child
-    engine: RuleEngine,
-    ruleset: str,
-    shards: Sequence[Sequence[Mapping[str, Any]]],
-    written: MutableMapping[int, str],
-    writing: int,
+    engine: RuleEngine, shards: Sequence[Shard], written: MutableMapping[int, str], writing: int
 ) -> NoReturn:
     try:
         _die_with_parent()
         with os.fdopen(writing, "wb") as out:
-            for shard in shards:
-                outcome = engine.outcome(ruleset, shard, written=written)
+            for ruleset, facts in shards:
+                outcome = engine.outcome(ruleset, facts, written=written)
                 body = pickle.dumps(
-                    (outcome.matches, outcome.facts[len(shard) :]), pickle.HIGHEST_PROTOCOL
+                    (outcome.matches, outcome.facts[len(facts) :]), pickle.HIGHEST_PROTOCOL
                 )
                 out.write(len(body).to_bytes(_LENGTH_BYTES, "little") + body)
                 out.flush()
