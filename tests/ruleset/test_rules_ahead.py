@@ -5,7 +5,9 @@ the real durable_rules engine and a real fork."""
 from __future__ import annotations
 
 import math
+import os
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +129,8 @@ def test_a_child_evaluates_the_same_matches_in_the_same_order() -> None:
     shards = [left + [{"type": "right", "key": f"k{j}", "label": f"s{s}.{j}"} for j in range(12)]
               for s in range(4)]  # fmt: skip
     with RuleEngine(PAIR_RULES) as engine:
-        ahead_matches = [
-            pairs(m) for m in ahead.evaluate_shards(engine, [("rs", s) for s in shards], {})
-        ]
+        evaluated = ahead.evaluate_shards(engine, [("rs", s) for s in shards], {})
+        ahead_matches = [pairs(e.matches or []) for e in evaluated]
         alone = [pairs(engine.evaluate("rs", shard)) for shard in shards]
     assert ahead_matches == alone
     assert all(len(p) == 30 for p in alone)
@@ -140,7 +141,7 @@ def test_a_child_that_fails_leaves_the_shard_to_this_process() -> None:
     bad = [{"type": "left", "key": "k"}, {"type": "right", "key": "k", "label": math.nan}]
     with RuleEngine(PAIR_RULES) as engine:
         shards = ahead.evaluate_shards(engine, [("rs", s) for s in (good, bad, good)], {})
-        assert pairs(next(shards)) == [("k", "ok")]
+        assert pairs(next(shards).matches or []) == [("k", "ok")]
         # The child stopped at the bad shard: evaluated here, it fails with our own error.
         with pytest.raises(RuleError, match="fact 1"):
             next(shards)
@@ -166,3 +167,56 @@ def test_cutting_by_a_key_keeps_each_value_in_one_shard(keys: list[str], size: i
     plain = evaluation._cut(facts, size, None)
     assert [f for shard in plain for f in shard] == facts
     assert all(len(shard) <= size for shard in plain)
+
+
+def _wait_for(path: Path) -> None:
+    """Until the child has written ``path`` (a generous bound: CI shares two cores)."""
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert time.monotonic() < deadline, f"the child never wrote {path.name}"
+        time.sleep(0.01)
+
+
+def test_the_child_finishes_the_shards_this_process_has_not_begun(tmp_path: Path) -> None:
+    left = [{"type": "left", "key": f"k{i % 9}"} for i in range(30)]
+    shards = [left + [{"type": "right", "key": f"k{j}", "label": f"s{s}.{j}"} for j in range(12)]
+              for s in range(5)]  # fmt: skip
+
+    def finish(shard: int, matches: list[Any]) -> tuple[int, list[tuple[str, str]]]:
+        (tmp_path / f"finished-{shard}").touch()
+        return os.getpid(), pairs(matches)
+
+    with RuleEngine(PAIR_RULES) as engine:
+        alone = [pairs(engine.evaluate("rs", shard)) for shard in shards]
+        evaluated = ahead.evaluate_shards(
+            engine, [("rs", s) for s in shards], {}, finish=finish, finishable=frozenset(range(5))
+        )
+        first = next(evaluated)  # shard 0 (this process's, unless the child was quicker)
+        _wait_for(tmp_path / "finished-1")  # the child took shards 4 to 1 meanwhile
+        rest = list(evaluated)
+    if first.matches is not None:
+        assert pairs(first.matches) == alone[0]
+    else:
+        assert first.finished[1] == alone[0]
+    assert all(e.matches is None for e in rest)
+    assert {e.finished[0] for e in rest} == {next(iter({e.finished[0] for e in rest}))}
+    assert rest[0].finished[0] != os.getpid()  # made in the child
+    assert [e.finished[1] for e in rest] == alone[1:]
+
+
+def test_a_shard_the_child_took_and_did_not_finish_is_made_here(tmp_path: Path) -> None:
+    left = [{"type": "left", "key": "k"}]
+    shards = [[*left, {"type": "right", "key": "k", "label": f"s{s}"}] for s in range(4)]
+
+    def finish(shard: int, matches: list[Any]) -> None:
+        (tmp_path / f"took-{shard}").touch()
+        raise RuntimeError("the child fails while finishing")
+
+    with RuleEngine(PAIR_RULES) as engine:
+        evaluated = ahead.evaluate_shards(
+            engine, [("rs", s) for s in shards], {}, finish=finish, finishable=frozenset(range(4))
+        )
+        first = next(evaluated)
+        _wait_for(tmp_path / "took-3")  # the child took the last shard, then stopped
+        rest = list(evaluated)
+    assert [pairs(e.matches or []) for e in [first, *rest]] == [[("k", f"s{s}")] for s in range(4)]

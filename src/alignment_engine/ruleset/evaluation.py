@@ -57,7 +57,7 @@ AHEAD_FACTS = 10_000
 """A child evaluates the finding rules ahead (``durable.ahead``) when they read this many facts in
 all (with their shards' repeats): below, forking costs more than it saves."""
 
-AHEAD_SHARDS = 8
+AHEAD_SHARDS = 16
 """With a child evaluating shards ahead (``durable.ahead``), a large rule is cut into about this
 many shards, so the first comes back early and the rest while it is rendered ..."""
 AHEAD_SHARD_FACTS = 2_000
@@ -350,16 +350,7 @@ class _Runner:
     def findings(self) -> tuple[list[Finding], int]:
         if not self.program.findings:
             return [], 0
-        best: dict[tuple[Any, ...], tuple[tuple[Any, ...], Finding]] = {}
-        memo = RenderMemo(fresh=frozenset({GROUP_ALIAS}))
-        narrowed_facts: dict[tuple[int, tuple[Any, ...]], tuple[PartyGroup, Fact]] = {}
-        list_fields = {
-            name: {f for f, kind in fact_type.fields.items() if kind == "list"}
-            for name, fact_type in self.program.fact_types.items()
-        }
-        made: dict[tuple[int, ...], _Made] = {}
-        found: list[Finding] = []
-        count = 0
+        rendering = _Rendering(self)
         jobs = []
         for rule in self.program.findings:
             shards, whole_groups = self.shards(rule)
@@ -369,46 +360,103 @@ class _Runner:
         # The largest rules first: while this process renders them, the child evaluating ahead
         # gets through the small ones, and nothing waits for them at the end.
         jobs.sort(key=lambda job: -sum(map(len, job[1])))
+        rule_of = [(rule, whole) for rule, shards, whole in jobs for _ in shards]
+        # A shard holding whole groups of a grouped rule makes its findings on its own: the
+        # child may make them (the two processes share the rendering); others need this
+        # process's state (kept findings, groups across shards).
+        finishable = frozenset(
+            i
+            for i, (rule, whole) in enumerate(rule_of)
+            if whole and rule.finding is not None and rule.finding.group_by
+        )
+
+        def finish(shard: int, matches: list[Match]) -> tuple[int, list[dict[str, Any]]]:
+            made = rendering.grouped(rule_of[shard][0], matches)
+            return len(matches), [finding.__dict__ for finding in made]  # fields, as made
+
         results = evaluate_shards(
             self.engine,
             [(_find_ruleset(rule), shard) for rule, shards, _ in jobs for shard in shards],
             self.written,
             ahead=sum(len(shard) for _, shards, _ in jobs for shard in shards) >= AHEAD_FACTS,
+            finish=finish,
+            finishable=finishable,
         )
+        found: list[Finding] = []
+        count = 0
         for rule, shards, whole_groups in jobs:
-            template = rule.finding
             groups: dict[tuple[Any, ...], _Group] = {}
             for _shard in shards:
-                matches = next(results)
-                count += len(matches)
-                for match in matches:
-                    env: Env = self.env(match)
-                    if template is not None and template.parties:
-                        narrowed = _with_parties(env, template.parties, narrowed_facts)
-                        if narrowed is None:
-                            continue  # no member of one side conflicts with any of the other
-                        env = narrowed
-                    if template is not None and template.group_by:
-                        key = tuple(_value(node, env) for node in template.group_by)
-                        group = groups.get(key)
-                        if group is None:
-                            group = groups[key] = _Group(rule)
-                        group.add(env)
-                        continue
-                    finding = render_finding(rule, env, memo, self.language)
-                    rank = _rank(rule, env, finding)
-                    identity = finding.identity()
-                    kept = best.get(identity)
-                    if kept is None or rank < kept[0]:
-                        best[identity] = (rank, finding)
+                evaluated = next(results)
+                if evaluated.matches is None:  # made in the child
+                    matched, made = evaluated.finished
+                    count += matched
+                    found += [Finding.trusted(values) for values in made]
+                    continue
+                count += len(evaluated.matches)
+                rendering.add(rule, evaluated.matches, groups)
                 if whole_groups:  # this shard's groups are whole: made now, their matches freed
-                    found += [
-                        g.finding(list_fields, memo, made, self.language) for g in groups.values()
-                    ]
+                    found += rendering.made(groups)
                     groups.clear()
-            found += [g.finding(list_fields, memo, made, self.language) for g in groups.values()]
-        found += [finding for _, finding in best.values()]
+            found += rendering.made(groups)
+        found += rendering.kept()
         return sorted(found, key=Finding.sort_key), count
+
+
+class _Rendering:
+    """Matches into findings: grouped, or rendered one by one and the best of each kept."""
+
+    def __init__(self, runner: _Runner) -> None:
+        self.runner = runner
+        self.language = runner.language
+        self.best: dict[tuple[Any, ...], tuple[tuple[Any, ...], Finding]] = {}
+        self.memo = RenderMemo(fresh=frozenset({GROUP_ALIAS}))
+        self.narrowed: dict[tuple[int, tuple[Any, ...]], tuple[PartyGroup, Fact]] = {}
+        self.list_fields = {
+            name: {f for f, kind in fact_type.fields.items() if kind == "list"}
+            for name, fact_type in runner.program.fact_types.items()
+        }
+        self.merged: dict[tuple[int, ...], _Made] = {}
+
+    def add(
+        self, rule: CompiledRule, matches: list[Match], groups: dict[tuple[Any, ...], _Group]
+    ) -> None:
+        template = rule.finding
+        for match in matches:
+            env: Env = self.runner.env(match)
+            if template is not None and template.parties:
+                narrowed = _with_parties(env, template.parties, self.narrowed)
+                if narrowed is None:
+                    continue  # no member of one side conflicts with any member of the other
+                env = narrowed
+            if template is not None and template.group_by:
+                key = tuple(_value(node, env) for node in template.group_by)
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = _Group(rule)
+                group.add(env)
+                continue
+            finding = render_finding(rule, env, self.memo, self.language)
+            rank = _rank(rule, env, finding)
+            identity = finding.identity()
+            kept = self.best.get(identity)
+            if kept is None or rank < kept[0]:
+                self.best[identity] = (rank, finding)
+
+    def made(self, groups: Mapping[tuple[Any, ...], _Group]) -> list[Finding]:
+        return [
+            group.finding(self.list_fields, self.memo, self.merged, self.language)
+            for group in groups.values()
+        ]
+
+    def grouped(self, rule: CompiledRule, matches: list[Match]) -> list[Finding]:
+        """The findings of whole groups of a grouped rule."""
+        groups: dict[tuple[Any, ...], _Group] = {}
+        self.add(rule, matches, groups)
+        return self.made(groups)
+
+    def kept(self) -> list[Finding]:
+        return [finding for _, finding in self.best.values()]
 
 
 def _shard_size(facts: int, others: int) -> int:
@@ -418,7 +466,7 @@ def _shard_size(facts: int, others: int) -> int:
     if not evaluates_ahead():
         return SHARD_FACTS
     # Every shard asserts the rule's other facts again: at most a quarter more work in all.
-    shards = max(1, min(AHEAD_SHARDS, facts // max(1, 4 * others)))
+    shards = max(1, min(AHEAD_SHARDS, facts // max(1, 2 * others)))
     return min(SHARD_FACTS, max(AHEAD_SHARD_FACTS, -(-facts // shards)))
 
 

@@ -8,7 +8,7 @@ child running ahead where it can (``ahead``). ``engine`` explains the defects of
 adapter does about each; its siblings are pure Python and never import durable_rules.
 """
 
-from alignment_engine.ruleset.durable.ahead import evaluate_shards, evaluates_ahead
+from alignment_engine.ruleset.durable.ahead import Evaluated, evaluate_shards, evaluates_ahead
 from alignment_engine.ruleset.durable.compiling import compile_ruleset
 from alignment_engine.ruleset.durable.engine import RuleEngine
 from alignment_engine.ruleset.durable.limits import (
@@ -28,6 +28,7 @@ __all__ = [
     "MAX_FACT_PROPERTIES",
     "MAX_RULES_PER_RULESET",
     "MAX_STRING_BYTES",
+    "Evaluated",
     "Match",
     "Outcome",
     "RuleEngine",
