@@ -66,7 +66,7 @@ def test_score_help_in_chinese_translates_options_and_clicks_words() -> None:
     before = untranslated("zh-CN")
     result = _run("--lang", "zh-CN", "score", "--help")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("用法： alignment-engine score [OPTIONS]\n")
+    assert result.output.startswith("用法：alignment-engine score [OPTIONS]\n")
     assert "为某一期间计分：KPI 结果、部门得分和每位员工的奖金。" in result.output
     assert "\n选项：\n" in result.output
     assert "  --plan PATH                     计划 YAML。 [必填]\n" in result.output
@@ -92,7 +92,7 @@ def test_every_help_page_in_chinese_fits_80_columns() -> None:
         assert result.exit_code == 0, (path, result.output)
         assert "Usage:" not in result.output, path
         too_wide = [line for line in result.output.splitlines() if _columns(line) > 80]
-        usage = f"用法： alignment-engine {' '.join(path)}".rstrip()
+        usage = f"用法：alignment-engine {' '.join(path)}".rstrip()
         assert [line for line in too_wide if not line.startswith(usage)] == [], path
     assert untranslated("zh-CN") - before == set()
 
@@ -115,7 +115,7 @@ def test_usage_errors_in_chinese_exit_2() -> None:
     before = untranslated("zh-CN")
     missing = _run("--lang", "zh-CN", "score")
     assert missing.exit_code == 2
-    assert "用法： alignment-engine score [OPTIONS]\n" in missing.output
+    assert "用法：alignment-engine score [OPTIONS]\n" in missing.output
     assert "运行 'alignment-engine score --help' 查看帮助。" in missing.output
     assert "错误：缺少选项 '--plan'。" in missing.output
     bogus = _run("--lang", "zh-CN", "check", "--bogus")

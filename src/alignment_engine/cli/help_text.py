@@ -360,7 +360,9 @@ class WideFormatter(HelpFormatter):
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         if prefix is None:
-            prefix = "{usage} ".format(usage=_click_gettext("Usage:"))
+            usage = _click_gettext("Usage:")
+            # A full-width colon carries its own space ("用法：alignment-engine ...").
+            prefix = usage if usage.endswith("：") else usage + " "
         if not _wide(prefix) or not args:
             super().write_usage(prog, args, prefix)
             return
