@@ -779,10 +779,10 @@ class Store:
         insert_records(
             connection, _table(AllocationRow), [row for p in batch for row in p.allocation_rows]
         )
-        connection.execute(
-            insert(_table(AuditRow)),
+        self._insert_audits(
+            connection,
             [
-                self._audit_values(
+                PendingAudit(
                     p.record.actor,
                     "run.created",
                     p.record.run_id,
