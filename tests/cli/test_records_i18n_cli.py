@@ -81,6 +81,19 @@ def test_audit_details_read_as_key_value_lines_and_json_is_unchanged(tmp_path: P
     assert len(created["details"]["run_hash"]) == 64
 
 
+def test_the_audit_table_in_80_columns_keeps_each_detail_on_one_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    run_id = _scored(db)
+    table = CliRunner().invoke(main, ["audit", "--db", db], env={"COLUMNS": "80"}).output
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # The actor under the time, the subject under the action, each detail whole.
+    assert any(re.search(r"run hash: [0-9a-f]{12} ", line) for line in lines)
+    assert any(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line) for line in lines)
+    assert any("status: completed" in line for line in lines)
+    assert any(run_id in line for line in lines)
+
+
 def test_the_records_commands_in_english_read_as_before(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'runs.db'}"
     run_id = _scored(db)

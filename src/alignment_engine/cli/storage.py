@@ -86,6 +86,8 @@ def _console() -> Any:
 
 
 NARROW_RUNS = 110
+NARROW_AUDIT = 120
+"""Below this many columns the audit table keeps three columns (the details need the room)."""
 """`runs list` on a console narrower than this puts kind over status and time under date."""
 
 
@@ -670,16 +672,31 @@ def audit(action: str | None, limit: int, output_format: str, db_url: str | None
         return
     from rich.table import Table
 
-    table = Table(_("at (UTC)"), _("actor"), _("action"), _("subject"), _("details"))
-    for entry in entries:
-        table.add_row(
-            _when(entry.at),
-            entry.actor,
-            entry.action,
-            entry.subject or "",
-            _details(entry.action, entry.details),
-        )
-    _console().print(table)
+    console = _console()
+    if console.width >= NARROW_AUDIT:
+        table = Table(_("at (UTC)"), _("actor"), _("action"), _("subject"), _("details"))
+        for entry in entries:
+            table.add_row(
+                _when(entry.at),
+                entry.actor,
+                entry.action,
+                entry.subject or "",
+                _details(entry.action, entry.details),
+            )
+    else:
+        # Five columns in 80 left the details 16 wide ("run hash:" above its value): the actor
+        # goes under the time and the subject under the action, the details get the rest.
+        table = Table()
+        table.add_column(_("at (UTC)") + "\n" + _("actor"), no_wrap=True)
+        table.add_column(_("action") + "\n" + _("subject"), no_wrap=True)
+        table.add_column(_("details"), overflow="fold")
+        for entry in entries:
+            table.add_row(
+                f"{_when(entry.at)}\n{entry.actor}",
+                entry.action + ("" if entry.subject is None else f"\n{entry.subject}"),
+                _details(entry.action, entry.details),
+            )
+    console.print(table)
 
 
 _HASH = re.compile(r"[0-9a-f]{64}")
