@@ -377,12 +377,13 @@ print(json.dumps(result))
 # Running one measurement in its own process
 
 
-def run(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak MB (the command's own: see peak.py) and standard output."""
+def run(command: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, peak MB (the largest process's: see peak.py), the process tree's largest
+    total MB and standard output."""
     measured = measure_command(command)
     if measured.returncode != 0:
         raise SystemExit(f"{command[:3]} failed:\n{measured.stderr[-3000:]}")
-    return measured.seconds, measured.peak_mb, measured.stdout
+    return measured.seconds, measured.peak_mb, measured.tree_mb, measured.stdout
 
 
 def measure(family: str, kpis: int, seed: int, folder: Path) -> dict[str, Any]:
@@ -393,10 +394,10 @@ def measure(family: str, kpis: int, seed: int, folder: Path) -> dict[str, Any]:
     db = f"sqlite:///{folder / f'check-{kpis}.db'}"
     cli = [sys.executable, "-m", "alignment_engine", "check", str(plan_path)]
     cli += ["--policy", str(policy_path), "--format", "json", "--db", db]
-    cli_seconds, cli_mb, out = run(cli)
+    cli_seconds, cli_mb, cli_tree_mb, out = run(cli)
     result = json.loads(out)
     here = str(Path(__file__).resolve().parent)
-    base_seconds, base_mb, base_out = run(
+    base_seconds, base_mb, _base_tree_mb, base_out = run(
         [sys.executable, "-c", BASELINE, str(plan_path), str(policy_path), here]
     )
     baseline = json.loads(base_out)
@@ -413,6 +414,7 @@ def measure(family: str, kpis: int, seed: int, folder: Path) -> dict[str, Any]:
         "bytes": plan_path.stat().st_size,
         "cli_seconds": cli_seconds,
         "cli_mb": cli_mb,
+        "cli_tree_mb": cli_tree_mb,
         "base_seconds": base_seconds,
         "base_mb": base_mb,
         "pairs": baseline["pairs"],
@@ -441,11 +443,12 @@ def main() -> None:
                 )
     header = (
         "| family | KPIs | departments | metrics | influences | plan MB | conflicting pairs | "
-        "findings | cli s | cli MB | baseline s | baseline MB | x baseline | counts agree |"
+        "findings | cli s | cli MB | cli tree MB | baseline s | baseline MB | x baseline | "
+        "counts agree |"
     )
     print(header if args.markdown else header.replace("|", " "))
     if args.markdown:
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         cells = [
             r["family"],
@@ -458,6 +461,7 @@ def main() -> None:
             f"{r['findings']:,}",
             f"{r['cli_seconds']:.2f}",
             f"{r['cli_mb']:.0f}",
+            f"{r['cli_tree_mb']:.0f}",
             f"{r['base_seconds']:.2f}",
             f"{r['base_mb']:.0f}",
             f"{r['cli_seconds'] / r['base_seconds']:.1f}",

@@ -235,6 +235,7 @@ def run(label: str, command: list[str]) -> dict[str, object]:
         "variant": label,
         "seconds": measured.seconds,
         "peak_mb": measured.peak_mb,
+        "tree_mb": measured.tree_mb,
         "total": lines[-1] if lines else "",
     }
 
@@ -385,11 +386,14 @@ def main() -> None:
     print(
         f"score benchmark: {args.employees:,} employees, {args.departments:,} departments x {KPIS_PER_DEPARTMENT} KPIs"
     )
-    print(f"{'variant':44} {'seconds':>8} {'x baseline':>10} {'peak MB':>8}  total payout")
+    print(
+        f"{'variant':44} {'seconds':>8} {'x baseline':>10} {'peak MB':>8} {'tree MB':>8}"
+        "  total payout"
+    )
     for row in rows:
         seconds = float(row["seconds"])  # type: ignore[arg-type]
         print(
-            f"{row['variant']!s:44} {seconds:8.2f} {seconds / baseline_of(row):10.2f} {float(row['peak_mb']):8.0f}  {row['total']}"
+            f"{row['variant']!s:44} {seconds:8.2f} {seconds / baseline_of(row):10.2f} {float(row['peak_mb']):8.0f} {float(row['tree_mb']):8.0f}  {row['total']}"
         )  # type: ignore[arg-type]
     if args.employees < 1_000_000:
         # At small sizes importing the engine (pydantic, scipy, durable) dominates every row.
@@ -398,9 +402,10 @@ def main() -> None:
         for row in rows:
             if not str(row["variant"]).startswith("cli"):
                 continue
-            ok = float(row["seconds"]) <= 2 * baseline_of(row) and float(row["peak_mb"]) < 2048  # type: ignore[arg-type]
+            memory = max(float(row["peak_mb"]), float(row["tree_mb"]))  # type: ignore[arg-type]
+            ok = float(row["seconds"]) <= 2 * baseline_of(row) and memory < 2048  # type: ignore[arg-type]
             print(
-                f"goal (within 2x of the baseline, peak < 2 GB), {row['variant']}:",
+                f"goal (within 2x of the baseline, peak and tree < 2 GB), {row['variant']}:",
                 "met" if ok else "NOT met",
             )
     print(json.dumps({"rows": rows}, default=str))
