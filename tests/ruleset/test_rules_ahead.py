@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -72,16 +74,18 @@ def run(tmp_path: Path, grouping: str, facts: list[dict[str, Any]]) -> list[Find
 
 
 @pytest.mark.parametrize(
-    "grouping",
+    ("grouping", "links"),
     [
-        "a.metric, b.metric",  # tied to the links' fields: shards keep groups whole
-        "a.owner, b.owner",  # not tied: groups span shards and are made at the end
+        # Tied to the influences' fields: small shards, each holding whole groups.
+        ("a.metric, b.metric", evaluation.AHEAD_FACTS + 77),
+        # Not tied: groups span shards, cut as they always are, and are made at the end.
+        ("a.owner, b.owner", evaluation.SHARD_FACTS + 77),
     ],
 )
 def test_shards_evaluated_ahead_find_what_one_process_finds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouping: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouping: str, links: int
 ) -> None:
-    facts = chain_facts(metrics=120, links=evaluation.AHEAD_FACTS + 77)
+    facts = chain_facts(metrics=120, links=links)
     ahead_findings = run(tmp_path, grouping, facts)
     monkeypatch.setenv("ALIGNMENT_EVALUATE_AHEAD", "0")
     alone = run(tmp_path, grouping, facts)
@@ -90,6 +94,28 @@ def test_shards_evaluated_ahead_find_what_one_process_finds(
     assert sum(int(f.message.split("(")[1].split()[0]) for f in alone) == sum(
         1 for f in facts if f["type"] == "influence"
     )
+
+
+def test_a_group_larger_than_a_shard_is_cut_anywhere_and_made_at_the_end(
+    tmp_path: Path,
+) -> None:
+    # Every influence from one cause: cutting between causes would make one huge evaluation.
+    facts = chain_facts(metrics=3, links=0)
+    facts += [{"type": "influence", "cause": "m0", "effect": f"m{1 + i % 2}", "sign": 1,
+               "strength": i} for i in range(evaluation.SHARD_FACTS + 500)]  # fmt: skip
+    path = tmp_path / "pack.yaml"
+    text = CHAIN_PACK.replace("GROUPING", "a.metric, b.metric")
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    loaded = load_pack(path)
+    program = compile_program([(loaded.compiled, loaded.source)])
+    shards, whole = evaluation._Runner(program, facts).shards(program.findings[0])
+    assert not whole
+    assert len(shards) == 2 and all(len(s) <= evaluation.SHARD_FACTS + 6 for s in shards)
+    messages = sorted(f.message for f in evaluate_program(program, facts).findings)
+    assert messages == [
+        f"up0 pushes m0 into m{m} ({(evaluation.SHARD_FACTS + 500) // 2} influences)"
+        for m in (1, 2)
+    ]
 
 
 def test_the_trade_off_rule_is_cut_between_cause_metrics() -> None:
@@ -154,7 +180,7 @@ def test_a_child_that_fails_leaves_the_shard_to_this_process() -> None:
 )
 def test_cutting_by_a_key_keeps_each_value_in_one_shard(keys: list[str], size: int) -> None:
     facts = [{"type": "t", "k": key, "n": n} for n, key in enumerate(keys)]
-    shards = evaluation._cut(facts, size, "k")
+    shards = evaluation._cut(facts, size, evaluation._blocks(facts, "k"))
     assert sorted(f["n"] for shard in shards for f in shard) == list(range(len(keys)))
     homes = {f["k"]: i for i, shard in enumerate(shards) for f in shard}
     assert all(homes[f["k"]] == i for i, shard in enumerate(shards) for f in shard)
@@ -220,3 +246,49 @@ def test_a_shard_the_child_took_and_did_not_finish_is_made_here(tmp_path: Path) 
         _wait_for(tmp_path / "took-3")  # the child took the last shard, then stopped
         rest = list(evaluated)
     assert [pairs(e.matches or []) for e in [first, *rest]] == [[("k", f"s{s}")] for s in range(4)]
+
+
+def test_a_child_that_stalls_is_given_up_and_its_shard_made_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ahead, "STALL_SECONDS", 1.0)
+    left = [{"type": "left", "key": "k"}]
+    shards = [[*left, {"type": "right", "key": "k", "label": f"s{s}"}] for s in range(3)]
+
+    def finish(shard: int, matches: list[Any]) -> None:
+        (tmp_path / f"took-{shard}").touch()
+        time.sleep(3600)  # stuck for good (the parent kills it)
+
+    with RuleEngine(PAIR_RULES) as engine:
+        evaluated = ahead.evaluate_shards(
+            engine, [("rs", s) for s in shards], {}, finish=finish, finishable=frozenset(range(3))
+        )
+        first = next(evaluated)
+        _wait_for(tmp_path / "took-2")
+        rest = list(evaluated)  # shard 1 here; shard 2 once the child is given up on
+    assert [pairs(e.matches or []) for e in [first, *rest]] == [[("k", f"s{s}")] for s in range(3)]
+
+
+NO_DESCRIPTORS = """
+import resource, sys
+from alignment_engine.ruleset.durable import ahead
+from alignment_engine.ruleset.durable.engine import RuleEngine
+rules = {"rs": {"pair": {"all": [{"a": {"type": "left"}},
+                                 {"b": {"$and": [{"type": "right"}, {"key": {"a": "key"}}]}}]}}}
+shards = [("rs", [{"type": "left", "key": "k"}, {"type": "right", "key": "k", "n": n}])
+          for n in range(3)]
+with RuleEngine(rules) as engine:
+    import os
+    used = len(os.listdir("/proc/self/fd")) - 1  # less the listing's own
+    resource.setrlimit(resource.RLIMIT_NOFILE, (used, used))  # not one more descriptor
+    found = [len(e.matches) for e in ahead.evaluate_shards(engine, shards, {})]
+print(found)
+"""
+
+
+def test_without_a_descriptor_to_spare_the_shards_are_evaluated_here() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NO_DESCRIPTORS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[1, 1, 1]"

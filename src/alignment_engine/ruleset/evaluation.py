@@ -17,6 +17,7 @@ members of its two kpi_group facts that conflict with the other side.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import weakref
@@ -262,16 +263,24 @@ class _Runner:
         inputs = _semi_joined(rule, inputs)
         if any(not inputs[c.fact_type] for c in rule.conditions if not c.negated):
             return [], True
-        total = sum(map(len, inputs.values()))
-        sizes = {t: _shard_size(len(inputs[t]), total - len(inputs[t])) for t in _shardable(rule)}
-        shardable = [t for t, size in sizes.items() if len(inputs[t]) > size]
-        if not shardable:
-            return [[f for t in inputs for f in inputs[t]]], True
-        split = max(shardable, key=lambda t: (len(inputs[t]), t))
-        rest = [f for t in inputs if t != split for f in inputs[t]]
-        key = _whole_group_field(rule, split, inputs)
-        chunks = _cut(inputs[split], sizes[split], key)
-        return [rest + chunk for chunk in chunks], key is not None or len(chunks) == 1
+        shardable = [t for t in _shardable(rule) if len(inputs[t]) > AHEAD_SHARD_FACTS]
+        if shardable:
+            split = max(shardable, key=lambda t: (len(inputs[t]), t))
+            facts = inputs[split]
+            blocks = _blocks(facts, _whole_group_field(rule, split, inputs))
+            # Whole groups are made shard by shard, the same however the shards are cut, so
+            # their shards may be small; other groups gather matches in shard order, so their
+            # cut stays the one it always is (a finding must not depend on the machine).
+            if blocks is not None:
+                others = sum(map(len, inputs.values())) - len(facts)
+                size = _shard_size(len(facts), others)
+            else:
+                size = SHARD_FACTS
+            if len(facts) > size:
+                rest = [f for t in inputs if t != split for f in inputs[t]]
+                chunks = _cut(facts, size, blocks)
+                return [rest + chunk for chunk in chunks], blocks is not None
+        return [[f for t in inputs for f in inputs[t]]], True
 
     def env(self, match: Match) -> dict[str, Fact]:
         return {alias: self.full_of[id(fact)] for alias, fact in match.facts.items()}
@@ -384,21 +393,22 @@ class _Runner:
         )
         found: list[Finding] = []
         count = 0
-        for rule, shards, whole_groups in jobs:
-            groups: dict[tuple[Any, ...], _Group] = {}
-            for _shard in shards:
-                evaluated = next(results)
-                if evaluated.matches is None:  # made in the child
-                    matched, made = evaluated.finished
-                    count += matched
-                    found += [Finding.trusted(values) for values in made]
-                    continue
-                count += len(evaluated.matches)
-                rendering.add(rule, evaluated.matches, groups)
-                if whole_groups:  # this shard's groups are whole: made now, their matches freed
-                    found += rendering.made(groups)
-                    groups.clear()
-            found += rendering.made(groups)
+        with contextlib.closing(results):  # the child ends with the rules, even on an error
+            for rule, shards, whole_groups in jobs:
+                groups: dict[tuple[Any, ...], _Group] = {}
+                for _shard in shards:
+                    evaluated = next(results)
+                    if evaluated.matches is None:  # made in the child
+                        matched, made = evaluated.finished
+                        count += matched
+                        found += [Finding.trusted(values) for values in made]
+                        continue
+                    count += len(evaluated.matches)
+                    rendering.add(rule, evaluated.matches, groups)
+                    if whole_groups:  # this shard's groups are whole: made now, their matches freed
+                        found += rendering.made(groups)
+                        groups.clear()
+                found += rendering.made(groups)
         found += rendering.kept()
         return sorted(found, key=Finding.sort_key), count
 
@@ -465,7 +475,7 @@ def _shard_size(facts: int, others: int) -> int:
     fewer shards where the rule reads many ``others``."""
     if not evaluates_ahead():
         return SHARD_FACTS
-    # Every shard asserts the rule's other facts again: at most a quarter more work in all.
+    # Every shard asserts the rule's other facts again: at most half as much work again.
     shards = max(1, min(AHEAD_SHARDS, facts // max(1, 2 * others)))
     return min(SHARD_FACTS, max(AHEAD_SHARD_FACTS, -(-facts // shards)))
 
@@ -510,17 +520,28 @@ def _all_text(facts: Sequence[Fact], name: str) -> bool:
     return all(type(fact.get(name)) is str for fact in facts)
 
 
-def _cut(facts: Sequence[Fact], size: int, key: str | None) -> list[list[Fact]]:
-    """``facts`` in shards of about ``size``; with ``key``, facts sharing its value in one shard
-    (in the order their values first appear, each value's facts in their own order)."""
+def _blocks(facts: Sequence[Fact], key: str | None) -> list[list[Fact]] | None:
+    """``facts`` by their value of ``key`` (in the order the values first appear, each value's
+    facts in their own order), or None without a key or when one value holds more facts than an
+    evaluation should (``SHARD_FACTS``: the shards of that rule are cut anywhere)."""
     if key is None:
-        return [list(facts[start : start + size]) for start in range(0, len(facts), size)]
+        return None
     by_value: dict[Any, list[Fact]] = {}
     for fact in facts:
         by_value.setdefault(fact.get(key), []).append(fact)
+    if max(map(len, by_value.values()), default=0) > SHARD_FACTS:
+        return None
+    return list(by_value.values())
+
+
+def _cut(facts: Sequence[Fact], size: int, blocks: list[list[Fact]] | None) -> list[list[Fact]]:
+    """``facts`` in shards of about ``size``: whole ``blocks`` where given (a shard is larger
+    only when one block is), else anywhere."""
+    if blocks is None:
+        return [list(facts[start : start + size]) for start in range(0, len(facts), size)]
     shards: list[list[Fact]] = []
     shard: list[Fact] = []
-    for members in by_value.values():
+    for members in blocks:
         if shard and len(shard) + len(members) > size:
             shards.append(shard)
             shard = []

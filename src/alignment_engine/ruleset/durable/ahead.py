@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import fcntl
 import mmap
-import multiprocessing
 import os
 import pickle
 import signal
 import struct
 import sys
 import threading
+import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Final, NoReturn
+from typing import Any, Final, NoReturn
 
 from alignment_engine.ruleset.durable.engine import RuleEngine
 from alignment_engine.ruleset.durable.matches import Match, Outcome
@@ -72,7 +72,7 @@ def evaluate_shards(
     ahead: bool = True,
     finish: Finish | None = None,
     finishable: frozenset[int] = frozenset(),
-) -> Iterator[Evaluated]:
+) -> Generator[Evaluated, None, None]:
     """Each shard's matches, in order; with ``ahead``, a forked child evaluates them ahead
     where it can. Once it has evaluated every shard, the child also takes ``finishable``
     shards from the end, ones this process has not begun, and hands back ``finish`` of their
@@ -104,21 +104,65 @@ def evaluate_shards(
 _MISSING: Final = object()
 _HEAD = struct.Struct("<cqq")  # kind, shard, body length
 _FIRINGS, _FINISHED = b"f", b"d"
+_TAKEN = struct.Struct("<qq")  # this process's next shard, the child's first
+_POLL_SECONDS: Final = 0.5
+STALL_SECONDS: Final = 600.0
+"""This process stops waiting for a child that sent nothing for this long, and does its work
+(a shard takes seconds; only a child stuck for good is this slow)."""
+_DRAIN_SECONDS: Final = 5.0
+_FORKING = threading.Lock()  # one fork here at a time: no child inherits another's pipe
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+class _Taken:
+    """The shards each process has taken, in memory both share; a POSIX record lock on it
+    (the kernel drops it with a process that dies holding it)."""
+
+    def __init__(self, shards: int) -> None:
+        self.fd = os.memfd_create("alignment-engine-ahead", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(self.fd, _TAKEN.size)
+            self.map = mmap.mmap(self.fd, _TAKEN.size)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.map[:] = _TAKEN.pack(0, shards)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+
+    def get(self) -> tuple[int, int]:
+        mine, theirs = _TAKEN.unpack(self.map[:])
+        return int(mine), int(theirs)
+
+    def set(self, mine: int, theirs: int) -> None:
+        self.map[:] = _TAKEN.pack(mine, theirs)
+
+    def close(self) -> None:
+        self.map.close()
+        os.close(self.fd)
 
 
 class _Child:
     """The forked child, seen from this process: its messages, read as they come by a thread
-    (so the child never waits for this process to read), and the shards the two have taken
-    (two integers in shared memory, under a lock)."""
+    that owns the pipe (so the child never waits for this process to read), and the shards the
+    two have taken. Waiting for a message ends when it comes, when the child has ended (its
+    exit, not the pipe's end: another fork may hold the pipe), or after ``STALL_SECONDS``."""
 
-    def __init__(self, pid: int, stream: IO[bytes], taken: mmap.mmap, lock: Any) -> None:
-        self.pid, self.stream, self.taken, self.lock = pid, stream, taken, lock
+    def __init__(self, pid: int, reading: int, taken: _Taken) -> None:
+        self.pid, self.reading, self.taken = pid, reading, taken
         self.messages: dict[tuple[bytes, int], bytes] = {}
-        self.ended = False
+        self.ended = False  # the pipe ended, or the child is given up on
+        self.reaped = False
+        self.heard = time.monotonic()
         self.arrived = threading.Condition()
         self.reader = threading.Thread(target=self._read, name="alignment-engine-ahead")
         self.reader.daemon = True
-        self.reader.start()
 
     @classmethod
     def start(
@@ -129,41 +173,66 @@ class _Child:
         finish: Finish | None,
         finishable: frozenset[int],
     ) -> _Child | None:
-        # This process's next shard and the child's first, each taken under the lock.
-        taken = mmap.mmap(-1, _TAKEN.size)
-        taken[:] = _TAKEN.pack(0, len(shards))
-        lock = multiprocessing.get_context("fork").Lock()
-        reading, writing = os.pipe()
+        """The child, running; None where one cannot start (no fork, no pipe, no memory)."""
+        taken: _Taken | None = None
+        reading = writing = -1
+        pid = 0
+        parent = os.getpid()
         try:
-            with warnings.catch_warnings():
-                # Python 3.12 warns of fork in a process with threads. The child touches nothing
-                # another thread could hold: the engine thread is idle between jobs (the child
-                # starts its own) and glibc's malloc is reset at fork.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
-        except OSError:
-            os.close(reading)
-            os.close(writing)
+            taken = _Taken(len(shards))
+            with _FORKING:
+                reading, writing = os.pipe()
+                # No Ctrl-C between the fork and the child's own exit guard (else the child
+                # would carry on as the command); both processes take their signals after.
+                masked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+                try:
+                    with warnings.catch_warnings():
+                        # Python 3.12 warns of fork in a process with threads. The child
+                        # touches nothing another thread could hold: the engine thread is idle
+                        # between jobs (the child starts its own), glibc resets malloc at fork.
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        pid = os.fork()
+                        if pid == 0:  # pragma: no cover - the child, checked by its results
+                            _child(
+                                engine, shards, written, finish, finishable, writing, taken, parent
+                            )
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, masked)
+                os.close(writing)
+                writing = -1
+            child = cls(pid, reading, taken)
+            child.reader.start()
+            return child
+        except (OSError, RuntimeError, MemoryError, ValueError):
+            if pid:
+                _reap(pid)
+            for fd in (writing, reading):
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            if taken is not None:
+                taken.close()
             return None
-        if pid == 0:  # pragma: no cover - the child (its work is checked against this process)
-            os.close(reading)
-            _child(engine, shards, written, finish, finishable, writing, taken, lock)
-        os.close(writing)
-        return cls(pid, os.fdopen(reading, "rb"), taken, lock)
 
     def _read(self) -> None:
+        pending = bytearray()
         try:
-            while len(head := self.stream.read(_HEAD.size)) == _HEAD.size:
-                kind, shard, length = _HEAD.unpack(head)
-                body = self.stream.read(length)
-                if len(body) < length:
-                    break
-                with self.arrived:
-                    self.messages[(kind, shard)] = body
-                    self.arrived.notify_all()
-        except (OSError, ValueError):  # closed under the thread
+            while chunk := os.read(self.reading, 1 << 20):
+                pending += chunk
+                while len(pending) >= _HEAD.size:
+                    kind, shard, length = _HEAD.unpack_from(pending)
+                    if len(pending) < _HEAD.size + length:
+                        break
+                    body = bytes(pending[_HEAD.size : _HEAD.size + length])
+                    del pending[: _HEAD.size + length]
+                    with self.arrived:
+                        self.messages[(kind, shard)] = body
+                        self.heard = time.monotonic()
+                        self.arrived.notify_all()
+        except OSError:
             pass
         finally:
+            os.close(self.reading)
             with self.arrived:
                 self.ended = True
                 self.arrived.notify_all()
@@ -171,8 +240,31 @@ class _Child:
     def _body(self, kind: bytes, shard: int) -> bytes | None:
         with self.arrived:
             while (kind, shard) not in self.messages and not self.ended:
-                self.arrived.wait()
+                self.arrived.wait(_POLL_SECONDS)
+                if (kind, shard) in self.messages or self.ended:
+                    break
+                if self._exited():
+                    # What it wrote before it ended is read first (unless another process
+                    # keeps the pipe open: then what has come is all there is).
+                    self.arrived.wait_for(
+                        lambda: (kind, shard) in self.messages or self.ended, _DRAIN_SECONDS
+                    )
+                    self.ended = True
+                elif time.monotonic() - self.heard > STALL_SECONDS:
+                    _reap(self.pid)
+                    self.reaped = self.ended = True
             return self.messages.pop((kind, shard), None)
+
+    def _exited(self) -> bool:
+        if self.reaped:
+            return True
+        try:
+            done, _status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            done = self.pid
+        if done == self.pid:
+            self.reaped = True
+        return self.reaped
 
     def outcome(self, shard: int, facts: Sequence[Mapping[str, Any]]) -> Outcome | None:
         body = self._body(_FIRINGS, shard)
@@ -183,11 +275,11 @@ class _Child:
 
     def claim(self, shard: int) -> bool:
         """Take ``shard`` unless the child has: then it hands back what it made of it."""
-        with self.lock:
-            _mine, theirs = _TAKEN.unpack(self.taken[:])
+        with self.taken.locked():
+            _mine, theirs = self.taken.get()
             if shard >= theirs:
                 return False
-            self.taken[:] = _TAKEN.pack(shard + 1, theirs)
+            self.taken.set(shard + 1, theirs)
             return True
 
     def finished(self, shard: int) -> Any:
@@ -195,13 +287,13 @@ class _Child:
         return _MISSING if body is None else pickle.loads(body)
 
     def close(self) -> None:
-        _reap(self.pid)
-        self.reader.join()  # the child is gone: its pipe ends, and so does the thread
-        self.stream.close()
+        if not self.reaped:
+            _reap(self.pid)
+            self.reaped = True
+        # The pipe ends with the child, unless another fork holds it: the thread, a daemon,
+        # then ends (and closes it) when that process does.
+        self.reader.join(_DRAIN_SECONDS)
         self.taken.close()
-
-
-_TAKEN = struct.Struct("<qq")
 
 
 def _child(  # pragma: no cover - runs in the forked child
@@ -211,11 +303,12 @@ def _child(  # pragma: no cover - runs in the forked child
     finish: Finish | None,
     finishable: frozenset[int],
     writing: int,
-    taken: mmap.mmap,
-    lock: Any,
+    taken: _Taken,
+    parent: int,
 ) -> NoReturn:
     try:
-        _die_with_parent()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        _die_with_parent(parent)
         with os.fdopen(writing, "wb") as out:
 
             def send(kind: bytes, shard: int, value: Any) -> None:
@@ -231,11 +324,11 @@ def _child(  # pragma: no cover - runs in the forked child
                     kept[shard] = outcome
             for shard in sorted(kept, reverse=True):
                 assert finish is not None
-                with lock:
-                    theirs, _mine = _TAKEN.unpack(taken[:])
+                with taken.locked():
+                    theirs, _mine = taken.get()
                     if shard < theirs:
                         break  # the parent has begun it, and every shard before it
-                    taken[:] = _TAKEN.pack(theirs, shard)
+                    taken.set(theirs, shard)
                 matches = engine.matches(shards[shard][0], kept.pop(shard))
                 send(_FINISHED, shard, finish(shard, matches))
     except BaseException:
@@ -244,11 +337,12 @@ def _child(  # pragma: no cover - runs in the forked child
         os._exit(0)  # no atexit handlers, no buffers of the parent's written twice
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the forked child
     """Killed with the parent (a service worker killed over its time budget, say)."""
     with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(0)
 
 
 def _reap(pid: int) -> None:
