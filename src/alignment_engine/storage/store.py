@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -150,6 +151,20 @@ def _json_list(result: Any, key: str) -> list[dict[str, Any]] | None:
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         return value
     return None
+
+
+_TOGETHER_BYTES = 8 * 1024 * 1024
+
+
+def _hashed_and_compressed(data: bytes) -> tuple[str, bytes]:
+    """A result's hash and its compressed bytes; a large one's both at once (hashlib and
+    Zstandard let go of the GIL): 0.5 s instead of 0.75 for a 360 MB check result."""
+    if len(data) < _TOGETHER_BYTES:
+        return content_hash(data), compress(data)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alignment-engine-hash") as pool:
+        hashed = pool.submit(content_hash, data)
+        compressed = compress(data)
+        return hashed.result(), compressed
 
 
 def _parse_result(result_json: str | bytes) -> Any:
@@ -643,14 +658,15 @@ class Store:
         payout_frame = (
             payout_rows(record.run_id, payouts, payout_decimals) if payouts is not None else None
         )
+        result_hash, compressed_result = _hashed_and_compressed(result_bytes)
         return PendingRun(
             record=record,
             status=run_status,
             force=force,
             result_bytes=result_bytes,
-            result_hash=content_hash(result_bytes),
+            result_hash=result_hash,
             result_size=len(result_bytes),
-            compressed_result=compress(result_bytes),
+            compressed_result=compressed_result,
             payout_frame=payout_frame,
             payout_decimals=payout_decimals if payout_frame is not None else None,
             ledger_frame=(
