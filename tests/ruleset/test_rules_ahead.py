@@ -203,7 +203,12 @@ def _wait_for(path: Path) -> None:
         time.sleep(0.01)
 
 
-def test_the_child_finishes_the_shards_this_process_has_not_begun(tmp_path: Path) -> None:
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "no-memfd"])
+def test_the_child_finishes_the_shards_this_process_has_not_begun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memfd: bool
+) -> None:
+    if not memfd:  # Pythons built against an older glibc have no os.memfd_create
+        monkeypatch.delattr(os, "memfd_create", raising=False)
     left = [{"type": "left", "key": f"k{i % 9}"} for i in range(30)]
     shards = [left + [{"type": "right", "key": f"k{j}", "label": f"s{s}.{j}"} for j in range(12)]
               for s in range(5)]  # fmt: skip

@@ -471,7 +471,7 @@ class _Rendering:
 
 def _shard_size(facts: int, others: int) -> int:
     """Facts of the split type per shard: ``SHARD_FACTS``, or with a child evaluating ahead
-    about an eighth of them (at least ``AHEAD_SHARD_FACTS``), so the first shard comes soon;
+    about a sixteenth of them (at least ``AHEAD_SHARD_FACTS``), so the first shard comes soon;
     fewer shards where the rule reads many ``others``."""
     if not evaluates_ahead():
         return SHARD_FACTS

@@ -27,12 +27,13 @@ import pickle
 import signal
 import struct
 import sys
+import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Callable, Generator, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, cast
 
 from alignment_engine.ruleset.durable.engine import RuleEngine
 from alignment_engine.ruleset.durable.matches import Match, Outcome
@@ -106,9 +107,9 @@ _HEAD = struct.Struct("<cqq")  # kind, shard, body length
 _FIRINGS, _FINISHED = b"f", b"d"
 _TAKEN = struct.Struct("<qq")  # this process's next shard, the child's first
 _POLL_SECONDS: Final = 0.5
-STALL_SECONDS: Final = 600.0
+STALL_SECONDS: Final = 120.0
 """This process stops waiting for a child that sent nothing for this long, and does its work
-(a shard takes seconds; only a child stuck for good is this slow)."""
+(a shard takes a second or two; only a child stuck for good is this slow)."""
 _DRAIN_SECONDS: Final = 5.0
 _FORKING = threading.Lock()  # one fork here at a time: no child inherits another's pipe
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -119,7 +120,11 @@ class _Taken:
     (the kernel drops it with a process that dies holding it)."""
 
     def __init__(self, shards: int) -> None:
-        self.fd = os.memfd_create("alignment-engine-ahead", os.MFD_CLOEXEC)
+        if hasattr(os, "memfd_create"):
+            self.fd = os.memfd_create("alignment-engine-ahead", os.MFD_CLOEXEC)
+        else:  # Pythons built against an older glibc: an unlinked temporary file does as well
+            with tempfile.TemporaryFile() as backing:
+                self.fd = os.dup(backing.fileno())
         try:
             os.ftruncate(self.fd, _TAKEN.size)
             self.map = mmap.mmap(self.fd, _TAKEN.size)
@@ -178,6 +183,7 @@ class _Child:
         reading = writing = -1
         pid = 0
         parent = os.getpid()
+        prctl = _prctl()  # looked up here: the child takes no loader lock another thread holds
         try:
             taken = _Taken(len(shards))
             with _FORKING:
@@ -194,8 +200,9 @@ class _Child:
                         pid = os.fork()
                         if pid == 0:  # pragma: no cover - the child, checked by its results
                             _child(
-                                engine, shards, written, finish, finishable, writing, taken, parent
-                            )
+                                engine, shards, written, finish, finishable, writing, taken,
+                                parent, prctl,
+                            )  # fmt: skip
                 finally:
                     signal.pthread_sigmask(signal.SIG_SETMASK, masked)
                 os.close(writing)
@@ -203,7 +210,9 @@ class _Child:
             child = cls(pid, reading, taken)
             child.reader.start()
             return child
-        except (OSError, RuntimeError, MemoryError, ValueError):
+        except BaseException as problem:
+            # Whatever stopped it (no descriptor, no fork, no thread; or Ctrl-C, which goes on
+            # up), no child or descriptor is left behind.
             if pid:
                 _reap(pid)
             for fd in (writing, reading):
@@ -212,7 +221,9 @@ class _Child:
                         os.close(fd)
             if taken is not None:
                 taken.close()
-            return None
+            if isinstance(problem, OSError | RuntimeError | MemoryError | ValueError):
+                return None
+            raise
 
     def _read(self) -> None:
         pending = bytearray()
@@ -275,11 +286,14 @@ class _Child:
 
     def claim(self, shard: int) -> bool:
         """Take ``shard`` unless the child has: then it hands back what it made of it."""
-        with self.taken.locked():
-            _mine, theirs = self.taken.get()
-            if shard >= theirs:
-                return False
-            self.taken.set(shard + 1, theirs)
+        try:
+            with self.taken.locked():
+                _mine, theirs = self.taken.get()
+                if shard >= theirs:
+                    return False
+                self.taken.set(shard + 1, theirs)
+                return True
+        except OSError:  # no lock to be had: this process makes it (the child's is never read)
             return True
 
     def finished(self, shard: int) -> Any:
@@ -293,6 +307,8 @@ class _Child:
         # The pipe ends with the child, unless another fork holds it: the thread, a daemon,
         # then ends (and closes it) when that process does.
         self.reader.join(_DRAIN_SECONDS)
+        with self.arrived:
+            self.messages.clear()
         self.taken.close()
 
 
@@ -305,10 +321,11 @@ def _child(  # pragma: no cover - runs in the forked child
     writing: int,
     taken: _Taken,
     parent: int,
+    prctl: Callable[..., int] | None,
 ) -> NoReturn:
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
-        _die_with_parent(parent)
+        _die_with_parent(parent, prctl)
         with os.fdopen(writing, "wb") as out:
 
             def send(kind: bytes, shard: int, value: Any) -> None:
@@ -322,6 +339,9 @@ def _child(  # pragma: no cover - runs in the forked child
                 send(_FIRINGS, shard, (outcome.matches, outcome.facts[len(facts) :]))
                 if finish is not None and shard in finishable:
                     kept[shard] = outcome
+                    theirs, _mine = taken.get()  # a glance: what the parent has begun is its own
+                    for begun in [k for k in kept if k < theirs]:
+                        del kept[begun]
             for shard in sorted(kept, reverse=True):
                 assert finish is not None
                 with taken.locked():
@@ -337,10 +357,19 @@ def _child(  # pragma: no cover - runs in the forked child
         os._exit(0)  # no atexit handlers, no buffers of the parent's written twice
 
 
-def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the forked child
+def _prctl() -> Callable[..., int] | None:
+    try:
+        return cast(Callable[..., int], ctypes.CDLL(None, use_errno=True).prctl)
+    except (OSError, AttributeError):
+        return None
+
+
+def _die_with_parent(
+    parent: int, prctl: Callable[..., int] | None
+) -> None:  # pragma: no cover - runs in the forked child
     """Killed with the parent (a service worker killed over its time budget, say)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the signal was asked for
         os._exit(0)
 
