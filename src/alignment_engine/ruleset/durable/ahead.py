@@ -35,7 +35,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping, MutableMappi
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn, cast
 
-from alignment_engine.ruleset.durable.engine import RuleEngine
+from alignment_engine.ruleset.durable.engine import RuleEngine, on_engine_thread
 from alignment_engine.ruleset.durable.matches import Match, Outcome
 
 __all__ = ["Evaluated", "Finish", "Shard", "evaluate_shards", "evaluates_ahead"]
@@ -185,26 +185,33 @@ class _Child:
         parent = os.getpid()
         prctl = _prctl()  # looked up here: the child takes no loader lock another thread holds
         try:
-            taken = _Taken(len(shards))
+            taken = shared = _Taken(len(shards))
             with _FORKING:
                 reading, writing = os.pipe()
-                # No Ctrl-C between the fork and the child's own exit guard (else the child
-                # would carry on as the command); both processes take their signals after.
-                masked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-                try:
-                    with warnings.catch_warnings():
-                        # Python 3.12 warns of fork in a process with threads. The child
-                        # touches nothing another thread could hold: the engine thread is idle
-                        # between jobs (the child starts its own), glibc resets malloc at fork.
-                        warnings.simplefilter("ignore", DeprecationWarning)
-                        pid = os.fork()
-                        if pid == 0:  # pragma: no cover - the child, checked by its results
-                            _child(
-                                engine, shards, written, finish, finishable, writing, taken,
-                                parent, prctl,
-                            )  # fmt: skip
-                finally:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, masked)
+                pipe_end = writing
+
+                def fork() -> int:
+                    # On the engine thread: no durable_rules call is under way while the
+                    # process is copied (another thread's evaluation waits its turn), and the
+                    # child's one thread is this one. No Ctrl-C between the fork and the
+                    # child's own exit guard (else it would carry on as the command).
+                    masked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+                    try:
+                        with warnings.catch_warnings():
+                            # Python 3.12 warns of fork with threads: the child touches nothing
+                            # they hold (malloc is reset at fork, the loader is not used).
+                            warnings.simplefilter("ignore", DeprecationWarning)
+                            forked = os.fork()
+                            if forked == 0:  # pragma: no cover - the child
+                                _child(
+                                    engine, shards, written, finish, finishable, pipe_end,
+                                    shared, parent, prctl,
+                                )  # fmt: skip
+                    finally:
+                        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
+                    return forked
+
+                pid = on_engine_thread(fork)
                 os.close(writing)
                 writing = -1
             child = cls(pid, reading, taken)

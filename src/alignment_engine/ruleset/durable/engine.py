@@ -219,6 +219,12 @@ class _EngineThread:
 _engine_thread = _EngineThread()
 
 
+def on_engine_thread(job: Callable[[], T]) -> T:
+    """``job()`` run on the engine thread, between two durable_rules calls (what forking a
+    process that uses the engine needs: no C call half done in the copy)."""
+    return _engine_thread.run(job)
+
+
 # ---------------------------------------------------------------------------------------------
 # Native rulesets and states (engine thread only).
 
