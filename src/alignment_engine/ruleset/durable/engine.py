@@ -214,6 +214,9 @@ class _EngineThread:
                     future.set_result(job())
                 except BaseException as exc:
                     future.set_exception(exc)
+            # Not kept while waiting for the next: a job holds what it was given (an
+            # evaluation its facts; the fork of a check's rules their whole rendering state).
+            del job, future
 
 
 _engine_thread = _EngineThread()
