@@ -63,38 +63,22 @@ def _finding_key(finding: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _finding_translations(
-    sides: Sequence[Any], rule_dirs: tuple[Path, ...]
-) -> dict[tuple[Any, ...], Any]:
-    """The translations of the findings of each side (a run's plan and policy) in the
-    command's language, by the finding: the translations the run kept beside each side's
-    results (which stay English, as JSON and the store keep them); a side whose texts are in
-    another language is checked again. Nothing in English."""
-    from alignment_engine.i18n import current
-
-    language = current()
+def _finding_translations(sides: Sequence[Any]) -> dict[tuple[Any, ...], Any]:
+    """The translations of the findings of each side, by the finding: what the run kept beside
+    each side's results (run in the command's language; the results stay English, as JSON and
+    the store keep them). Nothing in English."""
     found: dict[tuple[Any, ...], Any] = {}
-    if language == "en":
-        return found
     for side in sides:
-        if side is None:
+        if side is None or not side.translations:
             continue
         findings = (side.check or {}).get("findings") or []
-        translations = side.translations
-        spoken = {t.get("language") for t in translations if t is not None}
-        if spoken - {language}:  # run in another language than this command speaks
-            from alignment_engine import engine
-
-            result = engine.check_plan(side.plan, side.policy, rule_dirs, language=language)
-            findings = result.to_dict()["findings"]
-            translations = tuple(finding.get("translation") for finding in findings)
-        for finding, translation in zip(findings, translations, strict=False):
+        for finding, translation in zip(findings, side.translations, strict=True):
             if translation is not None:
                 found[_finding_key(finding)] = translation
     return found
 
 
-def _finding_texts(sides: Sequence[Any], rule_dirs: tuple[Path, ...]) -> Texts:
+def _finding_texts(sides: Sequence[Any]) -> Texts:
     """The messages of the findings of each side in the command's language (see
     :func:`_finding_translations`)."""
     from alignment_engine.i18n import current
@@ -102,7 +86,7 @@ def _finding_texts(sides: Sequence[Any], rule_dirs: tuple[Path, ...]) -> Texts:
     language = current()
     return {
         key: str(translation.get("message", ""))
-        for key, translation in _finding_translations(sides, rule_dirs).items()
+        for key, translation in _finding_translations(sides).items()
         if translation.get("language") == language
     }
 
@@ -323,7 +307,7 @@ def run_command(
         pages = {}
         sweep_rows = result.table() if result.sweep else None
         # The pages show findings in the command's language (the results keep English).
-        translations = _finding_translations((result.base, *result.variants), rule_dirs)
+        translations = _finding_translations((result.base, *result.variants))
         for index, variant in enumerate(result.variants):
             page = render_report(
                 plan=variant.plan,
@@ -388,7 +372,7 @@ def run_command(
         runs.add_row(*cells, f"{optimiser} {_cell(row['objective'])}")
     console.print(runs)
     if len(result.variants) == 1 and result.variants[0].compare is not None:
-        translated = _finding_texts((result.base, result.variants[0]), rule_dirs)
+        translated = _finding_texts((result.base, result.variants[0]))
         _print_differences(console, result.variants[0].compare, translated)
     if written:
         console.print(_("wrote {files}").format(files=_listed(written)))
@@ -451,7 +435,7 @@ def compare_command(
         return
     console = make_console(markup=False)  # ids have [brackets]
     console.print(f"{comparison.a_name} -> {comparison.b_name}")
-    texts = _finding_texts((comparison.a, comparison.b), rule_dirs)
+    texts = _finding_texts((comparison.a, comparison.b))
     _print_differences(console, comparison.differences, texts)
     console.print(_("stored as run {run}").format(run=run_id))
 

@@ -89,30 +89,35 @@ def _shardable(rule: CompiledRule) -> frozenset[str]:
     return frozenset(t for t, n in counts.items() if n == 1)
 
 
+def _field_equalities(rule: CompiledRule) -> list[tuple[Field, Field]]:
+    """Every ``alias.field == other.field`` a rule's match always satisfies: the top-level
+    conjuncts of its conditions (negated ones aside)."""
+    return [
+        (node.left, node.right)
+        for condition in rule.conditions
+        if not condition.negated and condition.predicate is not None
+        for node in _conjuncts(condition.predicate)
+        if isinstance(node, Compare)
+        and node.op == "=="
+        and isinstance(node.left, Field)
+        and isinstance(node.right, Field)
+    ]
+
+
 def _equality_joins(rule: CompiledRule) -> list[tuple[Field, Field]]:
-    """The joins ``alias.field == other.field`` a rule's match always satisfies: top-level
-    conjuncts of a condition, between two aliases that are each the only condition on their
-    fact type (so dropping a fact of that type can only drop matches of this pair)."""
+    """The equalities of :func:`_field_equalities` between two aliases that are each the only
+    condition on their fact type (so dropping a fact of that type can only drop matches of
+    this pair)."""
     single = _shardable(rule)
     types = {c.alias: c.fact_type for c in rule.conditions}
-    joins: list[tuple[Field, Field]] = []
-    for condition in rule.conditions:
-        if condition.negated or condition.predicate is None:
-            continue
-        for node in _conjuncts(condition.predicate):
-            if not isinstance(node, Compare) or node.op != "==":
-                continue
-            left, right = node.left, node.right
-            if (
-                isinstance(left, Field)
-                and isinstance(right, Field)
-                and left.alias != right.alias
-                and types.get(left.alias) in single
-                and types.get(right.alias) in single
-                and types[left.alias] != types[right.alias]
-            ):
-                joins.append((left, right))
-    return joins
+    return [
+        (left, right)
+        for left, right in _field_equalities(rule)
+        if left.alias != right.alias
+        and types.get(left.alias) in single
+        and types.get(right.alias) in single
+        and types[left.alias] != types[right.alias]
+    ]
 
 
 def _conjuncts(node: Node) -> list[Node]:
@@ -484,24 +489,15 @@ def _whole_group_field(
     rule: CompiledRule, split: str, inputs: Mapping[str, Sequence[Fact]]
 ) -> str | None:
     """A field of the split fact type on which all matches of one group of the rule agree: a
-    ``group_by`` field of the split alias, or one an equality join ties to a ``group_by``
-    field (any top-level equality of a condition: every match satisfies it). Only text
+    ``group_by`` field of the split alias, or one an equality (:func:`_field_equalities`)
+    ties to a ``group_by`` field. Only text
     counts (durable's equality is looser across types: see _semi_joined)."""
     template = rule.finding
     if template is None or not template.group_by:
         return None
     alias = next(c.alias for c in rule.conditions if c.fact_type == split and not c.negated)
     types = {c.alias: c.fact_type for c in rule.conditions}
-    joins = [
-        (node.left, node.right)
-        for condition in rule.conditions
-        if not condition.negated and condition.predicate is not None
-        for node in _conjuncts(condition.predicate)
-        if isinstance(node, Compare)
-        and node.op == "=="
-        and isinstance(node.left, Field)
-        and isinstance(node.right, Field)
-    ]
+    joins = _field_equalities(rule)
     for node in template.group_by:
         if type(node) is not Field:
             continue
